@@ -1,0 +1,231 @@
+/* teai engine: the built-in inference engine (public API).
+ *
+ * Ownership: every object returned through an `**out` parameter is owned by
+ * the caller and freed with the matching teai_*_free(). The library never
+ * prints and never exits; failures return a negative teai_status and, where a
+ * teai_error is passed, a one-line message saying what failed and where
+ * ("model.gguf: tensor blk.3.attn_q.weight: offset past end of file").
+ */
+#ifndef TEAI_ENGINE_H
+#define TEAI_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status codes ------------------------------------------------------ */
+
+#define TEAI_STATUS_LIST(X)                                                                        \
+    X(TEAI_OK, 0, "ok")                                                                            \
+    X(TEAI_ENOMEM, -1, "out of memory")                                                            \
+    X(TEAI_EIO, -2, "input/output error")                                                          \
+    X(TEAI_EFORMAT, -3, "malformed file")                                                          \
+    X(TEAI_EUNSUPPORTED, -4, "unsupported")                                                        \
+    X(TEAI_EINVAL, -5, "invalid argument")                                                         \
+    X(TEAI_ENOTFOUND, -6, "not found")                                                             \
+    X(TEAI_ERANGE, -7, "out of range")                                                             \
+    X(TEAI_EINTR, -8, "interrupted")
+
+typedef enum teai_status {
+#define TEAI__STATUS_ENUM(name, value, text) name = value,
+    TEAI_STATUS_LIST(TEAI__STATUS_ENUM)
+#undef TEAI__STATUS_ENUM
+} teai_status;
+
+/* Short description ("malformed file") and constant name ("TEAI_EFORMAT"). */
+const char *teai_status_str(int status);
+const char *teai_status_name(int status);
+
+/* Filled by a failing call: the status and a one-line message naming the file
+ * or object and what is wrong with it. Caller-allocated. */
+typedef struct teai_error {
+    int status;
+    char msg[512];
+} teai_error;
+
+/* ---- tensor types ------------------------------------------------------ */
+
+/* GGUF type numbers where GGUF has the type; teai's own load-time formats
+ * (DESIGN §6) use numbers GGUF does not, and never appear in files. */
+typedef enum teai_type {
+    TEAI_TYPE_F32 = 0,
+    TEAI_TYPE_F16 = 1,
+    TEAI_TYPE_Q4_0 = 2,
+    TEAI_TYPE_Q8_0 = 8,
+    TEAI_TYPE_Q4_K = 12,
+    TEAI_TYPE_Q6_K = 14,
+    TEAI_TYPE_BF16 = 30,
+    TEAI_TYPE_I8 = 1000, /* per-row absmax int8, fp16 scale per row */
+    TEAI_TYPE_NF4 = 1001 /* NormalFloat-4, blocks of 64, fp16 absmax scale */
+} teai_type;
+
+const char *teai_type_name(teai_type t);         /* "q4_k"; NULL if unknown */
+int teai_type_from_name(const char *name);       /* case-insensitive; -1 if unknown */
+int teai_type_is_known(uint32_t t);              /* 1 if teai can read this type */
+int64_t teai_type_block_size(teai_type t);       /* elements per block (1 for f32) */
+size_t teai_type_row_size(teai_type t, int64_t n); /* bytes of a row of n elements */
+
+/* ---- model ------------------------------------------------------------- */
+
+/* Load-time quantization (DESIGN §6). */
+typedef enum teai_quantize {
+    TEAI_QUANTIZE_DEFAULT = 0, /* weights as stored in the file */
+    TEAI_QUANTIZE_FLOAT16,     /* fp16 weights */
+    TEAI_QUANTIZE_INT8,        /* per-output-row absmax int8, fp16 scale */
+    TEAI_QUANTIZE_NF4          /* NF4 codebook, blocks of 64, fp16 absmax scale */
+} teai_quantize;
+
+const char *teai_quantize_name(teai_quantize q); /* "default", "float16", "int8", "nf4" */
+int teai_quantize_from_name(const char *name);   /* -1 if unknown */
+
+typedef enum teai_rope_style {
+    TEAI_ROPE_NORM = 0, /* rotate adjacent pairs (llama in GGUF layout) */
+    TEAI_ROPE_NEOX = 1  /* rotate halves (qwen2; llama in Hugging Face layout) */
+} teai_rope_style;
+
+/* Shapes and constants of a model. */
+typedef struct teai_hparams {
+    char arch[32];     /* "llama" or "qwen2" */
+    char name[128];    /* general.name, may be empty */
+    int n_vocab;
+    int dim;           /* embedding width */
+    int n_layers;
+    int n_heads;
+    int n_kv_heads;    /* < n_heads: grouped-query attention */
+    int head_dim;      /* dim / n_heads unless the file says otherwise */
+    int ffn_dim;
+    int ctx_len;       /* trained context length */
+    float rope_theta;
+    float norm_eps;    /* RMSNorm epsilon */
+    int tied_output;   /* 1: output layer reuses token embeddings */
+    int qkv_bias;      /* 1: q/k/v projections have biases (qwen2) */
+    teai_rope_style rope_style;
+    /* "llama3" RoPE frequency scaling (Llama 3.1/3.2); factor 0 = none. */
+    float rope_scale_factor;
+    float rope_low_freq_factor;
+    float rope_high_freq_factor;
+    int rope_orig_ctx;
+} teai_hparams;
+
+typedef struct teai_model teai_model;
+typedef struct teai_tokenizer teai_tokenizer;
+
+typedef struct teai_model_params {
+    teai_quantize quantize; /* default TEAI_QUANTIZE_DEFAULT */
+    int n_threads;          /* threads for load-time quantization; 0 = all cores */
+    int vocab_only;         /* 1: load only the tokenizer (vocabulary GGUF files) */
+} teai_model_params;
+
+teai_model_params teai_model_default_params(void);
+
+/* Loads a GGUF file or a Hugging Face folder (config.json + *.safetensors).
+ * Free with teai_model_free(). */
+int teai_model_load(const char *path, const teai_model_params *params, teai_model **out,
+                    teai_error *err);
+void teai_model_free(teai_model *model);
+
+const teai_hparams *teai_model_hparams(const teai_model *model);
+/* The model's tokenizer; owned by the model. */
+const teai_tokenizer *teai_model_tokenizer(const teai_model *model);
+/* Total bytes of parameters as held in memory after load-time quantization. */
+uint64_t teai_model_param_bytes(const teai_model *model);
+uint64_t teai_model_param_count(const teai_model *model);
+/* Weight format actually used, e.g. "q4_k+q6_k", "nf4", "f16". Owned by the model. */
+const char *teai_model_weight_format(const teai_model *model);
+/* Chat template text from the file, or NULL. Owned by the model. */
+const char *teai_model_chat_template(const teai_model *model);
+
+/* ---- inference context ---------------------------------------------- */
+
+typedef struct teai_context teai_context;
+
+typedef struct teai_context_params {
+    int n_ctx;     /* KV cache length in tokens; 0 = min(model ctx_len, 4096) */
+    int n_threads; /* 0 = all cores */
+} teai_context_params;
+
+teai_context_params teai_context_default_params(void);
+
+int teai_context_new(const teai_model *model, const teai_context_params *params,
+                     teai_context **out, teai_error *err);
+void teai_context_free(teai_context *ctx);
+
+/* Runs tokens[0..n) at positions pos..pos+n and appends them to the KV cache.
+ * Writes the next-token logits of the last token to `logits` (n_vocab floats)
+ * when logits is non-NULL. TEAI_ERANGE if the cache would overflow. */
+int teai_context_eval(teai_context *ctx, const int32_t *tokens, int n, float *logits,
+                      teai_error *err);
+int teai_context_pos(const teai_context *ctx); /* tokens in the KV cache */
+int teai_context_n_ctx(const teai_context *ctx);
+void teai_context_reset(teai_context *ctx);    /* empties the KV cache */
+/* Bytes one decode step at position pos reads and writes: weights, KV cache
+ * read and written, activations (DESIGN §5 memory_throughput). */
+uint64_t teai_context_step_bytes(const teai_context *ctx, int pos);
+
+/* ---- sampling ------------------------------------------------------- */
+
+typedef struct teai_sampler_params {
+    float temperature; /* 0 = greedy (argmax); default 0.8 */
+    int top_k;         /* 0 = off; default 40 */
+    float top_p;       /* 1 = off; default 0.95 */
+    uint64_t seed;     /* default 42 */
+} teai_sampler_params;
+
+typedef struct teai_sampler teai_sampler;
+
+teai_sampler_params teai_sampler_default_params(void);
+int teai_sampler_new(const teai_sampler_params *params, int n_vocab, teai_sampler **out);
+void teai_sampler_free(teai_sampler *s);
+/* Picks a token from logits (n_vocab floats; may be modified). */
+int32_t teai_sampler_sample(teai_sampler *s, float *logits);
+
+/* ---- tokenizer ------------------------------------------------------ */
+
+/* Tokenizes len bytes of UTF-8 text. add_bos: prepend BOS when the vocabulary
+ * uses one; parse_special: recognize special tokens (<|eot_id|> …) in text.
+ * Writes up to cap ids; *n_out is the count needed (may exceed cap, then
+ * TEAI_ERANGE is returned and the caller retries with a larger buffer). */
+int teai_tokenize(const teai_tokenizer *tok, const char *text, size_t len, int add_bos,
+                  int parse_special, int32_t *ids, int cap, int *n_out);
+/* Bytes of one token as text (byte-fallback tokens give their byte; control
+ * tokens give "" unless render_special). Returns bytes written (< cap), or -1. */
+int teai_token_to_piece(const teai_tokenizer *tok, int32_t id, int render_special, char *buf,
+                        int cap);
+int teai_tokenizer_n_vocab(const teai_tokenizer *tok);
+int32_t teai_tokenizer_bos(const teai_tokenizer *tok);  /* -1 if none */
+int32_t teai_tokenizer_eos(const teai_tokenizer *tok);  /* -1 if none */
+int teai_tokenizer_is_eog(const teai_tokenizer *tok, int32_t id); /* end of generation */
+/* "gpt2" (byte-level BPE) or "llama" (SentencePiece BPE), and the
+ * pre-tokenizer name ("llama-bpe", "qwen2", "default"). */
+const char *teai_tokenizer_model(const teai_tokenizer *tok);
+const char *teai_tokenizer_pre(const teai_tokenizer *tok);
+
+/* ---- chat templates ------------------------------------------------- */
+
+typedef struct teai_chat_msg {
+    const char *role; /* "system", "user", "assistant" */
+    const char *content;
+} teai_chat_msg;
+
+typedef enum teai_chat_format {
+    TEAI_CHAT_NONE = 0,
+    TEAI_CHAT_LLAMA3,
+    TEAI_CHAT_CHATML
+} teai_chat_format;
+
+/* Recognizes the format from a model's template text (NULL gives NONE). */
+teai_chat_format teai_chat_detect(const char *template_text);
+/* Formats messages; add_assistant opens the assistant turn. Writes a
+ * NUL-terminated string into buf; returns the length needed (excluding NUL),
+ * or a negative status (TEAI_EUNSUPPORTED for TEAI_CHAT_NONE). */
+int teai_chat_apply(teai_chat_format fmt, const teai_chat_msg *msgs, int n, int add_assistant,
+                    char *buf, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,234 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const struct {
+    int value;
+    const char *name;
+    const char *text;
+} status_table[] = {
+#define TEAI__STATUS_ROW(name, value, text) {value, #name, text},
+    TEAI_STATUS_LIST(TEAI__STATUS_ROW)
+#undef TEAI__STATUS_ROW
+};
+
+const char *teai_status_str(int status) {
+    for (size_t i = 0; i < sizeof status_table / sizeof *status_table; i++)
+        if (status_table[i].value == status) return status_table[i].text;
+    return "unknown error";
+}
+
+const char *teai_status_name(int status) {
+    for (size_t i = 0; i < sizeof status_table / sizeof *status_table; i++)
+        if (status_table[i].value == status) return status_table[i].name;
+    return "TEAI_EUNKNOWN";
+}
+
+int teai__fail(teai_error *err, int status, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->status = status;
+    }
+    return status;
+}
+
+int teai__map_file(const char *path, teai__map *map, teai_error *err) {
+    map->data = NULL;
+    map->size = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return teai__fail(err, errno == ENOENT ? TEAI_ENOTFOUND : TEAI_EIO, "%s: %s", path,
+                          strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return teai__fail(err, TEAI_EIO, "%s: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return teai__fail(err, TEAI_EIO, "%s: not a regular file", path);
+    }
+    if (st.st_size == 0) {
+        close(fd);
+        return teai__fail(err, TEAI_EFORMAT, "%s: empty file", path);
+    }
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    int e = errno;
+    close(fd);
+    if (p == MAP_FAILED) return teai__fail(err, TEAI_EIO, "%s: mmap: %s", path, strerror(e));
+    map->data = p;
+    map->size = (size_t)st.st_size;
+    return TEAI_OK;
+}
+
+void teai__unmap(teai__map *map) {
+    if (map->data) munmap((void *)map->data, map->size);
+    map->data = NULL;
+    map->size = 0;
+}
+
+int teai__read_file(const char *path, size_t max_bytes, char **out, size_t *len, teai_error *err) {
+    *out = NULL;
+    if (len) *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return teai__fail(err, errno == ENOENT ? TEAI_ENOTFOUND : TEAI_EIO, "%s: %s", path,
+                          strerror(errno));
+    teai_buf b;
+    teai_buf_init(&b, max_bytes);
+    char chunk[65536];
+    size_t r;
+    int rc = TEAI_OK;
+    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (teai_buf_add(&b, chunk, r) != TEAI_OK) {
+            rc = teai__fail(err, TEAI_ERANGE, "%s: larger than %zu bytes", path, max_bytes);
+            break;
+        }
+    }
+    if (rc == TEAI_OK && ferror(f)) rc = teai__fail(err, TEAI_EIO, "%s: read error", path);
+    fclose(f);
+    if (rc != TEAI_OK) {
+        teai_buf_free(&b);
+        return rc;
+    }
+    if (!b.data && teai_buf_add(&b, "", 0) != TEAI_OK) return TEAI_ENOMEM;
+    if (!b.data) {
+        b.data = calloc(1, 1);
+        if (!b.data) return teai__fail(err, TEAI_ENOMEM, "%s: out of memory", path);
+    }
+    *out = b.data;
+    if (len) *len = b.len;
+    return TEAI_OK;
+}
+
+void teai_buf_init(teai_buf *b, size_t max) {
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->max = max ? max : ((size_t)1 << 30);
+}
+
+int teai_buf_add(teai_buf *b, const void *data, size_t n) {
+    if (n > b->max || b->len > b->max - n) return TEAI_ENOMEM;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1) cap *= 2;
+        char *p = realloc(b->data, cap);
+        if (!p) return TEAI_ENOMEM;
+        b->data = p;
+        b->cap = cap;
+    }
+    if (n) memcpy(b->data + b->len, data, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return TEAI_OK;
+}
+
+int teai_buf_addstr(teai_buf *b, const char *s) {
+    return teai_buf_add(b, s, strlen(s));
+}
+
+int teai_buf_printf(teai_buf *b, const char *fmt, ...) {
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) return TEAI_EINVAL;
+    if ((size_t)n < sizeof small) return teai_buf_add(b, small, (size_t)n);
+    char *big = malloc((size_t)n + 1);
+    if (!big) return TEAI_ENOMEM;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    int rc = teai_buf_add(b, big, (size_t)n);
+    free(big);
+    return rc;
+}
+
+void teai_buf_free(teai_buf *b) {
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+float teai__fp16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1f;
+    uint32_t man = h & 0x3ff;
+    uint32_t u;
+    if (exp == 0) {
+        if (man == 0) {
+            u = sign;
+        } else { /* subnormal: normalize */
+            int e = -1;
+            do {
+                e++;
+                man <<= 1;
+            } while (!(man & 0x400));
+            u = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3ff) << 13);
+        }
+    } else if (exp == 31) {
+        u = sign | 0x7f800000u | (man << 13);
+    } else {
+        u = sign | ((exp + 127 - 15) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+uint16_t teai__f32_to_fp16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    uint32_t sign = (u >> 16) & 0x8000;
+    uint32_t abs = u & 0x7fffffff;
+    if (abs >= 0x7f800000u) /* inf or nan */
+        return (uint16_t)(sign | 0x7c00 | (abs > 0x7f800000u ? 0x200 : 0));
+    if (abs >= 0x477ff000u) return (uint16_t)(sign | 0x7c00); /* overflow to inf */
+    if (abs < 0x38800000u) { /* subnormal or zero in half */
+        if (abs < 0x33000000u) return (uint16_t)sign;
+        uint32_t e = abs >> 23;
+        uint32_t man = (abs & 0x7fffff) | 0x800000;
+        uint32_t shift = 126 - e; /* 14..24 */
+        uint32_t half = man >> shift;
+        uint32_t rem = man & ((1u << shift) - 1);
+        uint32_t mid = 1u << (shift - 1);
+        if (rem > mid || (rem == mid && (half & 1))) half++;
+        return (uint16_t)(sign | half);
+    }
+    uint32_t h = ((abs >> 13) - ((127 - 15) << 10));
+    uint32_t rem = abs & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++;
+    return (uint16_t)(sign | h);
+}
+
+uint16_t teai__f32_to_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffff) > 0x7f800000u) return (uint16_t)((u >> 16) | 64); /* quiet nan */
+    u += 0x7fff + ((u >> 16) & 1);
+    return (uint16_t)(u >> 16);
+}
+
+uint64_t teai__now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int teai__n_cpus(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
