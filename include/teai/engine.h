@@ -62,10 +62,10 @@ typedef enum teai_type {
     TEAI_TYPE_NF4 = 1001 /* NormalFloat-4, blocks of 64, fp16 absmax scale */
 } teai_type;
 
-const char *teai_type_name(teai_type t);         /* "q4_k"; NULL if unknown */
-int teai_type_from_name(const char *name);       /* case-insensitive; -1 if unknown */
-int teai_type_is_known(uint32_t t);              /* 1 if teai can read this type */
-int64_t teai_type_block_size(teai_type t);       /* elements per block (1 for f32) */
+const char *teai_type_name(teai_type t);           /* "q4_k"; NULL if unknown */
+int teai_type_from_name(const char *name);         /* case-insensitive; -1 if unknown */
+int teai_type_is_known(uint32_t t);                /* 1 if teai can read this type */
+int64_t teai_type_block_size(teai_type t);         /* elements per block (1 for f32) */
 size_t teai_type_row_size(teai_type t, int64_t n); /* bytes of a row of n elements */
 
 /* ---- model ------------------------------------------------------------- */
@@ -88,20 +88,20 @@ typedef enum teai_rope_style {
 
 /* Shapes and constants of a model. */
 typedef struct teai_hparams {
-    char arch[32];     /* "llama" or "qwen2" */
-    char name[128];    /* general.name, may be empty */
+    char arch[32];  /* "llama" or "qwen2" */
+    char name[128]; /* general.name, may be empty */
     int n_vocab;
-    int dim;           /* embedding width */
+    int dim; /* embedding width */
     int n_layers;
     int n_heads;
-    int n_kv_heads;    /* < n_heads: grouped-query attention */
-    int head_dim;      /* dim / n_heads unless the file says otherwise */
+    int n_kv_heads; /* < n_heads: grouped-query attention */
+    int head_dim;   /* dim / n_heads unless the file says otherwise */
     int ffn_dim;
-    int ctx_len;       /* trained context length */
+    int ctx_len; /* trained context length */
     float rope_theta;
-    float norm_eps;    /* RMSNorm epsilon */
-    int tied_output;   /* 1: output layer reuses token embeddings */
-    int qkv_bias;      /* 1: q/k/v projections have biases (qwen2) */
+    float norm_eps;  /* RMSNorm epsilon */
+    int tied_output; /* 1: output layer reuses token embeddings */
+    int qkv_bias;    /* 1: q/k/v projections have biases (qwen2) */
     teai_rope_style rope_style;
     /* "llama3" RoPE frequency scaling (Llama 3.1/3.2); factor 0 = none. */
     float rope_scale_factor;
@@ -149,8 +149,8 @@ typedef struct teai_context_params {
 
 teai_context_params teai_context_default_params(void);
 
-int teai_context_new(const teai_model *model, const teai_context_params *params,
-                     teai_context **out, teai_error *err);
+int teai_context_new(const teai_model *model, const teai_context_params *params, teai_context **out,
+                     teai_error *err);
 void teai_context_free(teai_context *ctx);
 
 /* Runs tokens[0..n) at positions pos..pos+n and appends them to the KV cache.
@@ -160,7 +160,7 @@ int teai_context_eval(teai_context *ctx, const int32_t *tokens, int n, float *lo
                       teai_error *err);
 int teai_context_pos(const teai_context *ctx); /* tokens in the KV cache */
 int teai_context_n_ctx(const teai_context *ctx);
-void teai_context_reset(teai_context *ctx);    /* empties the KV cache */
+void teai_context_reset(teai_context *ctx); /* empties the KV cache */
 /* Bytes one decode step at position pos reads and writes: weights, KV cache
  * read and written, activations (DESIGN §5 memory_throughput). */
 uint64_t teai_context_step_bytes(const teai_context *ctx, int pos);
@@ -195,8 +195,8 @@ int teai_tokenize(const teai_tokenizer *tok, const char *text, size_t len, int a
 int teai_token_to_piece(const teai_tokenizer *tok, int32_t id, int render_special, char *buf,
                         int cap);
 int teai_tokenizer_n_vocab(const teai_tokenizer *tok);
-int32_t teai_tokenizer_bos(const teai_tokenizer *tok);  /* -1 if none */
-int32_t teai_tokenizer_eos(const teai_tokenizer *tok);  /* -1 if none */
+int32_t teai_tokenizer_bos(const teai_tokenizer *tok);            /* -1 if none */
+int32_t teai_tokenizer_eos(const teai_tokenizer *tok);            /* -1 if none */
 int teai_tokenizer_is_eog(const teai_tokenizer *tok, int32_t id); /* end of generation */
 /* "gpt2" (byte-level BPE) or "llama" (SentencePiece BPE), and the
  * pre-tokenizer name ("llama-bpe", "qwen2", "default"). */
@@ -223,6 +223,35 @@ teai_chat_format teai_chat_detect(const char *template_text);
  * or a negative status (TEAI_EUNSUPPORTED for TEAI_CHAT_NONE). */
 int teai_chat_apply(teai_chat_format fmt, const teai_chat_msg *msgs, int n, int add_assistant,
                     char *buf, size_t cap);
+
+/* ---- model files: synthesize, convert, quantize --------------------- */
+
+/* Fills hp with a named shape: "tiny", "llama-3.2-1b", "llama-3.2-3b",
+ * "llama-3.1-8b", "qwen2.5-0.5b". TEAI_EINVAL for another name. */
+int teai_synth_shape(const char *shape, teai_hparams *hp);
+/* Names of the shapes, NULL-terminated. */
+const char *const *teai_synth_shape_names(void);
+
+typedef struct teai_synth_params {
+    teai_hparams hp;        /* the shape (teai_synth_shape, then overrides) */
+    const char *shape_name; /* recorded in the file; may be NULL */
+    const char *vocab_from; /* GGUF file whose tokenizer to copy; NULL = byte-level vocabulary */
+    uint64_t seed;          /* default 42 */
+    const char *type;       /* f32 f16 bf16 q8_0 q4_0 q4_k q4_k_m q6_k; default "f16" */
+    int n_threads;          /* 0 = all cores */
+} teai_synth_params;
+
+teai_synth_params teai_synth_default_params(void);
+/* Writes a random-weight model: a GGUF file when out ends in ".gguf", else a
+ * Hugging Face folder (config.json, tokenizer.json, model.safetensors; f32,
+ * f16 or bf16 only). The same seed gives the same weights in both forms. */
+int teai_model_synth(const teai_synth_params *p, const char *out, teai_error *err);
+/* Hugging Face folder -> GGUF of the given type (as teai_synth_params.type). */
+int teai_model_convert(const char *hf_dir, const char *out_gguf, const char *type, int n_threads,
+                       teai_error *err);
+/* GGUF -> GGUF with every weight matrix re-encoded as type (norms stay f32). */
+int teai_model_quantize(const char *in_gguf, const char *out_gguf, const char *type,
+                        int n_threads, teai_error *err);
 
 #ifdef __cplusplus
 }

@@ -42,16 +42,16 @@ typedef struct teai_gguf_kv {
     /* arrays (type == ARRAY) */
     teai_gguf_vtype arr_type;
     uint64_t arr_n;
-    const uint8_t *arr_data;  /* numeric arrays: packed elements in the mapping (unaligned) */
-    teai_gguf_str *arr_strs;  /* string arrays: arr_n entries (allocated) */
+    const uint8_t *arr_data; /* numeric arrays: packed elements in the mapping (unaligned) */
+    teai_gguf_str *arr_strs; /* string arrays: arr_n entries (allocated) */
 } teai_gguf_kv;
 
 typedef struct teai_gguf_tensor {
-    char *name; /* NUL-terminated copy */
+    char *name;    /* NUL-terminated copy */
     uint32_t type; /* teai_type number as stored (may be unknown to teai) */
     int n_dims;
-    int64_t ne[4]; /* ne[0] = elements per row (contiguous), unused dims = 1 */
-    uint64_t offset; /* from the start of the data section */
+    int64_t ne[4];    /* ne[0] = elements per row (contiguous), unused dims = 1 */
+    uint64_t offset;  /* from the start of the data section */
     const void *data; /* in the mapping; NULL for unknown types */
     uint64_t nbytes;
 } teai_gguf_tensor;
@@ -97,13 +97,13 @@ const char *teai_gguf_vtype_name(teai_gguf_vtype t);
 
 /* ---- writer ----------------------------------------------------------
  * Streaming: set keys and declare tensors, then begin() writes the header,
- * write_data() is called once per tensor in declaration order with exactly its
- * bytes, and finish() pads, flushes and renames the temporary file into place.
+ * write_data() streams the tensors' bytes in declaration order (in pieces of
+ * any size; padding between tensors is added by the writer), and finish() pads, flushes and renames the temporary file into place.
  * Any failure leaves no file at the destination. */
 
 typedef struct teai_gguf_writer teai_gguf_writer;
 
-teai_gguf_writer *teai_gguf_writer_new(void); /* NULL on out of memory */
+teai_gguf_writer *teai_gguf_writer_new(void);    /* NULL on out of memory */
 void teai_gguf_writer_free(teai_gguf_writer *w); /* also removes an unfinished temp file */
 
 int teai_gguf_writer_set_u32(teai_gguf_writer *w, const char *key, uint32_t v);

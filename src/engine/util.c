@@ -197,7 +197,7 @@ uint16_t teai__f32_to_fp16(float f) {
     if (abs >= 0x7f800000u) /* inf or nan */
         return (uint16_t)(sign | 0x7c00 | (abs > 0x7f800000u ? 0x200 : 0));
     if (abs >= 0x477ff000u) return (uint16_t)(sign | 0x7c00); /* overflow to inf */
-    if (abs < 0x38800000u) { /* subnormal or zero in half */
+    if (abs < 0x38800000u) {                                  /* subnormal or zero in half */
         if (abs < 0x33000000u) return (uint16_t)sign;
         uint32_t e = abs >> 23;
         uint32_t man = (abs & 0x7fffff) | 0x800000;

@@ -85,8 +85,8 @@ static void load_path(const char *path) {
 }
 
 static size_t mutate(uint8_t *buf, size_t n, size_t cap) {
-    static const int64_t interesting[] = {0,  1,   -1,   0x7f, 0x80,       0xff,      0x7fff,
-                                          0x8000, 0xffff, 0x7fffffff, 0xffffffff, 64, 4096};
+    static const int64_t interesting[] = {
+        0, 1, -1, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0xffffffff, 64, 4096};
     int rounds = 1 + (int)(rnd() % 4);
     for (int r = 0; r < rounds; r++) {
         switch (rnd() % 8) {
@@ -120,7 +120,8 @@ static size_t mutate(uint8_t *buf, size_t n, size_t cap) {
                 if (!n) break;
                 int64_t v = interesting[rnd() % (sizeof interesting / sizeof *interesting)];
                 size_t w = (size_t)1 << (rnd() % 4), pos = rnd() % n;
-                for (size_t i = 0; i < w && pos + i < n; i++) buf[pos + i] = (uint8_t)(v >> (8 * i));
+                for (size_t i = 0; i < w && pos + i < n; i++)
+                    buf[pos + i] = (uint8_t)(v >> (8 * i));
                 break;
             }
             case 6: /* splice from another input */

@@ -1,0 +1,330 @@
+#!/bin/sh
+# Provisions llama.cpp for teai's comparison tests, into the user's cache
+# (never into the repository). See docs/llama-cpp.md.
+#
+#   scripts/provision-llama.sh          sources + prebuilt libraries + headers
+#   scripts/provision-llama.sh --build  also build llama-bench, llama-quantize,
+#                                       llama-server, ... from the sources
+#                                       (about 7 minutes on 2 cores)
+#
+# llama.cpp comes from the npm package node-llama-cpp@3.22.1, which ships the
+# llama.cpp v0.5.0 sources as a git bundle; the prebuilt libraries come from
+# @node-llama-cpp/<platform>@3.22.1. Layout, under
+# ${XDG_CACHE_HOME:-$HOME/.cache}/teai/llama.cpp:
+#   npm/      the two npm tarballs
+#   src/      git clone of the bundle (models/ggml-vocab-*.gguf test vectors)
+#   install/  include/llama.h + ggml headers, lib/libllama.so ..., VERSION
+#   build/    --build only: bin/llama-bench ...
+#   VERSION   what is there (written last; its presence means "done")
+# If TEAI_LLAMA_CPP names your own llama.cpp install, the script only checks it.
+# The last line printed is the install path.
+set -eu
+
+NLC_VERSION=3.22.1
+BUILD_TARGETS=${LLAMA_BUILD_TARGETS:-"llama-bench llama-quantize llama-server llama-cli llama-completion llama-perplexity llama-tokenize"}
+
+do_build=0
+for arg in "$@"; do
+    case $arg in
+    --build) do_build=1 ;;
+    -h | --help)
+        sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+        exit 0
+        ;;
+    *)
+        echo "provision-llama: unknown argument '$arg' (try --help)" >&2
+        exit 2
+        ;;
+    esac
+done
+
+say() { echo "provision-llama: $*"; }
+die() {
+    echo "provision-llama: error: $*" >&2
+    exit 1
+}
+have() { command -v "$1" >/dev/null 2>&1; }
+
+os=$(uname -s)
+soext=so
+[ "$os" = Darwin ] && soext=dylib
+
+# An install is usable when it has include/llama.h and lib/libllama.*.
+check_install() {
+    dir=$1
+    [ -f "$dir/include/llama.h" ] || return 1
+    for f in "$dir/lib/libllama.$soext" "$dir"/lib/libllama.*"$soext" "$dir/lib/libllama.$soext".*; do
+        [ -e "$f" ] && return 0
+    done
+    return 1
+}
+
+# ---- the user's own llama.cpp ------------------------------------------------
+if [ -n "${TEAI_LLAMA_CPP:-}" ]; then
+    if check_install "$TEAI_LLAMA_CPP"; then
+        say "using TEAI_LLAMA_CPP (not provisioning)"
+        echo "$TEAI_LLAMA_CPP"
+        exit 0
+    fi
+    die "TEAI_LLAMA_CPP=$TEAI_LLAMA_CPP has no include/llama.h and lib/libllama.$soext (unset it to provision a copy)"
+fi
+
+# ---- which prebuilt package fits this host ----------------------------------
+arch=$(uname -m)
+plat=
+case $os:$arch in
+Linux:x86_64 | Linux:amd64) plat=linux-x64 ;;
+Linux:aarch64 | Linux:arm64) plat=linux-arm64 ;;
+Linux:armv7l) plat=linux-armv7l ;;
+Linux:riscv64) plat=linux-riscv64 ;;
+Darwin:arm64) plat=mac-arm64-metal ;;
+Darwin:x86_64) plat=mac-x64 ;;
+esac
+host="$os $arch"
+# Termux runs on Android's libc: the glibc-linked Linux packages do not load there.
+if [ -n "${TERMUX_VERSION:-}" ] || [ "$(uname -o 2>/dev/null || true)" = Android ]; then
+    plat=
+    host="Android (Termux) $arch"
+fi
+
+TEAI_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/teai
+CACHE=$TEAI_CACHE/llama.cpp
+SRC=$CACHE/src
+INSTALL=$CACHE/install
+
+# The path printed last: the install, or the sources on hosts without one.
+result_path() {
+    if check_install "$INSTALL"; then echo "$INSTALL"; else echo "$SRC"; fi
+}
+
+# Done when VERSION names this node-llama-cpp and what it lists is there.
+is_provisioned() {
+    [ -f "$CACHE/VERSION" ] || return 1
+    grep -qx "source=node-llama-cpp@$NLC_VERSION" "$CACHE/VERSION" || return 1
+    [ -f "$SRC/models/ggml-vocab-llama-bpe.gguf" ] || return 1
+    if grep -qx "prebuilt=none" "$CACHE/VERSION"; then return 0; fi
+    check_install "$INSTALL" && [ -f "$INSTALL/VERSION" ]
+}
+
+# ---- --build: llama.cpp's tools from the sources ------------------------------
+build_tools() {
+    bdir=$CACHE/build
+    commit=$(sed -n 's/^commit=//p' "$CACHE/VERSION")
+    stamp="commit=$commit targets=$BUILD_TARGETS"
+    if [ -f "$bdir/BUILD_OK" ] && [ "$(cat "$bdir/BUILD_OK")" = "$stamp" ]; then
+        say "tools already built in $bdir/bin"
+        return 0
+    fi
+    have cmake || die "--build needs cmake (scripts/setup.sh installs it)"
+    have c++ || have g++ || have clang++ || die "--build needs a C++ compiler (scripts/setup.sh installs one)"
+    jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+    mkdir -p "$bdir"
+    rm -f "$bdir/BUILD_OK"
+    log=$bdir/build.log
+    say "building $BUILD_TARGETS (about 7 minutes on 2 cores; log: $log)"
+    # No network at build time: the server's web UI is not fetched.
+    if ! cmake -S "$SRC" -B "$bdir" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
+        -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+        -DLLAMA_USE_PREBUILT_UI=OFF >"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        die "cmake configure failed (log: $log)"
+    fi
+    # shellcheck disable=SC2086
+    if ! cmake --build "$bdir" -j "$jobs" --target $BUILD_TARGETS >>"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        die "build failed (log: $log)"
+    fi
+    echo "$stamp" >"$bdir/BUILD_OK"
+    say "tools in $bdir/bin"
+    # Hosts without a prebuilt package get their install from this build.
+    if ! check_install "$INSTALL"; then
+        tmpi=$(mktemp -d "$CACHE/.install.XXXXXX")
+        mkdir -p "$tmpi/lib"
+        cp -P "$bdir"/bin/lib*."$soext"* "$tmpi/lib/" 2>/dev/null ||
+            cp -P "$bdir"/lib*/lib*."$soext"* "$tmpi/lib/"
+        copy_headers "$SRC" "$tmpi/include"
+        { grep -v '^prebuilt=' "$CACHE/VERSION"; echo "prebuilt=none (libraries built from src by --build)"; } >"$tmpi/VERSION"
+        rm -rf "$INSTALL"
+        mv "$tmpi" "$INSTALL"
+        say "libraries from the build installed in $INSTALL"
+    fi
+}
+
+# Copies include/llama.h and the headers it includes, transitively.
+copy_headers() {
+    ch_src=$1 ch_dst=$2
+    mkdir -p "$ch_dst"
+    ch_todo="llama.h"
+    while [ -n "$ch_todo" ]; do
+        # shellcheck disable=SC2086
+        set -- $ch_todo
+        ch_h=$1
+        shift
+        ch_todo="$*"
+        [ -f "$ch_dst/$ch_h" ] && continue
+        if [ -f "$ch_src/include/$ch_h" ]; then
+            ch_f=$ch_src/include/$ch_h
+        elif [ -f "$ch_src/ggml/include/$ch_h" ]; then
+            ch_f=$ch_src/ggml/include/$ch_h
+        else
+            continue # a system header
+        fi
+        cp "$ch_f" "$ch_dst/$ch_h"
+        ch_todo="$ch_todo $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$ch_f" | tr '\n' ' ')"
+    done
+}
+
+if is_provisioned; then
+    [ "$do_build" = 1 ] && build_tools
+    say "llama.cpp $(sed -n 's/^tag=//p' "$CACHE/VERSION") is in $CACHE"
+    result_path
+    exit 0
+fi
+
+# ---- provision --------------------------------------------------------------
+have git || die "git is missing (scripts/setup.sh installs it)"
+have tar || die "tar is missing"
+mkdir -p "$CACHE/npm"
+
+# One provisioning at a time; the second waits, then finds the work done.
+if have flock; then
+    exec 9>"$CACHE/.lock"
+    flock 9
+    if is_provisioned; then
+        [ "$do_build" = 1 ] && build_tools
+        say "llama.cpp is in $CACHE"
+        result_path
+        exit 0
+    fi
+fi
+
+tmp=$(mktemp -d "$CACHE/.tmp.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM HUP
+
+# Finds an npm tarball in $CACHE/npm, or in $TEAI_CACHE/npm (an earlier layout).
+find_tgz() {
+    for d in "$CACHE/npm" "$TEAI_CACHE/npm"; do
+        if [ -s "$d/$1" ]; then
+            echo "$d/$1"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# npm_pack SPEC FILE: downloads SPEC's tarball into $CACHE/npm as FILE.
+npm_pack() {
+    have npm || die "npm is missing: it fetches llama.cpp from the npm registry (scripts/setup.sh installs it)"
+    mkdir -p "$tmp/pack"
+    say "npm pack $1"
+    if ! (cd "$tmp/pack" && npm pack --silent "$1" >"$tmp/pack.log" 2>&1); then
+        return 1
+    fi
+    [ -s "$tmp/pack/$2" ] || return 1
+    mv "$tmp/pack/$2" "$CACHE/npm/$2"
+}
+
+main_tgz_name=node-llama-cpp-$NLC_VERSION.tgz
+if ! main_tgz=$(find_tgz "$main_tgz_name"); then
+    if ! npm_pack "node-llama-cpp@$NLC_VERSION" "$main_tgz_name"; then
+        cat "$tmp/pack.log" >&2
+        die "could not download node-llama-cpp@$NLC_VERSION from the npm registry"
+    fi
+    main_tgz=$CACHE/npm/$main_tgz_name
+fi
+
+prebuilt=none
+plat_tgz=
+if [ -n "$plat" ]; then
+    plat_tgz_name=node-llama-cpp-$plat-$NLC_VERSION.tgz
+    if plat_tgz=$(find_tgz "$plat_tgz_name"); then
+        prebuilt="@node-llama-cpp/$plat@$NLC_VERSION"
+    elif npm_pack "@node-llama-cpp/$plat@$NLC_VERSION" "$plat_tgz_name"; then
+        plat_tgz=$CACHE/npm/$plat_tgz_name
+        prebuilt="@node-llama-cpp/$plat@$NLC_VERSION"
+    else
+        say "no prebuilt package @node-llama-cpp/$plat@$NLC_VERSION; provisioning the sources only"
+        plat_tgz=
+    fi
+else
+    say "no prebuilt llama.cpp package for $host; provisioning the sources only"
+fi
+
+# Sources: the bundle's HEAD, plus the patches node-llama-cpp applies before it
+# builds (so that src/ is what the prebuilt libraries were built from).
+tar -xzf "$main_tgz" -C "$tmp" package/llama/gitRelease.bundle \
+    package/llama/binariesGithubRelease.json package/llama/patches ||
+    die "$main_tgz: not a node-llama-cpp package with llama/gitRelease.bundle"
+tag=$(sed -n 's/.*"release"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' \
+    "$tmp/package/llama/binariesGithubRelease.json")
+git -c advice.detachedHead=false clone -q "$tmp/package/llama/gitRelease.bundle" "$tmp/src" ||
+    die "git clone of the llama.cpp bundle failed"
+git -C "$tmp/src" remote remove origin
+commit=$(git -C "$tmp/src" rev-parse HEAD)
+patches=
+for p in "$tmp"/package/llama/patches/*.diff; do
+    [ -f "$p" ] || continue
+    name=$(basename "$p" .diff)
+    if git -C "$tmp/src" apply --ignore-whitespace --check "$p" 2>/dev/null; then
+        git -C "$tmp/src" apply --ignore-whitespace "$p"
+        patches="$patches $name"
+    elif ! git -C "$tmp/src" apply --ignore-whitespace --reverse --check "$p" 2>/dev/null; then
+        say "warning: patch $name does not apply to the llama.cpp sources (skipped)"
+    fi
+done
+if [ ! -f "$tmp/src/include/llama.h" ] || [ ! -f "$tmp/src/models/ggml-vocab-llama-bpe.gguf" ]; then
+    die "the llama.cpp bundle lacks include/llama.h or models/ggml-vocab-llama-bpe.gguf"
+fi
+
+{
+    echo "tag=$tag"
+    echo "commit=$commit"
+    echo "source=node-llama-cpp@$NLC_VERSION"
+    echo "patches=$(echo "${patches# }" | tr ' ' ',')"
+} >"$tmp/VERSION.common"
+
+# Prebuilt libraries and the headers that match them.
+if [ -n "$plat_tgz" ]; then
+    tar -xzf "$plat_tgz" -C "$tmp" "package/bins/$plat" ||
+        die "$plat_tgz: no bins/$plat in it"
+    mkdir -p "$tmp/install/lib"
+    for f in "$tmp/package/bins/$plat"/lib*."$soext"; do
+        [ -f "$f" ] && cp "$f" "$tmp/install/lib/"
+    done
+    # Linker names: libllama.v0.5.0.so -> libllama.so, libggml.v0.5.0.so -> libggml.so.
+    for f in "$tmp/install/lib"/lib*.v[0-9]*."$soext"; do
+        [ -f "$f" ] || continue
+        b=$(basename "$f")
+        ln -s "$b" "$tmp/install/lib/${b%%.v[0-9]*}.$soext"
+    done
+    # Every llama/ggml library a library needs must be in that folder (their
+    # RUNPATH is $ORIGIN); the system ones (libc, libstdc++, ...) are not ours.
+    if have readelf; then
+        for f in "$tmp/install/lib"/*."$soext"; do
+            for n in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+                case $n in
+                libggml* | libllama* | libmtmd*)
+                    [ -e "$tmp/install/lib/$n" ] || die "$(basename "$f") needs $n, which is not in the package"
+                    ;;
+                esac
+            done
+        done
+    fi
+    copy_headers "$tmp/src" "$tmp/install/include"
+    check_install "$tmp/install" || die "the prebuilt package has no libllama"
+    { cat "$tmp/VERSION.common"; echo "prebuilt=$prebuilt"; } >"$tmp/install/VERSION"
+fi
+{ cat "$tmp/VERSION.common"; echo "prebuilt=$prebuilt"; } >"$tmp/VERSION"
+
+# Move into place: src, then install, then VERSION, which marks the whole as done.
+rm -f "$CACHE/VERSION"
+[ -e "$SRC" ] && mv "$SRC" "$tmp/old-src"
+mv "$tmp/src" "$SRC"
+[ -e "$INSTALL" ] && mv "$INSTALL" "$tmp/old-install"
+[ -d "$tmp/install" ] && mv "$tmp/install" "$INSTALL"
+mv "$tmp/VERSION" "$CACHE/VERSION"
+say "llama.cpp $tag ($commit) provisioned in $CACHE"
+
+[ "$do_build" = 1 ] && build_tools
+result_path

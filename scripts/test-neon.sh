@@ -1,0 +1,47 @@
+#!/bin/sh
+# Cross-compiles the weight-format tests (tests/test_quant.c) for AArch64 and
+# runs them under qemu, so the NEON kernels (src/engine/quant_neon.c) are
+# checked against their scalar twins on an x86 machine.
+#
+# Needs: gcc-aarch64-linux-gnu and qemu-user (apt-get install -y
+# gcc-aarch64-linux-gnu qemu-user). Exits 77 (skipped) when either is missing.
+#
+# Usage: scripts/test-neon.sh            (from anywhere; builds into a temp dir)
+# Environment: CC_AARCH64 (default aarch64-linux-gnu-gcc), QEMU_AARCH64
+# (default qemu-aarch64, else qemu-aarch64-static).
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cc=${CC_AARCH64:-aarch64-linux-gnu-gcc}
+qemu=${QEMU_AARCH64:-}
+if [ -z "$qemu" ]; then
+    for q in qemu-aarch64 qemu-aarch64-static; do
+        if command -v "$q" >/dev/null 2>&1; then
+            qemu=$q
+            break
+        fi
+    done
+fi
+if ! command -v "$cc" >/dev/null 2>&1; then
+    echo "SKIP: $cc not found (apt-get install -y gcc-aarch64-linux-gnu)"
+    exit 77
+fi
+if [ -z "$qemu" ] || ! command -v "$qemu" >/dev/null 2>&1; then
+    echo "SKIP: qemu-aarch64 not found (apt-get install -y qemu-user)"
+    exit 77
+fi
+
+out=$(mktemp -d "${TMPDIR:-/tmp}/teai-neon.XXXXXX")
+trap 'rm -rf "$out"' EXIT INT TERM
+
+cd "$root"
+"$cc" -std=c11 -O2 -static \
+    -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Werror \
+    -Iinclude -Isrc/engine -Itests \
+    -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DTEAI_HAVE_CJSON=0 \
+    '-DTEAI_VERSION="x"' '-DTEAI_GIT_COMMIT="x"' \
+    src/engine/quant.c src/engine/quant_neon.c src/engine/util.c \
+    tests/test_quant.c tests/test_util.c \
+    -lm -o "$out/test_quant"
+
+TEAI_TEST_TMP=$out "$qemu" "$out/test_quant"

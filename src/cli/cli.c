@@ -1,0 +1,125 @@
+#include "cli.h"
+#include "engine/hf.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int cli_exit_code(int status) {
+    switch (status) {
+        case TEAI_OK: return CLI_EXIT_OK;
+        case TEAI_EINVAL: return CLI_EXIT_USAGE;
+        case TEAI_EFORMAT:
+        case TEAI_ENOTFOUND:
+        case TEAI_EUNSUPPORTED: return CLI_EXIT_INPUT;
+        case TEAI_EINTR: return CLI_EXIT_INTERRUPT;
+        default: return CLI_EXIT_FAIL;
+    }
+}
+
+int cli_fail(const char *cmd, const teai_error *err, int status) {
+    const char *msg = err && err->msg[0] ? err->msg : teai_status_str(status);
+    fprintf(stderr, "teai %s: %s\n", cmd, msg);
+    return cli_exit_code(status);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "teai %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see teai %s --help)\n", cmd);
+    va_end(ap);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_is(const char *arg, const char *short_name, const char *long_name) {
+    return (short_name && strcmp(arg, short_name) == 0) || (long_name && strcmp(arg, long_name) == 0);
+}
+
+const char *cli_value(const char *cmd, int argc, char **argv, int *i) {
+    if (*i + 1 >= argc) {
+        cli_usage_error(cmd, "option %s needs a value", argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int cli_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        cli_usage_error(cmd, "%s takes an integer from %ld to %ld, not '%s'", opt, lo, hi, s);
+        return 1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_u64(const char *cmd, const char *opt, const char *s, uint64_t *out) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-') {
+        cli_usage_error(cmd, "%s takes a non-negative integer, not '%s'", opt, s);
+        return 1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_float(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi) {
+        cli_usage_error(cmd, "%s takes a number from %g to %g, not '%s'", opt, lo, hi, s);
+        return 1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (cli_is(argv[i], "-h", "--help")) return 1;
+    return 0;
+}
+
+static volatile sig_atomic_t g_interrupted;
+
+static void on_signal(int sig) {
+    (void)sig;
+    g_interrupted = 1;
+}
+
+void cli_catch_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int cli_interrupted(void) {
+    return g_interrupted != 0;
+}
+
+int cli_resolve_model(const char *cmd, const char *spec, char *out, size_t cap) {
+    teai_error err = {0};
+    int rc = teai_hf_resolve(spec, out, cap, &err);
+    return rc ? cli_fail(cmd, &err, rc) : CLI_EXIT_OK;
+}
+
+uint64_t cli_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}

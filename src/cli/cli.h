@@ -1,0 +1,52 @@
+/* Shared by the subcommands: argument helpers, exit codes, errors. Only the
+ * command-line tool prints and exits. */
+#ifndef TEAI_CLI_H
+#define TEAI_CLI_H
+
+#include "teai/engine.h"
+
+#include <stdint.h>
+
+/* Exit codes (documented in README and `teai --help`). */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAIL = 1,        /* the run failed (I/O, memory, internal) */
+    CLI_EXIT_USAGE = 2,       /* bad command line */
+    CLI_EXIT_INPUT = 3,       /* bad input: missing, malformed or unsupported file */
+    CLI_EXIT_INTERRUPT = 130  /* stopped by Ctrl-C (SIGINT) or SIGTERM */
+};
+
+/* Exit code for an engine status. */
+int cli_exit_code(int status);
+/* Prints "teai <cmd>: <message>" for a failed call and returns its exit code. */
+int cli_fail(const char *cmd, const teai_error *err, int status);
+/* Prints "teai <cmd>: <message>" and returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* 1 if arg is the short or long option (short may be NULL). */
+int cli_is(const char *arg, const char *short_name, const char *long_name);
+/* The value after option argv[*i] (advancing *i), or NULL with an error printed. */
+const char *cli_value(const char *cmd, int argc, char **argv, int *i);
+/* Parses numbers; print an error and return non-zero when malformed or out of range. */
+int cli_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);
+int cli_u64(const char *cmd, const char *opt, const char *s, uint64_t *out);
+int cli_float(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out);
+/* 1 if --help or -h is among the arguments. */
+int cli_wants_help(int argc, char **argv);
+
+/* Ctrl-C handling: after cli_catch_signals(), cli_interrupted() turns 1 on SIGINT/SIGTERM. */
+void cli_catch_signals(void);
+int cli_interrupted(void);
+
+/* Resolves a model argument (file, folder or ORG/NAME in the Hugging Face
+ * cache) into out; prints the error and returns an exit code on failure. */
+int cli_resolve_model(const char *cmd, const char *spec, char *out, size_t cap);
+
+/* Monotonic clock, nanoseconds. */
+uint64_t cli_now_ns(void);
+
+int cmd_model(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+
+#endif

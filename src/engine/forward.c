@@ -1,0 +1,319 @@
+/* The transformer forward pass (llama / qwen2) over a KV cache.
+ *
+ * Per layer, for a batch of B tokens at positions pos..pos+B-1:
+ *   xb = rmsnorm(x) * attn_norm
+ *   q, k, v = xb @ Wq^T (+bq), xb @ Wk^T (+bk), xb @ Wv^T (+bv); rope(q, k)
+ *   x += softmax(q k^T / sqrt(head_dim), causal) v @ Wo^T
+ *   xb = rmsnorm(x) * ffn_norm
+ *   x += (silu(xb @ Wgate^T) * (xb @ Wup^T)) @ Wdown^T
+ * then logits = rmsnorm(x_last) * out_norm @ Wout^T.
+ * All scratch is allocated when the context is made: no allocation per token. */
+#include "model.h"
+#include "quant.h"
+#include "threadpool.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TEAI_BATCH 32 /* tokens per forward chunk during prefill */
+
+struct teai_context {
+    const teai_model *m;
+    teai__pool *pool;
+    int n_ctx, pos, n_threads;
+    int q_dim, kv_dim;
+    float *k_cache, *v_cache; /* (n_layers, n_ctx, kv_dim) */
+    /* activations for up to TEAI_BATCH tokens */
+    float *x;       /* (B, dim) residual stream */
+    float *xb;      /* (B, max(dim, q_dim)) normed input / attention output */
+    float *q;       /* (B, q_dim) */
+    float *k, *v;   /* (B, kv_dim) */
+    float *hb, *hb2; /* (B, ffn_dim) */
+    float *att;     /* (n_threads, n_ctx) attention scores */
+    float *rope_cs; /* (B, head_dim) cos/sin pairs per position */
+};
+
+teai_context_params teai_context_default_params(void) {
+    teai_context_params p = {0, 0};
+    return p;
+}
+
+static void *xalloc(size_t n) {
+    void *p = NULL;
+    return posix_memalign(&p, 64, n ? n : 64) == 0 ? p : NULL;
+}
+
+void teai_context_free(teai_context *c) {
+    if (!c) return;
+    teai__pool_free(c->pool);
+    free(c->k_cache);
+    free(c->v_cache);
+    free(c->x);
+    free(c->xb);
+    free(c->q);
+    free(c->k);
+    free(c->v);
+    free(c->hb);
+    free(c->hb2);
+    free(c->att);
+    free(c->rope_cs);
+    free(c);
+}
+
+int teai_context_new(const teai_model *m, const teai_context_params *params, teai_context **out,
+                     teai_error *err) {
+    *out = NULL;
+    const teai_hparams *hp = &m->hp;
+    if (!m->layers) return teai__fail(err, TEAI_EINVAL, "model has no weights (vocabulary only)");
+    teai_context_params p = params ? *params : teai_context_default_params();
+    int n_ctx = p.n_ctx > 0 ? p.n_ctx : (hp->ctx_len < 4096 ? hp->ctx_len : 4096);
+    if (n_ctx > (1 << 22)) return teai__fail(err, TEAI_EINVAL, "context of %d tokens is too large", n_ctx);
+    teai_context *c = calloc(1, sizeof *c);
+    if (!c) return teai__fail(err, TEAI_ENOMEM, "out of memory");
+    c->m = m;
+    c->n_ctx = n_ctx;
+    c->q_dim = hp->n_heads * hp->head_dim;
+    c->kv_dim = hp->n_kv_heads * hp->head_dim;
+    c->pool = teai__pool_new(p.n_threads);
+    c->n_threads = teai__pool_size(c->pool);
+    size_t B = TEAI_BATCH, cache = (size_t)hp->n_layers * (size_t)n_ctx * (size_t)c->kv_dim;
+    size_t wide = (size_t)(hp->dim > c->q_dim ? hp->dim : c->q_dim);
+    c->k_cache = xalloc(sizeof(float) * cache);
+    c->v_cache = xalloc(sizeof(float) * cache);
+    c->x = xalloc(sizeof(float) * B * (size_t)hp->dim);
+    c->xb = xalloc(sizeof(float) * B * wide);
+    c->q = xalloc(sizeof(float) * B * wide); /* also holds the Wo output (B, dim) */
+    c->k = xalloc(sizeof(float) * B * (size_t)c->kv_dim);
+    c->v = xalloc(sizeof(float) * B * (size_t)c->kv_dim);
+    c->hb = xalloc(sizeof(float) * B * (size_t)hp->ffn_dim);
+    c->hb2 = xalloc(sizeof(float) * B * (size_t)hp->ffn_dim);
+    c->att = xalloc(sizeof(float) * (size_t)c->n_threads * (size_t)n_ctx);
+    c->rope_cs = xalloc(sizeof(float) * B * (size_t)hp->head_dim);
+    if (!c->pool || !c->k_cache || !c->v_cache || !c->x || !c->xb || !c->q || !c->k || !c->v ||
+        !c->hb || !c->hb2 || !c->att || !c->rope_cs) {
+        teai_context_free(c);
+        return teai__fail(err, TEAI_ENOMEM, "out of memory for a context of %d tokens", n_ctx);
+    }
+    *out = c;
+    return TEAI_OK;
+}
+
+int teai_context_pos(const teai_context *c) {
+    return c->pos;
+}
+int teai_context_n_ctx(const teai_context *c) {
+    return c->n_ctx;
+}
+void teai_context_reset(teai_context *c) {
+    c->pos = 0;
+}
+
+/* ---- parallel pieces ---------------------------------------------------- */
+
+/* Y (B, rows) = X (B, cols) @ W^T, rows split across threads. */
+typedef struct matmul_job {
+    const teai__weight *w;
+    const float *x;
+    float *y;
+    int B;
+} matmul_job;
+
+static void matmul_task(void *arg, int ith, int nth) {
+    matmul_job *j = arg;
+    const teai__weight *w = j->w;
+    long lo, hi;
+    teai__split((long)w->rows, ith, nth, &lo, &hi);
+    if (lo >= hi) return;
+    if (j->B == 1) {
+        teai__matvec(w->type, w->data, w->row_bytes, w->cols, lo, hi, j->x, j->y);
+        return;
+    }
+    teai__dot_fn dot = teai__dot_best(w->type);
+    const uint8_t *base = w->data;
+    for (long r = lo; r < hi; r++) {
+        const void *row = base + (size_t)r * w->row_bytes;
+        for (int t = 0; t < j->B; t++)
+            j->y[(size_t)t * (size_t)w->rows + (size_t)r] =
+                dot(w->cols, row, j->x + (size_t)t * (size_t)w->cols);
+    }
+}
+
+static void matmul(teai_context *c, const teai__weight *w, const float *x, float *y, int B) {
+    matmul_job j = {w, x, y, B};
+    teai__pool_run(c->pool, matmul_task, &j);
+}
+
+typedef struct attn_job {
+    teai_context *c;
+    int layer, B;
+} attn_job;
+
+static void attn_task(void *arg, int ith, int nth) {
+    attn_job *j = arg;
+    teai_context *c = j->c;
+    const teai_hparams *hp = &c->m->hp;
+    int hd = hp->head_dim, group = hp->n_heads / hp->n_kv_heads;
+    float scale = 1.0f / sqrtf((float)hd);
+    float *s = c->att + (size_t)ith * (size_t)c->n_ctx;
+    size_t layer_off = (size_t)j->layer * (size_t)c->n_ctx * (size_t)c->kv_dim;
+    const float *kc = c->k_cache + layer_off, *vc = c->v_cache + layer_off;
+    int items = j->B * hp->n_heads;
+    for (int it = ith; it < items; it += nth) {
+        int t = it / hp->n_heads, h = it % hp->n_heads, kvh = h / group;
+        int last = c->pos + t; /* causal: attend to positions 0..last */
+        const float *q = c->q + (size_t)t * (size_t)c->q_dim + (size_t)h * (size_t)hd;
+        float mx = -INFINITY;
+        for (int p = 0; p <= last; p++) {
+            const float *k = kc + (size_t)p * (size_t)c->kv_dim + (size_t)kvh * (size_t)hd;
+            float d = 0;
+            for (int i = 0; i < hd; i++) d += q[i] * k[i];
+            s[p] = d * scale;
+            if (s[p] > mx) mx = s[p];
+        }
+        float sum = 0;
+        for (int p = 0; p <= last; p++) {
+            s[p] = expf(s[p] - mx);
+            sum += s[p];
+        }
+        float inv = 1.0f / sum;
+        float *o = c->xb + (size_t)t * (size_t)c->q_dim + (size_t)h * (size_t)hd;
+        memset(o, 0, sizeof(float) * (size_t)hd);
+        for (int p = 0; p <= last; p++) {
+            const float *v = vc + (size_t)p * (size_t)c->kv_dim + (size_t)kvh * (size_t)hd;
+            float a = s[p] * inv;
+            for (int i = 0; i < hd; i++) o[i] += a * v[i];
+        }
+    }
+}
+
+/* ---- element-wise pieces ------------------------------------------------ */
+
+static void rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    float inv = 1.0f / sqrtf((float)(ss / n) + eps);
+    for (int i = 0; i < n; i++) out[i] = x[i] * inv * w[i];
+}
+
+/* Rotates each head of vec (n_head heads of hd) by the angles in cs. */
+static void rope(float *vec, int n_head, int hd, const float *cs, teai_rope_style style) {
+    for (int h = 0; h < n_head; h++) {
+        float *v = vec + (size_t)h * (size_t)hd;
+        for (int i = 0; i < hd / 2; i++) {
+            float co = cs[2 * i], si = cs[2 * i + 1];
+            int a = style == TEAI_ROPE_NORM ? 2 * i : i;
+            int b = style == TEAI_ROPE_NORM ? 2 * i + 1 : i + hd / 2;
+            float x0 = v[a], x1 = v[b];
+            v[a] = x0 * co - x1 * si;
+            v[b] = x0 * si + x1 * co;
+        }
+    }
+}
+
+static void add_bias(float *y, const float *b, int n, int B) {
+    if (!b) return;
+    for (int t = 0; t < B; t++)
+        for (int i = 0; i < n; i++) y[(size_t)t * (size_t)n + (size_t)i] += b[i];
+}
+
+/* Runs B tokens at positions c->pos.. through all layers; leaves the final
+ * residual stream in c->x. */
+static void forward_chunk(teai_context *c, const int32_t *tokens, int B) {
+    const teai_model *m = c->m;
+    const teai_hparams *hp = &m->hp;
+    int dim = hp->dim, hd = hp->head_dim, ffn = hp->ffn_dim;
+    for (int t = 0; t < B; t++) {
+        const uint8_t *row = (const uint8_t *)m->tok_embd.data + (size_t)tokens[t] * m->tok_embd.row_bytes;
+        teai__dequantize_row(m->tok_embd.type, row, c->x + (size_t)t * (size_t)dim, dim);
+        float *cs = c->rope_cs + (size_t)t * (size_t)hd;
+        float p = (float)(c->pos + t);
+        for (int i = 0; i < hd / 2; i++) {
+            float theta = p * m->rope_inv_freq[i];
+            cs[2 * i] = cosf(theta);
+            cs[2 * i + 1] = sinf(theta);
+        }
+    }
+    for (int l = 0; l < hp->n_layers; l++) {
+        const teai__layer *L = &m->layers[l];
+        for (int t = 0; t < B; t++)
+            rmsnorm(c->xb + (size_t)t * (size_t)dim, c->x + (size_t)t * (size_t)dim, L->attn_norm,
+                    dim, hp->norm_eps);
+        matmul(c, &L->wq, c->xb, c->q, B);
+        matmul(c, &L->wk, c->xb, c->k, B);
+        matmul(c, &L->wv, c->xb, c->v, B);
+        add_bias(c->q, L->bq, c->q_dim, B);
+        add_bias(c->k, L->bk, c->kv_dim, B);
+        add_bias(c->v, L->bv, c->kv_dim, B);
+        size_t layer_off = (size_t)l * (size_t)c->n_ctx * (size_t)c->kv_dim;
+        for (int t = 0; t < B; t++) {
+            const float *cs = c->rope_cs + (size_t)t * (size_t)hd;
+            rope(c->q + (size_t)t * (size_t)c->q_dim, hp->n_heads, hd, cs, hp->rope_style);
+            rope(c->k + (size_t)t * (size_t)c->kv_dim, hp->n_kv_heads, hd, cs, hp->rope_style);
+            size_t at = layer_off + (size_t)(c->pos + t) * (size_t)c->kv_dim;
+            memcpy(c->k_cache + at, c->k + (size_t)t * (size_t)c->kv_dim, sizeof(float) * (size_t)c->kv_dim);
+            memcpy(c->v_cache + at, c->v + (size_t)t * (size_t)c->kv_dim, sizeof(float) * (size_t)c->kv_dim);
+        }
+        attn_job aj = {c, l, B};
+        teai__pool_run(c->pool, attn_task, &aj);
+        /* attention output (in xb, B x q_dim) through Wo, into q as scratch */
+        matmul(c, &L->wo, c->xb, c->q, B);
+        for (size_t i = 0; i < (size_t)B * (size_t)dim; i++) c->x[i] += c->q[i];
+
+        for (int t = 0; t < B; t++)
+            rmsnorm(c->xb + (size_t)t * (size_t)dim, c->x + (size_t)t * (size_t)dim, L->ffn_norm,
+                    dim, hp->norm_eps);
+        matmul(c, &L->w_gate, c->xb, c->hb, B);
+        matmul(c, &L->w_up, c->xb, c->hb2, B);
+        for (size_t i = 0; i < (size_t)B * (size_t)ffn; i++) {
+            float g = c->hb[i];
+            c->hb[i] = g / (1.0f + expf(-g)) * c->hb2[i];
+        }
+        matmul(c, &L->w_down, c->hb, c->xb, B);
+        for (size_t i = 0; i < (size_t)B * (size_t)dim; i++) c->x[i] += c->xb[i];
+    }
+    c->pos += B;
+}
+
+int teai_context_eval(teai_context *c, const int32_t *tokens, int n, float *logits,
+                      teai_error *err) {
+    const teai_hparams *hp = &c->m->hp;
+    if (n <= 0) return teai__fail(err, TEAI_EINVAL, "no tokens to evaluate");
+    if (n > c->n_ctx - c->pos)
+        return teai__fail(err, TEAI_ERANGE,
+                          "%d tokens do not fit in the context (%d of %d positions used)", n,
+                          c->pos, c->n_ctx);
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= hp->n_vocab)
+            return teai__fail(err, TEAI_EINVAL, "token id %d out of range (vocabulary of %d)",
+                              tokens[i], hp->n_vocab);
+    int last_B = 0;
+    for (int done = 0; done < n; done += last_B) {
+        last_B = n - done < TEAI_BATCH ? n - done : TEAI_BATCH;
+        forward_chunk(c, tokens + done, last_B);
+    }
+    if (logits) {
+        float *xl = c->x + (size_t)(last_B - 1) * (size_t)hp->dim;
+        rmsnorm(c->xb, xl, c->m->out_norm, hp->dim, hp->norm_eps);
+        matmul(c, &c->m->output, c->xb, logits, 1);
+    }
+    return TEAI_OK;
+}
+
+uint64_t teai_context_step_bytes(const teai_context *c, int pos) {
+    const teai_model *m = c->m;
+    const teai_hparams *hp = &m->hp;
+    /* weights: every matrix but the embedding table is read whole; the
+     * embedding table contributes one row (unless it is the output layer too) */
+    uint64_t bytes = m->param_bytes;
+    if (!hp->tied_output) bytes -= m->tok_embd.row_bytes * (uint64_t)(m->tok_embd.rows - 1);
+    /* KV cache: read positions 0..pos, write one position, per layer, K and V */
+    uint64_t kv_row = sizeof(float) * (uint64_t)c->kv_dim;
+    bytes += 2 * (uint64_t)hp->n_layers * kv_row * (uint64_t)(pos + 2);
+    /* activations: each layer reads and writes vectors of the sizes below
+     * (norm in/out, q/k/v, attention out, Wo out, residual add, gate/up/act, down) */
+    uint64_t per_layer = (uint64_t)(6 * hp->dim + 2 * c->q_dim + 2 * c->kv_dim + 4 * hp->ffn_dim);
+    bytes += sizeof(float) * ((uint64_t)hp->n_layers * per_layer + (uint64_t)hp->n_vocab);
+    return bytes;
+}

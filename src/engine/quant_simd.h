@@ -1,0 +1,115 @@
+/* Block layouts and kernel tables shared by the scalar reference (quant.c) and
+ * the SIMD kernels (quant_avx2.c on x86_64, quant_neon.c on aarch64).
+ * Internal to src/engine.
+ *
+ * The GGUF layouts below are ggml's (ggml-common.h), byte for byte: llama.cpp
+ * reads the files teai writes and teai reads llama.cpp's. fp16 fields are IEEE
+ * half; read them through teai__load_u16 (memcpy) so that an oddly placed row
+ * (an int8 row of odd length) is never read through a misaligned pointer. */
+#ifndef TEAI_QUANT_SIMD_H
+#define TEAI_QUANT_SIMD_H
+
+#include "quant.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define TEAI_QK8_0  32  /* elements per Q8_0 block */
+#define TEAI_QK4_0  32  /* elements per Q4_0 block */
+#define TEAI_QK_K   256 /* elements per K-quant super-block */
+#define TEAI_QKNF4  64  /* elements per NF4 block */
+#define TEAI_I8_HDR 4   /* bytes before the int8 data of an I8 row */
+
+/* Q8_0 (34 bytes): x[i] = d * qs[i]. */
+typedef struct teai__block_q8_0 {
+    uint16_t d; /* fp16 */
+    int8_t qs[TEAI_QK8_0];
+} teai__block_q8_0;
+
+/* Q4_0 (18 bytes): x[i] = d * (q[i] - 8); byte j holds element j in its low
+ * nibble and element j + 16 in its high nibble. */
+typedef struct teai__block_q4_0 {
+    uint16_t d; /* fp16 */
+    uint8_t qs[TEAI_QK4_0 / 2];
+} teai__block_q4_0;
+
+/* Q4_K (144 bytes): 8 sub-blocks of 32, sub-block j has a 6-bit scale sc[j]
+ * and a 6-bit min m[j] (packing: teai__q4k_scale_min), x = d*sc*q - dmin*m.
+ * qs[32*p + l] holds element 64*p + l (low nibble) and 64*p + 32 + l (high). */
+typedef struct teai__block_q4_k {
+    uint16_t d;    /* fp16, scale of the sub-block scales */
+    uint16_t dmin; /* fp16, scale of the sub-block mins */
+    uint8_t scales[12];
+    uint8_t qs[TEAI_QK_K / 2];
+} teai__block_q4_k;
+
+/* Q6_K (210 bytes): 16 sub-blocks of 16, x = d * scales[i/16] * (q - 32), q in
+ * 0..63. For half h (128 elements) and l in 0..31, with L = ql + 64h,
+ * H = qh + 32h and e = 128h + l:
+ *   q[e]      = (L[l]      & 15) | ((H[l] >> 0 & 3) << 4)
+ *   q[e + 32] = (L[l + 32] & 15) | ((H[l] >> 2 & 3) << 4)
+ *   q[e + 64] = (L[l]      >> 4) | ((H[l] >> 4 & 3) << 4)
+ *   q[e + 96] = (L[l + 32] >> 4) | ((H[l] >> 6 & 3) << 4) */
+typedef struct teai__block_q6_k {
+    uint8_t ql[TEAI_QK_K / 2];
+    uint8_t qh[TEAI_QK_K / 4];
+    int8_t scales[TEAI_QK_K / 16];
+    uint16_t d; /* fp16 */
+} teai__block_q6_k;
+
+/* NF4 (teai's own, 34 bytes): x[i] = absmax * teai__nf4_values[code(i)];
+ * byte j (0..31) holds the code of element j in its low nibble and of element
+ * j + 32 in its high nibble (the Q4_0 convention, so the kernels split a byte
+ * the same way for both). */
+typedef struct teai__block_nf4 {
+    uint16_t absmax; /* fp16 */
+    uint8_t qs[TEAI_QKNF4 / 2];
+} teai__block_nf4;
+
+/* I8 (teai's own): a row of n elements is a 4-byte header (fp16 scale =
+ * absmax/127, then two zero bytes so the data stay 4-byte aligned) followed by
+ * n int8: x[i] = scale * q[i]. Row size 4 + n. */
+
+_Static_assert(sizeof(teai__block_q8_0) == 34, "Q8_0 block is 34 bytes");
+_Static_assert(sizeof(teai__block_q4_0) == 18, "Q4_0 block is 18 bytes");
+_Static_assert(sizeof(teai__block_q4_k) == 144, "Q4_K block is 144 bytes");
+_Static_assert(sizeof(teai__block_q6_k) == 210, "Q6_K block is 210 bytes");
+_Static_assert(sizeof(teai__block_nf4) == 34, "NF4 block is 34 bytes");
+
+/* The NormalFloat-4 codebook (QLoRA), ascending; code 7 is exactly 0. */
+extern const float teai__nf4_values[16];
+
+static inline uint16_t teai__load_u16(const void *p) {
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+/* Sub-block j (0..7) of a Q4_K block: 6-bit scale and min (ggml's
+ * get_scale_min_k4). Bytes 0..3 hold sc[0..3] in their low 6 bits, bytes 4..7
+ * m[0..3]; for j >= 4 the low 4 bits come from byte j+4 (scale: low nibble,
+ * min: high nibble) and the top 2 bits from the spare top bits of bytes j-4
+ * (scale) and j (min). */
+static inline void teai__q4k_scale_min(int j, const uint8_t *s, uint8_t *sc, uint8_t *m) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *m = s[j + 4] & 63;
+    } else {
+        *sc = (uint8_t)((s[j + 4] & 15) | ((s[j - 4] >> 6) << 4));
+        *m = (uint8_t)((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
+    }
+}
+
+/* Row-range matrix-vector product for one type: y[r] = dot(W[r], x), r0 <= r < r1. */
+typedef void (*teai__matvec_fn)(const void *W, size_t row_bytes, int64_t cols, int64_t r0,
+                                int64_t r1, const float *x, float *y);
+
+/* SIMD kernel tables; NULL where a type has no kernel at that level. Only
+ * defined where the file is compiled (quant_avx2.c: x86_64; quant_neon.c:
+ * aarch64); quant.c calls them only where the CPU runs them. */
+teai__dot_fn teai__dot_avx2(teai_type t);
+teai__matvec_fn teai__matvec_avx2(teai_type t);
+teai__dot_fn teai__dot_neon(teai_type t);
+teai__matvec_fn teai__matvec_neon(teai_type t);
+
+#endif
