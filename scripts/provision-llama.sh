@@ -184,7 +184,7 @@ fi
 # ---- provision --------------------------------------------------------------
 have git || die "git is missing (scripts/setup.sh installs it)"
 have tar || die "tar is missing"
-mkdir -p "$CACHE/npm"
+mkdir -p "$CACHE"
 
 # One provisioning at a time; the second waits, then finds the work done.
 if have flock; then
@@ -222,6 +222,7 @@ npm_pack() {
         return 1
     fi
     [ -s "$tmp/pack/$2" ] || return 1
+    mkdir -p "$CACHE/npm"
     mv "$tmp/pack/$2" "$CACHE/npm/$2"
 }
 

@@ -58,7 +58,8 @@ static float *run(const char *path, teai_quantize q, int one_by_one, int *n_voca
     float *logits = malloc(sizeof(float) * (size_t)*n_vocab);
     int rc = teai_context_new(m, &cp, &c, &err);
     if (!rc && one_by_one) {
-        for (int i = 0; i < N_PROMPT && !rc; i++) rc = teai_context_eval(c, &prompt[i], 1, logits, &err);
+        for (int i = 0; i < N_PROMPT && !rc; i++)
+            rc = teai_context_eval(c, &prompt[i], 1, logits, &err);
     } else if (!rc) {
         rc = teai_context_eval(c, prompt, N_PROMPT, logits, &err);
     }

@@ -250,8 +250,8 @@ int teai_model_synth(const teai_synth_params *p, const char *out, teai_error *er
 int teai_model_convert(const char *hf_dir, const char *out_gguf, const char *type, int n_threads,
                        teai_error *err);
 /* GGUF -> GGUF with every weight matrix re-encoded as type (norms stay f32). */
-int teai_model_quantize(const char *in_gguf, const char *out_gguf, const char *type,
-                        int n_threads, teai_error *err);
+int teai_model_quantize(const char *in_gguf, const char *out_gguf, const char *type, int n_threads,
+                        teai_error *err);
 
 #ifdef __cplusplus
 }

@@ -12,13 +12,18 @@
 
 int cli_exit_code(int status) {
     switch (status) {
-        case TEAI_OK: return CLI_EXIT_OK;
-        case TEAI_EINVAL: return CLI_EXIT_USAGE;
+        case TEAI_OK:
+            return CLI_EXIT_OK;
+        case TEAI_EINVAL:
+            return CLI_EXIT_USAGE;
         case TEAI_EFORMAT:
         case TEAI_ENOTFOUND:
-        case TEAI_EUNSUPPORTED: return CLI_EXIT_INPUT;
-        case TEAI_EINTR: return CLI_EXIT_INTERRUPT;
-        default: return CLI_EXIT_FAIL;
+        case TEAI_EUNSUPPORTED:
+            return CLI_EXIT_INPUT;
+        case TEAI_EINTR:
+            return CLI_EXIT_INTERRUPT;
+        default:
+            return CLI_EXIT_FAIL;
     }
 }
 
@@ -39,7 +44,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
 }
 
 int cli_is(const char *arg, const char *short_name, const char *long_name) {
-    return (short_name && strcmp(arg, short_name) == 0) || (long_name && strcmp(arg, long_name) == 0);
+    return (short_name && strcmp(arg, short_name) == 0) ||
+           (long_name && strcmp(arg, long_name) == 0);
 }
 
 const char *cli_value(const char *cmd, int argc, char **argv, int *i) {

@@ -10,10 +10,10 @@
 /* Exit codes (documented in README and `teai --help`). */
 enum {
     CLI_EXIT_OK = 0,
-    CLI_EXIT_FAIL = 1,        /* the run failed (I/O, memory, internal) */
-    CLI_EXIT_USAGE = 2,       /* bad command line */
-    CLI_EXIT_INPUT = 3,       /* bad input: missing, malformed or unsupported file */
-    CLI_EXIT_INTERRUPT = 130  /* stopped by Ctrl-C (SIGINT) or SIGTERM */
+    CLI_EXIT_FAIL = 1,       /* the run failed (I/O, memory, internal) */
+    CLI_EXIT_USAGE = 2,      /* bad command line */
+    CLI_EXIT_INPUT = 3,      /* bad input: missing, malformed or unsupported file */
+    CLI_EXIT_INTERRUPT = 130 /* stopped by Ctrl-C (SIGINT) or SIGTERM */
 };
 
 /* Exit code for an engine status. */

@@ -42,24 +42,33 @@ static int parse(int argc, char **argv, gen_opts *o) {
         const char *a = argv[i], *v;
         double d;
         long l;
-        if (cli_is(a, NULL, "--chat")) o->chat = 1;
-        else if (cli_is(a, NULL, "--no-bos")) o->bos = 0;
-        else if (cli_is(a, NULL, "--ignore-eos")) o->ignore_eos = 1;
-        else if (cli_is(a, NULL, "--timing")) o->timing = 1;
-        else if (cli_is(a, NULL, "--ids")) o->ids = 1;
+        if (cli_is(a, NULL, "--chat"))
+            o->chat = 1;
+        else if (cli_is(a, NULL, "--no-bos"))
+            o->bos = 0;
+        else if (cli_is(a, NULL, "--ignore-eos"))
+            o->ignore_eos = 1;
+        else if (cli_is(a, NULL, "--timing"))
+            o->timing = 1;
+        else if (cli_is(a, NULL, "--ids"))
+            o->ids = 1;
         else if (cli_is(a, "-m", "--model") || cli_is(a, "-p", "--prompt") ||
                  cli_is(a, "-n", "--n-predict") || cli_is(a, NULL, "--quantize") ||
                  cli_is(a, NULL, "--seed") || cli_is(a, "-t", "--threads") ||
                  cli_is(a, NULL, "--temp") || cli_is(a, NULL, "--top-k") ||
                  cli_is(a, NULL, "--top-p") || cli_is(a, "-c", "--ctx")) {
             if (!(v = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
-            if (cli_is(a, "-m", "--model")) o->model = v;
-            else if (cli_is(a, "-p", "--prompt")) o->prompt = v;
+            if (cli_is(a, "-m", "--model"))
+                o->model = v;
+            else if (cli_is(a, "-p", "--prompt"))
+                o->prompt = v;
             else if (cli_is(a, "-n", "--n-predict")) {
                 if (cli_int(cmd, a, v, 0, 1 << 24, &o->n_predict)) return CLI_EXIT_USAGE;
             } else if (cli_is(a, NULL, "--quantize")) {
                 int q = teai_quantize_from_name(v);
-                if (q < 0) return cli_usage_error(cmd, "unknown quantization '%s' (default, float16, int8, nf4)", v);
+                if (q < 0)
+                    return cli_usage_error(
+                        cmd, "unknown quantization '%s' (default, float16, int8, nf4)", v);
                 o->quantize = (teai_quantize)q;
             } else if (cli_is(a, NULL, "--seed")) {
                 if (cli_u64(cmd, a, v, &o->sp.seed)) return CLI_EXIT_USAGE;
@@ -94,7 +103,8 @@ static int prompt_tokens(const gen_opts *o, const teai_model *m, int32_t **ids, 
     if (o->chat) {
         teai_chat_format fmt = teai_chat_detect(teai_model_chat_template(m));
         if (fmt == TEAI_CHAT_NONE) {
-            fprintf(stderr, "teai generate: --chat: the model has no Llama 3 or ChatML chat template\n");
+            fprintf(stderr,
+                    "teai generate: --chat: the model has no Llama 3 or ChatML chat template\n");
             return CLI_EXIT_INPUT;
         }
         teai_chat_msg msg = {"user", o->prompt};

@@ -116,7 +116,8 @@ static int info_gguf(const char *path) {
     int n = 0;
     for (int64_t i = 0; i < teai_gguf_n_tensors(g); i++) {
         const teai_gguf_tensor *t = teai_gguf_tensor_at(g, i);
-        uint64_t el = (uint64_t)t->ne[0] * (uint64_t)t->ne[1] * (uint64_t)t->ne[2] * (uint64_t)t->ne[3];
+        uint64_t el =
+            (uint64_t)t->ne[0] * (uint64_t)t->ne[1] * (uint64_t)t->ne[2] * (uint64_t)t->ne[3];
         char unknown[16];
         const char *name = teai_type_name((teai_type)t->type);
         if (!name || !teai_type_is_known(t->type)) {
@@ -187,8 +188,8 @@ static int model_synth(int argc, char **argv) {
     teai_synth_params p = teai_synth_default_params();
     /* overrides, applied after the shape; -1 = keep */
     long ov[7] = {-1, -1, -1, -1, -1, -1, -1};
-    static const char *ov_names[] = {"--dim", "--layers", "--heads", "--kv-heads", "--ffn",
-                                     "--vocab-size", "--ctx"};
+    static const char *ov_names[] = {"--dim", "--layers",     "--heads", "--kv-heads",
+                                     "--ffn", "--vocab-size", "--ctx"};
     double theta = -1;
     int tied = -1;
     long threads = 0;
@@ -213,10 +214,14 @@ static int model_synth(int argc, char **argv) {
         if (!(v = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
         if (k >= 0) {
             if (cli_int(cmd, a, v, 1, 1 << 24, &ov[k])) return CLI_EXIT_USAGE;
-        } else if (cli_is(a, NULL, "--shape")) shape = v;
-        else if (cli_is(a, "-o", "--output")) out = v;
-        else if (cli_is(a, NULL, "--vocab-from")) p.vocab_from = v;
-        else if (cli_is(a, NULL, "--type")) p.type = v;
+        } else if (cli_is(a, NULL, "--shape"))
+            shape = v;
+        else if (cli_is(a, "-o", "--output"))
+            out = v;
+        else if (cli_is(a, NULL, "--vocab-from"))
+            p.vocab_from = v;
+        else if (cli_is(a, NULL, "--type"))
+            p.type = v;
         else if (cli_is(a, NULL, "--seed")) {
             if (cli_u64(cmd, a, v, &p.seed)) return CLI_EXIT_USAGE;
         } else if (cli_is(a, NULL, "--rope-theta")) {
@@ -228,12 +233,14 @@ static int model_synth(int argc, char **argv) {
     if (!out) return cli_usage_error(cmd, "-o OUT.gguf|OUT-DIR is required");
     if (!shape) shape = "tiny";
     if (teai_synth_shape(shape, &p.hp))
-        return cli_usage_error(cmd, "unknown shape '%s' (tiny, llama-3.2-1b, llama-3.2-3b, "
-                                    "llama-3.1-8b, qwen2.5-0.5b)", shape);
+        return cli_usage_error(cmd,
+                               "unknown shape '%s' (tiny, llama-3.2-1b, llama-3.2-3b, "
+                               "llama-3.1-8b, qwen2.5-0.5b)",
+                               shape);
     p.shape_name = shape;
     teai_hparams *hp = &p.hp;
-    int *fields[] = {&hp->dim, &hp->n_layers, &hp->n_heads, &hp->n_kv_heads, &hp->ffn_dim,
-                     &hp->n_vocab, &hp->ctx_len};
+    int *fields[] = {&hp->dim,     &hp->n_layers, &hp->n_heads, &hp->n_kv_heads,
+                     &hp->ffn_dim, &hp->n_vocab,  &hp->ctx_len};
     for (int j = 0; j < 7; j++)
         if (ov[j] > 0) *fields[j] = (int)ov[j];
     if (ov[2] > 0 && ov[3] <= 0 && hp->n_kv_heads > hp->n_heads) hp->n_kv_heads = hp->n_heads;
@@ -254,12 +261,16 @@ static int model_convert(int argc, char **argv) {
     long threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (cli_is(a, "-o", "--output") || cli_is(a, NULL, "--type") || cli_is(a, "-t", "--threads")) {
+        if (cli_is(a, "-o", "--output") || cli_is(a, NULL, "--type") ||
+            cli_is(a, "-t", "--threads")) {
             const char *v = cli_value(cmd, argc, argv, &i);
             if (!v) return CLI_EXIT_USAGE;
-            if (cli_is(a, "-o", "--output")) out = v;
-            else if (cli_is(a, NULL, "--type")) type = v;
-            else if (cli_int(cmd, a, v, 1, 1024, &threads)) return CLI_EXIT_USAGE;
+            if (cli_is(a, "-o", "--output"))
+                out = v;
+            else if (cli_is(a, NULL, "--type"))
+                type = v;
+            else if (cli_int(cmd, a, v, 1, 1024, &threads))
+                return CLI_EXIT_USAGE;
         } else if (a[0] != '-' && !in) {
             in = a;
         } else {
@@ -271,7 +282,8 @@ static int model_convert(int argc, char **argv) {
     int rc = cli_resolve_model(cmd, in, path, sizeof path);
     if (rc) return rc;
     teai_error err = {0};
-    if ((rc = teai_model_convert(path, out, type, (int)threads, &err))) return cli_fail(cmd, &err, rc);
+    if ((rc = teai_model_convert(path, out, type, (int)threads, &err)))
+        return cli_fail(cmd, &err, rc);
     fprintf(stderr, "teai model convert: wrote %s (%s)\n", out, type);
     return CLI_EXIT_OK;
 }

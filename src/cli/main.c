@@ -19,8 +19,9 @@ static void usage(FILE *f) {
                "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\nexit codes: 0 success, 1 the run failed, 2 bad command line,\n"
-               "            3 bad input (missing, malformed or unsupported file), 130 interrupted\n");
+    fprintf(f,
+            "\nexit codes: 0 success, 1 the run failed, 2 bad command line,\n"
+            "            3 bad input (missing, malformed or unsupported file), 130 interrupted\n");
 }
 
 int main(int argc, char **argv) {

@@ -53,7 +53,8 @@ static int st_row(void *ud, const char *name, int64_t r, int64_t cols, float *ds
     const teai_st_tensor *t;
     if (!hf_name(name, hf, sizeof hf) || !(t = teai_st_find(s->st, hf))) {
         /* tied models may carry no lm_head: the output is the embedding table */
-        if (strcmp(name, "output.weight") == 0 && (t = teai_st_find(s->st, "model.embed_tokens.weight")))
+        if (strcmp(name, "output.weight") == 0 &&
+            (t = teai_st_find(s->st, "model.embed_tokens.weight")))
             ;
         else
             return TEAI_EFORMAT;
@@ -103,8 +104,8 @@ static int gguf_row(void *ud, const char *name, int64_t r, int64_t cols, float *
     return TEAI_OK;
 }
 
-int teai_model_quantize(const char *in_gguf, const char *out_gguf, const char *type,
-                        int n_threads, teai_error *err) {
+int teai_model_quantize(const char *in_gguf, const char *out_gguf, const char *type, int n_threads,
+                        teai_error *err) {
     teai_gguf *g = NULL;
     teai_tokenizer *tok = NULL;
     teai_hparams hp;
@@ -124,8 +125,13 @@ int teai_model_quantize(const char *in_gguf, const char *out_gguf, const char *t
         char shape[64];
         teai_gguf_get_str(g, "teai.synth.shape", shape, sizeof shape);
         teai__row_source src = {gguf_row, g, 1};
-        teai__model_desc d = {&hp, tok, chat, hp.name, shape[0] ? shape : NULL,
-                              (uint64_t)teai_gguf_get_int(g, "teai.synth.seed", 0), ff != NULL};
+        teai__model_desc d = {&hp,
+                              tok,
+                              chat,
+                              hp.name,
+                              shape[0] ? shape : NULL,
+                              (uint64_t)teai_gguf_get_int(g, "teai.synth.seed", 0),
+                              ff != NULL};
         rc = teai__write_gguf_model(&d, type, &src, n_threads, out_gguf, err);
         free(chat);
     }

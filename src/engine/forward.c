@@ -26,13 +26,13 @@ struct teai_context {
     int q_dim, kv_dim;
     float *k_cache, *v_cache; /* (n_layers, n_ctx, kv_dim) */
     /* activations for up to TEAI_BATCH tokens */
-    float *x;       /* (B, dim) residual stream */
-    float *xb;      /* (B, max(dim, q_dim)) normed input / attention output */
-    float *q;       /* (B, q_dim) */
-    float *k, *v;   /* (B, kv_dim) */
+    float *x;        /* (B, dim) residual stream */
+    float *xb;       /* (B, max(dim, q_dim)) normed input / attention output */
+    float *q;        /* (B, q_dim) */
+    float *k, *v;    /* (B, kv_dim) */
     float *hb, *hb2; /* (B, ffn_dim) */
-    float *att;     /* (n_threads, n_ctx) attention scores */
-    float *rope_cs; /* (B, head_dim) cos/sin pairs per position */
+    float *att;      /* (n_threads, n_ctx) attention scores */
+    float *rope_cs;  /* (B, head_dim) cos/sin pairs per position */
 };
 
 teai_context_params teai_context_default_params(void) {
@@ -69,7 +69,8 @@ int teai_context_new(const teai_model *m, const teai_context_params *params, tea
     if (!m->layers) return teai__fail(err, TEAI_EINVAL, "model has no weights (vocabulary only)");
     teai_context_params p = params ? *params : teai_context_default_params();
     int n_ctx = p.n_ctx > 0 ? p.n_ctx : (hp->ctx_len < 4096 ? hp->ctx_len : 4096);
-    if (n_ctx > (1 << 22)) return teai__fail(err, TEAI_EINVAL, "context of %d tokens is too large", n_ctx);
+    if (n_ctx > (1 << 22))
+        return teai__fail(err, TEAI_EINVAL, "context of %d tokens is too large", n_ctx);
     teai_context *c = calloc(1, sizeof *c);
     if (!c) return teai__fail(err, TEAI_ENOMEM, "out of memory");
     c->m = m;
@@ -225,7 +226,8 @@ static void forward_chunk(teai_context *c, const int32_t *tokens, int B) {
     const teai_hparams *hp = &m->hp;
     int dim = hp->dim, hd = hp->head_dim, ffn = hp->ffn_dim;
     for (int t = 0; t < B; t++) {
-        const uint8_t *row = (const uint8_t *)m->tok_embd.data + (size_t)tokens[t] * m->tok_embd.row_bytes;
+        const uint8_t *row =
+            (const uint8_t *)m->tok_embd.data + (size_t)tokens[t] * m->tok_embd.row_bytes;
         teai__dequantize_row(m->tok_embd.type, row, c->x + (size_t)t * (size_t)dim, dim);
         float *cs = c->rope_cs + (size_t)t * (size_t)hd;
         float p = (float)(c->pos + t);
@@ -252,8 +254,10 @@ static void forward_chunk(teai_context *c, const int32_t *tokens, int B) {
             rope(c->q + (size_t)t * (size_t)c->q_dim, hp->n_heads, hd, cs, hp->rope_style);
             rope(c->k + (size_t)t * (size_t)c->kv_dim, hp->n_kv_heads, hd, cs, hp->rope_style);
             size_t at = layer_off + (size_t)(c->pos + t) * (size_t)c->kv_dim;
-            memcpy(c->k_cache + at, c->k + (size_t)t * (size_t)c->kv_dim, sizeof(float) * (size_t)c->kv_dim);
-            memcpy(c->v_cache + at, c->v + (size_t)t * (size_t)c->kv_dim, sizeof(float) * (size_t)c->kv_dim);
+            memcpy(c->k_cache + at, c->k + (size_t)t * (size_t)c->kv_dim,
+                   sizeof(float) * (size_t)c->kv_dim);
+            memcpy(c->v_cache + at, c->v + (size_t)t * (size_t)c->kv_dim,
+                   sizeof(float) * (size_t)c->kv_dim);
         }
         attn_job aj = {c, l, B};
         teai__pool_run(c->pool, attn_task, &aj);

@@ -228,17 +228,23 @@ static int check_tensor(teai_gguf *g, teai_gguf_tensor *t, teai_error *err) {
         return teai__fail(err, TEAI_EFORMAT, "%s: tensor %s: offset %llu not aligned to %llu",
                           g->path, t->name, (unsigned long long)t->offset,
                           (unsigned long long)g->alignment);
-    if (!teai_type_is_known(t->type)) return TEAI_OK; /* kept, but without data */
+    /* unknown types are kept, without data; teai's own load-time formats
+     * (int8, nf4) never appear in files */
+    if (!teai_type_is_known(t->type) || t->type == TEAI_TYPE_I8 || t->type == TEAI_TYPE_NF4)
+        return TEAI_OK;
     teai_type ty = (teai_type)t->type;
     if (t->ne[0] % teai_type_block_size(ty))
         return teai__fail(err, TEAI_EFORMAT,
                           "%s: tensor %s: row of %lld elements is not a whole number of %s blocks",
                           g->path, t->name, (long long)t->ne[0], teai_type_name(ty));
-    uint64_t rows = 1, bytes;
+    uint64_t rows = 1, bytes, row_size = teai_type_row_size(ty, t->ne[0]);
+    if (row_size == 0)
+        return teai__fail(err, TEAI_EFORMAT, "%s: tensor %s: row of %lld elements is too large",
+                          g->path, t->name, (long long)t->ne[0]);
     for (int d = 1; d < GGUF_MAX_DIMS; d++)
         if (!teai__mul_ok(rows, (uint64_t)t->ne[d], &rows))
             return teai__fail(err, TEAI_EFORMAT, "%s: tensor %s: size overflows", g->path, t->name);
-    if (!teai__mul_ok(rows, teai_type_row_size(ty, t->ne[0]), &bytes))
+    if (!teai__mul_ok(rows, row_size, &bytes))
         return teai__fail(err, TEAI_EFORMAT, "%s: tensor %s: size overflows", g->path, t->name);
     uint64_t avail = g->size - g->data_start;
     if (t->offset > avail || bytes > avail - t->offset)

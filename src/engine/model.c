@@ -84,19 +84,24 @@ void teai_model_free(teai_model *m) {
 
 int teai__hparams_check(const teai_hparams *hp, const char *what, teai_error *err) {
 #define BAD(...) return teai__fail(err, TEAI_EFORMAT, __VA_ARGS__)
-    if (hp->n_vocab <= 0 || hp->n_vocab > (1 << 22)) BAD("%s: absurd vocabulary size %d", what, hp->n_vocab);
+    if (hp->n_vocab <= 0 || hp->n_vocab > (1 << 22))
+        BAD("%s: absurd vocabulary size %d", what, hp->n_vocab);
     if (hp->dim <= 0 || hp->dim > 65536) BAD("%s: absurd embedding width %d", what, hp->dim);
-    if (hp->n_layers <= 0 || hp->n_layers > 1024) BAD("%s: absurd layer count %d", what, hp->n_layers);
+    if (hp->n_layers <= 0 || hp->n_layers > 1024)
+        BAD("%s: absurd layer count %d", what, hp->n_layers);
     if (hp->n_heads <= 0 || hp->n_heads > 1024) BAD("%s: absurd head count %d", what, hp->n_heads);
     if (hp->n_kv_heads <= 0 || hp->n_kv_heads > hp->n_heads || hp->n_heads % hp->n_kv_heads)
         BAD("%s: %d key/value heads do not divide %d heads", what, hp->n_kv_heads, hp->n_heads);
     if (hp->head_dim <= 0 || hp->head_dim > 1024 || hp->head_dim % 2)
         BAD("%s: absurd head size %d", what, hp->head_dim);
-    if (hp->ffn_dim <= 0 || hp->ffn_dim > (1 << 20)) BAD("%s: absurd feed-forward width %d", what, hp->ffn_dim);
-    if (hp->ctx_len <= 0 || hp->ctx_len > (1 << 24)) BAD("%s: absurd context length %d", what, hp->ctx_len);
+    if (hp->ffn_dim <= 0 || hp->ffn_dim > (1 << 20))
+        BAD("%s: absurd feed-forward width %d", what, hp->ffn_dim);
+    if (hp->ctx_len <= 0 || hp->ctx_len > (1 << 24))
+        BAD("%s: absurd context length %d", what, hp->ctx_len);
     if (!(hp->rope_theta > 0) || !isfinite(hp->rope_theta)) BAD("%s: bad rope theta", what);
     if (!(hp->norm_eps > 0) || hp->norm_eps > 1) BAD("%s: bad norm epsilon", what);
-    if (hp->rope_scale_factor < 0 || !isfinite(hp->rope_scale_factor)) BAD("%s: bad rope scaling factor", what);
+    if (hp->rope_scale_factor < 0 || !isfinite(hp->rope_scale_factor))
+        BAD("%s: bad rope scaling factor", what);
 #undef BAD
     return TEAI_OK;
 }
@@ -207,10 +212,17 @@ static void convert_rows(void *arg, int ith, int nth) {
 static teai_type target_type(teai_quantize q, teai_type stored, int64_t cols) {
     teai_type t = stored;
     switch (q) {
-        case TEAI_QUANTIZE_FLOAT16: t = TEAI_TYPE_F16; break;
-        case TEAI_QUANTIZE_INT8: t = TEAI_TYPE_I8; break;
-        case TEAI_QUANTIZE_NF4: t = TEAI_TYPE_NF4; break;
-        default: break;
+        case TEAI_QUANTIZE_FLOAT16:
+            t = TEAI_TYPE_F16;
+            break;
+        case TEAI_QUANTIZE_INT8:
+            t = TEAI_TYPE_I8;
+            break;
+        case TEAI_QUANTIZE_NF4:
+            t = TEAI_TYPE_NF4;
+            break;
+        default:
+            break;
     }
     /* a row that is not whole blocks of the target stays in fp16 */
     if (cols % teai_type_block_size(t)) t = TEAI_TYPE_F16;
@@ -236,8 +248,8 @@ int teai__model_weight(teai_model *m, teai__load *ld, const char *name, teai_typ
         free(scratch);
         return teai__fail(err, TEAI_ENOMEM, "%s: out of memory converting %s", ld->path, name);
     }
-    convert_job j = {type, to, data, dst, teai_type_row_size(type, cols), out->row_bytes,
-                     rows, cols, scratch};
+    convert_job j = {type,           to,   data, dst,    teai_type_row_size(type, cols),
+                     out->row_bytes, rows, cols, scratch};
     teai__pool_run(ld->pool, convert_rows, &j);
     free(scratch);
     out->data = dst;
@@ -280,7 +292,8 @@ void teai__model_finish(teai_model *m) {
     m->weight_format[0] = '\0';
     for (int l = 0; l < hp->n_layers; l++) {
         const teai__layer *L = &m->layers[l];
-        const teai__weight *ws[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
+        const teai__weight *ws[] = {&L->wq,     &L->wk,   &L->wv,    &L->wo,
+                                    &L->w_gate, &L->w_up, &L->w_down};
         for (size_t i = 0; i < sizeof ws / sizeof *ws; i++) {
             bytes += weight_bytes(ws[i]);
             add_format(m->weight_format, sizeof m->weight_format, ws[i]->type);
@@ -307,7 +320,8 @@ static int gguf_tensor(teai_model *m, teai__load *ld, const char *name, int requ
     int64_t want_dims = ne1 ? 2 : 1;
     if (t->ne[0] != ne0 || (ne1 && t->ne[1] != ne1) || t->ne[2] != 1 || t->ne[3] != 1 ||
         (t->n_dims > want_dims && t->ne[want_dims] != 1))
-        return teai__fail(err, TEAI_EFORMAT, "%s: tensor %s: shape [%lld, %lld] where [%lld, %lld] was expected",
+        return teai__fail(err, TEAI_EFORMAT,
+                          "%s: tensor %s: shape [%lld, %lld] where [%lld, %lld] was expected",
                           ld->path, name, (long long)t->ne[0], (long long)t->ne[1], (long long)ne0,
                           (long long)(ne1 ? ne1 : 1));
     return TEAI_OK;
@@ -378,13 +392,14 @@ static int load_gguf(teai_model *m, const char *path, const teai_model_params *p
         teai__rope_inv_freq(hp, m->rope_inv_freq);
         if (ff) {
             float *div = malloc(sizeof(float) * (size_t)(hp->head_dim / 2));
-            if (!div) rc = teai__fail(err, TEAI_ENOMEM, "%s: out of memory", path);
+            if (!div)
+                rc = teai__fail(err, TEAI_ENOMEM, "%s: out of memory", path);
             else {
                 teai__dequantize_row((teai_type)ff->type, ff->data, div, hp->head_dim / 2);
                 for (int i = 0; i < hp->head_dim / 2; i++) {
                     if (!(div[i] > 0) || !isfinite(div[i])) {
-                        rc = teai__fail(err, TEAI_EFORMAT, "%s: rope_freqs.weight[%d] is not positive",
-                                        path, i);
+                        rc = teai__fail(err, TEAI_EFORMAT,
+                                        "%s: rope_freqs.weight[%d] is not positive", path, i);
                         break;
                     }
                     m->rope_inv_freq[i] /= div[i];

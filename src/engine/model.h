@@ -17,29 +17,29 @@ typedef struct teai__weight {
 } teai__weight;
 
 typedef struct teai__layer {
-    const float *attn_norm; /* (dim,) */
-    teai__weight wq;        /* (n_heads * head_dim, dim) */
-    teai__weight wk;        /* (n_kv_heads * head_dim, dim) */
-    teai__weight wv;        /* (n_kv_heads * head_dim, dim) */
-    teai__weight wo;        /* (dim, n_heads * head_dim) */
+    const float *attn_norm;    /* (dim,) */
+    teai__weight wq;           /* (n_heads * head_dim, dim) */
+    teai__weight wk;           /* (n_kv_heads * head_dim, dim) */
+    teai__weight wv;           /* (n_kv_heads * head_dim, dim) */
+    teai__weight wo;           /* (dim, n_heads * head_dim) */
     const float *bq, *bk, *bv; /* biases (qwen2), NULL otherwise */
-    const float *ffn_norm;  /* (dim,) */
-    teai__weight w_gate;    /* (ffn_dim, dim) */
-    teai__weight w_up;      /* (ffn_dim, dim) */
-    teai__weight w_down;    /* (dim, ffn_dim) */
+    const float *ffn_norm;     /* (dim,) */
+    teai__weight w_gate;       /* (ffn_dim, dim) */
+    teai__weight w_up;         /* (ffn_dim, dim) */
+    teai__weight w_down;       /* (dim, ffn_dim) */
 } teai__layer;
 
 struct teai_model {
     teai_hparams hp;
     teai_tokenizer *tok;
-    teai_gguf *gguf;          /* backing file (GGUF), or NULL */
-    struct teai_st *st;       /* backing files (safetensors), or NULL */
-    teai__weight tok_embd;    /* (n_vocab, dim): row t is token t's embedding */
-    const float *out_norm;    /* (dim,) */
-    teai__weight output;      /* (n_vocab, dim); the same data as tok_embd when tied */
-    float *rope_inv_freq;     /* (head_dim / 2): theta_i / pos, with llama3 scaling applied */
-    teai__layer *layers;      /* (n_layers) */
-    void **owned;             /* buffers made at load time, freed with the model */
+    teai_gguf *gguf;       /* backing file (GGUF), or NULL */
+    struct teai_st *st;    /* backing files (safetensors), or NULL */
+    teai__weight tok_embd; /* (n_vocab, dim): row t is token t's embedding */
+    const float *out_norm; /* (dim,) */
+    teai__weight output;   /* (n_vocab, dim); the same data as tok_embd when tied */
+    float *rope_inv_freq;  /* (head_dim / 2): theta_i / pos, with llama3 scaling applied */
+    teai__layer *layers;   /* (n_layers) */
+    void **owned;          /* buffers made at load time, freed with the model */
     int n_owned, cap_owned;
     char weight_format[64];
     char *chat_template;

@@ -110,7 +110,8 @@ static teai_type tensor_type(const tdesc *t, const char *type) {
         want = (teai_type)teai_type_from_name(type);
     /* rows that are not whole blocks fall back, as llama-quantize does */
     if (t->cols % teai_type_block_size(want) == 0) return want;
-    if (t->cols % 32 == 0 && want != TEAI_TYPE_F32 && want != TEAI_TYPE_F16 && want != TEAI_TYPE_BF16)
+    if (t->cols % 32 == 0 && want != TEAI_TYPE_F32 && want != TEAI_TYPE_F16 &&
+        want != TEAI_TYPE_BF16)
         return TEAI_TYPE_Q8_0;
     return TEAI_TYPE_F16;
 }
@@ -120,8 +121,8 @@ static int file_type_id(const char *type) {
     static const struct {
         const char *name;
         int id;
-    } ids[] = {{"f32", 0}, {"f16", 1}, {"q4_0", 2}, {"q8_0", 7}, {"q4_k", 15}, {"q4_k_m", 15},
-               {"q6_k", 18}, {"bf16", 32}};
+    } ids[] = {{"f32", 0},   {"f16", 1},     {"q4_0", 2},  {"q8_0", 7},
+               {"q4_k", 15}, {"q4_k_m", 15}, {"q6_k", 18}, {"bf16", 32}};
     for (size_t i = 0; i < sizeof ids / sizeof *ids; i++)
         if (strcmp(type, ids[i].name) == 0) return ids[i].id;
     return 1;
@@ -271,27 +272,30 @@ static int set_arch_keys(teai_gguf_writer *w, const teai__model_desc *d, const c
     return rc;
 }
 
-int teai__write_gguf_model(const teai__model_desc *d, const char *type,
-                           const teai__row_source *src, int n_threads, const char *path,
-                           teai_error *err) {
+int teai__write_gguf_model(const teai__model_desc *d, const char *type, const teai__row_source *src,
+                           int n_threads, const char *path, teai_error *err) {
     if (!teai__write_type_ok(type))
-        return teai__fail(err, TEAI_EINVAL, "%s: unknown type %s (f32 f16 bf16 q8_0 q4_0 q4_k q4_k_m q6_k)",
-                          path, type);
+        return teai__fail(err, TEAI_EINVAL,
+                          "%s: unknown type %s (f32 f16 bf16 q8_0 q4_0 q4_k q4_k_m q6_k)", path,
+                          type);
     int n;
     tdesc *t = make_list(d, 1, &n);
     teai_gguf_writer *w = teai_gguf_writer_new();
     teai__pool *pool = teai__pool_new(n_threads);
     int rc = TEAI_OK;
     if (!t || !w || !pool) rc = teai__fail(err, TEAI_ENOMEM, "%s: out of memory", path);
-    if (!rc && set_arch_keys(w, d, type)) rc = teai__fail(err, TEAI_ENOMEM, "%s: out of memory", path);
+    if (!rc && set_arch_keys(w, d, type))
+        rc = teai__fail(err, TEAI_ENOMEM, "%s: out of memory", path);
     for (int i = 0; i < n && !rc; i++) {
         int64_t ne[2] = {t[i].cols, t[i].rows};
-        if (teai_gguf_writer_add_tensor(w, t[i].name, tensor_type(&t[i], type), t[i].rows ? 2 : 1, ne))
+        if (teai_gguf_writer_add_tensor(w, t[i].name, tensor_type(&t[i], type), t[i].rows ? 2 : 1,
+                                        ne))
             rc = teai__fail(err, TEAI_EINVAL, "%s: tensor %s: bad shape", path, t[i].name);
     }
     if (!rc) rc = teai_gguf_writer_begin(w, path, err);
     for (int i = 0; i < n && !rc; i++)
-        rc = stream_tensor(&t[i], tensor_type(&t[i], type), d->hp, src, pool, emit_gguf, w, path, err);
+        rc = stream_tensor(&t[i], tensor_type(&t[i], type), d->hp, src, pool, emit_gguf, w, path,
+                           err);
     if (!rc) rc = teai_gguf_writer_finish(w, err);
     teai_gguf_writer_free(w);
     teai__pool_free(pool);
@@ -299,16 +303,16 @@ int teai__write_gguf_model(const teai__model_desc *d, const char *type,
     return rc;
 }
 
-int teai__write_hf_model(const teai__model_desc *d, const char *dtype,
-                         const teai__row_source *src, int n_threads, const char *dir,
-                         teai_error *err) {
+int teai__write_hf_model(const teai__model_desc *d, const char *dtype, const teai__row_source *src,
+                         int n_threads, const char *dir, teai_error *err) {
     teai_type type = (teai_type)teai_type_from_name(dtype);
     const char *st_dtype = teai_st_type_to_dtype(type);
     if (!st_dtype)
         return teai__fail(err, TEAI_EINVAL, "%s: safetensors output takes f32, f16 or bf16, not %s",
                           dir, dtype);
     if (src->gguf_order)
-        return teai__fail(err, TEAI_EINVAL, "%s: cannot write GGUF-ordered rows as safetensors", dir);
+        return teai__fail(err, TEAI_EINVAL, "%s: cannot write GGUF-ordered rows as safetensors",
+                          dir);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return teai__fail(err, TEAI_EIO, "%s: %s", dir, strerror(errno));
     /* the folder holds Hugging Face (rotate-half) q/k rows: NEOX RoPE */

@@ -29,14 +29,12 @@ typedef struct teai__model_desc {
 } teai__model_desc;
 
 /* type: f32 f16 bf16 q8_0 q4_0 q4_k q4_k_m q6_k. */
-int teai__write_gguf_model(const teai__model_desc *d, const char *type,
-                           const teai__row_source *src, int n_threads, const char *path,
-                           teai_error *err);
+int teai__write_gguf_model(const teai__model_desc *d, const char *type, const teai__row_source *src,
+                           int n_threads, const char *path, teai_error *err);
 /* dtype: f32 f16 bf16. Writes config.json, generation_config.json,
  * tokenizer.json, tokenizer_config.json and model.safetensors into dir. */
-int teai__write_hf_model(const teai__model_desc *d, const char *dtype,
-                         const teai__row_source *src, int n_threads, const char *dir,
-                         teai_error *err);
+int teai__write_hf_model(const teai__model_desc *d, const char *dtype, const teai__row_source *src,
+                         int n_threads, const char *dir, teai_error *err);
 
 /* Checks a type name for writing; returns 1 if known. */
 int teai__write_type_ok(const char *type);

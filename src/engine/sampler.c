@@ -15,8 +15,8 @@ struct teai_sampler {
     teai_sampler_params p;
     int n_vocab;
     uint64_t s[4];
-    cand *cands;      /* (n_vocab) */
-    float *prob;        /* (n_vocab) */
+    cand *cands; /* (n_vocab) */
+    float *prob; /* (n_vocab) */
 };
 
 teai_sampler_params teai_sampler_default_params(void) {

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const shape_names[] = {"tiny", "llama-3.2-1b", "llama-3.2-3b", "llama-3.1-8b",
-                                          "qwen2.5-0.5b", NULL};
+static const char *const shape_names[] = {"tiny",         "llama-3.2-1b", "llama-3.2-3b",
+                                          "llama-3.1-8b", "qwen2.5-0.5b", NULL};
 
 const char *const *teai_synth_shape_names(void) {
     return shape_names;
@@ -114,7 +114,8 @@ static const char *chat_template_for(const teai_tokenizer *tok) {
     static const char llama3[] =
         "{{- bos_token }}{%- for message in messages %}{{- '<|start_header_id|>' + message['role'] "
         "+ '<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}{%- endfor "
-        "%}{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' "
+        "%}{%- if add_generation_prompt %}{{- "
+        "'<|start_header_id|>assistant<|end_header_id|>\\n\\n' "
         "}}{%- endif %}";
     static const char chatml[] =
         "{%- for message in messages %}{{- '<|im_start|>' + message['role'] + '\\n' + "
@@ -151,8 +152,9 @@ int teai_model_synth(const teai_synth_params *p, const char *out, teai_error *er
     teai__row_source src = {gen_row, &g, 0};
     char name[160];
     snprintf(name, sizeof name, "teai synthetic %s", p->shape_name ? p->shape_name : hp.arch);
-    teai__model_desc d = {&hp,    tok, chat_template_for(tok), name, p->shape_name ? p->shape_name : "custom",
-                          p->seed, 0};
+    teai__model_desc d = {
+        &hp,     tok, chat_template_for(tok), name, p->shape_name ? p->shape_name : "custom",
+        p->seed, 0};
     const char *type = p->type ? p->type : "f16";
     if (ends_with(out, ".gguf"))
         rc = teai__write_gguf_model(&d, type, &src, p->n_threads, out, err);

@@ -40,6 +40,7 @@ static void *worker_main(void *p) {
 #if defined(__x86_64__) || defined(__i386__)
                 __builtin_ia32_pause();
 #endif
+                if (spins % 1024 == 0) sched_yield(); /* give way on a loaded machine */
                 continue;
             }
             pthread_mutex_lock(&pool->mu);
@@ -108,11 +109,15 @@ void teai__pool_run(teai__pool *pool, teai__task_fn fn, void *arg) {
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->mu);
     fn(arg, 0, pool->n);
-    while (atomic_load_explicit(&pool->pending, memory_order_acquire) > 0) {
+    /* wait for the workers: spin briefly, then yield the core, so a worker
+     * that was descheduled (a loaded machine) gets to run instead of us */
+    for (int spins = 0; atomic_load_explicit(&pool->pending, memory_order_acquire) > 0; spins++) {
+        if (spins < 2000) {
 #if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#else
-        sched_yield();
+            __builtin_ia32_pause();
 #endif
+        } else {
+            sched_yield();
+        }
     }
 }

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
     }
     teai_tokenizer *t = NULL;
-    teai_error err;
+    teai_error err = {0};
     if (teai__tokenizer_from_hf_mem(json, len, config, config_len, "fuzz", &t, &err) != TEAI_OK) {
         if (t || strchr(err.msg, '\n') || err.status >= 0) abort(); /* one-line errors only */
         return 0;

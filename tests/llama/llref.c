@@ -71,7 +71,8 @@ int llref_init(void) {
     llama_log_set(verbose() ? log_stderr : log_drop, NULL);
     llama_backend_init();
 
-    load_all_from_path_fn load = (load_all_from_path_fn)(uintptr_t)ggml_sym("ggml_backend_load_all_from_path");
+    load_all_from_path_fn load =
+        (load_all_from_path_fn)(uintptr_t)ggml_sym("ggml_backend_load_all_from_path");
     dev_count_fn dev_count = (dev_count_fn)(uintptr_t)ggml_sym("ggml_backend_dev_count");
     if (load) {
         char buf[4096];
@@ -103,9 +104,9 @@ static int open_model(const char *path, int vocab_only, int repack, llref **out)
     if (!r) return LLREF_ENOMEM;
 
     struct llama_model_params mp = llama_model_default_params();
-    mp.n_gpu_layers = 0;                  /* CPU only */
-    mp.load_mode = LLAMA_LOAD_MODE_NONE;  /* read, not mmap */
-    mp.lazy_mode = LLAMA_LAZY_MODE_OFF;   /* every tensor read up front */
+    mp.n_gpu_layers = 0;                 /* CPU only */
+    mp.load_mode = LLAMA_LOAD_MODE_NONE; /* read, not mmap */
+    mp.lazy_mode = LLAMA_LAZY_MODE_OFF;  /* every tensor read up front */
     mp.use_extra_bufts = repack ? true : false;
     mp.vocab_only = vocab_only ? true : false;
     r->model = llama_model_load_from_file(path, mp);
@@ -297,13 +298,21 @@ int llref_token_to_piece(llref *r, int32_t token, char *buf, int cap) {
 
 const char *llref_strerror(int code) {
     switch (code) {
-    case 0: return "ok";
-    case LLREF_EINVAL: return "invalid argument";
-    case LLREF_ENOMEM: return "out of memory";
-    case LLREF_ENOBACKEND: return "llama.cpp has no CPU backend (set TEAI_LLAMA_LIBDIR)";
-    case LLREF_ELOAD: return "llama.cpp could not load the model (LLREF_VERBOSE=1 shows why)";
-    case LLREF_ERANGE: return "more tokens than the context holds";
-    case LLREF_EDECODE: return "llama_decode failed (LLREF_VERBOSE=1 shows why)";
-    default: return "unknown error";
+        case 0:
+            return "ok";
+        case LLREF_EINVAL:
+            return "invalid argument";
+        case LLREF_ENOMEM:
+            return "out of memory";
+        case LLREF_ENOBACKEND:
+            return "llama.cpp has no CPU backend (set TEAI_LLAMA_LIBDIR)";
+        case LLREF_ELOAD:
+            return "llama.cpp could not load the model (LLREF_VERBOSE=1 shows why)";
+        case LLREF_ERANGE:
+            return "more tokens than the context holds";
+        case LLREF_EDECODE:
+            return "llama_decode failed (LLREF_VERBOSE=1 shows why)";
+        default:
+            return "unknown error";
     }
 }

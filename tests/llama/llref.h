@@ -13,8 +13,9 @@
  *     is one llama_decode of one micro-batch, one graph, like a whole prompt.
  *   - Flash attention: llama.cpp's default, AUTO, which on the CPU backend
  *     resolves to ON. K/V cache f16 (llama.cpp's default). Weight repacking
- *     for this CPU (use_extra_bufts) on, as llama.cpp's default.
- *     llref_params switches each of these.
+ *     for this CPU (use_extra_bufts) on, as llama.cpp's default (it leaves
+ *     f32 weights alone). llref_params switches each of these: flash_attn = 0
+ *     and kv_f32 = 1 give the plainest attention (f32 K/V, softmax of K.Q).
  *
  * Every function that can fail returns 0 (or a count) on success and a
  * negative LLREF_E* code on failure; llref_strerror() names it. llama.cpp's
@@ -26,12 +27,12 @@
 
 #include <stdint.h>
 
-#define LLREF_EINVAL -1    /* bad argument, or a vocab-only handle asked to evaluate */
-#define LLREF_ENOMEM -2    /* out of memory */
-#define LLREF_ENOBACKEND -3 /* llama.cpp found no CPU backend to load */
-#define LLREF_ELOAD -4     /* llama.cpp could not load the model or make a context */
-#define LLREF_ERANGE -5    /* more tokens than the context has room for */
-#define LLREF_EDECODE -6   /* llama_decode failed */
+#define LLREF_EINVAL     (-1) /* bad argument, or a vocab-only handle asked to evaluate */
+#define LLREF_ENOMEM     (-2) /* out of memory */
+#define LLREF_ENOBACKEND (-3) /* llama.cpp found no CPU backend to load */
+#define LLREF_ELOAD      (-4) /* llama.cpp could not load the model or make a context */
+#define LLREF_ERANGE     (-5) /* more tokens than the context has room for */
+#define LLREF_EDECODE    (-6) /* llama_decode failed */
 
 typedef struct llref llref;
 
@@ -64,7 +65,7 @@ int llref_open_vocab(const char *gguf_path, llref **out);
 void llref_close(llref *r); /* NULL is fine */
 
 int llref_n_vocab(const llref *r);
-int llref_n_ctx(const llref *r);  /* the context length llama.cpp made (>= the one asked) */
+int llref_n_ctx(const llref *r);  /* tokens the context holds: the n_ctx asked for */
 int llref_n_past(const llref *r); /* tokens in the context: the next token's position */
 
 /* Appends n tokens at positions n_past .. n_past+n-1 (n_past + n <= n_ctx)

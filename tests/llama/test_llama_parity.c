@@ -33,7 +33,7 @@ typedef struct type_case {
 } type_case;
 
 static const type_case types[] = {
-    {"f32", 1e-4}, {"f16", 5e-3}, {"q8_0", 2e-2}, {"q4_0", 2e-2},
+    {"f32", 1e-4},  {"f16", 5e-3},  {"q8_0", 2e-2},   {"q4_0", 2e-2},
     {"q4_k", 2e-2}, {"q6_k", 2e-2}, {"q4_k_m", 2e-2},
 };
 
@@ -102,7 +102,9 @@ static void compare(const shape_case *sc, int ti) {
     lp.n_ctx = 128, lp.n_threads = 2, lp.flash_attn = 0, lp.kv_f32 = 1;
     llref *r = NULL;
     int lrc = llref_open_params(path, &lp, &r);
-    if (lrc) TEST_FAIL_AT("%s %s: llama.cpp cannot load the file: %s", sc->label, tc->type, llref_strerror(lrc));
+    if (lrc)
+        TEST_FAIL_AT("%s %s: llama.cpp cannot load the file: %s", sc->label, tc->type,
+                     llref_strerror(lrc));
     ASSERT_TRUE(lrc == 0);
     ASSERT_EQ(llref_n_vocab(r), nv);
 
@@ -114,9 +116,9 @@ static void compare(const shape_case *sc, int ti) {
         const char *text = "The quick brown fox jumps over the lazy dog, 1234 times!";
         int32_t ref[64];
         int nr = llref_tokenize(r, text, 1, 0, ref, 64);
-        ASSERT_EQ(teai_tokenize(teai_model_tokenizer(m), text, strlen(text), 1, 0, prompt, 64,
-                                &n_prompt),
-                  TEAI_OK);
+        ASSERT_EQ(
+            teai_tokenize(teai_model_tokenizer(m), text, strlen(text), 1, 0, prompt, 64, &n_prompt),
+            TEAI_OK);
         ASSERT_EQ(n_prompt, nr);
         for (int i = 0; i < nr; i++) ASSERT_EQ(prompt[i], ref[i]);
     } else {
@@ -136,8 +138,10 @@ static void compare(const shape_case *sc, int ti) {
         tok = argmax(lr, nv);
     }
     if (e > g_worst[ti]) g_worst[ti] = e;
-    printf("  %-22s %-6s logits max rel err %.2e (tolerance %.0e)\n", sc->label, tc->type, e, tc->tol);
-    if (!(e <= tc->tol)) TEST_FAIL_AT("%s %s: logit error %.3e > %.0e", sc->label, tc->type, e, tc->tol);
+    printf("  %-22s %-6s logits max rel err %.2e (tolerance %.0e)\n", sc->label, tc->type, e,
+           tc->tol);
+    if (!(e <= tc->tol))
+        TEST_FAIL_AT("%s %s: logit error %.3e > %.0e", sc->label, tc->type, e, tc->tol);
 
     /* 32 greedy tokens from a fresh context in both */
     int32_t gt[N_GEN], gr[N_GEN];
@@ -175,12 +179,14 @@ int main(void) {
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
         for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
             /* the real vocabulary is 128256 rows: f16 and q4_k only, to keep it quick */
-            if (shapes[s].real_vocab && strcmp(types[t].type, "f16") && strcmp(types[t].type, "q4_k"))
+            if (shapes[s].real_vocab && strcmp(types[t].type, "f16") &&
+                strcmp(types[t].type, "q4_k"))
                 continue;
             if (light && t > 2) continue; /* sanitizer runs: f32, f16, q8_0 */
             int before = teai_test_failures;
             compare(&shapes[s], (int)t);
-            if (teai_test_failures != before) printf("FAIL %s %s\n", shapes[s].label, types[t].type);
+            if (teai_test_failures != before)
+                printf("FAIL %s %s\n", shapes[s].label, types[t].type);
         }
     printf("worst logit error per type:");
     for (size_t t = 0; t < sizeof types / sizeof *types; t++)

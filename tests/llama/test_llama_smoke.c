@@ -192,7 +192,7 @@ static void test_tokenize_special_and_cap(void) {
     ASSERT_EQ(ids[0], 1);
     ASSERT_EQ(n_small, -n); /* too small: minus the count needed */
     ASSERT_TRUE(n_piece > 0);
-    ASSERT_STREQ(piece, " Hello"); /* SPM's "\xe2\x96\x81" is a space */
+    ASSERT_STREQ(piece, " Hello");    /* SPM's "\xe2\x96\x81" is a space */
     ASSERT_EQ(rc_eval, LLREF_EINVAL); /* vocab-only handles do not evaluate */
 }
 
