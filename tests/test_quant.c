@@ -788,6 +788,372 @@ static void test_matvec(void) {
     free(x);
 }
 
+/* ---- quantized activations (teai__quantize_vec, teai__dotq_*) ---------------
+ * Tolerance: the integer part of every dotq kernel is exact, only the float
+ * scaling and accumulation differ; two computations agree within
+ * DOTQ_RTOL * sum_i |w_i x_i| + DOT_ATOL, |terms| from the dequantized row
+ * and activation vector. */
+
+#define DOTQ_RTOL 1e-6
+
+/* The activation vector xq as f32 (n,). */
+static void dequant_vec(teai_type wt, const void *xq, float *xd, int64_t n) {
+    const uint8_t *p = xq;
+    switch ((int)teai__vec_type(wt)) {
+        case TEAI_TYPE_Q8_0: {
+            int64_t nb = (n + 31) / 32;
+            float *tmp = xmalloc((size_t)nb * 32 * sizeof(float));
+            teai__dequantize_row(TEAI_TYPE_Q8_0, xq, tmp, nb * 32);
+            memcpy(xd, tmp, (size_t)n * sizeof(float));
+            free(tmp);
+            break;
+        }
+        case (int)TEAI__TYPE_Q8_K:
+            for (int64_t i = 0; i < n; i++) {
+                const uint8_t *b = p + TEAI__Q8K_BYTES * (i / 256);
+                xd[i] = teai__load_f32(b + TEAI__Q8K_D) * (float)(int8_t)b[TEAI__Q8K_QS + i % 256];
+            }
+            break;
+        case TEAI_TYPE_F16:
+            teai__dequantize_row(TEAI_TYPE_F16, xq, xd, n);
+            break;
+        default:
+            memcpy(xd, xq, (size_t)n * sizeof(float));
+            break;
+    }
+}
+
+/* sum_i w_i x_i and sum_i |w_i x_i| in double, from the dequantized row and
+ * activation vector. */
+static void dotq_exact(teai_type t, const void *row, const void *xq, int64_t n, double *dot,
+                       double *mag) {
+    float *w = xmalloc((size_t)n * sizeof(float)), *x = xmalloc((size_t)n * sizeof(float));
+    teai__dequantize_row(t, row, w, n);
+    dequant_vec(t, xq, x, n);
+    double s = 0.0, m = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        s += (double)w[i] * x[i];
+        m += fabs((double)w[i] * x[i]);
+    }
+    free(w);
+    free(x);
+    *dot = s;
+    *mag = m;
+}
+
+static int check_dotq(const char *what, teai_type t, int64_t n, double got, double want,
+                      double mag) {
+    double tol = DOTQ_RTOL * mag + DOT_ATOL;
+    if (!(fabs(got - want) <= tol)) {
+        TEST_FAIL_AT("%s %s n=%lld: %.9g vs %.9g (|diff| %.3g > tol %.3g)", what, teai_type_name(t),
+                     (long long)n, got, want, fabs(got - want), tol);
+        return 0;
+    }
+    return 1;
+}
+
+static void test_vec_type_size(void) {
+    ASSERT_EQ(teai__vec_type(TEAI_TYPE_Q8_0), TEAI_TYPE_Q8_0);
+    ASSERT_EQ(teai__vec_type(TEAI_TYPE_Q4_0), TEAI_TYPE_Q8_0);
+    ASSERT_EQ(teai__vec_type(TEAI_TYPE_I8), TEAI_TYPE_Q8_0);
+    ASSERT_EQ(teai__vec_type(TEAI_TYPE_Q4_K), TEAI__TYPE_Q8_K);
+    ASSERT_EQ(teai__vec_type(TEAI_TYPE_Q6_K), TEAI__TYPE_Q8_K);
+    ASSERT_EQ(teai__vec_type(TEAI_TYPE_F16), TEAI_TYPE_F16);
+    ASSERT_EQ(teai__vec_type(TEAI_TYPE_F32), TEAI_TYPE_F32);
+    ASSERT_EQ(teai__vec_type(TEAI_TYPE_BF16), TEAI_TYPE_F32);
+    ASSERT_EQ(teai__vec_type(TEAI_TYPE_NF4), TEAI_TYPE_F32);
+    ASSERT_EQ((int)teai__vec_type((teai_type)3), -1);
+    ASSERT_TRUE(!teai_type_is_known((uint32_t)TEAI__TYPE_Q8_K)); /* never a weight type */
+
+    ASSERT_EQ(teai__vec_size(TEAI_TYPE_Q8_0, 4096), 128 * 34);
+    ASSERT_EQ(teai__vec_size(TEAI_TYPE_Q4_0, 64), 2 * 34);
+    ASSERT_EQ(teai__vec_size(TEAI_TYPE_Q4_K, 4096), 16 * 292);
+    ASSERT_EQ(teai__vec_size(TEAI_TYPE_Q6_K, 256), 292);
+    ASSERT_EQ(teai__vec_size(TEAI_TYPE_I8, 4096), 128 * 34);
+    ASSERT_EQ(teai__vec_size(TEAI_TYPE_I8, 33), 2 * 34); /* zero-padded last block */
+    ASSERT_EQ(teai__vec_size(TEAI_TYPE_I8, 1), 34);
+    ASSERT_EQ(teai__vec_size(TEAI_TYPE_F16, 7), 14);
+    ASSERT_EQ(teai__vec_size(TEAI_TYPE_F32, 7), 28);
+    ASSERT_EQ(teai__vec_size(TEAI_TYPE_BF16, 7), 28);
+    ASSERT_EQ(teai__vec_size(TEAI_TYPE_NF4, 64), 256);
+    ASSERT_EQ(teai__vec_size(TEAI_TYPE_Q8_0, 33), 0);
+    ASSERT_EQ(teai__vec_size(TEAI_TYPE_Q4_K, 300), 0);
+    ASSERT_EQ(teai__vec_size(TEAI_TYPE_F32, -1), 0);
+    ASSERT_EQ(teai__vec_size((teai_type)3, 32), 0);
+    ASSERT_EQ(teai__vec_size(TEAI_TYPE_F32, INT64_MAX), 0);
+}
+
+/* Q8_0 as llama.cpp's x86 backend: id = 127/amax, ties to even (2.5 -> 2,
+ * where quantize_row_q8_0_ref's roundf gives 3); a zero block is all zero; a
+ * partial last block (I8) is zero-padded. */
+static void test_quantize_vec_q8_0(void) {
+    float x[96] = {127.0f, 2.5f, -0.5f, 1.5f, -3.5f, 0.5f, -126.5f, 3.25f};
+    for (int j = 0; j < 32; j++) x[32 + j] = (float)(j - 16); /* amax 16: id = 7.9375 */
+    /* block 2: zeros */
+    uint8_t q[3 * 34];
+    teai__quantize_vec(TEAI_TYPE_Q8_0, x, q, 96);
+    ASSERT_EQ(teai__load_u16(q), 0x3c00); /* d = 127/127 = 1 */
+    static const int8_t want0[8] = {127, 2, 0, 2, -4, 0, -126, 3};
+    for (int j = 0; j < 8; j++) ASSERT_EQ((int8_t)q[2 + j], want0[j]);
+    for (int j = 8; j < 32; j++) ASSERT_EQ(q[2 + j], 0);
+    ASSERT_EQ(teai__load_u16(q + 34), teai__f32_to_fp16(16.0f / 127.0f));
+    ASSERT_EQ((int8_t)q[36 + 0], -127);
+    ASSERT_EQ((int8_t)q[36 + 8], -64);  /* -63.5, even */
+    ASSERT_EQ((int8_t)q[36 + 17], 8);   /* 7.9375 */
+    ASSERT_EQ((int8_t)q[36 + 24], 64);  /* 63.5, even */
+    ASSERT_EQ((int8_t)q[36 + 31], 119); /* 119.0625 */
+    ASSERT_EQ(teai__load_u16(q + 68), 0);
+    for (int j = 0; j < 32; j++) ASSERT_EQ(q[70 + j], 0);
+
+    /* I8 row of 40: block 1 holds x[32..39] and zeros */
+    float y[40];
+    for (int j = 0; j < 40; j++) y[j] = j < 32 ? 1.0f : (float)(j - 36); /* -4..3 */
+    uint8_t qi[2 * 34];
+    memset(qi, 0x55, sizeof qi);
+    teai__quantize_vec(TEAI_TYPE_I8, y, qi, 40);
+    ASSERT_EQ((int8_t)qi[2], 127);
+    ASSERT_EQ(teai__load_u16(qi + 34), teai__f32_to_fp16(4.0f / 127.0f));
+    ASSERT_EQ((int8_t)qi[36], -127);
+    ASSERT_EQ((int8_t)qi[36 + 2], -64); /* -2 * 31.75 = -63.5, even */
+    ASSERT_EQ((int8_t)qi[36 + 7], 95);  /* 3 * 31.75 = 95.25 */
+    for (int j = 8; j < 32; j++) ASSERT_EQ(qi[36 + j], 0);
+}
+
+/* Q8_K as quantize_row_q8_K_ref: the first element of largest magnitude maps
+ * to -127 whatever its sign, ties to even, d = 1/iscale, bsums of 16. */
+static void test_quantize_vec_q8_k(void) {
+    static float x[3 * 256];
+    x[0] = -2.0f, x[1] = 1.0f, x[2] = 0.5f, x[3] = -1.0f, x[16] = 0.25f, x[255] = 2.0f;
+    x[256] = 4.0f, x[257] = 2.0f, x[258] = -2.0f, x[259] = -4.0f;
+    static uint8_t q[3 * 292];
+    memset(q, 0x55, sizeof q);
+    teai__quantize_vec(TEAI_TYPE_Q4_K, x, q, 3 * 256);
+    /* block 0: max = -2, iscale = 63.5 */
+    ASSERT_TRUE(teai__load_f32(q + TEAI__Q8K_D) == 1.0f / 63.5f);
+    const int8_t *qs = (const int8_t *)(q + TEAI__Q8K_QS);
+    ASSERT_EQ(qs[0], -127);
+    ASSERT_EQ(qs[1], 64);  /* 63.5, even */
+    ASSERT_EQ(qs[2], 32);  /* 31.75 */
+    ASSERT_EQ(qs[3], -64); /* -63.5, even */
+    ASSERT_EQ(qs[16], 16); /* 15.875 */
+    ASSERT_EQ(qs[255], 127);
+    int16_t bs[16];
+    memcpy(bs, q + TEAI__Q8K_BSUMS, sizeof bs);
+    ASSERT_EQ(bs[0], -127 + 64 + 32 - 64);
+    ASSERT_EQ(bs[1], 16);
+    ASSERT_EQ(bs[2], 0);
+    ASSERT_EQ(bs[15], 127);
+    /* block 1: +4 and -4; the first, +4, is max: iscale = -31.75 */
+    const uint8_t *b1 = q + 292;
+    ASSERT_TRUE(teai__load_f32(b1 + TEAI__Q8K_D) == 1.0f / -31.75f);
+    ASSERT_EQ((int8_t)b1[TEAI__Q8K_QS + 0], -127);
+    ASSERT_EQ((int8_t)b1[TEAI__Q8K_QS + 1], -64); /* -63.5 */
+    ASSERT_EQ((int8_t)b1[TEAI__Q8K_QS + 2], 64);
+    ASSERT_EQ((int8_t)b1[TEAI__Q8K_QS + 3], 127);
+    memcpy(bs, b1 + TEAI__Q8K_BSUMS, sizeof bs);
+    ASSERT_EQ(bs[0], 0);
+    /* block 2: zeros, d = 0, bsums 0 */
+    const uint8_t *b2 = q + 2 * 292;
+    for (int j = 0; j < 292; j++) ASSERT_EQ(b2[j], 0);
+}
+
+static void test_quantize_vec_plain(void) {
+    float x[5] = {1.0f + 0x1p-11f, 1.0f + 0x3p-11f, -65520.0f, 1e-8f, 0.1f};
+    uint8_t h[10];
+    teai__quantize_vec(TEAI_TYPE_F16, x, h, 5);
+    ASSERT_EQ(teai__load_u16(h), 0x3c00);     /* tie to even */
+    ASSERT_EQ(teai__load_u16(h + 2), 0x3c02); /* tie to even, upwards */
+    ASSERT_EQ(teai__load_u16(h + 4), 0xfc00); /* rounds to -inf, as F16C */
+    ASSERT_EQ(teai__load_u16(h + 6), 0x0000); /* below half the smallest subnormal */
+    ASSERT_EQ(teai__load_u16(h + 8), 0x2e66);
+    float f[5];
+    teai__quantize_vec(TEAI_TYPE_BF16, x, f, 5);
+    ASSERT_TRUE(memcmp(f, x, sizeof x) == 0);
+}
+
+/* n elements of activation-like data (gaussian, some outliers, sometimes a
+ * whole block of zeros). */
+static void fill_acts(float *x, int64_t n) {
+    fill_weights(x, n, 1.0f);
+    if (n >= 512 && rng_u32() % 2) memset(x + 256, 0, 256 * sizeof(float));
+}
+
+/* A quantized activation vector of x for weight type t (caller frees). */
+static uint8_t *make_vec(teai_type t, const float *x, int64_t n, size_t off) {
+    uint8_t *buf = xmalloc(teai__vec_size(t, n) + off);
+    teai__quantize_vec(t, x, buf + off, n);
+    return buf;
+}
+
+/* dotq_ref agrees with dequantize(row) . dequantize(xq) in double. */
+static void test_dotq_ref_vs_dequant(void) {
+    for (int k = 0; k < N_TYPES; k++) {
+        teai_type t = all_types[k];
+        int64_t lens[20];
+        int nl = lengths_for(t, lens);
+        for (int li = 0; li < nl; li++) {
+            int64_t n = lens[li];
+            float *x = xmalloc((size_t)n * sizeof(float));
+            fill_acts(x, n);
+            uint8_t *row = make_row(t, n, NULL), *xq = make_vec(t, x, n, 0);
+            double want, mag;
+            dotq_exact(t, row, xq, n, &want, &mag);
+            double got = teai__dotq_ref(t)(n, row, xq);
+            int ok = check_dotq("dotq_ref", t, n, got, want, mag);
+            free(row);
+            free(xq);
+            free(x);
+            if (!ok) return;
+        }
+    }
+}
+
+/* dotq_best (the SIMD kernel where there is one) agrees with dotq_ref and
+ * with the exact dot, at every length, with rows and activation vectors at
+ * addresses that are not 16-byte aligned (rows at their element alignment,
+ * activation vectors 2 bytes off, f32 ones 4 bytes off). */
+static void test_dotq_best_vs_ref(void) {
+    for (int k = 0; k < N_TYPES; k++) {
+        teai_type t = all_types[k];
+        teai__dotq_fn best = teai__dotq_best(t), ref = teai__dotq_ref(t);
+        ASSERT_TRUE(best && ref);
+        if (strcmp(teai__simd_name(), "scalar") != 0) ASSERT_TRUE(best != ref);
+        int64_t lens[20];
+        int nl = lengths_for(t, lens);
+        for (int li = 0; li < nl; li++) {
+            int64_t n = lens[li];
+            size_t rs = teai_type_row_size(t, n);
+            float *x = xmalloc((size_t)n * sizeof(float));
+            uint8_t *rbuf = xmalloc(rs + 4);
+            for (int off = 0; off < 2; off++) {
+                size_t align = t == TEAI_TYPE_F32 ? 4 : t == TEAI_TYPE_I8 ? 1 : 2;
+                size_t xoff = teai__vec_type(t) == TEAI_TYPE_F32 ? 4 : 2;
+                uint8_t *row = rbuf + align * (size_t)off;
+                float *src = xmalloc((size_t)n * sizeof(float));
+                fill_weights(src, n, 1.0f);
+                teai__quantize_row(t, src, row, n);
+                free(src);
+                fill_acts(x, n);
+                uint8_t *xbuf = make_vec(t, x, n, xoff * (size_t)off), *xq = xbuf + xoff * off;
+                double want, mag;
+                dotq_exact(t, row, xq, n, &want, &mag);
+                double b = best(n, row, xq), r = ref(n, row, xq);
+                free(xbuf);
+                if (!check_dotq("dotq_best vs dotq_ref", t, n, b, r, mag) ||
+                    !check_dotq("dotq_best vs exact", t, n, b, want, mag)) {
+                    free(rbuf);
+                    free(x);
+                    return;
+                }
+            }
+            free(rbuf);
+            free(x);
+        }
+    }
+}
+
+/* Extreme codes (every weight byte 0xff, 0x80 or 0x00: int8 -128 and -1, all
+ * nibbles 15, Q6_K codes 63 and scales -128) against activations at +-127:
+ * the int16 steps of maddubs/madd must not saturate. */
+static void test_dotq_extreme_codes(void) {
+    enum { N = 512 };
+    static float x[N];
+    static uint8_t row[N * 4 + 4], xq[N * 4];
+    for (int k = 0; k < N_TYPES; k++) {
+        teai_type t = all_types[k];
+        size_t rs = teai_type_row_size(t, N);
+        for (int pat = 0; pat < 6; pat++) {
+            for (int i = 0; i < N; i++) /* pat 0..2: all +-1 (q = +-127); 3..5: alternating */
+                x[i] = pat < 3 ? (pat == 1 ? -1.0f : 1.0f) : (i % 2 ? -1.0f : 1.0f);
+            uint8_t fill = pat % 3 == 0 ? 0xff : pat % 3 == 1 ? 0x80 : 0x00;
+            memset(row, fill, rs);
+            if (t == TEAI_TYPE_F32 || t == TEAI_TYPE_F16 || t == TEAI_TYPE_BF16) {
+                teai__quantize_row(t, x, row, N); /* plain formats: the values themselves */
+            } else if (t == TEAI_TYPE_I8) {
+                row[0] = 0x00, row[1] = 0x3c, row[2] = row[3] = 0;
+            } else {
+                size_t bb = teai_type_row_size(t, teai_type_block_size(t));
+                size_t dpos = t == TEAI_TYPE_Q6_K ? 208 : 0;
+                for (size_t b = 0; b < rs / bb; b++) {
+                    row[b * bb + dpos] = 0x00, row[b * bb + dpos + 1] = 0x3c;
+                    if (t == TEAI_TYPE_Q4_K) row[b * bb + 2] = 0x00, row[b * bb + 3] = 0x38;
+                    if (t == TEAI_TYPE_Q6_K) memset(row + b * bb + 192, 0x80, 16);
+                }
+            }
+            teai__quantize_vec(t, x, xq, N);
+            double want, mag;
+            dotq_exact(t, row, xq, N, &want, &mag);
+            double b = teai__dotq_best(t)(N, row, xq), r = teai__dotq_ref(t)(N, row, xq);
+            if (!check_dotq("extreme best", t, N, b, want, mag) ||
+                !check_dotq("extreme ref", t, N, r, want, mag))
+                return;
+        }
+    }
+}
+
+/* teai__matvec_q and teai__matmul_q equal teai__dotq_best bit for bit per
+ * (row, vector), write only rows r0..r1 of each output vector, and tile
+ * correctly: shapes with more rows and vectors than one tile holds, B not a
+ * multiple of 4, padded strides. */
+static void test_matvec_matmul_q(void) {
+    static const struct {
+        int64_t rows, cols, r0, r1;
+        int B;
+    } shapes[] = {{13, 512, 3, 11, 5}, {7, 2048, 0, 7, 32},   {5, 256, 4, 5, 3}, {4, 1024, 2, 2, 4},
+                  {9, 768, 0, 9, 1},   {70, 4096, 1, 69, 70}, {3, 256, 0, 3, 9}};
+    for (int k = 0; k < N_TYPES; k++) {
+        teai_type t = all_types[k];
+        teai__dotq_fn best = teai__dotq_best(t);
+        for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+            int64_t rows = shapes[s].rows, cols = shapes[s].cols, r0 = shapes[s].r0;
+            int64_t r1 = shapes[s].r1;
+            int B = shapes[s].B;
+            size_t rs = teai_type_row_size(t, cols);
+            size_t xs = (teai__vec_size(t, cols) + 63) / 64 * 64 + 64 * (s % 2);
+            size_t ys = (size_t)rows + 3;
+            uint8_t *W = xmalloc(rs * (size_t)rows), *X = xmalloc(xs * (size_t)B);
+            float *src = xmalloc((size_t)cols * sizeof(float));
+            float *Y = xmalloc(ys * (size_t)B * sizeof(float));
+            for (int64_t r = 0; r < rows; r++) {
+                fill_weights(src, cols, 1.0f);
+                teai__quantize_row(t, src, W + (size_t)r * rs, cols);
+            }
+            for (int b = 0; b < B; b++) {
+                fill_acts(src, cols);
+                teai__quantize_vec(t, src, X + (size_t)b * xs, cols);
+            }
+            int ok = 1;
+            for (int pass = 0; pass < 2 && ok; pass++) { /* 0: matvec of vector 0, 1: matmul */
+                for (size_t i = 0; i < ys * (size_t)B; i++) Y[i] = -12345.0f;
+                if (pass == 0)
+                    teai__matvec_q(t, W, rs, cols, r0, r1, X, Y);
+                else
+                    teai__matmul_q(t, W, rs, cols, r0, r1, X, xs, B, Y, ys);
+                for (int b = 0; b < (pass ? B : 1) && ok; b++) {
+                    for (size_t r = 0; r < ys && ok; r++) {
+                        float got = Y[(size_t)b * ys + r];
+                        int inside = (int64_t)r >= r0 && (int64_t)r < r1;
+                        float want =
+                            inside ? best(cols, W + r * rs, X + (size_t)b * xs) : -12345.0f;
+                        if (memcmp(&got, &want, sizeof got) != 0) {
+                            TEST_FAIL_AT("%s %s rows %lld..%lld B=%d: y[%d][%zu] = %.9g, want %.9g",
+                                         pass ? "matmul_q" : "matvec_q", teai_type_name(t),
+                                         (long long)r0, (long long)r1, B, b, r, (double)got,
+                                         (double)want);
+                            ok = 0;
+                        }
+                    }
+                }
+            }
+            free(W);
+            free(X);
+            free(src);
+            free(Y);
+            if (!ok) return;
+        }
+    }
+}
+
 int main(void) {
     RUN_TEST(test_type_names);
     RUN_TEST(test_row_sizes);
@@ -808,5 +1174,13 @@ int main(void) {
     RUN_TEST(test_dot_best_vs_ref);
     RUN_TEST(test_dot_extreme_codes);
     RUN_TEST(test_matvec);
+    RUN_TEST(test_vec_type_size);
+    RUN_TEST(test_quantize_vec_q8_0);
+    RUN_TEST(test_quantize_vec_q8_k);
+    RUN_TEST(test_quantize_vec_plain);
+    RUN_TEST(test_dotq_ref_vs_dequant);
+    RUN_TEST(test_dotq_best_vs_ref);
+    RUN_TEST(test_dotq_extreme_codes);
+    RUN_TEST(test_matvec_matmul_q);
     TEST_MAIN_END();
 }

@@ -32,6 +32,8 @@ struct teai_context {
     float *k, *v;    /* (B, kv_dim) */
     float *hb, *hb2; /* (B, ffn_dim) */
     float *att;      /* (n_threads, n_ctx) attention scores */
+    uint8_t *xq;     /* (B, 4 * max width + 64) activations in a weight type's vec form */
+    size_t xq_cap;   /* bytes of xq */
     float *rope_cs;  /* (B, head_dim) cos/sin pairs per position */
 };
 
@@ -59,6 +61,7 @@ void teai_context_free(teai_context *c) {
     free(c->hb2);
     free(c->att);
     free(c->rope_cs);
+    free(c->xq);
     free(c);
 }
 
@@ -92,8 +95,12 @@ int teai_context_new(const teai_model *m, const teai_context_params *params, tea
     c->hb2 = xalloc(sizeof(float) * B * (size_t)hp->ffn_dim);
     c->att = xalloc(sizeof(float) * (size_t)c->n_threads * (size_t)n_ctx);
     c->rope_cs = xalloc(sizeof(float) * B * (size_t)hp->head_dim);
+    /* the widest activation form is f32: 4 bytes per element */
+    size_t widest = wide > (size_t)hp->ffn_dim ? wide : (size_t)hp->ffn_dim;
+    c->xq_cap = B * (sizeof(float) * widest + 64);
+    c->xq = xalloc(c->xq_cap);
     if (!c->pool || !c->k_cache || !c->v_cache || !c->x || !c->xb || !c->q || !c->k || !c->v ||
-        !c->hb || !c->hb2 || !c->att || !c->rope_cs) {
+        !c->hb || !c->hb2 || !c->att || !c->rope_cs || !c->xq) {
         teai_context_free(c);
         return teai__fail(err, TEAI_ENOMEM, "out of memory for a context of %d tokens", n_ctx);
     }
@@ -113,12 +120,33 @@ void teai_context_reset(teai_context *c) {
 
 /* ---- parallel pieces ---------------------------------------------------- */
 
+/* Activations in the form a weight type's dot product takes (Q8_0, Q8_K,
+ * f16 or f32: teai__vec_type), as llama.cpp feeds them. The quantized copy is
+ * kept until the input changes, so q/k/v (and gate/up) share one. */
+typedef struct acts {
+    const float *x; /* source (B, cols); NULL = nothing cached */
+    int cols, B;
+    teai_type vt;
+    size_t stride; /* bytes per token in c->xq */
+} acts;
+
+static void prepare_acts(teai_context *c, acts *a, const float *x, int cols, teai_type wtype,
+                         int B) {
+    teai_type vt = teai__vec_type(wtype);
+    if (a->x == x && a->cols == cols && a->B == B && a->vt == vt) return;
+    a->x = x, a->cols = cols, a->B = B, a->vt = vt;
+    a->stride = (teai__vec_size(wtype, cols) + 63) / 64 * 64;
+    for (int t = 0; t < B; t++)
+        teai__quantize_vec(wtype, x + (size_t)t * (size_t)cols, c->xq + (size_t)t * a->stride,
+                           cols);
+}
+
 /* Y (B, rows) = X (B, cols) @ W^T, rows split across threads. */
 typedef struct matmul_job {
     const teai__weight *w;
-    const float *x;
+    const acts *a;
+    const uint8_t *xq;
     float *y;
-    int B;
 } matmul_job;
 
 static void matmul_task(void *arg, int ith, int nth) {
@@ -127,22 +155,18 @@ static void matmul_task(void *arg, int ith, int nth) {
     long lo, hi;
     teai__split((long)w->rows, ith, nth, &lo, &hi);
     if (lo >= hi) return;
-    if (j->B == 1) {
-        teai__matvec(w->type, w->data, w->row_bytes, w->cols, lo, hi, j->x, j->y);
-        return;
-    }
-    teai__dot_fn dot = teai__dot_best(w->type);
-    const uint8_t *base = w->data;
-    for (long r = lo; r < hi; r++) {
-        const void *row = base + (size_t)r * w->row_bytes;
-        for (int t = 0; t < j->B; t++)
-            j->y[(size_t)t * (size_t)w->rows + (size_t)r] =
-                dot(w->cols, row, j->x + (size_t)t * (size_t)w->cols);
-    }
+    if (j->a->B == 1)
+        teai__matvec_q(w->type, w->data, w->row_bytes, w->cols, lo, hi, j->xq, j->y);
+    else
+        teai__matmul_q(w->type, w->data, w->row_bytes, w->cols, lo, hi, j->xq, j->a->stride,
+                       j->a->B, j->y, (size_t)w->rows);
 }
 
-static void matmul(teai_context *c, const teai__weight *w, const float *x, float *y, int B) {
-    matmul_job j = {w, x, y, B};
+/* y = x @ W^T for B tokens; a caches the activation form of x. */
+static void matmul(teai_context *c, acts *a, const teai__weight *w, const float *x, float *y,
+                   int B) {
+    prepare_acts(c, a, x, (int)w->cols, w->type, B);
+    matmul_job j = {w, a, c->xq, y};
     teai__pool_run(c->pool, matmul_task, &j);
 }
 
@@ -237,14 +261,16 @@ static void forward_chunk(teai_context *c, const int32_t *tokens, int B) {
             cs[2 * i + 1] = sinf(theta);
         }
     }
+    acts a = {0};
     for (int l = 0; l < hp->n_layers; l++) {
         const teai__layer *L = &m->layers[l];
         for (int t = 0; t < B; t++)
             rmsnorm(c->xb + (size_t)t * (size_t)dim, c->x + (size_t)t * (size_t)dim, L->attn_norm,
                     dim, hp->norm_eps);
-        matmul(c, &L->wq, c->xb, c->q, B);
-        matmul(c, &L->wk, c->xb, c->k, B);
-        matmul(c, &L->wv, c->xb, c->v, B);
+        a.x = NULL; /* xb changed */
+        matmul(c, &a, &L->wq, c->xb, c->q, B);
+        matmul(c, &a, &L->wk, c->xb, c->k, B);
+        matmul(c, &a, &L->wv, c->xb, c->v, B);
         add_bias(c->q, L->bq, c->q_dim, B);
         add_bias(c->k, L->bk, c->kv_dim, B);
         add_bias(c->v, L->bv, c->kv_dim, B);
@@ -262,19 +288,21 @@ static void forward_chunk(teai_context *c, const int32_t *tokens, int B) {
         attn_job aj = {c, l, B};
         teai__pool_run(c->pool, attn_task, &aj);
         /* attention output (in xb, B x q_dim) through Wo, into q as scratch */
-        matmul(c, &L->wo, c->xb, c->q, B);
+        a.x = NULL; /* xb now holds the attention output */
+        matmul(c, &a, &L->wo, c->xb, c->q, B);
         for (size_t i = 0; i < (size_t)B * (size_t)dim; i++) c->x[i] += c->q[i];
 
         for (int t = 0; t < B; t++)
             rmsnorm(c->xb + (size_t)t * (size_t)dim, c->x + (size_t)t * (size_t)dim, L->ffn_norm,
                     dim, hp->norm_eps);
-        matmul(c, &L->w_gate, c->xb, c->hb, B);
-        matmul(c, &L->w_up, c->xb, c->hb2, B);
+        a.x = NULL;
+        matmul(c, &a, &L->w_gate, c->xb, c->hb, B);
+        matmul(c, &a, &L->w_up, c->xb, c->hb2, B);
         for (size_t i = 0; i < (size_t)B * (size_t)ffn; i++) {
             float g = c->hb[i];
             c->hb[i] = g / (1.0f + expf(-g)) * c->hb2[i];
         }
-        matmul(c, &L->w_down, c->hb, c->xb, B);
+        matmul(c, &a, &L->w_down, c->hb, c->xb, B);
         for (size_t i = 0; i < (size_t)B * (size_t)dim; i++) c->x[i] += c->xb[i];
     }
     c->pos += B;
@@ -300,7 +328,8 @@ int teai_context_eval(teai_context *c, const int32_t *tokens, int n, float *logi
     if (logits) {
         float *xl = c->x + (size_t)(last_B - 1) * (size_t)hp->dim;
         rmsnorm(c->xb, xl, c->m->out_norm, hp->dim, hp->norm_eps);
-        matmul(c, &c->m->output, c->xb, logits, 1);
+        acts a = {0};
+        matmul(c, &a, &c->m->output, c->xb, logits, 1);
     }
     return TEAI_OK;
 }

@@ -665,6 +665,287 @@ static float dot_nf4_ref(int64_t n, const void *row, const float *x) {
     return s;
 }
 
+/* ---- activations in the weight type's vec_dot_type ---------------------- */
+
+teai_type teai__vec_type(teai_type wtype) {
+    switch (wtype) {
+        case TEAI_TYPE_Q8_0:
+        case TEAI_TYPE_Q4_0:
+        case TEAI_TYPE_I8:
+            return TEAI_TYPE_Q8_0;
+        case TEAI_TYPE_Q4_K:
+        case TEAI_TYPE_Q6_K:
+            return TEAI__TYPE_Q8_K;
+        case TEAI_TYPE_F16:
+            return TEAI_TYPE_F16;
+        case TEAI_TYPE_F32:
+        case TEAI_TYPE_BF16:
+        case TEAI_TYPE_NF4:
+            return TEAI_TYPE_F32;
+    }
+    return (teai_type)-1;
+}
+
+size_t teai__vec_size(teai_type wtype, int64_t n) {
+    if (n < 0) return 0;
+    uint64_t bytes;
+    int ok;
+    switch ((int)teai__vec_type(wtype)) { /* int: Q8_K is not in the enum */
+        case TEAI_TYPE_Q8_0:              /* I8 rows of any length: a last, zero-padded block */
+            if (wtype != TEAI_TYPE_I8 && n % TEAI_QK8_0 != 0) return 0;
+            ok = teai__mul_ok((uint64_t)(n / TEAI_QK8_0 + (n % TEAI_QK8_0 != 0)),
+                              sizeof(teai__block_q8_0), &bytes);
+            break;
+        case (int)TEAI__TYPE_Q8_K:
+            if (n % TEAI_QK_K != 0) return 0;
+            ok = teai__mul_ok((uint64_t)(n / TEAI_QK_K), TEAI__Q8K_BYTES, &bytes);
+            break;
+        case TEAI_TYPE_F16:
+            ok = teai__mul_ok((uint64_t)n, 2, &bytes);
+            break;
+        case TEAI_TYPE_F32:
+            ok = teai__mul_ok((uint64_t)n, 4, &bytes);
+            break;
+        default:
+            return 0;
+    }
+    return ok && bytes <= SIZE_MAX ? (size_t)bytes : 0;
+}
+
+/* Nearest integer to v, ties to even (as _mm256_round_ps, vcvtnq_s32_f32 and
+ * ggml's nearest_int), clamped to [-128, 127]; NaN gives -128 (what
+ * cvtps_epi32 + packs give). v is a separate parameter so that no compiler
+ * fuses the caller's multiply into the add below. */
+static int8_t nearest_i8(float v) {
+    if (!(v >= -128.0f)) return -128;
+    if (v > 127.0f) return 127;
+    float f = v + 12582912.0f;
+    int32_t i;
+    memcpy(&i, &f, 4);
+    return (int8_t)((i & 0x007fffff) - 0x00400000);
+}
+
+/* Q8_0 as llama.cpp's x86 CPU backend (quantize_row_q8_0, AVX/AVX2/AVX-512):
+ * d = amax/127 stored as fp16, q = round-half-even(x * (127/amax)). n may end
+ * in a partial block (I8 weights); its missing elements are 0. */
+static void quantize_vec_q8_0(const float *x, uint8_t *y, int64_t n) {
+    for (int64_t i = 0; i < n; i += TEAI_QK8_0, y += sizeof(teai__block_q8_0)) {
+        float v[TEAI_QK8_0] = {0};
+        int len = n - i < TEAI_QK8_0 ? (int)(n - i) : TEAI_QK8_0;
+        memcpy(v, x + i, (size_t)len * sizeof(float));
+        float amax = absmax(v, TEAI_QK8_0);
+        uint16_t dh = teai__f32_to_fp16(amax / 127.0f);
+        float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        memcpy(y, &dh, 2);
+        for (int j = 0; j < TEAI_QK8_0; j++) y[2 + j] = (uint8_t)nearest_i8(v[j] * id);
+    }
+}
+
+/* Q8_K as ggml's quantize_row_q8_K_ref: the first element of largest
+ * magnitude, max, maps to -127 (iscale = -127/max), d = 1/iscale; an all-zero
+ * block is d = 0, every q = 0. */
+static void quantize_vec_q8_k(const float *x, uint8_t *y, int64_t n) {
+    for (int64_t i = 0; i < n; i += TEAI_QK_K, x += TEAI_QK_K, y += TEAI__Q8K_BYTES) {
+        float amax = 0.0f, max = 0.0f;
+        for (int j = 0; j < TEAI_QK_K; j++) {
+            if (fabsf(x[j]) > amax) {
+                amax = fabsf(x[j]);
+                max = x[j];
+            }
+        }
+        float d = 0.0f;
+        int8_t q[TEAI_QK_K] = {0};
+        int16_t bsums[TEAI_QK_K / 16] = {0};
+        if (amax != 0.0f) {
+            float iscale = -127.0f / max;
+            for (int j = 0; j < TEAI_QK_K; j++) q[j] = nearest_i8(iscale * x[j]);
+            for (int k = 0; k < TEAI_QK_K / 16; k++) {
+                int sum = 0;
+                for (int l = 0; l < 16; l++) sum += q[16 * k + l];
+                bsums[k] = (int16_t)sum;
+            }
+            d = 1.0f / iscale;
+        }
+        memcpy(y + TEAI__Q8K_D, &d, 4);
+        memcpy(y + TEAI__Q8K_QS, q, sizeof q);
+        memcpy(y + TEAI__Q8K_BSUMS, bsums, sizeof bsums);
+    }
+}
+
+void teai__quantize_vec(teai_type wtype, const float *x, void *xq, int64_t n) {
+    uint8_t *y = xq;
+    switch ((int)teai__vec_type(wtype)) {
+        case TEAI_TYPE_Q8_0:
+            quantize_vec_q8_0(x, y, n);
+            break;
+        case (int)TEAI__TYPE_Q8_K:
+            quantize_vec_q8_k(x, y, n - n % TEAI_QK_K);
+            break;
+        case TEAI_TYPE_F16:
+            for (int64_t i = 0; i < n; i++) {
+                uint16_t h = teai__f32_to_fp16(x[i]);
+                memcpy(y + 2 * i, &h, 2);
+            }
+            break;
+        case TEAI_TYPE_F32:
+            memcpy(xq, x, (size_t)n * sizeof(float));
+            break;
+        default:
+            break;
+    }
+}
+
+/* ---- scalar reference dotq kernels --------------------------------------
+ * Integer sums per block as ggml's generic vec_dot_*_q8_0 / *_q8_K; the
+ * activation blocks are read through byte offsets (any alignment). */
+
+static float dotq_q8_0_ref(int64_t n, const void *row, const void *xq) {
+    const teai__block_q8_0 *b = row;
+    const uint8_t *y = xq;
+    float s = 0.0f;
+    for (int64_t i = 0; i < n / TEAI_QK8_0; i++, y += sizeof(teai__block_q8_0)) {
+        const int8_t *q8 = (const int8_t *)(y + 2);
+        int sumi = 0;
+        for (int j = 0; j < TEAI_QK8_0; j++) sumi += b[i].qs[j] * q8[j];
+        s += (float)sumi * (fp16(&b[i].d) * fp16(y));
+    }
+    return s;
+}
+
+static float dotq_q4_0_ref(int64_t n, const void *row, const void *xq) {
+    const teai__block_q4_0 *b = row;
+    const uint8_t *y = xq;
+    float s = 0.0f;
+    for (int64_t i = 0; i < n / TEAI_QK4_0; i++, y += sizeof(teai__block_q8_0)) {
+        const int8_t *q8 = (const int8_t *)(y + 2);
+        int sumi0 = 0, sumi1 = 0;
+        for (int j = 0; j < TEAI_QK4_0 / 2; j++) {
+            sumi0 += ((b[i].qs[j] & 15) - 8) * q8[j];
+            sumi1 += ((b[i].qs[j] >> 4) - 8) * q8[j + TEAI_QK4_0 / 2];
+        }
+        s += (float)(sumi0 + sumi1) * fp16(&b[i].d) * fp16(y);
+    }
+    return s;
+}
+
+/* I8 (teai's own) with Q8_0 activations: per block of 32, the integer sum
+ * times the activation block's scale; times the row scale at the end. */
+static float dotq_i8_ref(int64_t n, const void *row, const void *xq) {
+    const int8_t *q = (const int8_t *)row + TEAI_I8_HDR;
+    const uint8_t *y = xq;
+    float s = 0.0f;
+    for (int64_t i = 0; i < n; i += TEAI_QK8_0, y += sizeof(teai__block_q8_0)) {
+        const int8_t *q8 = (const int8_t *)(y + 2);
+        int len = n - i < TEAI_QK8_0 ? (int)(n - i) : TEAI_QK8_0;
+        int sumi = 0;
+        for (int j = 0; j < len; j++) sumi += q[i + j] * q8[j];
+        s += fp16(y) * (float)sumi;
+    }
+    return fp16(row) * s;
+}
+
+/* Per super-block: d*dy * sum_j sc_j * sum(q*q8) - dmin*dy * sum_j m_j *
+ * (bsums[2j] + bsums[2j+1]), both sums exact integers. */
+static float dotq_q4_k_ref(int64_t n, const void *row, const void *xq) {
+    const teai__block_q4_k *b = row;
+    const uint8_t *y = xq;
+    float s = 0.0f;
+    for (int64_t i = 0; i < n / TEAI_QK_K; i++, y += TEAI__Q8K_BYTES) {
+        const int8_t *q8 = (const int8_t *)(y + TEAI__Q8K_QS);
+        int16_t bsums[16];
+        memcpy(bsums, y + TEAI__Q8K_BSUMS, sizeof bsums);
+        uint8_t sm[16]; /* scales 0..7, mins 8..15 */
+        teai__q4k_scales_mins(b[i].scales, sm);
+        int summ = 0, sumi = 0;
+        for (int k = 0; k < 16; k++) summ += bsums[k] * sm[8 + k / 2];
+        for (int p = 0; p < 4; p++) {
+            const uint8_t *q = b[i].qs + 32 * p;
+            int s0 = 0, s1 = 0;
+            for (int l = 0; l < 32; l++) {
+                s0 += (q[l] & 15) * q8[64 * p + l];
+                s1 += (q[l] >> 4) * q8[64 * p + 32 + l];
+            }
+            sumi += sm[2 * p] * s0 + sm[2 * p + 1] * s1;
+        }
+        float dy = teai__load_f32(y + TEAI__Q8K_D);
+        s += fp16(&b[i].d) * dy * (float)sumi - fp16(&b[i].dmin) * dy * (float)summ;
+    }
+    return s;
+}
+
+/* Per super-block: d*dy * sum over the 16 sub-blocks k of scales[k] *
+ * sum((q - 32) * q8), an exact integer. */
+static float dotq_q6_k_ref(int64_t n, const void *row, const void *xq) {
+    const teai__block_q6_k *b = row;
+    const uint8_t *y = xq;
+    float s = 0.0f;
+    for (int64_t i = 0; i < n / TEAI_QK_K; i++, y += TEAI__Q8K_BYTES) {
+        const int8_t *q8 = (const int8_t *)(y + TEAI__Q8K_QS);
+        int8_t a[TEAI_QK_K];
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = b[i].ql + 64 * h, *qh = b[i].qh + 32 * h;
+            int8_t *ah = a + 128 * h;
+            for (int l = 0; l < 32; l++) {
+                ah[l] = (int8_t)(((ql[l] & 15) | ((qh[l] >> 0 & 3) << 4)) - 32);
+                ah[l + 32] = (int8_t)(((ql[l + 32] & 15) | ((qh[l] >> 2 & 3) << 4)) - 32);
+                ah[l + 64] = (int8_t)(((ql[l] >> 4) | ((qh[l] >> 4 & 3) << 4)) - 32);
+                ah[l + 96] = (int8_t)(((ql[l + 32] >> 4) | ((qh[l] >> 6 & 3) << 4)) - 32);
+            }
+        }
+        int sumi = 0;
+        for (int k = 0; k < 16; k++) {
+            int sk = 0;
+            for (int l = 0; l < 16; l++) sk += a[16 * k + l] * q8[16 * k + l];
+            sumi += b[i].scales[k] * sk;
+        }
+        s += fp16(&b[i].d) * teai__load_f32(y + TEAI__Q8K_D) * (float)sumi;
+    }
+    return s;
+}
+
+/* F16 weights, x rounded to fp16: sum of fp16(w) * fp16(x) in f32. */
+static float dotq_f16_ref(int64_t n, const void *row, const void *xq) {
+    const uint8_t *w = row, *x = xq;
+    float s = 0.0f;
+    for (int64_t i = 0; i < n; i++) s += fp16(w + 2 * i) * fp16(x + 2 * i);
+    return s;
+}
+
+/* Weight types whose activations stay f32: the f32 dot kernels. */
+static float dotq_f32_ref(int64_t n, const void *row, const void *xq) {
+    return dot_f32_ref(n, row, xq);
+}
+static float dotq_bf16_ref(int64_t n, const void *row, const void *xq) {
+    return dot_bf16_ref(n, row, xq);
+}
+static float dotq_nf4_ref(int64_t n, const void *row, const void *xq) {
+    return dot_nf4_ref(n, row, xq);
+}
+
+teai__dotq_fn teai__dotq_ref(teai_type wtype) {
+    switch (wtype) {
+        case TEAI_TYPE_F32:
+            return dotq_f32_ref;
+        case TEAI_TYPE_F16:
+            return dotq_f16_ref;
+        case TEAI_TYPE_BF16:
+            return dotq_bf16_ref;
+        case TEAI_TYPE_Q8_0:
+            return dotq_q8_0_ref;
+        case TEAI_TYPE_Q4_0:
+            return dotq_q4_0_ref;
+        case TEAI_TYPE_Q4_K:
+            return dotq_q4_k_ref;
+        case TEAI_TYPE_Q6_K:
+            return dotq_q6_k_ref;
+        case TEAI_TYPE_I8:
+            return dotq_i8_ref;
+        case TEAI_TYPE_NF4:
+            return dotq_nf4_ref;
+    }
+    return NULL;
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 teai__dot_fn teai__dot_ref(teai_type t) {
@@ -740,9 +1021,78 @@ void teai__matvec(teai_type t, const void *W, size_t row_bytes, int64_t cols, in
     for (int64_t r = r0; r < r1; r++, w += row_bytes) y[r] = dot ? dot(cols, w, x) : 0.0f;
 }
 
+teai__dotq_fn teai__dotq_best(teai_type wtype) {
+    teai__dotq_fn f = NULL;
+#if TEAI_QUANT_AVX2
+    if (cpu_has_avx2()) f = teai__dotq_avx2(wtype);
+#elif TEAI_QUANT_NEON
+    f = teai__dotq_neon(wtype);
+#endif
+    return f ? f : teai__dotq_ref(wtype);
+}
+
+static teai__dotq_tile_fn dotq_tile_best(teai_type wtype) {
+#if TEAI_QUANT_AVX2
+    if (cpu_has_avx2()) return teai__dotq_tile_avx2(wtype);
+#elif TEAI_QUANT_NEON
+    return teai__dotq_tile_neon(wtype);
+#endif
+    return NULL;
+}
+
+void teai__matvec_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, int64_t r0,
+                    int64_t r1, const void *xq, float *y) {
+    const uint8_t *w = (const uint8_t *)W + (size_t)r0 * row_bytes;
+    teai__dotq_tile_fn tile = dotq_tile_best(t);
+    if (tile) {
+        for (int64_t r = r0; r < r1; r++, w += row_bytes) tile(cols, w, xq, 0, 1, &y[r]);
+        return;
+    }
+    teai__dotq_fn dot = teai__dotq_best(t);
+    for (int64_t r = r0; r < r1; r++, w += row_bytes) y[r] = dot ? dot(cols, w, xq) : 0.0f;
+}
+
+/* Bytes of weight rows, and of activation vectors, that one tile of
+ * teai__matmul_q keeps in L2 (each about a quarter of a 1 MiB L2). */
+#define MATMUL_TILE_BYTES (256 * 1024)
+
+void teai__matmul_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, int64_t r0,
+                    int64_t r1, const void *xq, size_t xq_stride, int B, float *y,
+                    size_t y_stride) {
+    teai__dotq_tile_fn tile = dotq_tile_best(t);
+    teai__dotq_fn dot = teai__dotq_best(t);
+    if (!dot || r0 >= r1 || B <= 0) return;
+    const uint8_t *X = xq;
+    int64_t rt = row_bytes ? (int64_t)(MATMUL_TILE_BYTES / row_bytes) : 1;
+    if (rt < 1) rt = 1;
+    int bt = xq_stride ? (int)(MATMUL_TILE_BYTES / xq_stride) / 4 * 4 : B;
+    if (bt < 4) bt = 4;
+    for (int64_t ra = r0; ra < r1; ra += rt) {
+        int64_t re = r1 - ra < rt ? r1 : ra + rt;
+        for (int ba = 0; ba < B; ba += bt) {
+            int be = B - ba < bt ? B : ba + bt;
+            for (int64_t r = ra; r < re; r++) {
+                const uint8_t *w = (const uint8_t *)W + (size_t)r * row_bytes;
+                for (int b = ba; b < be; b += 4) {
+                    int nt = be - b < 4 ? be - b : 4;
+                    const uint8_t *xb = X + (size_t)b * xq_stride;
+                    float out[4];
+                    if (tile)
+                        tile(cols, w, xb, xq_stride, nt, out);
+                    else
+                        for (int k = 0; k < nt; k++) out[k] = dot(cols, w, xb + k * xq_stride);
+                    for (int k = 0; k < nt; k++) y[(size_t)(b + k) * y_stride + (size_t)r] = out[k];
+                }
+            }
+        }
+    }
+}
+
 const char *teai__simd_name(void) {
 #if TEAI_QUANT_AVX2
     if (cpu_has_avx2()) return "avx2";
+#elif TEAI_QUANT_NEON && defined(__ARM_FEATURE_DOTPROD)
+    return "neon-dotprod"; /* the integer kernels use sdot */
 #elif TEAI_QUANT_NEON
     return "neon";
 #endif

@@ -30,7 +30,63 @@ teai__dot_fn teai__dot_best(teai_type t); /* fastest kernel this CPU runs */
 void teai__matvec(teai_type t, const void *W, size_t row_bytes, int64_t cols, int64_t r0,
                   int64_t r1, const float *x, float *y);
 
-/* Name of the SIMD level the kernels use ("avx2", "neon", "scalar"). */
+/* ---- quantized activations (llama.cpp's vec_dot_type) ----------------------
+ * llama.cpp does not dot quantized weights with f32 activations: once per
+ * matrix product it converts x into the weight type's "vec_dot_type" and
+ * takes integer dot products per block, scaled by both block scales. teai
+ * does the same, so that its logits match llama.cpp's on the same GGUF file
+ * (and because integer SIMD is the fast way).
+ *
+ * The form activations take for a weight type (teai__vec_type):
+ *   Q8_0, Q4_0, I8 weights -> TEAI_TYPE_Q8_0 (blocks of 32: fp16 d, int8 qs[32])
+ *   Q4_K, Q6_K weights     -> TEAI__TYPE_Q8_K (blocks of 256: f32 d, int8
+ *                             qs[256], int16 bsums[16]; ggml's block_q8_K)
+ *   F16 weights            -> TEAI_TYPE_F16 (x rounded to fp16, stored as fp16)
+ *   F32, BF16, NF4 weights -> TEAI_TYPE_F32 (x unchanged)
+ * teai__quantize_vec gives ggml's bytes exactly: Q8_0 as llama.cpp's x86
+ * AVX2/AVX-512 CPU backend quantizes (ggml-cpu/arch/x86/quants.c
+ * quantize_row_q8_0: d = amax/127, q = round-half-even(x * (127/amax)); it can
+ * differ by one step from quantize_row_q8_0_ref, which divides by fp32 d and
+ * rounds half away from zero), Q8_K as quantize_row_q8_K_ref (what every ggml
+ * CPU backend uses). teai quantizes the same way on every CPU. I8 weights of
+ * a length n that is not a multiple of 32 get a last, zero-padded block. */
+
+/* Internal activation type Q8_K: a teai_type value no file or weight uses. */
+#define TEAI__TYPE_Q8_K ((teai_type)1002)
+
+/* Activation type for weights of type wtype; (teai_type)-1 if wtype unknown. */
+teai_type teai__vec_type(teai_type wtype);
+/* Bytes of one activation vector of n elements for wtype; 0 if wtype is
+ * unknown or n is not a whole number of the activation type's blocks. */
+size_t teai__vec_size(teai_type wtype, int64_t n);
+/* x (n,) f32 -> xq (teai__vec_size(wtype, n) bytes, any alignment). */
+void teai__quantize_vec(teai_type wtype, const float *x, void *xq, int64_t n);
+
+/* dot(row, x) for one row of n elements of type wtype and xq = x in the
+ * form teai__quantize_vec(wtype, x, xq, n) wrote. */
+typedef float (*teai__dotq_fn)(int64_t n, const void *row, const void *xq);
+
+/* Scalar reference: per block integer sums exactly as ggml's generic
+ * vec_dot_{q8_0,q4_0}_q8_0 / vec_dot_{q4_K,q6_K}_q8_K (float accumulation
+ * order may differ). NULL if wtype is unknown. */
+teai__dotq_fn teai__dotq_ref(teai_type wtype);
+teai__dotq_fn teai__dotq_best(teai_type wtype); /* fastest kernel this CPU runs */
+
+/* W (rows, cols) @ x -> y for rows r0..r1: y[r] = dotq(W[r], xq), xq from
+ * teai__quantize_vec(t, x, xq, cols). Equal bit for bit to teai__dotq_best. */
+void teai__matvec_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, int64_t r0,
+                    int64_t r1, const void *xq, float *y);
+
+/* Batched (prefill): for B activation vectors X_b at xq + b*xq_stride (each
+ * teai__vec_size(t, cols) bytes, xq_stride >= that), rows r0..r1:
+ * y[b*y_stride + r] = dotq(W[r], X_b). Each weight row is unpacked once per
+ * group of 4 vectors, rows and vectors tiled to stay in L2. Equal bit for bit
+ * to teai__dotq_best per (row, vector). */
+void teai__matmul_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, int64_t r0,
+                    int64_t r1, const void *xq, size_t xq_stride, int B, float *y, size_t y_stride);
+
+/* Name of the SIMD level the kernels use ("avx2", "neon", "neon-dotprod"
+ * where the integer kernels use sdot, "scalar"). */
 const char *teai__simd_name(void);
 
 #endif

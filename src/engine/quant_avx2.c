@@ -323,6 +323,336 @@ static float dot_q6_k(int64_t n, const void *row, const float *x) {
     return hsum(_mm256_add_ps(acc0, acc1));
 }
 
+/* ==== quantized activations (teai__dotq_*) ==================================
+ * Integer dot products per block, as llama.cpp's x86 kernels: maddubs
+ * (unsigned x signed bytes -> pairs summed in int16) then madd (-> int32).
+ * maddubs needs one unsigned operand: signed x signed uses |w| and y with
+ * w's sign (_mm256_sign_epi8); K-quants keep their codes unsigned (Q6_K's
+ * -32 offset comes back through the activation block sums, bsums).
+ *
+ * Each kernel is written once for nt (1..4) activation vectors sharing one
+ * unpacked weight row (the tile, for teai__matmul_q); the per-vector
+ * arithmetic does not depend on nt, so every nt gives the nt = 1 result bit
+ * for bit. ALWAYS_INLINE with a constant nt lets the compiler keep the
+ * per-vector accumulators in registers. */
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* sum of |a| * sign(b) pairs and quads: 8 int32 lanes of a signed dot. */
+static ALWAYS_INLINE __m256i dot_us8(__m256i ua, __m256i sb) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(ua, sb), _mm256_set1_epi16(1));
+}
+
+static ALWAYS_INLINE __m256i loadu256(const void *p) {
+    return _mm256_loadu_si256((const __m256i *)p);
+}
+
+/* 32 signed weights w of one block against Q8_0 activation blocks: acc[k] +=
+ * (dw * dy_k) * sum(w * y_k). y points at that block of vector 0. */
+static ALWAYS_INLINE void q8_block(__m256i w, float dw, const uint8_t *y, size_t st, int nt,
+                                   __m256 *acc) {
+    __m256i aw = _mm256_sign_epi8(w, w); /* |w|; -128 stays 0x80 = 128 unsigned */
+    for (int k = 0; k < nt; k++) {
+        const uint8_t *yb = y + (size_t)k * st;
+        __m256i s = dot_us8(aw, _mm256_sign_epi8(loadu256(yb + 2), w));
+        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dw * fp16(yb)), _mm256_cvtepi32_ps(s), acc[k]);
+    }
+}
+
+/* The 32 weights of block i: Q8_0 as they are; Q4_0 byte j holds element j
+ * (low nibble) and j + 16 (high), minus 8; I8 (the data after the row
+ * header, no block scale: dw = 1). */
+static ALWAYS_INLINE __m256i q8_0_weights(const teai__block_q8_0 *b, int64_t i, float *dw) {
+    *dw = fp16(&b[i].d);
+    return loadu256(b[i].qs);
+}
+
+static ALWAYS_INLINE __m256i q4_0_weights(const teai__block_q4_0 *b, int64_t i, float *dw) {
+    const __m128i m15 = _mm_set1_epi8(15);
+    __m128i v = _mm_loadu_si128((const __m128i *)b[i].qs);
+    __m256i w = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m15), _mm_and_si128(v, m15));
+    *dw = fp16(&b[i].d);
+    return _mm256_sub_epi8(w, _mm256_set1_epi8(8));
+}
+
+static ALWAYS_INLINE __m256i i8_weights(const int8_t *q, int64_t i, float *dw) {
+    *dw = 1.0f;
+    return loadu256(q + 32 * i);
+}
+
+/* sum over blocks 0..nb-1 of (dw * dy_k) * sum(w * y_k) into out[k], with two
+ * accumulators per vector (even and odd blocks: one FMA chain would bound the
+ * loop). */
+#define Q8_BLOCKS(weights, b, nb, xq, st, nt, out)                                                 \
+    do {                                                                                           \
+        __m256 a0_[4], a1_[4];                                                                     \
+        for (int k_ = 0; k_ < (nt); k_++) a0_[k_] = a1_[k_] = _mm256_setzero_ps();                 \
+        int64_t i_ = 0;                                                                            \
+        float d0_, d1_;                                                                            \
+        for (; i_ + 2 <= (nb); i_ += 2) {                                                          \
+            __m256i w0_ = weights(b, i_, &d0_), w1_ = weights(b, i_ + 1, &d1_);                    \
+            q8_block(w0_, d0_, (xq) + 34 * i_, st, nt, a0_);                                       \
+            q8_block(w1_, d1_, (xq) + 34 * (i_ + 1), st, nt, a1_);                                 \
+        }                                                                                          \
+        if (i_ < (nb)) {                                                                           \
+            __m256i w0_ = weights(b, i_, &d0_);                                                    \
+            q8_block(w0_, d0_, (xq) + 34 * i_, st, nt, a0_);                                       \
+        }                                                                                          \
+        for (int k_ = 0; k_ < (nt); k_++) (out)[k_] = hsum(_mm256_add_ps(a0_[k_], a1_[k_]));       \
+    } while (0)
+
+static ALWAYS_INLINE void q8_0_tile(int64_t n, const teai__block_q8_0 *b, const uint8_t *xq,
+                                    size_t st, int nt, float *out) {
+    Q8_BLOCKS(q8_0_weights, b, n / TEAI_QK8_0, xq, st, nt, out);
+}
+
+static ALWAYS_INLINE void q4_0_tile(int64_t n, const teai__block_q4_0 *b, const uint8_t *xq,
+                                    size_t st, int nt, float *out) {
+    Q8_BLOCKS(q4_0_weights, b, n / TEAI_QK4_0, xq, st, nt, out);
+}
+
+/* I8 row (scale, 2 pad bytes, n int8) against Q8_0 blocks; the last block of
+ * x may be partial (zero-padded), and the row ends at element n. */
+static ALWAYS_INLINE void i8_tile(int64_t n, const uint8_t *row, const uint8_t *xq, size_t st,
+                                  int nt, float *out) {
+    const int8_t *q = (const int8_t *)(row + TEAI_I8_HDR);
+    int64_t nb = n / TEAI_QK8_0;
+    Q8_BLOCKS(i8_weights, q, nb, xq, st, nt, out);
+    for (int k = 0; k < nt; k++) {
+        float s = out[k];
+        if (n % TEAI_QK8_0) {
+            const uint8_t *yb = xq + (size_t)k * st + 34 * nb;
+            const int8_t *q8 = (const int8_t *)(yb + 2);
+            int sumi = 0;
+            for (int j = 0; j < (int)(n % TEAI_QK8_0); j++) sumi += q[32 * nb + j] * q8[j];
+            s += fp16(yb) * (float)sumi;
+        }
+        out[k] = fp16(row) * s;
+    }
+}
+
+/* int16 lanes of a vector holding 8 int16 (twice): byte pair (2j, 2j+1)
+ * everywhere, i.e. lane j broadcast (ggml's get_scale_shuffle_k4). */
+static const uint8_t k4_bcast[8][32] = {
+    {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+     0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1},
+    {2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3,
+     2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3},
+    {4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5,
+     4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5},
+    {6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7,
+     6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7},
+    {8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9,
+     8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9},
+    {10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11,
+     10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11},
+    {12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13,
+     12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13},
+    {14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15,
+     14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15},
+};
+
+/* int16 lanes m0 m0 m1 m1 m2 m2 m3 m3 | m4 m4 ... m7 m7 from m0..m7 in both
+ * halves: each min next to the two bsums of its sub-block of 32. */
+static const uint8_t k4_mins_dup[32] = {0, 1, 0, 1, 2,  3,  2,  3,  4,  5,  4,  5,  6,  7,  6,  7,
+                                        8, 9, 8, 9, 10, 11, 10, 11, 12, 13, 12, 13, 14, 15, 14, 15};
+
+/* Q4_K: per super-block, int32 lanes of sum_j sc_j * sum(q * q8) and of
+ * sum_j m_j * (bsum pairs), then acc += d*dy * first - dmin*dy * second. */
+static ALWAYS_INLINE void q4_k_tile(int64_t n, const teai__block_q4_k *b, const uint8_t *xq,
+                                    size_t st, int nt, float *out) {
+    const __m256i m15 = _mm256_set1_epi8(15);
+    const __m256i mdup = loadu256(k4_mins_dup);
+    __m256 acc[4];
+    for (int k = 0; k < nt; k++) acc[k] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / TEAI_QK_K; i++) {
+        const uint8_t *y = xq + (size_t)TEAI__Q8K_BYTES * (size_t)i;
+        uint8_t sm[16];
+        teai__q4k_scales_mins(b[i].scales, sm);
+        __m256i ms = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)sm));
+        __m256i sc = _mm256_permute4x64_epi64(ms, 0x44); /* scales, both halves */
+        __m256i mins = _mm256_shuffle_epi8(_mm256_permute4x64_epi64(ms, 0xee), mdup);
+        __m256i sumi[4];
+        for (int k = 0; k < nt; k++) sumi[k] = _mm256_setzero_si256();
+        for (int p = 0; p < 4; p++) { /* 32 bytes: sub-blocks 2p (low) and 2p+1 (high) */
+            __m256i v = loadu256(b[i].qs + 32 * p);
+            __m256i ql = _mm256_and_si256(v, m15);
+            __m256i qh = _mm256_and_si256(_mm256_srli_epi16(v, 4), m15);
+            __m256i sl = _mm256_shuffle_epi8(sc, loadu256(k4_bcast[2 * p]));
+            __m256i sh = _mm256_shuffle_epi8(sc, loadu256(k4_bcast[2 * p + 1]));
+            for (int k = 0; k < nt; k++) {
+                const uint8_t *q8 = y + (size_t)k * st + TEAI__Q8K_QS + 64 * p;
+                __m256i pl = _mm256_madd_epi16(sl, _mm256_maddubs_epi16(ql, loadu256(q8)));
+                __m256i ph = _mm256_madd_epi16(sh, _mm256_maddubs_epi16(qh, loadu256(q8 + 32)));
+                sumi[k] = _mm256_add_epi32(sumi[k], _mm256_add_epi32(pl, ph));
+            }
+        }
+        float dw = fp16(&b[i].d), dmw = fp16(&b[i].dmin);
+        for (int k = 0; k < nt; k++) {
+            const uint8_t *yk = y + (size_t)k * st;
+            float dy = teai__load_f32(yk + TEAI__Q8K_D);
+            __m256i mm = _mm256_madd_epi16(loadu256(yk + TEAI__Q8K_BSUMS), mins);
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dy), _mm256_cvtepi32_ps(sumi[k]), acc[k]);
+            acc[k] = _mm256_fnmadd_ps(_mm256_set1_ps(dmw * dy), _mm256_cvtepi32_ps(mm), acc[k]);
+        }
+    }
+    for (int k = 0; k < nt; k++) out[k] = hsum(acc[k]);
+}
+
+/* Bytes 2i x 8 then 2i+1 x 8: after sign extension, int16 lanes 0..7 hold
+ * scale 2i and 8..15 scale 2i+1 (ggml's get_scale_shuffle). */
+static const uint8_t k6_scale_pair[8][16] = {
+    {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1},
+    {2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3},
+    {4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5},
+    {6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7},
+    {8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9},
+    {10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11, 11, 11, 11},
+    {12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13},
+    {14, 14, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15},
+};
+
+/* Q6_K: codes q in 0..63 (unsigned for maddubs); sum (q - 32)*q8*sc =
+ * sum q*q8*sc - 32 * sum_k sc_k * bsums_k. */
+static ALWAYS_INLINE void q6_k_tile(int64_t n, const teai__block_q6_k *b, const uint8_t *xq,
+                                    size_t st, int nt, float *out) {
+    const __m256i m3 = _mm256_set1_epi8(3), m12 = _mm256_set1_epi8(12);
+    const __m256i m15 = _mm256_set1_epi8(15), m48 = _mm256_set1_epi8(48);
+    const __m256i m192 = _mm256_set1_epi8((char)0xc0);
+    __m256 acc[4];
+    for (int k = 0; k < nt; k++) acc[k] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / TEAI_QK_K; i++) {
+        const uint8_t *y = xq + (size_t)TEAI__Q8K_BYTES * (size_t)i;
+        __m128i sc = _mm_loadu_si128((const __m128i *)b[i].scales);
+        __m256i sumi[4];
+        for (int k = 0; k < nt; k++) sumi[k] = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            __m256i l0 = loadu256(b[i].ql + 64 * h), l1 = loadu256(b[i].ql + 64 * h + 32);
+            __m256i hb = loadu256(b[i].qh + 32 * h);
+            for (int j = 0; j < 4; j++) { /* elements 128h + 32j .. +31 */
+                __m256i q;
+                if (j == 0)
+                    q = _mm256_or_si256(_mm256_and_si256(l0, m15),
+                                        _mm256_slli_epi16(_mm256_and_si256(hb, m3), 4));
+                else if (j == 1)
+                    q = _mm256_or_si256(_mm256_and_si256(l1, m15),
+                                        _mm256_slli_epi16(_mm256_and_si256(hb, m12), 2));
+                else if (j == 2)
+                    q = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m15),
+                                        _mm256_and_si256(hb, m48));
+                else
+                    q = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m15),
+                                        _mm256_srli_epi16(_mm256_and_si256(hb, m192), 2));
+                __m256i s = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(
+                    sc, _mm_loadu_si128((const __m128i *)k6_scale_pair[4 * h + j])));
+                for (int k = 0; k < nt; k++) {
+                    const uint8_t *q8 = y + (size_t)k * st + TEAI__Q8K_QS + 128 * h + 32 * j;
+                    __m256i p = _mm256_madd_epi16(s, _mm256_maddubs_epi16(q, loadu256(q8)));
+                    sumi[k] = _mm256_add_epi32(sumi[k], p);
+                }
+            }
+        }
+        __m256i sc16 = _mm256_cvtepi8_epi16(sc);
+        float dw = fp16(&b[i].d);
+        for (int k = 0; k < nt; k++) {
+            const uint8_t *yk = y + (size_t)k * st;
+            __m256i corr = _mm256_madd_epi16(loadu256(yk + TEAI__Q8K_BSUMS), sc16);
+            __m256i si = _mm256_sub_epi32(sumi[k], _mm256_slli_epi32(corr, 5));
+            float d = dw * teai__load_f32(yk + TEAI__Q8K_D);
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(si), acc[k]);
+        }
+    }
+    for (int k = 0; k < nt; k++) out[k] = hsum(acc[k]);
+}
+
+/* F16 weights, fp16 activations: widen both, FMA in f32, 4 accumulators
+ * per vector. Register budget: nt <= 2 here; tile_f16 runs larger tiles in
+ * passes of 2 (widening the weights again is cheap). */
+static ALWAYS_INLINE void f16_tile(int64_t n, const uint8_t *row, const uint8_t *xq, size_t st,
+                                   int nt, float *out) {
+    const uint16_t *w = (const uint16_t *)row;
+    __m256 a[2][4];
+    for (int k = 0; k < nt; k++)
+        for (int u = 0; u < 4; u++) a[k][u] = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256 wv[4];
+        for (int u = 0; u < 4; u++) wv[u] = f16x8(w + i + 8 * u);
+        for (int k = 0; k < nt; k++) {
+            const uint16_t *x = (const uint16_t *)(xq + (size_t)k * st) + i;
+            for (int u = 0; u < 4; u++) a[k][u] = _mm256_fmadd_ps(wv[u], f16x8(x + 8 * u), a[k][u]);
+        }
+    }
+    for (int u = 0; i + 8 <= n; i += 8, u++) {
+        __m256 wv = f16x8(w + i);
+        for (int k = 0; k < nt; k++)
+            a[k][u] =
+                _mm256_fmadd_ps(wv, f16x8((const uint16_t *)(xq + (size_t)k * st) + i), a[k][u]);
+    }
+    for (int k = 0; k < nt; k++) {
+        const uint8_t *x = xq + (size_t)k * st;
+        float s =
+            hsum(_mm256_add_ps(_mm256_add_ps(a[k][0], a[k][1]), _mm256_add_ps(a[k][2], a[k][3])));
+        for (int64_t j = i; j < n; j++) s += fp16(row + 2 * j) * fp16(x + 2 * j);
+        out[k] = s;
+    }
+}
+
+static ALWAYS_INLINE void f16_tile_passes(int64_t n, const uint8_t *row, const uint8_t *xq,
+                                          size_t st, int nt, float *out) {
+    if (nt <= 2) {
+        f16_tile(n, row, xq, st, nt, out);
+    } else {
+        f16_tile(n, row, xq, st, 2, out);
+        f16_tile(n, row, xq + 2 * st, st, nt - 2, out + 2);
+    }
+}
+
+/* One tile entry point and one dotq per type: the inline body with nt fixed. */
+#define TILE_FNS(name, body, wtype)                                                                \
+    static void tile_##name(int64_t n, const void *row, const void *xq, size_t st, int nt,         \
+                            float *out) {                                                          \
+        const wtype *w = row;                                                                      \
+        const uint8_t *x = xq;                                                                     \
+        switch (nt) {                                                                              \
+            case 1:                                                                                \
+                body(n, w, x, st, 1, out);                                                         \
+                break;                                                                             \
+            case 2:                                                                                \
+                body(n, w, x, st, 2, out);                                                         \
+                break;                                                                             \
+            case 3:                                                                                \
+                body(n, w, x, st, 3, out);                                                         \
+                break;                                                                             \
+            default:                                                                               \
+                body(n, w, x, st, 4, out);                                                         \
+                break;                                                                             \
+        }                                                                                          \
+    }                                                                                              \
+    static float dotq_##name(int64_t n, const void *row, const void *xq) {                         \
+        float out;                                                                                 \
+        body(n, (const wtype *)row, (const uint8_t *)xq, 0, 1, &out);                              \
+        return out;                                                                                \
+    }
+
+TILE_FNS(q8_0, q8_0_tile, teai__block_q8_0)
+TILE_FNS(q4_0, q4_0_tile, teai__block_q4_0)
+TILE_FNS(i8, i8_tile, uint8_t)
+TILE_FNS(q4_k, q4_k_tile, teai__block_q4_k)
+TILE_FNS(q6_k, q6_k_tile, teai__block_q6_k)
+TILE_FNS(f16, f16_tile_passes, uint8_t)
+
+/* Weight types whose activations stay f32: the f32 kernels above. */
+static float dotq_f32(int64_t n, const void *row, const void *xq) {
+    return dot_f32(n, row, xq);
+}
+static float dotq_bf16(int64_t n, const void *row, const void *xq) {
+    return dot_bf16(n, row, xq);
+}
+static float dotq_nf4(int64_t n, const void *row, const void *xq) {
+    return dot_nf4(n, row, xq);
+}
+
 /* ---- tables ---------------------------------------------------------------- */
 
 teai__dot_fn teai__dot_avx2(teai_type t) {
@@ -351,4 +681,48 @@ teai__dot_fn teai__dot_avx2(teai_type t) {
 
 teai__matvec_fn teai__matvec_avx2(teai_type t) {
     return t == TEAI_TYPE_Q4_K ? matvec_q4_k : NULL;
+}
+
+teai__dotq_fn teai__dotq_avx2(teai_type wtype) {
+    switch (wtype) {
+        case TEAI_TYPE_F32:
+            return dotq_f32;
+        case TEAI_TYPE_F16:
+            return dotq_f16;
+        case TEAI_TYPE_BF16:
+            return dotq_bf16;
+        case TEAI_TYPE_Q8_0:
+            return dotq_q8_0;
+        case TEAI_TYPE_Q4_0:
+            return dotq_q4_0;
+        case TEAI_TYPE_Q4_K:
+            return dotq_q4_k;
+        case TEAI_TYPE_Q6_K:
+            return dotq_q6_k;
+        case TEAI_TYPE_I8:
+            return dotq_i8;
+        case TEAI_TYPE_NF4:
+            return dotq_nf4;
+    }
+    return NULL;
+}
+
+/* F32, BF16, NF4: no tile (teai__matmul_q calls the dotq per vector). */
+teai__dotq_tile_fn teai__dotq_tile_avx2(teai_type wtype) {
+    switch (wtype) {
+        case TEAI_TYPE_F16:
+            return tile_f16;
+        case TEAI_TYPE_Q8_0:
+            return tile_q8_0;
+        case TEAI_TYPE_Q4_0:
+            return tile_q4_0;
+        case TEAI_TYPE_Q4_K:
+            return tile_q4_k;
+        case TEAI_TYPE_Q6_K:
+            return tile_q6_k;
+        case TEAI_TYPE_I8:
+            return tile_i8;
+        default:
+            return NULL;
+    }
 }

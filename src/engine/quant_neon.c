@@ -292,6 +292,289 @@ static float dot_q6_k(int64_t n, const void *row, const float *x) {
     return vaddvq_f32(vaddq_f32(acc0, acc1));
 }
 
+/* ==== quantized activations (teai__dotq_*) ==================================
+ * Integer dot products per block, as llama.cpp's ARM kernels: sdot
+ * (vdotq_s32, 4 int8 products summed into each int32 lane) where the target
+ * has it (__ARM_FEATURE_DOTPROD, e.g. -march=armv8.2-a+dotprod), else
+ * vmull_s8 + vpadalq_s16. Both give exact int32 sums; only the lanes the
+ * products land in differ, and each vector below is scaled as a whole.
+ *
+ * Each kernel is written once for nt (1..4) activation vectors sharing one
+ * unpacked weight row (the tile, for teai__matmul_q); the per-vector
+ * arithmetic does not depend on nt, so every nt gives the nt = 1 result bit
+ * for bit. */
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* acc + the products a[i]*b[i], summed in groups into 4 int32 lanes. */
+static ALWAYS_INLINE int32x4_t dot_s8(int32x4_t acc, int8x16_t a, int8x16_t b) {
+#if defined(__ARM_FEATURE_DOTPROD)
+    return vdotq_s32(acc, a, b);
+#else
+    int16x8_t p0 = vmull_s8(vget_low_s8(a), vget_low_s8(b)); /* |p| <= 128*128: fits */
+    int16x8_t p1 = vmull_high_s8(a, b);
+    return vpadalq_s16(vpadalq_s16(acc, p0), p1);
+#endif
+}
+
+/* 16 int8 at any address. */
+static ALWAYS_INLINE int8x16_t ld_s8(const void *p) {
+    return vreinterpretq_s8_u8(vld1q_u8((const uint8_t *)p));
+}
+
+/* 32 signed weights (w.val[0]: elements 0..15, w.val[1]: 16..31) of one block
+ * against Q8_0 activation blocks: acc[k] += (dw * dy_k) * sum(w * y_k). y
+ * points at that block of vector 0. */
+static ALWAYS_INLINE void q8_block(int8x16x2_t w, float dw, const uint8_t *y, size_t st, int nt,
+                                   float32x4_t *acc) {
+    for (int k = 0; k < nt; k++) {
+        const uint8_t *yb = y + (size_t)k * st;
+        int32x4_t s =
+            dot_s8(dot_s8(vdupq_n_s32(0), w.val[0], ld_s8(yb + 2)), w.val[1], ld_s8(yb + 18));
+        acc[k] = vfmaq_n_f32(acc[k], vcvtq_f32_s32(s), dw * fp16(yb));
+    }
+}
+
+/* The 32 weights of block i: Q8_0 as they are; Q4_0 byte j holds element j
+ * (low nibble) and j + 16 (high), minus 8; I8 (the data after the row
+ * header, no block scale: dw = 1). */
+static ALWAYS_INLINE int8x16x2_t q8_0_weights(const teai__block_q8_0 *b, int64_t i, float *dw) {
+    int8x16x2_t w = {{ld_s8(b[i].qs), ld_s8(b[i].qs + 16)}};
+    *dw = fp16(&b[i].d);
+    return w;
+}
+
+static ALWAYS_INLINE int8x16x2_t q4_0_weights(const teai__block_q4_0 *b, int64_t i, float *dw) {
+    uint8x16_t v = vld1q_u8(b[i].qs);
+    const int8x16_t k8 = vdupq_n_s8(8);
+    int8x16x2_t w = {{vsubq_s8(vreinterpretq_s8_u8(vandq_u8(v, vdupq_n_u8(15))), k8),
+                      vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(v, 4)), k8)}};
+    *dw = fp16(&b[i].d);
+    return w;
+}
+
+static ALWAYS_INLINE int8x16x2_t i8_weights(const int8_t *q, int64_t i, float *dw) {
+    int8x16x2_t w = {{ld_s8(q + 32 * i), ld_s8(q + 32 * i + 16)}};
+    *dw = 1.0f;
+    return w;
+}
+
+/* sum over blocks 0..nb-1 of (dw * dy_k) * sum(w * y_k) into out[k], with two
+ * accumulators per vector (even and odd blocks). */
+#define Q8_BLOCKS(weights, b, nb, xq, st, nt, out)                                                 \
+    do {                                                                                           \
+        float32x4_t a0_[4], a1_[4];                                                                \
+        for (int k_ = 0; k_ < (nt); k_++) a0_[k_] = a1_[k_] = vdupq_n_f32(0.0f);                   \
+        int64_t i_ = 0;                                                                            \
+        float d0_, d1_;                                                                            \
+        for (; i_ + 2 <= (nb); i_ += 2) {                                                          \
+            int8x16x2_t w0_ = weights(b, i_, &d0_), w1_ = weights(b, i_ + 1, &d1_);                \
+            q8_block(w0_, d0_, (xq) + 34 * i_, st, nt, a0_);                                       \
+            q8_block(w1_, d1_, (xq) + 34 * (i_ + 1), st, nt, a1_);                                 \
+        }                                                                                          \
+        if (i_ < (nb)) {                                                                           \
+            int8x16x2_t w0_ = weights(b, i_, &d0_);                                                \
+            q8_block(w0_, d0_, (xq) + 34 * i_, st, nt, a0_);                                       \
+        }                                                                                          \
+        for (int k_ = 0; k_ < (nt); k_++) (out)[k_] = vaddvq_f32(vaddq_f32(a0_[k_], a1_[k_]));     \
+    } while (0)
+
+static ALWAYS_INLINE void q8_0_tile(int64_t n, const teai__block_q8_0 *b, const uint8_t *xq,
+                                    size_t st, int nt, float *out) {
+    Q8_BLOCKS(q8_0_weights, b, n / TEAI_QK8_0, xq, st, nt, out);
+}
+
+static ALWAYS_INLINE void q4_0_tile(int64_t n, const teai__block_q4_0 *b, const uint8_t *xq,
+                                    size_t st, int nt, float *out) {
+    Q8_BLOCKS(q4_0_weights, b, n / TEAI_QK4_0, xq, st, nt, out);
+}
+
+/* I8 row (scale, 2 pad bytes, n int8) against Q8_0 blocks; the last block of
+ * x may be partial (zero-padded), and the row ends at element n. */
+static ALWAYS_INLINE void i8_tile(int64_t n, const uint8_t *row, const uint8_t *xq, size_t st,
+                                  int nt, float *out) {
+    const int8_t *q = (const int8_t *)(row + TEAI_I8_HDR);
+    int64_t nb = n / TEAI_QK8_0;
+    Q8_BLOCKS(i8_weights, q, nb, xq, st, nt, out);
+    for (int k = 0; k < nt; k++) {
+        float s = out[k];
+        if (n % TEAI_QK8_0) {
+            const uint8_t *yb = xq + (size_t)k * st + 34 * nb;
+            const int8_t *q8 = (const int8_t *)(yb + 2);
+            int sumi = 0;
+            for (int j = 0; j < (int)(n % TEAI_QK8_0); j++) sumi += q[32 * nb + j] * q8[j];
+            s += fp16(yb) * (float)sumi;
+        }
+        out[k] = fp16(row) * s;
+    }
+}
+
+/* Q4_K: per super-block, int32 lanes of sum_j sc_j * sum(q * q8) and of
+ * sum_j m_j * (bsum pairs), then acc += d*dy * first - dmin*dy * second. */
+static ALWAYS_INLINE void q4_k_tile(int64_t n, const teai__block_q4_k *b, const uint8_t *xq,
+                                    size_t st, int nt, float *out) {
+    const uint8x16_t m15 = vdupq_n_u8(15);
+    float32x4_t acc[4];
+    for (int k = 0; k < nt; k++) acc[k] = vdupq_n_f32(0.0f);
+    for (int64_t i = 0; i < n / TEAI_QK_K; i++) {
+        const uint8_t *y = xq + (size_t)TEAI__Q8K_BYTES * (size_t)i;
+        uint8_t sm[16];
+        teai__q4k_scales_mins(b[i].scales, sm);
+        int32x4_t sumi[4];
+        for (int k = 0; k < nt; k++) sumi[k] = vdupq_n_s32(0);
+        for (int p = 0; p < 4; p++) { /* 32 bytes: sub-blocks 2p (low) and 2p+1 (high) */
+            uint8x16_t v0 = vld1q_u8(b[i].qs + 32 * p), v1 = vld1q_u8(b[i].qs + 32 * p + 16);
+            int8x16_t l0 = vreinterpretq_s8_u8(vandq_u8(v0, m15));
+            int8x16_t l1 = vreinterpretq_s8_u8(vandq_u8(v1, m15));
+            int8x16_t h0 = vreinterpretq_s8_u8(vshrq_n_u8(v0, 4));
+            int8x16_t h1 = vreinterpretq_s8_u8(vshrq_n_u8(v1, 4));
+            for (int k = 0; k < nt; k++) {
+                const uint8_t *q8 = y + (size_t)k * st + TEAI__Q8K_QS + 64 * p;
+                int32x4_t tl = dot_s8(dot_s8(vdupq_n_s32(0), l0, ld_s8(q8)), l1, ld_s8(q8 + 16));
+                int32x4_t th =
+                    dot_s8(dot_s8(vdupq_n_s32(0), h0, ld_s8(q8 + 32)), h1, ld_s8(q8 + 48));
+                sumi[k] = vmlaq_n_s32(sumi[k], tl, sm[2 * p]);
+                sumi[k] = vmlaq_n_s32(sumi[k], th, sm[2 * p + 1]);
+            }
+        }
+        int16x8_t mins = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(sm + 8)));
+        float dw = fp16(&b[i].d), dmw = fp16(&b[i].dmin);
+        for (int k = 0; k < nt; k++) {
+            const uint8_t *yk = y + (size_t)k * st;
+            int16x8_t bs0 = vreinterpretq_s16_u8(vld1q_u8(yk + TEAI__Q8K_BSUMS));
+            int16x8_t bs1 = vreinterpretq_s16_u8(vld1q_u8(yk + TEAI__Q8K_BSUMS + 16));
+            int16x8_t bsp = vpaddq_s16(bs0, bs1); /* lane j: bsums 2j + 2j+1 (|.| <= 4064) */
+            int32x4_t mm =
+                vmlal_high_s16(vmull_s16(vget_low_s16(bsp), vget_low_s16(mins)), bsp, mins);
+            float dy = teai__load_f32(yk + TEAI__Q8K_D);
+            acc[k] = vfmaq_n_f32(acc[k], vcvtq_f32_s32(sumi[k]), dw * dy);
+            acc[k] = vfmaq_n_f32(acc[k], vcvtq_f32_s32(mm), -(dmw * dy));
+        }
+    }
+    for (int k = 0; k < nt; k++) out[k] = vaddvq_f32(acc[k]);
+}
+
+/* Q6_K: codes minus 32 as int8 (quant_simd.h layout); bytes l..l+15 of ql,
+ * ql + 32 and qh give elements l, l + 32, l + 64, l + 96 of a half, in
+ * sub-blocks c, c + 2, c + 4, c + 6 of that half (l = 16c). */
+static ALWAYS_INLINE void q6_k_tile(int64_t n, const teai__block_q6_k *b, const uint8_t *xq,
+                                    size_t st, int nt, float *out) {
+    const uint8x16_t m15 = vdupq_n_u8(15), m48 = vdupq_n_u8(48);
+    const int8x16_t k32 = vdupq_n_s8(32);
+    float32x4_t acc[4];
+    for (int k = 0; k < nt; k++) acc[k] = vdupq_n_f32(0.0f);
+    for (int64_t i = 0; i < n / TEAI_QK_K; i++) {
+        const uint8_t *y = xq + (size_t)TEAI__Q8K_BYTES * (size_t)i;
+        int32x4_t sumi[4];
+        for (int k = 0; k < nt; k++) sumi[k] = vdupq_n_s32(0);
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = b[i].ql + 64 * h, *qh = b[i].qh + 32 * h;
+            const int8_t *sc = b[i].scales + 8 * h;
+            for (int c = 0; c < 2; c++) {
+                int l = 16 * c;
+                uint8x16_t a = vld1q_u8(ql + l), bb = vld1q_u8(ql + l + 32), hb = vld1q_u8(qh + l);
+                uint8x16_t u1 = vorrq_u8(vandq_u8(a, m15), vandq_u8(vshlq_n_u8(hb, 4), m48));
+                uint8x16_t u2 = vorrq_u8(vandq_u8(bb, m15), vandq_u8(vshlq_n_u8(hb, 2), m48));
+                uint8x16_t u3 = vorrq_u8(vshrq_n_u8(a, 4), vandq_u8(hb, m48));
+                uint8x16_t u4 = vorrq_u8(vshrq_n_u8(bb, 4), vandq_u8(vshrq_n_u8(hb, 2), m48));
+                int8x16_t q1 = vsubq_s8(vreinterpretq_s8_u8(u1), k32);
+                int8x16_t q2 = vsubq_s8(vreinterpretq_s8_u8(u2), k32);
+                int8x16_t q3 = vsubq_s8(vreinterpretq_s8_u8(u3), k32);
+                int8x16_t q4 = vsubq_s8(vreinterpretq_s8_u8(u4), k32);
+                for (int k = 0; k < nt; k++) {
+                    const uint8_t *q8 = y + (size_t)k * st + TEAI__Q8K_QS + 128 * h + l;
+                    const int32x4_t z = vdupq_n_s32(0);
+                    sumi[k] = vmlaq_n_s32(sumi[k], dot_s8(z, q1, ld_s8(q8)), sc[c]);
+                    sumi[k] = vmlaq_n_s32(sumi[k], dot_s8(z, q2, ld_s8(q8 + 32)), sc[c + 2]);
+                    sumi[k] = vmlaq_n_s32(sumi[k], dot_s8(z, q3, ld_s8(q8 + 64)), sc[c + 4]);
+                    sumi[k] = vmlaq_n_s32(sumi[k], dot_s8(z, q4, ld_s8(q8 + 96)), sc[c + 6]);
+                }
+            }
+        }
+        float dw = fp16(&b[i].d);
+        for (int k = 0; k < nt; k++) {
+            float dy = teai__load_f32(y + (size_t)k * st + TEAI__Q8K_D);
+            acc[k] = vfmaq_n_f32(acc[k], vcvtq_f32_s32(sumi[k]), dw * dy);
+        }
+    }
+    for (int k = 0; k < nt; k++) out[k] = vaddvq_f32(acc[k]);
+}
+
+/* F16 weights, fp16 activations: widen both, FMA in f32, 4 accumulators per
+ * vector. */
+static ALWAYS_INLINE void f16_tile(int64_t n, const uint8_t *row, const uint8_t *xq, size_t st,
+                                   int nt, float *out) {
+    const uint16_t *w = (const uint16_t *)row;
+    float32x4_t a[4][4];
+    for (int k = 0; k < nt; k++)
+        for (int u = 0; u < 4; u++) a[k][u] = vdupq_n_f32(0.0f);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        float32x4_t wv[4];
+        for (int u = 0; u < 4; u++) wv[u] = f16x4(w + i + 4 * u);
+        for (int k = 0; k < nt; k++) {
+            const uint16_t *x = (const uint16_t *)(xq + (size_t)k * st) + i;
+            for (int u = 0; u < 4; u++) a[k][u] = vfmaq_f32(a[k][u], wv[u], f16x4(x + 4 * u));
+        }
+    }
+    for (int u = 0; i + 4 <= n; i += 4, u++) {
+        float32x4_t wv = f16x4(w + i);
+        for (int k = 0; k < nt; k++)
+            a[k][u] = vfmaq_f32(a[k][u], wv, f16x4((const uint16_t *)(xq + (size_t)k * st) + i));
+    }
+    for (int k = 0; k < nt; k++) {
+        const uint8_t *x = xq + (size_t)k * st;
+        float s = vaddvq_f32(vaddq_f32(vaddq_f32(a[k][0], a[k][1]), vaddq_f32(a[k][2], a[k][3])));
+        for (int64_t j = i; j < n; j++) s += fp16(row + 2 * j) * fp16(x + 2 * j);
+        out[k] = s;
+    }
+}
+
+/* One tile entry point and one dotq per type: the inline body with nt fixed. */
+#define TILE_FNS(name, body, wtype)                                                                \
+    static void tile_##name(int64_t n, const void *row, const void *xq, size_t st, int nt,         \
+                            float *out) {                                                          \
+        const wtype *w = row;                                                                      \
+        const uint8_t *x = xq;                                                                     \
+        switch (nt) {                                                                              \
+            case 1:                                                                                \
+                body(n, w, x, st, 1, out);                                                         \
+                break;                                                                             \
+            case 2:                                                                                \
+                body(n, w, x, st, 2, out);                                                         \
+                break;                                                                             \
+            case 3:                                                                                \
+                body(n, w, x, st, 3, out);                                                         \
+                break;                                                                             \
+            default:                                                                               \
+                body(n, w, x, st, 4, out);                                                         \
+                break;                                                                             \
+        }                                                                                          \
+    }                                                                                              \
+    static float dotq_##name(int64_t n, const void *row, const void *xq) {                         \
+        float out;                                                                                 \
+        body(n, (const wtype *)row, (const uint8_t *)xq, 0, 1, &out);                              \
+        return out;                                                                                \
+    }
+
+TILE_FNS(q8_0, q8_0_tile, teai__block_q8_0)
+TILE_FNS(q4_0, q4_0_tile, teai__block_q4_0)
+TILE_FNS(i8, i8_tile, uint8_t)
+TILE_FNS(q4_k, q4_k_tile, teai__block_q4_k)
+TILE_FNS(q6_k, q6_k_tile, teai__block_q6_k)
+TILE_FNS(f16, f16_tile, uint8_t)
+
+/* Weight types whose activations stay f32: the f32 kernels above. */
+static float dotq_f32(int64_t n, const void *row, const void *xq) {
+    return dot_f32(n, row, xq);
+}
+static float dotq_bf16(int64_t n, const void *row, const void *xq) {
+    return dot_bf16(n, row, xq);
+}
+static float dotq_nf4(int64_t n, const void *row, const void *xq) {
+    return dot_nf4(n, row, xq);
+}
+
 /* ---- tables ---------------------------------------------------------------- */
 
 teai__dot_fn teai__dot_neon(teai_type t) {
@@ -320,4 +603,48 @@ teai__dot_fn teai__dot_neon(teai_type t) {
 
 teai__matvec_fn teai__matvec_neon(teai_type t) {
     return t == TEAI_TYPE_Q4_K ? matvec_q4_k : NULL;
+}
+
+teai__dotq_fn teai__dotq_neon(teai_type wtype) {
+    switch (wtype) {
+        case TEAI_TYPE_F32:
+            return dotq_f32;
+        case TEAI_TYPE_F16:
+            return dotq_f16;
+        case TEAI_TYPE_BF16:
+            return dotq_bf16;
+        case TEAI_TYPE_Q8_0:
+            return dotq_q8_0;
+        case TEAI_TYPE_Q4_0:
+            return dotq_q4_0;
+        case TEAI_TYPE_Q4_K:
+            return dotq_q4_k;
+        case TEAI_TYPE_Q6_K:
+            return dotq_q6_k;
+        case TEAI_TYPE_I8:
+            return dotq_i8;
+        case TEAI_TYPE_NF4:
+            return dotq_nf4;
+    }
+    return NULL;
+}
+
+/* F32, BF16, NF4: no tile (teai__matmul_q calls the dotq per vector). */
+teai__dotq_tile_fn teai__dotq_tile_neon(teai_type wtype) {
+    switch (wtype) {
+        case TEAI_TYPE_F16:
+            return tile_f16;
+        case TEAI_TYPE_Q8_0:
+            return tile_q8_0;
+        case TEAI_TYPE_Q4_0:
+            return tile_q4_0;
+        case TEAI_TYPE_Q4_K:
+            return tile_q4_k;
+        case TEAI_TYPE_Q6_K:
+            return tile_q6_k;
+        case TEAI_TYPE_I8:
+            return tile_i8;
+        default:
+            return NULL;
+    }
 }

@@ -70,6 +70,22 @@ typedef struct teai__block_nf4 {
  * absmax/127, then two zero bytes so the data stay 4-byte aligned) followed by
  * n int8: x[i] = scale * q[i]. Row size 4 + n. */
 
+/* Q8_K (activations only, 292 bytes; ggml's block_q8_K): x[i] = d * qs[i],
+ * bsums[k] = sum of qs[16k .. 16k+15]. The kernels read it through byte
+ * offsets (TEAI__Q8K_*) and memcpy, never through a pointer to the struct,
+ * so that an activation vector may sit at any address. */
+typedef struct teai__block_q8_k {
+    float d;
+    int8_t qs[TEAI_QK_K];
+    int16_t bsums[TEAI_QK_K / 16];
+} teai__block_q8_k;
+
+#define TEAI__Q8K_D     0   /* byte offset of d */
+#define TEAI__Q8K_QS    4   /* byte offset of qs */
+#define TEAI__Q8K_BSUMS 260 /* byte offset of bsums */
+#define TEAI__Q8K_BYTES 292
+
+_Static_assert(sizeof(teai__block_q8_k) == TEAI__Q8K_BYTES, "Q8_K block is 292 bytes");
 _Static_assert(sizeof(teai__block_q8_0) == 34, "Q8_0 block is 34 bytes");
 _Static_assert(sizeof(teai__block_q4_0) == 18, "Q4_0 block is 18 bytes");
 _Static_assert(sizeof(teai__block_q4_k) == 144, "Q4_K block is 144 bytes");
@@ -83,6 +99,26 @@ static inline uint16_t teai__load_u16(const void *p) {
     uint16_t v;
     memcpy(&v, p, 2);
     return v;
+}
+
+static inline float teai__load_f32(const void *p) {
+    float v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* The 8 scales (out[0..7]) and 8 mins (out[8..15]) of a Q4_K block in one
+ * go: the same values as teai__q4k_scale_min, with ggml's word arithmetic. */
+static inline void teai__q4k_scales_mins(const uint8_t *s, uint8_t out[16]) {
+    const uint32_t kmask1 = 0x3f3f3f3f, kmask2 = 0x0f0f0f0f, kmask3 = 0x03030303;
+    uint32_t u[4];
+    memcpy(u, s, 12);
+    u[3] = ((u[2] >> 4) & kmask2) | (((u[1] >> 6) & kmask3) << 4);
+    uint32_t m03 = u[1] & kmask1;
+    u[1] = (u[2] & kmask2) | (((u[0] >> 6) & kmask3) << 4);
+    u[2] = m03;
+    u[0] &= kmask1;
+    memcpy(out, u, 16);
 }
 
 /* Sub-block j (0..7) of a Q4_K block: 6-bit scale and min (ggml's
@@ -104,6 +140,12 @@ static inline void teai__q4k_scale_min(int j, const uint8_t *s, uint8_t *sc, uin
 typedef void (*teai__matvec_fn)(const void *W, size_t row_bytes, int64_t cols, int64_t r0,
                                 int64_t r1, const float *x, float *y);
 
+/* dotq for one row and nt (1..4) activation vectors at xq + k*xq_stride:
+ * out[k] = dotq(row, X_k), each equal bit for bit to the kernel's nt = 1
+ * result (the row is unpacked once for all nt). */
+typedef void (*teai__dotq_tile_fn)(int64_t n, const void *row, const void *xq, size_t xq_stride,
+                                   int nt, float *out);
+
 /* SIMD kernel tables; NULL where a type has no kernel at that level. Only
  * defined where the file is compiled (quant_avx2.c: x86_64; quant_neon.c:
  * aarch64); quant.c calls them only where the CPU runs them. */
@@ -111,5 +153,9 @@ teai__dot_fn teai__dot_avx2(teai_type t);
 teai__matvec_fn teai__matvec_avx2(teai_type t);
 teai__dot_fn teai__dot_neon(teai_type t);
 teai__matvec_fn teai__matvec_neon(teai_type t);
+teai__dotq_fn teai__dotq_avx2(teai_type wtype);
+teai__dotq_tile_fn teai__dotq_tile_avx2(teai_type wtype);
+teai__dotq_fn teai__dotq_neon(teai_type wtype);
+teai__dotq_tile_fn teai__dotq_tile_neon(teai_type wtype);
 
 #endif

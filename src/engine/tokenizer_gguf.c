@@ -144,7 +144,7 @@ int teai__tokenizer_from_gguf(const teai_gguf *g, teai_tokenizer **out, teai_err
     if (toks->type != TEAI_GGUF_ARRAY || toks->arr_type != TEAI_GGUF_STRING)
         return teai__fail(err, TEAI_EFORMAT, "%s: %s: expected array of string, got %s", name,
                           KEY_TOKENS, type_name(toks).s);
-    if (toks->arr_n == 0 || toks->arr_n > (1u << 24))
+    if (toks->arr_n == 0 || toks->arr_n > (uint64_t)TEAI__MAX_VOCAB)
         return teai__fail(err, TEAI_EFORMAT, "%s: %s: %llu tokens (1..16777216 allowed)", name,
                           KEY_TOKENS, (unsigned long long)toks->arr_n);
     int32_t n_vocab = (int32_t)toks->arr_n;

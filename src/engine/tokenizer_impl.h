@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Largest vocabulary accepted (ids are int32; real ones are < 1M). */
+#define TEAI__MAX_VOCAB (1 << 24)
+
 typedef enum teai__tok_kind {
     TEAI__TOK_BPE = 0, /* "gpt2": byte-level BPE with merge ranks */
     TEAI__TOK_SPM = 1  /* "llama": SentencePiece BPE merging by score, byte fallback */

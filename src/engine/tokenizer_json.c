@@ -70,7 +70,7 @@ static shown show(const char *s) {
 static int get_id(const cJSON *v, int32_t *out) {
     if (!cJSON_IsNumber(v)) return 0;
     double d = v->valuedouble;
-    if (!(d >= 0 && d < (double)(1 << 24)) || d != (double)(int32_t)d) return 0;
+    if (!(d >= 0 && d < (double)TEAI__MAX_VOCAB) || d != (double)(int32_t)d) return 0;
     *out = (int32_t)d;
     return 1;
 }
@@ -441,8 +441,8 @@ static int build(rd *r, const cJSON *root, const cJSON *config, teai_tokenizer *
 
     i = 0;
     cJSON_ArrayForEach(e, merges) {
-        const char *l, *rt;
-        size_t ln, rn;
+        const char *l = NULL, *rt = NULL;
+        size_t ln = 0, rn = 0;
         char what[600];
         if ((rc = merge_parts(r, e, i, &l, &ln, &rt, &rn))) goto fail;
         snprintf(what, sizeof what, "%s: model.merges[%lld]", r->name, (long long)i);

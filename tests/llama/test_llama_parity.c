@@ -27,14 +27,25 @@ typedef struct shape_case {
     int real_vocab; /* llama.cpp's ggml-vocab-llama-bpe.gguf */
 } shape_case;
 
+/* Errors are max |teai - llama.cpp| / max |llama.cpp| over the vocabulary,
+ * at each of 33 steps (the prompt, then 32 tokens with the same history).
+ * Both engines feed weights the same activations (f16 for F16 weights, Q8_0
+ * or Q8_K blocks for quantized ones; every matrix product is the same
+ * arithmetic up to float summation order), but the attention and norms sum
+ * in a different order, so now and then an activation lands on the other
+ * side of a rounding boundary in one engine: that flips one int8 of the
+ * quantized vector and, through these random weights, moves the logits by up
+ * to ~3e-2, in that step and (via the KV cache) later ones. So each type
+ * must agree exactly-to-float-order at its best step (min <= tol_min: the
+ * same arithmetic) and within tol_max at its worst step (the flip bound). */
 typedef struct type_case {
     const char *type;
-    double tol; /* max |teai - llama.cpp| / max |llama.cpp| */
+    double tol_min, tol_max;
 } type_case;
 
 static const type_case types[] = {
-    {"f32", 1e-4},  {"f16", 5e-3},  {"q8_0", 2e-2},   {"q4_0", 2e-2},
-    {"q4_k", 2e-2}, {"q6_k", 2e-2}, {"q4_k_m", 2e-2},
+    {"f32", 1e-5, 1e-4},  {"f16", 1e-3, 5e-3},  {"q8_0", 1e-5, 5e-2},   {"q4_0", 1e-5, 5e-2},
+    {"q4_k", 1e-5, 5e-2}, {"q6_k", 1e-5, 5e-2}, {"q4_k_m", 1e-5, 5e-2},
 };
 
 static double g_worst[sizeof types / sizeof *types];
@@ -126,26 +137,45 @@ static void compare(const shape_case *sc, int ti) {
     }
 
     float *lt = malloc(sizeof(float) * (size_t)nv), *lr = malloc(sizeof(float) * (size_t)nv);
+    double errs[N_GEN + 1], gaps[N_GEN + 1], diffs[N_GEN + 1];
+
+    /* teacher-forced: both engines always get llama.cpp's greedy token */
+    int32_t gr[N_GEN];
+    ASSERT_EQ(llref_greedy(r, prompt, n_prompt, N_GEN, gr), N_GEN);
+    llref_reset(r);
     ASSERT_EQ(teai_context_eval(c, prompt, n_prompt, lt, &err), TEAI_OK);
     ASSERT_EQ(llref_eval(r, prompt, n_prompt, lr), 0);
-    double e = rel_err(lt, lr, nv);
-    /* then a few single-token steps, comparing each */
-    int32_t tok = argmax(lr, nv);
-    for (int s = 0; s < 4; s++) {
-        ASSERT_EQ(teai_context_eval(c, &tok, 1, lt, &err), TEAI_OK);
-        ASSERT_EQ(llref_eval(r, &tok, 1, lr), 0);
-        e = fmax(e, rel_err(lt, lr, nv));
-        tok = argmax(lr, nv);
+    for (int i = 0; i <= N_GEN; i++) {
+        errs[i] = rel_err(lt, lr, nv);
+        if (getenv("TEAI_PARITY_TRACE")) printf("    step %d: rel err %.2e\n", i, errs[i]);
+        int a = argmax(lt, nv), b = argmax(lr, nv);
+        diffs[i] = 0;
+        for (int j = 0; j < nv; j++) diffs[i] = fmax(diffs[i], fabs((double)lt[j] - lr[j]));
+        gaps[i] = (double)lt[a] - lt[b]; /* > 0 when teai prefers another token */
+        if (i == N_GEN) break;
+        ASSERT_EQ(b, gr[i]); /* llama.cpp reproduces its own greedy run */
+        ASSERT_EQ(teai_context_eval(c, &gr[i], 1, lt, &err), TEAI_OK);
+        ASSERT_EQ(llref_eval(r, &gr[i], 1, lr), 0);
     }
-    if (e > g_worst[ti]) g_worst[ti] = e;
-    printf("  %-22s %-6s logits max rel err %.2e (tolerance %.0e)\n", sc->label, tc->type, e,
-           tc->tol);
-    if (!(e <= tc->tol))
-        TEST_FAIL_AT("%s %s: logit error %.3e > %.0e", sc->label, tc->type, e, tc->tol);
+    double best = INFINITY, worst = 0;
+    int exact = 0;
+    for (int i = 0; i <= N_GEN; i++) {
+        best = fmin(best, errs[i]);
+        worst = fmax(worst, errs[i]);
+        exact += errs[i] <= 1e-5;
+    }
+    if (worst > g_worst[ti]) g_worst[ti] = worst;
+    printf("  %-18s %-6s logit rel err min %.1e max %.1e (tolerance %.0e / %.0e), %2d/33 steps "
+           "within 1e-5",
+           sc->label, tc->type, best, worst, tc->tol_min, tc->tol_max, exact);
+    if (!(best <= tc->tol_min && worst <= tc->tol_max))
+        TEST_FAIL_AT("%s %s: logit error min %.2e max %.2e", sc->label, tc->type, best, worst);
 
-    /* 32 greedy tokens from a fresh context in both */
-    int32_t gt[N_GEN], gr[N_GEN];
-    ASSERT_EQ(llref_greedy(r, prompt, n_prompt, N_GEN, gr), N_GEN);
+    /* free-running: each engine decodes 32 greedy tokens on its own; the
+     * ids must be the same, or differ first at a step whose decision the
+     * measured difference explains (teai's margin for its own choice is
+     * below the largest logit difference of that step: a rounding flip) */
+    int32_t gt[N_GEN];
     teai_context_reset(c);
     ASSERT_EQ(teai_context_eval(c, prompt, n_prompt, lt, &err), TEAI_OK);
     for (int i = 0; i < N_GEN; i++) {
@@ -154,9 +184,16 @@ static void compare(const shape_case *sc, int ti) {
     }
     int same = 0;
     while (same < N_GEN && gt[same] == gr[same]) same++;
-    if (same != N_GEN)
-        TEST_FAIL_AT("%s %s: greedy tokens differ at %d (teai %d, llama.cpp %d)", sc->label,
-                     tc->type, same, gt[same], gr[same]);
+    if (same == N_GEN) {
+        printf(", 32/32 greedy ids equal\n");
+    } else {
+        printf(", greedy ids equal up to %d, then a rounding flip (margin %.3g, difference %.3g)\n",
+               same, gaps[same], diffs[same]);
+        if (!(gaps[same] <= diffs[same]))
+            TEST_FAIL_AT("%s %s: greedy token %d differs (teai %d, llama.cpp %d) by more than the "
+                         "numerical difference",
+                         sc->label, tc->type, same, gt[same], gr[same]);
+    }
     free(lt), free(lr);
     llref_close(r);
     teai_context_free(c);
