@@ -68,7 +68,7 @@ static char *dup_str(teai_gguf_str s) {
     return d;
 }
 
-static uint64_t scalar_size(teai_gguf_vtype t) {
+uint64_t teai__gguf_vtype_size(teai_gguf_vtype t) {
     switch (t) {
         case TEAI_GGUF_UINT8:
         case TEAI_GGUF_INT8:
@@ -175,7 +175,7 @@ static int read_kv(cursor *c, teai_gguf_kv *kv, int64_t index) {
                 if ((rc = rd_str(c, &kv->arr_strs[i], kv->key))) return rc;
             return TEAI_OK;
         }
-        uint64_t es = scalar_size(kv->arr_type), bytes;
+        uint64_t es = teai__gguf_vtype_size(kv->arr_type), bytes;
         if (!es)
             return teai__fail(c->err, TEAI_EFORMAT, "%s: key %s: unsupported array element type %u",
                               c->path, kv->key, et);
@@ -187,7 +187,7 @@ static int read_kv(cursor *c, teai_gguf_kv *kv, int64_t index) {
         c->pos += bytes;
         return TEAI_OK;
     }
-    uint64_t es = scalar_size(kv->type);
+    uint64_t es = teai__gguf_vtype_size(kv->type);
     if (!es)
         return teai__fail(c->err, TEAI_EFORMAT, "%s: key %s (#%lld): unknown value type %u",
                           c->path, kv->key, (long long)index, type);
@@ -434,7 +434,7 @@ int teai_gguf_kv_str(const teai_gguf_kv *kv, teai_gguf_str *out) {
 int64_t teai_gguf_arr_int(const teai_gguf_kv *kv, uint64_t i) {
     teai_gguf_kv tmp;
     if (!kv || kv->type != TEAI_GGUF_ARRAY || i >= kv->arr_n || !kv->arr_data) return 0;
-    uint64_t es = scalar_size(kv->arr_type);
+    uint64_t es = teai__gguf_vtype_size(kv->arr_type);
     memset(&tmp, 0, sizeof tmp);
     tmp.type = kv->arr_type;
     load_scalar(&tmp, kv->arr_type, kv->arr_data + i * es);
@@ -448,7 +448,7 @@ double teai_gguf_arr_float(const teai_gguf_kv *kv, uint64_t i) {
     if (kv->arr_type == TEAI_GGUF_FLOAT32 || kv->arr_type == TEAI_GGUF_FLOAT64) {
         teai_gguf_kv tmp;
         memset(&tmp, 0, sizeof tmp);
-        load_scalar(&tmp, kv->arr_type, kv->arr_data + i * scalar_size(kv->arr_type));
+        load_scalar(&tmp, kv->arr_type, kv->arr_data + i * teai__gguf_vtype_size(kv->arr_type));
         return tmp.v.f;
     }
     return (double)teai_gguf_arr_int(kv, i);

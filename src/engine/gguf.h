@@ -94,12 +94,14 @@ const teai_gguf_tensor *teai_gguf_tensor_at(const teai_gguf *g, int64_t i);
 const teai_gguf_tensor *teai_gguf_find_tensor(const teai_gguf *g, const char *name);
 
 const char *teai_gguf_vtype_name(teai_gguf_vtype t);
+/* Bytes of one scalar of type t; 0 for STRING, ARRAY and unknown types. */
+uint64_t teai__gguf_vtype_size(teai_gguf_vtype t);
 
 /* ---- writer ----------------------------------------------------------
  * Streaming: set keys and declare tensors, then begin() writes the header,
  * write_data() streams the tensors' bytes in declaration order (in pieces of
- * any size; padding between tensors is added by the writer), and finish() pads, flushes and renames the temporary file into place.
- * Any failure leaves no file at the destination. */
+ * any size; padding between tensors is added by the writer), and finish() pads, flushes and renames
+ * the temporary file into place. Any failure leaves no file at the destination. */
 
 typedef struct teai_gguf_writer teai_gguf_writer;
 

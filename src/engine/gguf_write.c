@@ -118,31 +118,9 @@ int teai_gguf_writer_set_str(teai_gguf_writer *w, const char *key, const char *v
     return rc ? rc : put_str(b, v, strlen(v));
 }
 
-static uint64_t elem_size(teai_gguf_vtype t) {
-    switch (t) {
-        case TEAI_GGUF_UINT8:
-        case TEAI_GGUF_INT8:
-        case TEAI_GGUF_BOOL:
-            return 1;
-        case TEAI_GGUF_UINT16:
-        case TEAI_GGUF_INT16:
-            return 2;
-        case TEAI_GGUF_UINT32:
-        case TEAI_GGUF_INT32:
-        case TEAI_GGUF_FLOAT32:
-            return 4;
-        case TEAI_GGUF_UINT64:
-        case TEAI_GGUF_INT64:
-        case TEAI_GGUF_FLOAT64:
-            return 8;
-        default:
-            return 0;
-    }
-}
-
 int teai_gguf_writer_set_arr(teai_gguf_writer *w, const char *key, teai_gguf_vtype t,
                              const void *data, uint64_t n) {
-    uint64_t es = elem_size(t), bytes;
+    uint64_t es = teai__gguf_vtype_size(t), bytes;
     if (!es || !teai__mul_ok(es, n, &bytes)) return TEAI_EINVAL;
     teai_buf *b = slot(w, key);
     if (!b) return TEAI_ENOMEM;
@@ -177,7 +155,7 @@ int teai_gguf_writer_copy_kv(teai_gguf_writer *w, const teai_gguf_kv *kv) {
                 return teai_gguf_writer_set_arr_str(w, kv->key, kv->arr_strs, kv->arr_n);
             return teai_gguf_writer_set_arr(w, kv->key, kv->arr_type, kv->arr_data, kv->arr_n);
         default: {
-            uint64_t es = elem_size(kv->type);
+            uint64_t es = teai__gguf_vtype_size(kv->type);
             if (!es) return TEAI_EINVAL;
             /* the union holds the value widened; narrow it back little-endian */
             uint8_t raw[8];
