@@ -474,6 +474,30 @@ static void dequantize_nf4(const teai__block_nf4 *b, float *y, int64_t nb) {
 
 /* ---- row entry points -------------------------------------------------- */
 
+#if TEAI_QUANT_AVX2
+static int cpu_has_avx2(void);
+#endif
+
+static void f16_to_f32_row(const uint16_t *h, float *dst, int64_t n) {
+#if TEAI_QUANT_AVX2
+    if (cpu_has_avx2()) {
+        teai__f16_to_f32_row_avx2(h, dst, n);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < n; i++) dst[i] = teai__fp16_to_f32(h[i]);
+}
+
+static void f32_to_f16_row(const float *src, uint16_t *h, int64_t n) {
+#if TEAI_QUANT_AVX2
+    if (cpu_has_avx2()) {
+        teai__f32_to_f16_row_avx2(src, h, n);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < n; i++) h[i] = teai__f32_to_fp16(src[i]);
+}
+
 void teai__dequantize_row(teai_type t, const void *src, float *dst, int64_t n) {
     const uint16_t *h = src;
     switch (t) {
@@ -481,7 +505,7 @@ void teai__dequantize_row(teai_type t, const void *src, float *dst, int64_t n) {
             memcpy(dst, src, (size_t)n * sizeof(float));
             break;
         case TEAI_TYPE_F16:
-            for (int64_t i = 0; i < n; i++) dst[i] = teai__fp16_to_f32(h[i]);
+            f16_to_f32_row(h, dst, n);
             break;
         case TEAI_TYPE_BF16:
             for (int64_t i = 0; i < n; i++) dst[i] = teai__bf16_to_f32(h[i]);
@@ -514,7 +538,7 @@ void teai__quantize_row(teai_type t, const float *src, void *dst, int64_t n) {
             memcpy(dst, src, (size_t)n * sizeof(float));
             break;
         case TEAI_TYPE_F16:
-            for (int64_t i = 0; i < n; i++) h[i] = teai__f32_to_fp16(src[i]);
+            f32_to_f16_row(src, h, n);
             break;
         case TEAI_TYPE_BF16:
             for (int64_t i = 0; i < n; i++) h[i] = teai__f32_to_bf16(src[i]);

@@ -8,6 +8,7 @@
  * 4-bit format splits the nibbles in the int32 lanes, so one 8-byte load
  * gives the two groups of 8 elements that share those bytes. */
 #include "quant_simd.h"
+#include "util.h"
 
 #include <immintrin.h>
 #include <stdint.h>
@@ -725,4 +726,19 @@ teai__dotq_tile_fn teai__dotq_tile_avx2(teai_type wtype) {
         default:
             return NULL;
     }
+}
+
+void teai__f32_to_f16_row_avx2(const float *x, uint16_t *y, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(y + i),
+                         _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) y[i] = teai__f32_to_fp16(x[i]);
+}
+
+void teai__f16_to_f32_row_avx2(const uint16_t *x, float *y, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))));
+    for (; i < n; i++) y[i] = teai__fp16_to_f32(x[i]);
 }

@@ -157,5 +157,9 @@ teai__dotq_fn teai__dotq_avx2(teai_type wtype);
 teai__dotq_tile_fn teai__dotq_tile_avx2(teai_type wtype);
 teai__dotq_fn teai__dotq_neon(teai_type wtype);
 teai__dotq_tile_fn teai__dotq_tile_neon(teai_type wtype);
+/* Rows of fp16 <-> f32 with F16C (round to nearest even, as the scalar
+ * teai__f32_to_fp16): load-time conversion of whole models. */
+void teai__f32_to_f16_row_avx2(const float *x, uint16_t *y, int64_t n);
+void teai__f16_to_f32_row_avx2(const uint16_t *x, float *y, int64_t n);
 
 #endif
