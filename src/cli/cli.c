@@ -112,6 +112,9 @@ void cli_catch_signals(void) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* past a file-size limit (or a full disk) writes fail with an error the
+     * caller reports, instead of the process being killed mid-write */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 int cli_interrupted(void) {

@@ -12,6 +12,8 @@ static const struct {
     {"model", cmd_model, "inspect, synthesize, convert and quantize model files"},
     {"generate", cmd_generate, "generate text with the built-in engine"},
     {"tokenize", cmd_tokenize, "print the token ids of text read on stdin"},
+    {"bench", cmd_bench, "benchmark one configuration on a backend into a raw log"},
+    {"sweep", cmd_sweep, "benchmark the cross product of backends, sizes, quantizations, ..."},
 };
 
 static void usage(FILE *f) {

@@ -1,0 +1,358 @@
+/* teai sweep: the cross product of backends x sizes x quantizations x threads
+ * x prompt lengths x generation lengths x seeds, run through `teai bench`'s
+ * machinery. Configurations sharing a backend, model and thread count run on
+ * one loaded model; complete logs already in the output folder are skipped
+ * (resume) unless --force; a failing configuration does not stop the sweep. */
+#include "bench.h"
+#include "cli.h"
+
+#include <dirent.h>
+#include <stddef.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *help =
+    "usage: teai sweep [options]\n"
+    "\n"
+    "Runs `teai bench` over the cross product of comma-separated lists (as llama-bench\n"
+    "does), one raw log per configuration, in an order that loads each model once.\n"
+    "Defaults mirror the original workflow: backend native, size 1B, quantizations\n"
+    "default,int8,nf4,float16, seed 42, 20 generated tokens.\n"
+    "\n"
+    "  --backends LIST       native,llamacpp,llama-bench,openai,tinygrad\n"
+    "  --sizes LIST          1B,3B,8B,...\n"
+    "  --quantize LIST       default,int8,nf4,float16\n"
+    "  --seeds LIST          42,...\n"
+    "  --threads LIST        thread counts (default: all cores)\n"
+    "  --prompt-tokens LIST  prompt lengths in tokens (default: the text prompt)\n"
+    "  -n LIST               generation lengths (default 20)\n"
+    "  --sweep-file F        the same lists from a file: lines 'key = a,b,c' with the keys\n"
+    "                        backends, sizes, quantize, seeds, threads, prompt_tokens, n_gen\n"
+    "  --dry-run             print the plan (the equivalent teai bench commands) and stop\n"
+    "  --force               re-run configurations whose complete logs exist\n"
+    "  and every `teai bench` option (-m, --synthetic, --repetitions, --warmup,\n"
+    "  --output-dir, --llama-cpp, --base-url, ...), applied to every configuration\n";
+
+#define MAX_LIST 32
+
+typedef struct list {
+    char *item[MAX_LIST];
+    int n;
+} list;
+
+/* Splits a comma list into l (items are slices of a copy kept in l). */
+static int split(const char *cmd, const char *opt, const char *s, list *l) {
+    l->n = 0;
+    char *copy = strdup(s), *p = copy;
+    if (!copy) return CLI_EXIT_FAIL;
+    while (p) {
+        char *comma = strchr(p, ',');
+        if (comma) *comma = '\0';
+        while (*p == ' ') p++;
+        size_t len = strlen(p);
+        while (len && p[len - 1] == ' ') p[--len] = '\0';
+        if (*p) {
+            if (l->n == MAX_LIST)
+                return cli_usage_error(cmd, "%s: more than %d items", opt, MAX_LIST);
+            l->item[l->n++] = p;
+        }
+        p = comma ? comma + 1 : NULL;
+    }
+    if (l->n == 0) return cli_usage_error(cmd, "%s: empty list", opt);
+    return CLI_EXIT_OK;
+}
+
+typedef struct sweep_lists {
+    list backends, sizes, quantize, seeds, threads, prompt_tokens, n_gen;
+} sweep_lists;
+
+static list *list_for(sweep_lists *L, const char *key) {
+    static const struct {
+        const char *key;
+        size_t off;
+    } map[] = {{"backends", offsetof(sweep_lists, backends)},
+               {"sizes", offsetof(sweep_lists, sizes)},
+               {"quantize", offsetof(sweep_lists, quantize)},
+               {"seeds", offsetof(sweep_lists, seeds)},
+               {"threads", offsetof(sweep_lists, threads)},
+               {"prompt_tokens", offsetof(sweep_lists, prompt_tokens)},
+               {"n_gen", offsetof(sweep_lists, n_gen)}};
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (strcmp(key, map[i].key) == 0) return (list *)((char *)L + map[i].off);
+    return NULL;
+}
+
+static int read_sweep_file(const char *path, sweep_lists *L) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "teai sweep: %s: cannot open\n", path);
+        return CLI_EXIT_INPUT;
+    }
+    char line[4096];
+    int lineno = 0, rc = CLI_EXIT_OK;
+    while (!rc && fgets(line, sizeof line, f)) {
+        lineno++;
+        line[strcspn(line, "\r\n#")] = '\0';
+        char *eq = strchr(line, '='), *k = line;
+        while (*k == ' ' || *k == '\t') k++;
+        if (!*k) continue;
+        if (!eq) {
+            fprintf(stderr, "teai sweep: %s:%d: expected 'key = a,b,c'\n", path, lineno);
+            rc = CLI_EXIT_INPUT;
+            break;
+        }
+        *eq = '\0';
+        size_t kl = strlen(k);
+        while (kl && (k[kl - 1] == ' ' || k[kl - 1] == '\t')) k[--kl] = '\0';
+        list *l = list_for(L, k);
+        if (!l) {
+            fprintf(stderr, "teai sweep: %s:%d: unknown key '%s'\n", path, lineno, k);
+            rc = CLI_EXIT_INPUT;
+            break;
+        }
+        rc = split("sweep", k, eq + 1, l);
+    }
+    fclose(f);
+    return rc;
+}
+
+/* ---- resume: which configurations already have a complete log ----------- */
+
+/* 1 if the log at path is a complete teai log of configuration o. */
+static int log_matches(const char *path, const bench_opts *o, int threads) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    char line[8192], last[8192] = "";
+    int seen = 0, ok = 1;
+    struct {
+        const char *key;
+        char want[64];
+    } keys[] = {{"backend", ""},       {"size", ""},        {"quantize", ""},
+                {"seed", ""},          {"threads", ""},     {"n_gen", ""},
+                {"prompt_tokens", ""}, {"repetitions", ""}, {"warmup", ""}};
+    snprintf(keys[0].want, 64, "%s", o->backend_name ? o->backend_name : o->backend);
+    if (strcmp(keys[0].want, "llama-bench") == 0) snprintf(keys[0].want, 64, "llama-bench");
+    snprintf(keys[1].want, 64, "%s", o->size);
+    snprintf(keys[2].want, 64, "%s", o->quantize);
+    snprintf(keys[3].want, 64, "%llu", (unsigned long long)o->seed);
+    snprintf(keys[4].want, 64, "%d", threads);
+    snprintf(keys[5].want, 64, "%d", o->n_gen);
+    snprintf(keys[6].want, 64, "%d", o->prompt_tokens);
+    snprintf(keys[7].want, 64, "%d", o->repetitions);
+    snprintf(keys[8].want, 64, "%d", o->warmup);
+    int n_keys = (int)(sizeof keys / sizeof *keys);
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '{') {
+            snprintf(last, sizeof last, "%s", line);
+            continue;
+        }
+        char *colon = strstr(line, ": ");
+        if (!colon) continue;
+        *colon = '\0';
+        for (int i = 0; i < n_keys; i++)
+            if (strcmp(line, keys[i].key) == 0) {
+                seen++;
+                if (strcmp(colon + 2, keys[i].want) != 0) ok = 0;
+            }
+    }
+    fclose(f);
+    return ok && seen == n_keys && strstr(last, "\"event\":\"end\"") &&
+           strstr(last, "\"status\":\"ok\"");
+}
+
+static int already_done(const bench_opts *o, int threads) {
+    DIR *d = opendir(o->output_dir);
+    if (!d) return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcmp(e->d_name + n - 4, ".txt") != 0) continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", o->output_dir, e->d_name);
+        found = log_matches(path, o, threads);
+    }
+    closedir(d);
+    return found;
+}
+
+/* ---- the sweep ---------------------------------------------------------- */
+
+static long parse_long(const char *s, long lo, long hi, int *bad) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < lo || v > hi) *bad = 1;
+    return v;
+}
+
+static void fmt_duration(double s, char *buf, size_t cap) {
+    if (!isfinite(s) || s < 0)
+        snprintf(buf, cap, "?");
+    else if (s < 60)
+        snprintf(buf, cap, "%.0fs", s);
+    else if (s < 3600)
+        snprintf(buf, cap, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else
+        snprintf(buf, cap, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
+}
+
+int cmd_sweep(int argc, char **argv) {
+    const char *cmd = "sweep";
+    if (cli_wants_help(argc, argv)) {
+        fputs(help, stdout);
+        return CLI_EXIT_OK;
+    }
+    sweep_lists L;
+    memset(&L, 0, sizeof L);
+    const char *defaults[][2] = {
+        {"backends", "native"}, {"sizes", "1B"},  {"quantize", "default,int8,nf4,float16"},
+        {"seeds", "42"},        {"threads", "0"}, {"prompt_tokens", "0"},
+        {"n_gen", "20"}};
+    for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
+        split(cmd, defaults[i][0], defaults[i][1], list_for(&L, defaults[i][0]));
+    /* list options are taken here; everything else goes to bench_parse */
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    if (!rest) return CLI_EXIT_FAIL;
+    int nrest = 0, rc = CLI_EXIT_OK;
+    rest[nrest++] = argv[0];
+    const char *sweep_file = NULL;
+    for (int i = 1; i < argc && !rc; i++) {
+        static const char *opts[][2] = {{"--backends", "backends"},
+                                        {"--sizes", "sizes"},
+                                        {"--quantize", "quantize"},
+                                        {"--seeds", "seeds"},
+                                        {"--threads", "threads"},
+                                        {"--prompt-tokens", "prompt_tokens"},
+                                        {"-n", "n_gen"},
+                                        {"--backend", "backends"},
+                                        {"--size", "sizes"},
+                                        {"--seed", "seeds"},
+                                        {"-t", "threads"}};
+        int taken = 0;
+        for (size_t k = 0; k < sizeof opts / sizeof *opts && !taken; k++)
+            if (strcmp(argv[i], opts[k][0]) == 0) {
+                const char *v = cli_value(cmd, argc, argv, &i);
+                rc = v ? split(cmd, argv[i - 1], v, list_for(&L, opts[k][1])) : CLI_EXIT_USAGE;
+                taken = 1;
+            }
+        if (taken) continue;
+        if (strcmp(argv[i], "--sweep-file") == 0) {
+            if (!(sweep_file = cli_value(cmd, argc, argv, &i))) rc = CLI_EXIT_USAGE;
+            continue;
+        }
+        rest[nrest++] = argv[i];
+    }
+    bench_opts base;
+    bench_defaults(&base);
+    if (!rc && sweep_file) rc = read_sweep_file(sweep_file, &L);
+    if (!rc) rc = bench_parse(cmd, nrest, rest, &base);
+    free(rest);
+    if (rc) return rc;
+    int bad = 0;
+    for (int i = 0; i < L.quantize.n; i++)
+        if (teai_quantize_from_name(L.quantize.item[i]) < 0)
+            return cli_usage_error(cmd, "unknown quantization '%s'", L.quantize.item[i]);
+    for (int i = 0; i < L.threads.n; i++) parse_long(L.threads.item[i], 0, 1024, &bad);
+    for (int i = 0; i < L.prompt_tokens.n; i++)
+        parse_long(L.prompt_tokens.item[i], 0, 1 << 20, &bad);
+    for (int i = 0; i < L.n_gen.n; i++) parse_long(L.n_gen.item[i], 0, 1 << 20, &bad);
+    for (int i = 0; i < L.seeds.n; i++) parse_long(L.seeds.item[i], 0, 0x7fffffffL, &bad);
+    if (bad) return cli_usage_error(cmd, "threads, prompt tokens, lengths and seeds are integers");
+
+    int total = L.backends.n * L.sizes.n * L.quantize.n * L.threads.n * L.prompt_tokens.n *
+                L.n_gen.n * L.seeds.n;
+    cli_catch_signals();
+    int done = 0, ran = 0, skipped = 0, failed = 0;
+    char failures[64][256];
+    uint64_t t0 = cli_now_ns();
+    /* outer loops pick the model (backend, size, quantize) and threads: one
+     * load serves every seed, prompt and length below */
+    for (int b = 0; b < L.backends.n && !cli_interrupted(); b++)
+        for (int s = 0; s < L.sizes.n && !cli_interrupted(); s++)
+            for (int q = 0; q < L.quantize.n && !cli_interrupted(); q++)
+                for (int t = 0; t < L.threads.n && !cli_interrupted(); t++) {
+                    bench_opts o = base;
+                    o.backend = L.backends.item[b];
+                    o.size = L.sizes.item[s];
+                    o.quantize = L.quantize.item[q];
+                    o.threads = (int)parse_long(L.threads.item[t], 0, 1024, &bad);
+                    o.quiet = 1;
+                    int threads_key =
+                        o.threads > 0 ? o.threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+                    char model[4096] = "";
+                    int synthetic = 0, opened = 0, group_rc = CLI_EXIT_OK;
+                    bench_session *ss = NULL;
+                    for (int p = 0; p < L.prompt_tokens.n && !cli_interrupted(); p++)
+                        for (int g = 0; g < L.n_gen.n && !cli_interrupted(); g++)
+                            for (int e = 0; e < L.seeds.n && !cli_interrupted(); e++) {
+                                o.prompt_tokens =
+                                    (int)parse_long(L.prompt_tokens.item[p], 0, 1 << 20, &bad);
+                                o.n_gen = (int)parse_long(L.n_gen.item[g], 0, 1 << 20, &bad);
+                                o.seed =
+                                    (uint64_t)parse_long(L.seeds.item[e], 0, 0x7fffffffL, &bad);
+                                done++;
+                                char label[256];
+                                snprintf(label, sizeof label, "%s %s %s t%d p%d n%d seed%llu",
+                                         o.backend, o.size, o.quantize, threads_key,
+                                         o.prompt_tokens, o.n_gen, (unsigned long long)o.seed);
+                                int skip = !base.force && already_done(&o, threads_key);
+                                if (base.dry_run) {
+                                    printf("%s teai bench --backend %s --size %s --quantize %s "
+                                           "--seed %llu -t %d -n %d%s%s --output-dir %s\n",
+                                           skip ? "skip (complete log exists):" : "run:", o.backend,
+                                           o.size, o.quantize, (unsigned long long)o.seed,
+                                           threads_key, o.n_gen,
+                                           o.prompt_tokens ? " --prompt-tokens " : "",
+                                           o.prompt_tokens ? L.prompt_tokens.item[p] : "",
+                                           o.output_dir);
+                                    continue;
+                                }
+                                if (skip) {
+                                    skipped++;
+                                    fprintf(stderr, "[%d/%d] %s: complete log exists, skipped\n",
+                                            done, total, label);
+                                    continue;
+                                }
+                                if (!opened) {
+                                    opened = 1;
+                                    group_rc = bench_model(&o, model, sizeof model, &synthetic);
+                                    if (!group_rc)
+                                        group_rc = bench_open(&o, model[0] ? model : NULL, &ss);
+                                }
+                                char log_path[4096] = "";
+                                int r = group_rc ? group_rc
+                                                 : bench_session_run(ss, &o, synthetic, log_path,
+                                                                     sizeof log_path);
+                                if (r == CLI_EXIT_INTERRUPT) break;
+                                ran++;
+                                double el = (double)(cli_now_ns() - t0) / 1e9;
+                                char eta[32];
+                                fmt_duration(el / done * (total - done), eta, sizeof eta);
+                                if (r) {
+                                    if (failed < 64)
+                                        snprintf(failures[failed], sizeof failures[failed], "%s",
+                                                 label);
+                                    failed++;
+                                    fprintf(stderr, "[%d/%d] %s: FAILED (ETA %s)\n", done, total,
+                                            label, eta);
+                                } else {
+                                    fprintf(stderr, "[%d/%d] %s: %s (ETA %s)\n", done, total, label,
+                                            log_path, eta);
+                                }
+                            }
+                    bench_close(ss);
+                }
+    if (base.dry_run) return CLI_EXIT_OK;
+    printf("sweep: %d configurations: %d run, %d skipped (complete logs), %d failed\n", total, ran,
+           skipped, failed);
+    for (int i = 0; i < failed && i < 64; i++) printf("  failed: %s\n", failures[i]);
+    if (cli_interrupted()) {
+        fprintf(stderr, "teai sweep: interrupted; re-run the same command to resume\n");
+        return CLI_EXIT_INTERRUPT;
+    }
+    return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}

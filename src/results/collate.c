@@ -1,0 +1,178 @@
+/* teai collate (DESIGN §1 step 3): every *.txt log in a directory -> one CSV
+ * per backend, rebuilt from scratch each time, so the result depends only on
+ * the logs: logs in byte order of their names, rows in the order each log's
+ * reader gives. */
+#include "results/results_impl.h"
+#include "engine/safetensors.h" /* teai__write_file_atomic */
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct csv_out {
+    char name[64];
+    teai_buf text;
+    long n_rows;
+    int n_logs;
+} csv_out;
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_out(const void *a, const void *b) {
+    return strcmp(((const csv_out *)a)->name, ((const csv_out *)b)->name);
+}
+
+static void note(teai_note_fn fn, void *ud, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void note(teai_note_fn fn, void *ud, const char *fmt, ...) {
+    if (!fn) return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fn(ud, line);
+}
+
+/* The sorted names of the regular *.txt files in dir (hidden ones skipped). */
+static int list_logs(const char *dir, char ***names_out, int *n_out, teai_error *err) {
+    *names_out = NULL;
+    *n_out = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return teai__fail(err, errno == ENOENT || errno == ENOTDIR ? TEAI_ENOTFOUND : TEAI_EIO,
+                          "%s: %s", dir, strerror(errno));
+    char **names = NULL;
+    int n = 0, cap = 0, rc = TEAI_OK;
+    struct dirent *e;
+    while (rc == TEAI_OK && (e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || e->d_name[0] == '.' || strcmp(e->d_name + len - 4, ".txt") != 0) continue;
+        teai_buf path;
+        teai_buf_init(&path, 0);
+        struct stat st;
+        if (teai_buf_printf(&path, "%s/%s", dir, e->d_name) != TEAI_OK) {
+            rc = teai__fail(err, TEAI_ENOMEM, "out of memory");
+        } else if (stat(path.data, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                char **p = realloc(names, sizeof *p * (size_t)cap);
+                if (!p)
+                    rc = teai__fail(err, TEAI_ENOMEM, "out of memory");
+                else
+                    names = p;
+            }
+            if (rc == TEAI_OK && !(names[n++] = strdup(e->d_name)))
+                rc = teai__fail(err, TEAI_ENOMEM, "out of memory");
+        }
+        teai_buf_free(&path);
+    }
+    closedir(d);
+    if (rc != TEAI_OK) {
+        for (int i = 0; i < n; i++) free(names[i]);
+        free(names);
+        return rc;
+    }
+    if (n) qsort(names, (size_t)n, sizeof *names, cmp_str);
+    *names_out = names;
+    *n_out = n;
+    return TEAI_OK;
+}
+
+static csv_out *find_out(csv_out **outs, int *n, int *cap, const char *name) {
+    for (int i = 0; i < *n; i++)
+        if (strcmp((*outs)[i].name, name) == 0) return &(*outs)[i];
+    if (*n == *cap) {
+        int c = *cap ? *cap * 2 : 8;
+        csv_out *p = realloc(*outs, sizeof *p * (size_t)c);
+        if (!p) return NULL;
+        *outs = p;
+        *cap = c;
+    }
+    csv_out *o = &(*outs)[(*n)++];
+    memset(o, 0, sizeof *o);
+    snprintf(o->name, sizeof o->name, "%s", name);
+    teai_buf_init(&o->text, 0);
+    if (teai__csv_header(&o->text) != TEAI_OK) {
+        (*n)--;
+        teai_buf_free(&o->text);
+        return NULL;
+    }
+    return o;
+}
+
+int teai_collate(const char *dir, teai_note_fn fn, void *ud, teai_collate_report *rep,
+                 teai_error *err) {
+    teai_collate_report local;
+    if (!rep) rep = &local;
+    memset(rep, 0, sizeof *rep);
+    char **names;
+    int n_names;
+    int rc = list_logs(dir, &names, &n_names, err);
+    if (rc != TEAI_OK) return rc;
+    csv_out *outs = NULL;
+    int n_outs = 0, cap_outs = 0;
+    teai_buf path;
+    teai_buf_init(&path, 0);
+    for (int i = 0; i < n_names && rc == TEAI_OK; i++) {
+        path.len = 0;
+        if (teai_buf_printf(&path, "%s/%s", dir, names[i]) != TEAI_OK) {
+            rc = teai__fail(err, TEAI_ENOMEM, "out of memory");
+            break;
+        }
+        teai_log_rows *rows = NULL;
+        teai_error e = {0};
+        int st = teai_log_read_file(path.data, fn, ud, &rows, &e);
+        if (st == TEAI_ENOMEM) {
+            rc = teai__fail(err, st, "%s", e.msg[0] ? e.msg : "out of memory");
+            break;
+        }
+        if (st == TEAI_EUNSUPPORTED) {
+            rep->n_skipped++;
+            note(fn, ud, "%s, skipped", e.msg);
+            continue;
+        }
+        if (st != TEAI_OK) {
+            rep->n_unreadable++;
+            note(fn, ud, "%s, skipped", e.msg[0] ? e.msg : teai_status_str(st));
+            continue;
+        }
+        rep->n_logs++;
+        rep->n_bad_lines += teai_log_rows_bad_lines(rows);
+        csv_out *o = find_out(&outs, &n_outs, &cap_outs, teai_log_rows_csv(rows));
+        if (!o || teai__csv_rows(&o->text, rows) != TEAI_OK) {
+            rc = teai__fail(err, TEAI_ENOMEM, "%s: out of memory (CSV too large?)", dir);
+        } else {
+            o->n_rows += teai_log_rows_count(rows);
+            o->n_logs++;
+        }
+        teai_log_rows_free(rows);
+    }
+    if (rc == TEAI_OK && n_outs) qsort(outs, (size_t)n_outs, sizeof *outs, cmp_out);
+    for (int i = 0; i < n_outs && rc == TEAI_OK; i++) {
+        path.len = 0;
+        if (teai_buf_printf(&path, "%s/%s.csv", dir, outs[i].name) != TEAI_OK) {
+            rc = teai__fail(err, TEAI_ENOMEM, "out of memory");
+            break;
+        }
+        rc = teai__write_file_atomic(path.data, outs[i].text.data, outs[i].text.len, err);
+        if (rc != TEAI_OK) break;
+        rep->n_csv++;
+        rep->n_rows += outs[i].n_rows;
+        note(fn, ud, "wrote %s (%ld rows from %d log%s)", path.data, outs[i].n_rows, outs[i].n_logs,
+             outs[i].n_logs == 1 ? "" : "s");
+    }
+    if (rc == TEAI_OK && n_names == 0) note(fn, ud, "%s: no *.txt logs", dir);
+    for (int i = 0; i < n_outs; i++) teai_buf_free(&outs[i].text);
+    free(outs);
+    for (int i = 0; i < n_names; i++) free(names[i]);
+    free(names);
+    teai_buf_free(&path);
+    return rc;
+}

@@ -1,0 +1,47 @@
+/* RFC 4180 output (DESIGN §4): CRLF line ends (as the seed's Python csv
+ * module wrote them); a field is quoted when it holds a comma, a double quote,
+ * CR or LF, with its quotes doubled. Bytes are written as they are (any
+ * encoding, NULs included). */
+#include "results/results_impl.h"
+
+static int field(teai_buf *b, const char *s, size_t n) {
+    int quote = 0;
+    for (size_t i = 0; i < n && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    if (!quote) return teai_buf_add(b, s, n);
+    int rc = teai_buf_add(b, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < n && rc == TEAI_OK; i++) {
+        if (s[i] != '"') continue;
+        rc = teai_buf_add(b, s + run, i + 1 - run); /* through the quote */
+        if (rc == TEAI_OK) rc = teai_buf_add(b, "\"", 1);
+        run = i + 1;
+    }
+    if (rc == TEAI_OK) rc = teai_buf_add(b, s + run, n - run);
+    if (rc == TEAI_OK) rc = teai_buf_add(b, "\"", 1);
+    return rc;
+}
+
+int teai__csv_header(teai_buf *b) {
+    int rc = TEAI_OK;
+    for (int c = 0; c < TEAI_CSV_N_COLS && rc == TEAI_OK; c++) {
+        if (c) rc = teai_buf_add(b, ",", 1);
+        if (rc == TEAI_OK) rc = teai_buf_addstr(b, teai_csv_column_name(c));
+    }
+    if (rc == TEAI_OK) rc = teai_buf_add(b, "\r\n", 2);
+    return rc;
+}
+
+int teai__csv_rows(teai_buf *b, const teai_log_rows *r) {
+    int rc = TEAI_OK;
+    for (long i = 0; i < r->n_rows && rc == TEAI_OK; i++) {
+        for (int c = 0; c < TEAI_CSV_N_COLS && rc == TEAI_OK; c++) {
+            size_t n;
+            const char *s = teai_log_rows_cell(r, i, c, &n);
+            if (c) rc = teai_buf_add(b, ",", 1);
+            if (rc == TEAI_OK) rc = field(b, s, n);
+        }
+        if (rc == TEAI_OK) rc = teai_buf_add(b, "\r\n", 2);
+    }
+    return rc;
+}

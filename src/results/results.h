@@ -1,0 +1,257 @@
+/* Raw benchmark logs (DESIGN §3) and their collation into CSVs (DESIGN §4).
+ *
+ * A teai log is a header of "key: value" lines, then a JSON-Lines body, one
+ * object per event, every line handed to the kernel with one write(2) as it is
+ * produced, so a run that is interrupted (or killed) leaves what it measured.
+ * docs/log-format.md describes the format, the CSV columns and how every log
+ * dialect maps onto them; collation also reads the original scripts' dialects
+ * (DESIGN §7). Library code: never prints; notes go through a callback.
+ *
+ * Not thread-safe per object: one teai_log is written from one thread. */
+#ifndef TEAI_RESULTS_H
+#define TEAI_RESULTS_H
+
+#include "teai/engine.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- names -------------------------------------------------------------- */
+
+/* Longest prefix teai_log_prefix writes, NUL included. */
+#define TEAI_LOG_PREFIX_MAX 72
+
+/* The log file-name prefix of a backend (DESIGN §3), written into out: "" for
+ * tinygrad, "llamacpp_" for llamacpp and llama-bench, "mlc_" for mlc and
+ * mlc_llm, "<backend>_" for any other name ("native_", "openai_").
+ * TEAI_EINVAL when backend is empty, longer than 63 bytes or has a byte
+ * outside [A-Za-z0-9._-] (or starts with '.'); TEAI_ERANGE when cap is too
+ * small (TEAI_LOG_PREFIX_MAX always suffices). */
+int teai_log_prefix(const char *backend, char *out, size_t cap);
+
+/* The CSV a backend's rows are collated into, without ".csv" (DESIGN §4):
+ * "tinygrad"; "llamacpp" for llamacpp and llama-bench; "mlc_llm" for mlc and
+ * mlc_llm; the name itself otherwise, with bytes outside [A-Za-z0-9._-]
+ * replaced by '_' (and a leading '.' too; "unknown" when empty or NULL).
+ * TEAI_ERANGE when cap is too small (64 always suffices). */
+int teai_log_csv_name(const char *backend, char *out, size_t cap);
+
+/* ---- writing a log ------------------------------------------------------- */
+
+typedef struct teai_log teai_log;
+
+/* A header field. Keys are [A-Za-z0-9._-]+; "format" is reserved (teai writes
+ * it). Values are one line: no '\n' or '\r'; a NULL value is written empty.
+ * Leading and trailing blanks of values are not kept by the readers. */
+typedef struct teai_kv {
+    const char *key;
+    const char *value;
+} teai_kv;
+
+/* Creates dir (and its parents, if needed) and
+ *   dir/<prefix><hostname>_<size>_<quantize>_seed<seed>_uuid<uuid>.txt
+ * (never replacing an existing file), with prefix from teai_log_prefix(backend),
+ * writes the header (the kvs in the order given, then "format: teai-log 1")
+ * and returns the open log in *out. The bench command passes, in this order:
+ * platform, release, device, username, hostname, size, quantize, seed, uuid,
+ * backend, backend_version, model, model_bytes, model_sha256, synthetic,
+ * weight_format, bits_per_weight, threads, prompt_tokens, n_gen, repetitions,
+ * warmup, cpu, cpu_features, n_cpus, ram_bytes, gpu, teai_version,
+ * teai_commit, compiler, cflags, start_time (RFC 3339).
+ * Required: platform, release, device, username, hostname, size, quantize,
+ * seed, uuid and backend; the five that form the file name must be non-empty
+ * and free of '/'. TEAI_EINVAL names the offending key; TEAI_EIO when the
+ * directory or file cannot be created. */
+int teai_log_open(const char *dir, const teai_kv *kvs, int n_kv, teai_log **out, teai_error *err);
+/* The file's path ("dir/name.txt"); valid until teai_log_close. */
+const char *teai_log_path(const teai_log *log);
+/* The message of the last failed write ("" when none). */
+const char *teai_log_error(const teai_log *log);
+
+/* Body events; each is one JSON line written with one write(2) (no user-space
+ * buffering, so a crash loses nothing already returned). rep is the repetition
+ * index, warmup 1 marks warm-up repetitions (excluded from statistics). NAN
+ * (or infinite) times are written as null: unknown, never invented. Strings
+ * may hold any bytes: text that is not valid UTF-8 is written with U+FFFD in
+ * "text" and the exact bytes in "text_hex" (docs/log-format.md).
+ * Each returns TEAI_OK, TEAI_EIO (see teai_log_error) or TEAI_ENOMEM. */
+
+/* Model load time and peak resident set size after loading. */
+int teai_log_load(teai_log *log, double load_ms, double peak_rss_mb);
+/* Prompt processing of one repetition: n_prompt tokens (-1 unknown) in
+ * prefill_ms; ttft_ms from the request to the first token; the first token's
+ * id (-1 unknown) and text (NULL unknown). */
+int teai_log_prefill(teai_log *log, int rep, int warmup, int n_prompt, double prefill_ms,
+                     double ttft_ms, int32_t first_token, const char *first_text);
+
+/* One decode step, or one streamed chunk of n_tokens tokens (DESIGN §5).
+ * (The typedef is not teai_log_token: C gives a typedef and a function one
+ * name space; `struct teai_log_token` works too.) */
+typedef struct teai_log_token {
+    int rep, warmup;
+    int step;         /* >= 1: decoded tokens (the prefill's first token is step 0's) */
+    int32_t token;    /* id; -1 unknown (text-only streams) */
+    const char *text; /* its text, any bytes; NULL = unknown */
+    int n_tokens;     /* tokens in this event (chunk); -1 unknown */
+    double total_ms;  /* step wall time; NAN unknown */
+    double enqueue_ms;
+    double t_ms;                 /* arrival time since the repetition started */
+    double mem_gb_s, param_gb_s; /* 1e9 bytes/s; NAN unknown */
+} teai_log_tok;
+int teai_log_token(teai_log *log, const teai_log_tok *t);
+
+/* A backend's own output line, kept verbatim (escaped) in the log. Lines that
+ * are llama-bench JSON objects (they have "samples_ns" or "avg_ts") are
+ * collated into rows exactly as a llama-bench log would be; other raw lines
+ * (tinygrad's text) are kept but give no rows: the backend reports those
+ * measurements as token events. */
+int teai_log_raw(teai_log *log, int rep, const char *line);
+
+/* Per-repetition summary (statistics over its tokens); NAN/-1 unknown. */
+typedef struct teai_log_summary {
+    int rep, warmup;
+    int n_prompt, n_gen;
+    double prefill_tok_s, decode_tok_s, ttft_ms;
+    double p50_ms, p90_ms, p99_ms; /* step latency percentiles */
+} teai_log_summary;
+int teai_log_summary_event(teai_log *log, const teai_log_summary *s);
+
+/* Ends the log with {"event":"end","status":...,"error":...}: status "ok",
+ * "interrupted" or "failed" (error: what failed, may be NULL); fsyncs, closes
+ * and frees (always, whatever it returns; NULL log: TEAI_OK). TEAI_EINVAL for
+ * another status (the log then ends with "failed" and says so). */
+int teai_log_close(teai_log *log, const char *status, const char *error, teai_error *err);
+
+/* ---- reading: one log -> CSV rows ------------------------------------- */
+
+/* The CSV columns, in order (DESIGN §4; docs/log-format.md says what each
+ * holds for each dialect). The first 16 are exactly the seed's. */
+#define TEAI_CSV_COLUMNS(X)                                                                        \
+    X(STEP, "step")                                                                                \
+    X(ENQUEUE_MS, "enqueue_latency_ms")                                                            \
+    X(TOTAL_MS, "total_latency_ms")                                                                \
+    X(TOK_S, "tokens_per_sec")                                                                     \
+    X(MEM_GB_S, "memory_throughput_gb_s")                                                          \
+    X(PARAM_GB_S, "param_throughput_gb_s")                                                         \
+    X(TEXT, "generated_text")                                                                      \
+    X(PLATFORM, "platform")                                                                        \
+    X(RELEASE, "release")                                                                          \
+    X(DEVICE, "device")                                                                            \
+    X(USERNAME, "username")                                                                        \
+    X(HOSTNAME, "hostname")                                                                        \
+    X(SIZE, "size")                                                                                \
+    X(QUANTIZE, "quantize")                                                                        \
+    X(SEED, "seed")                                                                                \
+    X(UUID, "uuid")                                                                                \
+    X(BACKEND, "backend")                                                                          \
+    X(BACKEND_VERSION, "backend_version")                                                          \
+    X(MODEL, "model")                                                                              \
+    X(MODEL_BYTES, "model_bytes")                                                                  \
+    X(MODEL_SHA256, "model_sha256")                                                                \
+    X(SYNTHETIC, "synthetic")                                                                      \
+    X(WEIGHT_FORMAT, "weight_format")                                                              \
+    X(BITS_PER_WEIGHT, "bits_per_weight")                                                          \
+    X(THREADS, "threads")                                                                          \
+    X(REPETITION, "repetition")                                                                    \
+    X(WARMUP, "warmup")                                                                            \
+    X(N_PROMPT, "n_prompt")                                                                        \
+    X(N_GEN, "n_gen")                                                                              \
+    X(TOKEN_ID, "token_id")                                                                        \
+    X(TOKENS_IN_CHUNK, "tokens_in_chunk")                                                          \
+    X(T_MS, "t_ms")                                                                                \
+    X(PREFILL_TOKENS, "prefill_tokens")                                                            \
+    X(PREFILL_MS, "prefill_ms")                                                                    \
+    X(PREFILL_TOK_S, "prefill_tokens_per_sec")                                                     \
+    X(TTFT_MS, "ttft_ms")                                                                          \
+    X(RUN_MS, "run_ms")                                                                            \
+    X(E2E_TOK_S, "e2e_tokens_per_sec")                                                             \
+    X(TOK_S_STDDEV, "tokens_per_sec_stddev")                                                       \
+    X(P50_MS, "p50_latency_ms")                                                                    \
+    X(P90_MS, "p90_latency_ms")                                                                    \
+    X(P99_MS, "p99_latency_ms")                                                                    \
+    X(LOAD_MS, "load_ms")                                                                          \
+    X(PEAK_RSS_MB, "peak_rss_mb")                                                                  \
+    X(CPU, "cpu")                                                                                  \
+    X(CPU_FEATURES, "cpu_features")                                                                \
+    X(N_CPUS, "n_cpus")                                                                            \
+    X(RAM_BYTES, "ram_bytes")                                                                      \
+    X(GPU, "gpu")                                                                                  \
+    X(TEAI_VERSION, "teai_version")                                                                \
+    X(TEAI_COMMIT, "teai_commit")                                                                  \
+    X(COMPILER, "compiler")                                                                        \
+    X(START_TIME, "start_time")                                                                    \
+    X(STATUS, "status")                                                                            \
+    X(ERROR, "error")                                                                              \
+    X(SOURCE_FORMAT, "source_format")                                                              \
+    X(LOG_FILE, "log_file")
+
+typedef enum teai_csv_col {
+#define TEAI__CSV_ENUM(id, name) TEAI_COL_##id,
+    TEAI_CSV_COLUMNS(TEAI__CSV_ENUM)
+#undef TEAI__CSV_ENUM
+        TEAI_CSV_N_COLS
+} teai_csv_col;
+
+/* "step", "enqueue_latency_ms", ...; NULL out of range. */
+const char *teai_csv_column_name(int col);
+/* The column with that name, or -1. */
+int teai_csv_column_index(const char *name);
+
+/* Called with one-line notes ("x.txt:12: bad JSON, skipped", "y.txt: unknown
+ * log dialect, skipped", "wrote DIR/native.csv (1234 rows from 3 logs)"). */
+typedef void (*teai_note_fn)(void *ud, const char *line);
+
+/* The rows of one log, ordered by repetition, then step (step 0, the
+ * per-repetition summary, first), then order in the log. Cells are bytes
+ * (generated_text may hold anything, NULs included). */
+typedef struct teai_log_rows teai_log_rows;
+
+/* Reads one log of any known dialect (teai-log, tinygrad text, llama-bench
+ * JSONL, MLC; detected by content, never by file name) from memory. name is
+ * the log's file name, used for notes, the log_file column and (for the
+ * seed's logs only) header fields the header lacks. Corrupt lines are
+ * skipped with a note "name:line: why". Returns TEAI_OK with *out set;
+ * TEAI_EUNSUPPORTED when the dialect is unknown, or needs cJSON and teai was
+ * built without it (err says which); TEAI_ENOMEM. */
+int teai_log_read_mem(const void *data, size_t len, const char *name, teai_note_fn note, void *ud,
+                      teai_log_rows **out, teai_error *err);
+/* Same for a file (the name used is its base name); TEAI_EIO/TEAI_ENOTFOUND/
+ * TEAI_ERANGE (over 1 GiB) when it cannot be read. */
+int teai_log_read_file(const char *path, teai_note_fn note, void *ud, teai_log_rows **out,
+                       teai_error *err);
+void teai_log_rows_free(teai_log_rows *r);
+
+long teai_log_rows_count(const teai_log_rows *r);
+/* Cell (row, col): its bytes (NUL-terminated too) and length; "" when empty. */
+const char *teai_log_rows_cell(const teai_log_rows *r, long row, int col, size_t *len);
+/* The CSV the rows belong to (teai_log_csv_name of the log's backend). */
+const char *teai_log_rows_csv(const teai_log_rows *r);
+/* "teai-log 1", "tinygrad", "llama-bench-jsonl" or "mlc". */
+const char *teai_log_rows_format(const teai_log_rows *r);
+/* Lines skipped as corrupt or truncated. */
+int teai_log_rows_bad_lines(const teai_log_rows *r);
+
+/* ---- collation ----------------------------------------------------------- */
+
+typedef struct teai_collate_report {
+    int n_logs;       /* logs read */
+    int n_skipped;    /* *.txt files of no known dialect (each noted) */
+    int n_unreadable; /* *.txt files that could not be read at all (each noted) */
+    int n_bad_lines;  /* corrupt/truncated lines skipped (each noted) */
+    int n_csv;        /* CSV files written */
+    long n_rows;      /* rows written in all */
+} teai_collate_report;
+
+/* Rebuilds DIR/<csv>.csv from every *.txt log in dir (DESIGN §4): the header
+ * line, then the rows of each log, logs in byte order of their file names.
+ * Deterministic: running it twice gives byte-identical files. Each file is
+ * written to a temporary name and renamed, so a failure leaves no partial
+ * file; CSVs of backends that have no log are left alone. Logs that cannot be
+ * read, or are of no known dialect, are noted and skipped: collation goes on.
+ * TEAI_ENOTFOUND/TEAI_EIO when dir cannot be listed; TEAI_EIO when a CSV
+ * cannot be written (err names it; no further CSV is written); TEAI_ENOMEM.
+ * rep may be NULL. */
+int teai_collate(const char *dir, teai_note_fn note, void *ud, teai_collate_report *rep,
+                 teai_error *err);
+
+#endif

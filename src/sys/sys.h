@@ -1,0 +1,47 @@
+/* Host facts for benchmark metadata (DESIGN §3): what machine, what CPU,
+ * how much memory, what build. Everything is read once, locally; a fact that
+ * cannot be read is "" (never guessed). */
+#ifndef TEAI_SYS_H
+#define TEAI_SYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct teai_host {
+    char platform[64]; /* uname sysname: "Linux", "Darwin"; "Android" under Termux */
+    char release[128]; /* uname release */
+    char machine[32];  /* uname machine: x86_64, aarch64 */
+    char device[256];  /* device model (Android ro.product.model, DMI product, or the CPU) */
+    char username[64];
+    char hostname[128];
+    char cpu[256];          /* CPU model name */
+    char cpu_features[256]; /* SIMD features teai cares about: "avx2 fma f16c", "neon dotprod" */
+    int n_cpus;
+    uint64_t ram_bytes; /* 0 unknown */
+    char gpu[256];      /* "" when none found */
+} teai_host;
+
+/* Fills h; never fails (unknown facts stay ""). */
+void teai_host_read(teai_host *h);
+
+/* Build facts of this teai. */
+const char *teai_version(void);  /* "0.1.0" */
+const char *teai_commit(void);   /* git commit or "unknown" */
+const char *teai_compiler(void); /* "GNU 12.2.0" */
+const char *teai_cflags(void);
+
+/* Peak resident set size of this process so far, in bytes (0 unknown). */
+uint64_t teai_peak_rss(void);
+/* Current time as RFC 3339 UTC ("2026-11-27T03:10:00Z") into buf. */
+void teai_rfc3339_now(char *buf, int cap);
+/* 8 random lowercase hex digits (from /dev/urandom, else time and pid). */
+void teai_uuid8(char out[9]);
+
+/* SHA-256 of memory, as 64 lowercase hex digits + NUL. */
+void teai_sha256_hex(const void *data, size_t n, char hex[65]);
+/* SHA-256 of a file, from a cache (~/.cache/teai/sha256.tsv) keyed by its
+ * real path, size and mtime when it has been hashed before. 0, or -1 when the
+ * file cannot be read. */
+int teai_file_sha256(const char *path, char hex[65]);
+
+#endif

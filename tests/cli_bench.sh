@@ -1,0 +1,95 @@
+#!/bin/sh
+# teai bench and teai sweep end to end on the native backend (and llamacpp
+# when this build has it): log name and header, repetitions and warm-up
+# marks, sweep plan/resume/force, Ctrl-C, a full disk, and a killed run.
+set -u
+T=${TEAI_BIN:?TEAI_BIN is not set}
+D=${TEAI_TEST_TMP:-/tmp}/cli_bench.$$
+mkdir -p "$D"
+trap 'rm -rf "$D"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+expect() {
+    want=$1
+    shift
+    "$@" >"$D/out" 2>"$D/err"
+    got=$?
+    [ "$got" -eq "$want" ] || fail "exit $got (wanted $want): $* -- $(tail -c 400 "$D/err")"
+}
+count() { grep -c "$1" "$2" 2>/dev/null || true; }
+
+M=$D/tiny.gguf
+expect 0 "$T" model synth --shape tiny -o "$M"
+
+# one configuration: 1 warm-up + 2 repetitions of 6 decode steps
+O=$D/out1
+expect 0 "$T" bench --backend native -m "$M" -n 6 --repetitions 2 --warmup 1 --output-dir "$O"
+grep -q "decode:" "$D/out" || fail "bench prints no summary"
+grep -q "p50" "$D/out" || fail "bench summary lacks latency percentiles"
+set -- "$O"/native_*_1B_default_seed42_uuid*.txt
+[ -f "$1" ] || fail "no log named native_<host>_1B_default_seed42_uuid<id>.txt in $O: $(ls "$O")"
+L=$1
+for k in platform release device username hostname size quantize seed uuid backend \
+    model_sha256 weight_format threads teai_version start_time; do
+    grep -q "^$k: " "$L" || fail "log header lacks $k"
+done
+grep -q '^synthetic: 1' "$L" || fail "a synthesized model is not marked synthetic"
+[ "$(count '"event":"token"' "$L")" -eq 18 ] || fail "wanted 18 token events, got $(count '"event":"token"' "$L")"
+[ "$(count '"warmup":1' "$L")" -ge 6 ] || fail "warm-up events are not marked"
+[ "$(count '"event":"prefill"' "$L")" -eq 3 ] || fail "wanted 3 prefill events"
+tail -n 1 "$L" | grep -q '"event":"end"' && tail -n 1 "$L" | grep -q '"status":"ok"' || fail "log does not end ok: $(tail -n 1 "$L")"
+
+# no model given and none found: an error that lists where it looked
+(cd "$D" && "$T" bench --backend native --size 3B -n 2 --output-dir "$D/x" >"$D/out" 2>"$D/err")
+[ $? -eq 3 ] || fail "missing model: wanted exit 3"
+grep -q "looked in" "$D/err" && grep -q -- "--synthetic" "$D/err" || fail "missing model message: $(cat "$D/err")"
+
+# sweep: plan, run, resume, force
+S=$D/sweep
+expect 0 "$T" sweep -m "$M" --quantize default,int8 -n 3 --repetitions 1 --warmup 0 --output-dir "$S" --dry-run
+[ "$(count '^run: teai bench' "$D/out")" -eq 2 ] || fail "dry run plan: $(cat "$D/out")"
+[ ! -d "$S" ] || [ -z "$(ls "$S")" ] || fail "a dry run wrote logs"
+expect 0 "$T" sweep -m "$M" --quantize default,int8 -n 3 --repetitions 1 --warmup 0 --output-dir "$S"
+[ "$(ls "$S" | wc -l)" -eq 2 ] || fail "sweep wrote $(ls "$S" | wc -l) logs, wanted 2"
+expect 0 "$T" sweep -m "$M" --quantize default,int8 -n 3 --repetitions 1 --warmup 0 --output-dir "$S"
+[ "$(ls "$S" | wc -l)" -eq 2 ] || fail "resumed sweep re-ran complete configurations"
+grep -q "2 skipped" "$D/out" || fail "resume summary: $(cat "$D/out")"
+expect 0 "$T" sweep -m "$M" --quantize default,int8 -n 3 --repetitions 1 --warmup 0 --output-dir "$S" --force
+[ "$(ls "$S" | wc -l)" -eq 4 ] || fail "--force did not re-run"
+expect 2 "$T" sweep -m "$M" --quantize default,int9 --output-dir "$S"
+
+# a failing configuration does not stop the sweep
+expect 1 "$T" sweep -m "$M" --backends native,tinygrad --quantize default -n 2 --repetitions 1 --warmup 0 --output-dir "$D/sf"
+grep -q "failed: tinygrad" "$D/out" || fail "sweep does not list the failure: $(cat "$D/out")"
+
+# Ctrl-C: the log is closed as interrupted, exit 130
+B=$D/slow.gguf
+expect 0 "$T" model synth --shape tiny --dim 512 --ffn 2048 --layers 8 -o "$B"
+"$T" bench -m "$B" -n 3000 -c 4096 --repetitions 1 --warmup 0 --output-dir "$D/int" -q >"$D/out" 2>"$D/err" &
+pid=$!
+sleep 2
+kill -INT $pid
+wait $pid
+rc=$?
+[ "$rc" -eq 130 ] || fail "SIGINT: exit $rc, wanted 130"
+set -- "$D"/int/*.txt
+tail -n 1 "$1" | grep -q '"status":"interrupted"' || fail "interrupted log ends with $(tail -n 1 "$1")"
+[ "$(count '"event":"token"' "$1")" -ge 1 ] || fail "the interrupted log lost its tokens"
+
+# kill -9: complete lines stay
+"$T" bench -m "$B" -n 3000 -c 4096 --repetitions 1 --warmup 0 --output-dir "$D/k9" -q >/dev/null 2>&1 &
+pid=$!
+sleep 2
+kill -9 $pid
+wait $pid 2>/dev/null
+set -- "$D"/k9/*.txt
+[ "$(count '"event":"token"' "$1")" -ge 1 ] || fail "kill -9 lost the measured tokens"
+
+# a full disk (a file-size limit): an error, not a crash
+(ulimit -f 4 && exec "$T" bench -m "$M" -n 200 --repetitions 1 --warmup 0 --output-dir "$D/full" -q) >"$D/out" 2>"$D/err"
+rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] || fail "full disk: exit $rc"
+grep -q "cannot write" "$D/err" || fail "full disk message: $(cat "$D/err")"
+
+[ "$fails" -eq 0 ] && echo "cli_bench: all checks passed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,632 @@
+/* The teai log: writer -> reader round trip of every field (NAN -> empty
+ * cell, text with quotes, commas, newlines and invalid UTF-8), the file name,
+ * refused headers, and what a killed run leaves (a cut last line is skipped
+ * and reported as file:line; a real kill -9 leaves only complete lines). */
+#include "results/results_impl.h"
+#include "test_util.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- helpers ------------------------------------------------------------ */
+
+typedef struct notes {
+    char text[8192];
+    int n;
+} notes;
+
+static void take_note(void *ud, const char *line) {
+    notes *n = ud;
+    size_t len = strlen(n->text);
+    snprintf(n->text + len, sizeof n->text - len, "%s\n", line);
+    n->n++;
+}
+
+/* The header the bench command writes (results.h), with the given backend. */
+#define N_KV 32
+static void bench_header(teai_kv kv[N_KV], const char *backend) {
+    static const char *const keys[N_KV] = {"platform",
+                                           "release",
+                                           "device",
+                                           "username",
+                                           "hostname",
+                                           "size",
+                                           "quantize",
+                                           "seed",
+                                           "uuid",
+                                           "backend",
+                                           "backend_version",
+                                           "model",
+                                           "model_bytes",
+                                           "model_sha256",
+                                           "synthetic",
+                                           "weight_format",
+                                           "bits_per_weight",
+                                           "threads",
+                                           "prompt_tokens",
+                                           "n_gen",
+                                           "repetitions",
+                                           "warmup",
+                                           "cpu",
+                                           "cpu_features",
+                                           "n_cpus",
+                                           "ram_bytes",
+                                           "gpu",
+                                           "teai_version",
+                                           "teai_commit",
+                                           "compiler",
+                                           "cflags",
+                                           "start_time"};
+    static const char *const values[N_KV] = {"Linux",
+                                             "6.1.0",
+                                             "Xeon, 2.2GHz",
+                                             "alice",
+                                             "host1",
+                                             "1B",
+                                             "nf4",
+                                             "42",
+                                             "0badf00d",
+                                             NULL,
+                                             "teai 0.1.0",
+                                             "/m/tiny.gguf",
+                                             "1048576",
+                                             "ab12",
+                                             "1",
+                                             "nf4",
+                                             "4.5",
+                                             "2",
+                                             "7",
+                                             "2",
+                                             "2",
+                                             "1",
+                                             "Xeon \"Gold\"",
+                                             "avx2 fma",
+                                             "2",
+                                             "8335089664",
+                                             "",
+                                             "0.1.0",
+                                             "0123456789ab",
+                                             "GNU 12.2.0",
+                                             "-O3",
+                                             "2026-11-27T03:10:00Z"};
+    for (int i = 0; i < N_KV; i++) {
+        kv[i].key = keys[i];
+        kv[i].value = i == 9 ? backend : values[i];
+    }
+}
+
+static const char *tmp_dir(char *buf, size_t cap, const char *name) {
+    test_tmp_path(buf, cap, name);
+    test_system("rm -rf '%s'", buf);
+    return buf;
+}
+
+/* The row with this repetition and step, or -1. */
+static long find_row(const teai_log_rows *r, long long rep, long long step) {
+    for (long i = 0; i < teai_log_rows_count(r); i++) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "%lld", rep);
+        snprintf(b, sizeof b, "%lld", step);
+        if (strcmp(teai_log_rows_cell(r, i, TEAI_COL_REPETITION, NULL), a) == 0 &&
+            strcmp(teai_log_rows_cell(r, i, TEAI_COL_STEP, NULL), b) == 0)
+            return i;
+    }
+    return -1;
+}
+
+#define CELL(r, row, col) teai_log_rows_cell((r), (row), TEAI_COL_##col, NULL)
+
+static char *slurp(const char *path, size_t *len) {
+    char *data = NULL;
+    teai_error err;
+    if (teai__read_file(path, (size_t)1 << 30, &data, len, &err) != TEAI_OK) return NULL;
+    return data;
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+static void test_prefix(void) {
+    char p[TEAI_LOG_PREFIX_MAX];
+    ASSERT_EQ(teai_log_prefix("tinygrad", p, sizeof p), TEAI_OK);
+    ASSERT_STREQ(p, "");
+    ASSERT_EQ(teai_log_prefix("llamacpp", p, sizeof p), TEAI_OK);
+    ASSERT_STREQ(p, "llamacpp_");
+    ASSERT_EQ(teai_log_prefix("llama-bench", p, sizeof p), TEAI_OK);
+    ASSERT_STREQ(p, "llamacpp_");
+    ASSERT_EQ(teai_log_prefix("mlc", p, sizeof p), TEAI_OK);
+    ASSERT_STREQ(p, "mlc_");
+    ASSERT_EQ(teai_log_prefix("mlc_llm", p, sizeof p), TEAI_OK);
+    ASSERT_STREQ(p, "mlc_");
+    ASSERT_EQ(teai_log_prefix("native", p, sizeof p), TEAI_OK);
+    ASSERT_STREQ(p, "native_");
+    ASSERT_EQ(teai_log_prefix("openai", p, sizeof p), TEAI_OK);
+    ASSERT_STREQ(p, "openai_");
+    ASSERT_EQ(teai_log_prefix("vllm-2.0", p, sizeof p), TEAI_OK); /* any other name */
+    ASSERT_STREQ(p, "vllm-2.0_");
+    ASSERT_EQ(teai_log_prefix("a/b", p, sizeof p), TEAI_EINVAL);
+    ASSERT_EQ(teai_log_prefix("", p, sizeof p), TEAI_EINVAL);
+    ASSERT_EQ(teai_log_prefix(NULL, p, sizeof p), TEAI_EINVAL);
+    ASSERT_EQ(teai_log_prefix("..", p, sizeof p), TEAI_EINVAL);
+    ASSERT_EQ(teai_log_prefix("native", p, 7), TEAI_ERANGE);
+    ASSERT_EQ(teai_log_prefix("native", p, 8), TEAI_OK);
+
+    char c[64];
+    ASSERT_EQ(teai_log_csv_name("llama-bench", c, sizeof c), TEAI_OK);
+    ASSERT_STREQ(c, "llamacpp");
+    ASSERT_EQ(teai_log_csv_name("mlc", c, sizeof c), TEAI_OK);
+    ASSERT_STREQ(c, "mlc_llm");
+    ASSERT_EQ(teai_log_csv_name("tinygrad", c, sizeof c), TEAI_OK);
+    ASSERT_STREQ(c, "tinygrad");
+    ASSERT_EQ(teai_log_csv_name("native", c, sizeof c), TEAI_OK);
+    ASSERT_STREQ(c, "native");
+    ASSERT_EQ(teai_log_csv_name("../x y", c, sizeof c), TEAI_OK);
+    ASSERT_STREQ(c, "_._x_y");
+    ASSERT_EQ(teai_log_csv_name("", c, sizeof c), TEAI_OK);
+    ASSERT_STREQ(c, "unknown");
+}
+
+static void test_columns(void) {
+    ASSERT_EQ(TEAI_CSV_N_COLS, 57);
+    static const char *const seed[16] = {"step",
+                                         "enqueue_latency_ms",
+                                         "total_latency_ms",
+                                         "tokens_per_sec",
+                                         "memory_throughput_gb_s",
+                                         "param_throughput_gb_s",
+                                         "generated_text",
+                                         "platform",
+                                         "release",
+                                         "device",
+                                         "username",
+                                         "hostname",
+                                         "size",
+                                         "quantize",
+                                         "seed",
+                                         "uuid"};
+    for (int i = 0; i < 16; i++) ASSERT_STREQ(teai_csv_column_name(i), seed[i]);
+    ASSERT_EQ(teai_csv_column_index("log_file"), TEAI_CSV_N_COLS - 1);
+    ASSERT_EQ(teai_csv_column_index("nope"), -1);
+    ASSERT_TRUE(teai_csv_column_name(TEAI_CSV_N_COLS) == NULL);
+}
+
+static void test_numbers(void) {
+    static const struct {
+        double v;
+        const char *s;
+    } cases[] = {{50, "50"},
+                 {44.77, "44.77"},
+                 {1000 / 24.07, "41.54549231408392"},
+                 {8e8, "800000000"},
+                 {0.0001, "0.0001"},
+                 {1e-5, "1e-05"},
+                 {1.5e16, "1.5e+16"},
+                 {0.1 + 0.2, "0.30000000000000004"},
+                 {-2.5, "-2.5"}};
+    char b[TEAI__NUM_MAX];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        teai__fmt_num(b, cases[i].v);
+        ASSERT_STREQ(b, cases[i].s);
+    }
+    ASSERT_EQ(teai__fmt_num(b, NAN), 0);
+    ASSERT_STREQ(b, "");
+    ASSERT_EQ(teai__fmt_num(b, INFINITY), 0);
+}
+
+/* ---- round trip ----------------------------------------------------------- */
+
+static const char weird[] = "a,b \"q\"\r\nline2\xff\xfe end\t\x01";
+
+/* Writes the round-trip log into dir; its path into path. */
+static int write_log(const char *dir, char *path, size_t cap, int close_it) {
+    teai_kv kv[N_KV];
+    bench_header(kv, "native");
+    teai_log *log = NULL;
+    teai_error err = {0};
+    if (teai_log_open(dir, kv, N_KV, &log, &err) != TEAI_OK) {
+        fprintf(stderr, "teai_log_open: %s\n", err.msg);
+        return -1;
+    }
+    snprintf(path, cap, "%s", teai_log_path(log));
+    int rc = teai_log_load(log, 12.5, NAN);
+    rc = rc ? rc : teai_log_prefill(log, 0, 1, 7, 3.5, 4.25, 100, "Hi");
+    teai_log_tok t0 = {0, 1, 1, 101, "x", 1, 10, 0.5, 14.25, 1.5, NAN};
+    rc = rc ? rc : teai_log_token(log, &t0);
+    teai_log_summary s0 = {0, 1, 7, 1, 2000, 99.5, 4.25, 10, 10, 10};
+    rc = rc ? rc : teai_log_summary_event(log, &s0);
+    rc = rc ? rc : teai_log_prefill(log, 1, 0, -1, NAN, NAN, -1, NULL);
+    teai_log_tok t1 = {1, 0, 1, -1, weird, -1, NAN, NAN, NAN, NAN, NAN};
+    rc = rc ? rc : teai_log_token(log, &t1);
+    teai_log_tok t2 = {1, 0, 2, 7, "", 2, 40, INFINITY, 60, 2, 3};
+    rc = rc ? rc : teai_log_token(log, &t2);
+    rc = rc ? rc : teai_log_raw(log, 1, "enqueue in 1.0 ms \xc3");
+    teai_log_summary s1 = {1, 0, -1, -1, NAN, NAN, NAN, NAN, NAN, NAN};
+    rc = rc ? rc : teai_log_summary_event(log, &s1);
+    if (rc != TEAI_OK) return -1;
+    if (close_it) return teai_log_close(log, "ok", NULL, &err) == TEAI_OK ? 0 : -1;
+    /* end it as a failed run, with an error message that needs escaping */
+    return teai_log_close(log, "failed", "deliberately \"failed\"\n", &err) == TEAI_OK ? 0 : -1;
+}
+
+static void test_round_trip(void) {
+    char dir[512], path[1024], want[1200];
+    tmp_dir(dir, sizeof dir, "rt/nested");
+    ASSERT_EQ(write_log(dir, path, sizeof path, 1), 0);
+    snprintf(want, sizeof want, "%s/native_host1_1B_nf4_seed42_uuid0badf00d.txt", dir);
+    ASSERT_STREQ(path, want);
+
+    /* the file: header lines, format line, JSON lines, valid UTF-8 throughout */
+    size_t len;
+    char *data = slurp(path, &len);
+    ASSERT_TRUE(data != NULL);
+    ASSERT_TRUE(teai__utf8_valid(data, len));
+    ASSERT_TRUE(strncmp(data, "platform: Linux\nrelease: 6.1.0\n", 31) == 0);
+    ASSERT_TRUE(strstr(data, "\nstart_time: 2026-11-27T03:10:00Z\nformat: teai-log 1\n{") != NULL);
+    ASSERT_TRUE(strstr(data, "\"text_hex\":\"612c62202271220d0a6c696e6532fffe20656e640901\"") !=
+                NULL);
+    ASSERT_TRUE(strstr(data, "\"peak_rss_mb\":null") != NULL);
+    ASSERT_TRUE(len > 0 && data[len - 1] == '\n');
+    ASSERT_TRUE(strstr(data, "{\"event\":\"end\",\"status\":\"ok\",\"error\":null}\n") != NULL);
+    free(data);
+
+    notes n = {{0}, 0};
+    teai_log_rows *r = NULL;
+    teai_error err = {0};
+    ASSERT_EQ(teai_log_read_file(path, take_note, &n, &r, &err), TEAI_OK);
+    ASSERT_EQ(n.n, 0);
+    ASSERT_STREQ(teai_log_rows_format(r), "teai-log 1");
+    ASSERT_STREQ(teai_log_rows_csv(r), "native");
+    ASSERT_EQ(teai_log_rows_bad_lines(r), 0);
+    ASSERT_EQ(teai_log_rows_count(r), 5);
+    /* order: repetition, then step */
+    static const int order[5][2] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}, {1, 2}};
+    for (int i = 0; i < 5; i++) ASSERT_EQ(find_row(r, order[i][0], order[i][1]), i);
+
+    /* header fields on every row, verbatim */
+    for (long i = 0; i < 5; i++) {
+        ASSERT_STREQ(CELL(r, i, DEVICE), "Xeon, 2.2GHz");
+        ASSERT_STREQ(CELL(r, i, UUID), "0badf00d");
+        ASSERT_STREQ(CELL(r, i, SEED), "42");
+        ASSERT_STREQ(CELL(r, i, BACKEND), "native");
+        ASSERT_STREQ(CELL(r, i, BACKEND_VERSION), "teai 0.1.0");
+        ASSERT_STREQ(CELL(r, i, MODEL_SHA256), "ab12");
+        ASSERT_STREQ(CELL(r, i, SYNTHETIC), "1");
+        ASSERT_STREQ(CELL(r, i, BITS_PER_WEIGHT), "4.5");
+        ASSERT_STREQ(CELL(r, i, N_PROMPT), "7");
+        ASSERT_STREQ(CELL(r, i, N_GEN), "2");
+        ASSERT_STREQ(CELL(r, i, CPU), "Xeon \"Gold\"");
+        ASSERT_STREQ(CELL(r, i, GPU), "");
+        ASSERT_STREQ(CELL(r, i, RAM_BYTES), "8335089664");
+        ASSERT_STREQ(CELL(r, i, TEAI_COMMIT), "0123456789ab");
+        ASSERT_STREQ(CELL(r, i, START_TIME), "2026-11-27T03:10:00Z");
+        ASSERT_STREQ(CELL(r, i, LOAD_MS), "12.5");
+        ASSERT_STREQ(CELL(r, i, PEAK_RSS_MB), ""); /* NAN */
+        ASSERT_STREQ(CELL(r, i, STATUS), "ok");
+        ASSERT_STREQ(CELL(r, i, ERROR), "");
+        ASSERT_STREQ(CELL(r, i, SOURCE_FORMAT), "teai-log 1");
+        ASSERT_STREQ(CELL(r, i, LOG_FILE), "native_host1_1B_nf4_seed42_uuid0badf00d.txt");
+    }
+    /* a token with every field known */
+    long t = 1;
+    ASSERT_STREQ(CELL(r, t, STEP), "1");
+    ASSERT_STREQ(CELL(r, t, WARMUP), "1");
+    ASSERT_STREQ(CELL(r, t, TOKEN_ID), "101");
+    ASSERT_STREQ(CELL(r, t, TOKENS_IN_CHUNK), "1");
+    ASSERT_STREQ(CELL(r, t, TOTAL_MS), "10");
+    ASSERT_STREQ(CELL(r, t, TOK_S), "100");
+    ASSERT_STREQ(CELL(r, t, ENQUEUE_MS), "0.5");
+    ASSERT_STREQ(CELL(r, t, T_MS), "14.25");
+    ASSERT_STREQ(CELL(r, t, MEM_GB_S), "1.5");
+    ASSERT_STREQ(CELL(r, t, PARAM_GB_S), ""); /* NAN */
+    ASSERT_STREQ(CELL(r, t, TEXT), "x");
+    ASSERT_STREQ(CELL(r, t, PREFILL_MS), ""); /* step 0 only */
+    /* its repetition's summary */
+    long s = 0;
+    ASSERT_STREQ(CELL(r, s, STEP), "0");
+    ASSERT_STREQ(CELL(r, s, WARMUP), "1");
+    ASSERT_STREQ(CELL(r, s, TEXT), "Hix");
+    ASSERT_STREQ(CELL(r, s, TOKENS_IN_CHUNK), "1");
+    ASSERT_STREQ(CELL(r, s, TOTAL_MS), "10");
+    ASSERT_STREQ(CELL(r, s, TOK_S), "99.5"); /* the summary's decode rate */
+    ASSERT_STREQ(CELL(r, s, ENQUEUE_MS), "0.5");
+    ASSERT_STREQ(CELL(r, s, PREFILL_TOKENS), "7");
+    ASSERT_STREQ(CELL(r, s, PREFILL_MS), "3.5");
+    ASSERT_STREQ(CELL(r, s, PREFILL_TOK_S), "2000");
+    ASSERT_STREQ(CELL(r, s, TTFT_MS), "4.25");
+    ASSERT_STREQ(CELL(r, s, P50_MS), "10");
+    ASSERT_STREQ(CELL(r, s, P99_MS), "10");
+    ASSERT_STREQ(CELL(r, s, RUN_MS), "14.25");
+    ASSERT_STREQ(CELL(r, s, E2E_TOK_S), "140.35087719298247"); /* 2 tokens / 14.25 ms */
+    ASSERT_STREQ(CELL(r, s, MEM_GB_S), "");
+    ASSERT_STREQ(CELL(r, s, TOKEN_ID), "");
+    /* a token where nothing is known but its text, which is not UTF-8 */
+    t = 3;
+    size_t n_text;
+    const char *text = teai_log_rows_cell(r, t, TEAI_COL_TEXT, &n_text);
+    ASSERT_EQ(n_text, sizeof weird - 1);
+    ASSERT_TRUE(memcmp(text, weird, n_text) == 0);
+    ASSERT_STREQ(CELL(r, t, TOKEN_ID), "");
+    ASSERT_STREQ(CELL(r, t, TOKENS_IN_CHUNK), "");
+    ASSERT_STREQ(CELL(r, t, TOTAL_MS), "");
+    ASSERT_STREQ(CELL(r, t, TOK_S), "");
+    ASSERT_STREQ(CELL(r, t, ENQUEUE_MS), "");
+    ASSERT_STREQ(CELL(r, t, T_MS), "");
+    ASSERT_STREQ(CELL(r, t, WARMUP), "0");
+    /* a chunk of 2 tokens; enqueue infinite -> unknown */
+    t = 4;
+    ASSERT_STREQ(CELL(r, t, TEXT), "");
+    ASSERT_STREQ(CELL(r, t, TOKENS_IN_CHUNK), "2");
+    ASSERT_STREQ(CELL(r, t, TOK_S), "50");
+    ASSERT_STREQ(CELL(r, t, ENQUEUE_MS), "");
+    ASSERT_STREQ(CELL(r, t, MEM_GB_S), "2");
+    ASSERT_STREQ(CELL(r, t, PARAM_GB_S), "3");
+    /* the second repetition's summary: the unknowns stay unknown */
+    s = 2;
+    ASSERT_STREQ(CELL(r, s, WARMUP), "0");
+    text = teai_log_rows_cell(r, s, TEAI_COL_TEXT, &n_text);
+    ASSERT_EQ(n_text, sizeof weird - 1);
+    ASSERT_TRUE(memcmp(text, weird, n_text) == 0);
+    ASSERT_STREQ(CELL(r, s, TOKENS_IN_CHUNK), "");
+    ASSERT_STREQ(CELL(r, s, TOTAL_MS), "");
+    ASSERT_STREQ(CELL(r, s, TOK_S), "");
+    ASSERT_STREQ(CELL(r, s, PREFILL_TOKENS), "");
+    ASSERT_STREQ(CELL(r, s, PREFILL_MS), "");
+    ASSERT_STREQ(CELL(r, s, PREFILL_TOK_S), "");
+    ASSERT_STREQ(CELL(r, s, TTFT_MS), "");
+    ASSERT_STREQ(CELL(r, s, P50_MS), "");
+    ASSERT_STREQ(CELL(r, s, RUN_MS), "60");
+    ASSERT_STREQ(CELL(r, s, E2E_TOK_S), "");
+    teai_log_rows_free(r);
+
+    /* the same file cannot be created twice (never replaced) */
+    teai_kv kv[N_KV];
+    bench_header(kv, "native");
+    teai_log *log = NULL;
+    ASSERT_EQ(teai_log_open(dir, kv, N_KV, &log, &err), TEAI_EIO);
+    ASSERT_TRUE(log == NULL);
+}
+
+static void test_failed_status(void) {
+    char dir[512], path[1024];
+    tmp_dir(dir, sizeof dir, "failed");
+    ASSERT_EQ(write_log(dir, path, sizeof path, 0), 0);
+    teai_log_rows *r = NULL;
+    teai_error err = {0};
+    ASSERT_EQ(teai_log_read_file(path, NULL, NULL, &r, &err), TEAI_OK);
+    ASSERT_STREQ(CELL(r, 0, STATUS), "failed");
+    ASSERT_STREQ(CELL(r, 0, ERROR), "deliberately \"failed\"\n");
+    teai_log_rows_free(r);
+
+    /* an unknown status is refused, and the log still ends, as failed */
+    tmp_dir(dir, sizeof dir, "badstatus");
+    teai_kv kv[N_KV];
+    bench_header(kv, "native");
+    teai_log *log = NULL;
+    ASSERT_EQ(teai_log_open(dir, kv, N_KV, &log, &err), TEAI_OK);
+    snprintf(path, sizeof path, "%s", teai_log_path(log));
+    ASSERT_EQ(teai_log_close(log, "great", NULL, &err), TEAI_EINVAL);
+    ASSERT_TRUE(strstr(err.msg, "great") != NULL);
+    ASSERT_EQ(teai_log_read_file(path, NULL, NULL, &r, &err), TEAI_OK);
+    ASSERT_EQ(teai_log_rows_count(r), 0);
+    teai_log_rows_free(r);
+    size_t len;
+    char *data = slurp(path, &len);
+    ASSERT_TRUE(data && strstr(data, "\"status\":\"failed\"") != NULL);
+    free(data);
+    ASSERT_EQ(teai_log_close(NULL, "ok", NULL, &err), TEAI_OK);
+}
+
+static void test_header_refused(void) {
+    char dir[512];
+    tmp_dir(dir, sizeof dir, "refused");
+    teai_kv kv[N_KV + 1];
+    teai_log *log = NULL;
+    teai_error err = {0};
+
+    bench_header(kv, "native");
+    kv[2].value = "two\nlines";
+    ASSERT_EQ(teai_log_open(dir, kv, N_KV, &log, &err), TEAI_EINVAL);
+    ASSERT_TRUE(strstr(err.msg, "device") != NULL);
+    kv[2].value = "carriage\rreturn";
+    ASSERT_EQ(teai_log_open(dir, kv, N_KV, &log, &err), TEAI_EINVAL);
+
+    bench_header(kv, "native");
+    ASSERT_EQ(teai_log_open(dir, kv, 8, &log, &err), TEAI_EINVAL); /* no uuid, no backend */
+    ASSERT_TRUE(strstr(err.msg, "uuid is missing") != NULL);
+
+    bench_header(kv, "native");
+    kv[N_KV].key = "format";
+    kv[N_KV].value = "teai-log 2";
+    ASSERT_EQ(teai_log_open(dir, kv, N_KV + 1, &log, &err), TEAI_EINVAL);
+    kv[N_KV].key = "bad key";
+    ASSERT_EQ(teai_log_open(dir, kv, N_KV + 1, &log, &err), TEAI_EINVAL);
+
+    bench_header(kv, "native");
+    kv[4].value = "../etc";
+    ASSERT_EQ(teai_log_open(dir, kv, N_KV, &log, &err), TEAI_EINVAL);
+    ASSERT_TRUE(strstr(err.msg, "hostname") != NULL);
+    kv[4].value = "";
+    ASSERT_EQ(teai_log_open(dir, kv, N_KV, &log, &err), TEAI_EINVAL);
+
+    bench_header(kv, "no/slash");
+    ASSERT_EQ(teai_log_open(dir, kv, N_KV, &log, &err), TEAI_EINVAL);
+    ASSERT_TRUE(log == NULL);
+
+    /* nothing was created */
+    struct stat st;
+    ASSERT_TRUE(stat(dir, &st) != 0);
+}
+
+/* ---- killed runs -------------------------------------------------------------- */
+
+static int count_lines(const char *s, size_t n) {
+    int k = 0;
+    for (size_t i = 0; i < n; i++) k += s[i] == '\n';
+    return k;
+}
+
+static void test_cut_last_line(void) {
+    char dir[512], path[1024];
+    tmp_dir(dir, sizeof dir, "cut");
+    ASSERT_EQ(write_log(dir, path, sizeof path, 1), 0);
+    size_t len;
+    char *data = slurp(path, &len);
+    ASSERT_TRUE(data != NULL);
+    /* cut in the middle of the last summary line: the end event goes too */
+    char *last = strstr(data, "{\"event\":\"summary\",\"rep\":1");
+    ASSERT_TRUE(last != NULL);
+    size_t cut = (size_t)(last - data) + 20;
+    int line = count_lines(data, cut) + 1;
+    free(data);
+    ASSERT_EQ(truncate(path, (off_t)cut), 0);
+
+    notes n = {{0}, 0};
+    teai_log_rows *r = NULL;
+    teai_error err = {0};
+    ASSERT_EQ(teai_log_read_file(path, take_note, &n, &r, &err), TEAI_OK);
+    ASSERT_EQ(teai_log_rows_bad_lines(r), 1);
+    ASSERT_EQ(n.n, 1);
+    char want[256];
+    snprintf(want, sizeof want,
+             "native_host1_1B_nf4_seed42_uuid0badf00d.txt:%d: bad JSON (last line cut short), "
+             "skipped\n",
+             line);
+    ASSERT_STREQ(n.text, want);
+    ASSERT_EQ(teai_log_rows_count(r), 5); /* every complete line is there */
+    for (long i = 0; i < 5; i++) ASSERT_STREQ(CELL(r, i, STATUS), "incomplete");
+    ASSERT_STREQ(CELL(r, 4, TOKENS_IN_CHUNK), "2");
+    teai_log_rows_free(r);
+
+    /* cut just after a newline: nothing to skip, still incomplete */
+    data = slurp(path, &len);
+    ASSERT_TRUE(data != NULL);
+    char *nl = strrchr(data, '\n');
+    ASSERT_TRUE(nl != NULL);
+    ASSERT_EQ(truncate(path, (off_t)(nl - data + 1)), 0);
+    free(data);
+    n.text[0] = '\0';
+    n.n = 0;
+    ASSERT_EQ(teai_log_read_file(path, take_note, &n, &r, &err), TEAI_OK);
+    ASSERT_EQ(n.n, 0);
+    ASSERT_EQ(teai_log_rows_count(r), 5);
+    ASSERT_STREQ(CELL(r, 0, STATUS), "incomplete");
+    teai_log_rows_free(r);
+}
+
+/* A child writes tokens as fast as it can and is killed with SIGKILL: the log
+ * it leaves holds complete lines only. */
+static void test_kill9(void) {
+    char dir[512], path[1100];
+    tmp_dir(dir, sizeof dir, "kill9");
+    snprintf(path, sizeof path, "%s/native_host1_1B_nf4_seed42_uuid0badf00d.txt", dir);
+    fflush(NULL);
+    pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0) {
+        teai_kv kv[N_KV];
+        bench_header(kv, "native");
+        teai_log *log = NULL;
+        teai_error err;
+        if (teai_log_open(dir, kv, N_KV, &log, &err) != TEAI_OK) _exit(1);
+        char text[300];
+        memset(text, 'y', sizeof text - 1);
+        text[sizeof text - 1] = '\0';
+        for (int i = 1;; i++) {
+            teai_log_tok t = {0, 0, i, i, text, 1, 1.5, 0.25, i * 1.5, 1, 2};
+            if (teai_log_token(log, &t) != TEAI_OK) _exit(2);
+        }
+    }
+    struct stat st;
+    struct timespec nap = {0, 1000000};
+    for (int i = 0; i < 5000 && (stat(path, &st) != 0 || st.st_size < (1 << 20)); i++)
+        nanosleep(&nap, NULL);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status));
+    size_t len;
+    char *data = slurp(path, &len);
+    ASSERT_TRUE(data != NULL && len > 1000);
+    int complete = data[len - 1] == '\n';
+    free(data);
+    ASSERT_TRUE(complete);
+    notes n = {{0}, 0};
+    teai_log_rows *r = NULL;
+    teai_error err = {0};
+    ASSERT_EQ(teai_log_read_file(path, take_note, &n, &r, &err), TEAI_OK);
+    ASSERT_EQ(teai_log_rows_bad_lines(r), 0);
+    long rows = teai_log_rows_count(r);
+    ASSERT_TRUE(rows > 100);
+    ASSERT_STREQ(CELL(r, 0, STATUS), "incomplete");
+    ASSERT_STREQ(CELL(r, 0, STEP), "0");
+    char want[32];
+    snprintf(want, sizeof want, "%ld", rows - 1); /* steps 1..rows-1, none lost */
+    ASSERT_STREQ(CELL(r, rows - 1, STEP), want);
+    ASSERT_STREQ(CELL(r, 0, TOKENS_IN_CHUNK), want);
+    teai_log_rows_free(r);
+}
+
+/* ---- dialects from memory -------------------------------------------------- */
+
+static void test_read_mem(void) {
+    static const char tg[] = "platform: Linux\nhostname: h\nseed = 42\n"
+                             "enqueue in  2.00 ms\n"
+                             "total  20.00 ms, 50.00 tok/s, 10.00 GB/s, param 5.00 GB/s\n"
+                             "Hi\n"
+                             "enqueue in  1.00 ms\n"
+                             "total  10.00 ms, 100.00 tok/s, 20.00 GB/s, param 10.00 GB/s\n"
+                             "Hi there\n";
+    teai_log_rows *r = NULL;
+    teai_error err = {0};
+    ASSERT_EQ(
+        teai_log_read_mem(tg, sizeof tg - 1, "h_1B_nf4_seed3_uuidcafe.txt", NULL, NULL, &r, &err),
+        TEAI_OK);
+    ASSERT_STREQ(teai_log_rows_format(r), "tinygrad");
+    ASSERT_STREQ(teai_log_rows_csv(r), "tinygrad");
+    ASSERT_EQ(teai_log_rows_count(r), 3);
+    ASSERT_STREQ(CELL(r, 0, STEP), "0");
+    ASSERT_STREQ(CELL(r, 0, TOTAL_MS), "15");
+    ASSERT_STREQ(CELL(r, 0, ENQUEUE_MS), "1.5");
+    ASSERT_STREQ(CELL(r, 0, TOK_S), "66.66666666666667");
+    ASSERT_STREQ(CELL(r, 0, TEXT), "Hi there");
+    ASSERT_STREQ(CELL(r, 2, TEXT), "Hi there");
+    ASSERT_STREQ(CELL(r, 1, PARAM_GB_S), "5");
+    /* the header lacks size, quantize, seed, uuid: from the seed's file name */
+    ASSERT_STREQ(CELL(r, 1, HOSTNAME), "h");
+    ASSERT_STREQ(CELL(r, 1, SIZE), "1B");
+    ASSERT_STREQ(CELL(r, 1, QUANTIZE), "nf4");
+    ASSERT_STREQ(CELL(r, 1, SEED), "3");
+    ASSERT_STREQ(CELL(r, 1, UUID), "cafe");
+    teai_log_rows_free(r);
+
+    static const char junk[] = "hello: world\nthis is not a log\n";
+    ASSERT_EQ(teai_log_read_mem(junk, sizeof junk - 1, "junk.txt", NULL, NULL, &r, &err),
+              TEAI_EUNSUPPORTED);
+    ASSERT_STREQ(err.msg, "junk.txt: unknown log dialect");
+    ASSERT_TRUE(r == NULL);
+    ASSERT_EQ(teai_log_read_mem("", 0, "empty.txt", NULL, NULL, &r, &err), TEAI_EUNSUPPORTED);
+
+    static const char newer[] = "backend: native\nformat: teai-log 2\n{\"event\":\"end\"}\n";
+    ASSERT_EQ(teai_log_read_mem(newer, sizeof newer - 1, "n.txt", NULL, NULL, &r, &err),
+              TEAI_EUNSUPPORTED);
+    ASSERT_TRUE(strstr(err.msg, "teai-log 2") != NULL);
+}
+
+int main(void) {
+#if !TEAI_HAVE_CJSON
+    test_skip("teai was built without cJSON: its logs cannot be read");
+#endif
+    RUN_TEST(test_prefix);
+    RUN_TEST(test_columns);
+    RUN_TEST(test_numbers);
+    RUN_TEST(test_round_trip);
+    RUN_TEST(test_failed_status);
+    RUN_TEST(test_header_refused);
+    RUN_TEST(test_cut_last_line);
+    RUN_TEST(test_kill9);
+    RUN_TEST(test_read_mem);
+    TEST_MAIN_END();
+}
