@@ -171,6 +171,8 @@ typedef struct run_state {
     double *lat; /* per-token latencies of measured repetitions */
     int n_lat, cap_lat;
     int write_failed, interactive;
+    uint64_t overhead_ns; /* time spent in teai's own handling of token events */
+    int n_token_events;
     teai_error werr;
     uint64_t t_last_draw;
 } run_state;
@@ -194,6 +196,7 @@ static void progress(run_state *s, int done) {
 
 static int on_event(void *ud, const teai_event *ev) {
     run_state *s = ud;
+    uint64_t t_in = cli_now_ns();
     int rc = TEAI_OK;
     switch (ev->kind) {
         case TEAI_EV_PREFILL:
@@ -235,6 +238,8 @@ static int on_event(void *ud, const teai_event *ev) {
                 }
             }
             progress(s, 0);
+            s->overhead_ns += cli_now_ns() - t_in;
+            s->n_token_events++;
             break;
         }
         case TEAI_EV_RAW:
@@ -499,6 +504,12 @@ int bench_session_run(bench_session *ss, const bench_opts *o, int synthetic, cha
         printf("  token latency:    p50 %.2f ms, p90 %.2f ms, p99 %.2f ms (n = %d)\n",
                percentile(s.lat, s.n_lat, 50), percentile(s.lat, s.n_lat, 90),
                percentile(s.lat, s.n_lat, 99), s.n_lat);
+        double per_tok = s.n_token_events ? (double)s.overhead_ns / 1e6 / s.n_token_events : NAN;
+        double mean_step = s.n_lat ? 0 : NAN;
+        for (int i = 0; i < s.n_lat; i++) mean_step += s.lat[i] / s.n_lat;
+        printf("  teai overhead:    %.4f ms per token (%.3f%% of the mean step; logging and "
+               "progress, outside the measured step)\n",
+               per_tok, 100.0 * per_tok / mean_step);
         printf("  log:              %s\n", log_path);
     }
     free(s.lat);
