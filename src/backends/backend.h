@@ -45,6 +45,9 @@ typedef struct teai_backend_info {
     uint64_t param_count;   /* 0 when unknown */
     int n_vocab;            /* -1 when unknown */
     double load_ms;         /* model load time; NAN when not observed */
+    int raw_is_data;        /* 1: the RAW lines are the measurements (llama-bench JSONL, collated
+                               from the log); PREFILL/TOKEN events restate them for the
+                               summary and are not logged again */
 } teai_backend_info;
 
 typedef enum teai_event_kind {

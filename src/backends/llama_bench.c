@@ -185,6 +185,7 @@ static int lb_open(const teai_backend_config *cfg, teai_backend **out, teai_back
 
     memset(info, 0, sizeof *info);
     snprintf(info->name, sizeof info->name, "llama-bench");
+    info->raw_is_data = 1; /* its JSONL lines are collated; events restate them */
     snprintf(info->version, sizeof info->version, "%s", pr.version);
     /* llama-bench lists GPUs only; with none it computes on the CPU (an older
      * one without --list-devices leaves it unknown) */

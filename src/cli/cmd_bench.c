@@ -203,8 +203,9 @@ static int on_event(void *ud, const teai_event *ev) {
             s->n_prompt = ev->n_prompt;
             s->prefill_ms = ev->prefill_ms;
             s->ttft_ms = ev->ttft_ms;
-            rc = teai_log_prefill(s->log, s->rep, s->warmup, ev->n_prompt, ev->prefill_ms,
-                                  ev->ttft_ms, ev->token, ev->text ? ev->text : "");
+            if (!s->info->raw_is_data)
+                rc = teai_log_prefill(s->log, s->rep, s->warmup, ev->n_prompt, ev->prefill_ms,
+                                      ev->ttft_ms, ev->token, ev->text ? ev->text : "");
             break;
         case TEAI_EV_TOKEN: {
             int n = ev->n_tokens > 0 ? ev->n_tokens : 1;
@@ -224,7 +225,7 @@ static int on_event(void *ud, const teai_event *ev) {
                               s->info->param_bytes && sec > 0 && ev->n_tokens == 1
                                   ? (double)s->info->param_bytes / 1e9 / sec
                                   : NAN};
-            rc = teai_log_token(s->log, &t);
+            if (!s->info->raw_is_data) rc = teai_log_token(s->log, &t);
             if (!isnan(ev->total_ms)) {
                 s->decode_ms += ev->total_ms;
                 s->decode_tokens += ev->n_tokens > 0 ? ev->n_tokens : 0;

@@ -14,6 +14,7 @@ static const struct {
     {"tokenize", cmd_tokenize, "print the token ids of text read on stdin"},
     {"bench", cmd_bench, "benchmark one configuration on a backend into a raw log"},
     {"sweep", cmd_sweep, "benchmark the cross product of backends, sizes, quantizations, ..."},
+    {"collate", cmd_collate, "rebuild the per-backend CSVs from the raw logs"},
 };
 
 static void usage(FILE *f) {
