@@ -39,6 +39,41 @@ grep -q '^synthetic: 1' "$L" || fail "a synthesized model is not marked syntheti
 [ "$(count '"event":"prefill"' "$L")" -eq 3 ] || fail "wanted 3 prefill events"
 tail -n 1 "$L" | grep -q '"event":"end"' && tail -n 1 "$L" | grep -q '"status":"ok"' || fail "log does not end ok: $(tail -n 1 "$L")"
 
+# llamacpp on the same file, when this build has it: the same kind of log,
+# and after collation CSV rows whose columns mean the same thing
+if "$T" bench --backend llamacpp -m "$M" -n 6 --repetitions 1 --warmup 0 --output-dir "$O" >"$D/out" 2>"$D/err"; then
+    set -- "$O"/llamacpp_*_1B_default_seed42_uuid*.txt
+    [ -f "$1" ] || fail "no llamacpp_ log"
+    [ "$(count '"event":"token"' "$1")" -eq 6 ] || fail "llamacpp: wanted 6 token events"
+    grep -q '^backend_version: llama.cpp' "$1" || fail "llamacpp log lacks the llama.cpp version"
+    expect 0 "$T" collate --dir "$O"
+    [ -f "$O/native.csv" ] && [ -f "$O/llamacpp.csv" ] || fail "collate: $(ls "$O")"
+    [ "$(head -n 1 "$O/native.csv")" = "$(head -n 1 "$O/llamacpp.csv")" ] || fail "native and llamacpp CSV columns differ"
+    head -n 1 "$O/native.csv" | grep -q '^step,enqueue_latency_ms,total_latency_ms,tokens_per_sec,memory_throughput_gb_s,param_throughput_gb_s,generated_text,platform,release,device,username,hostname,size,quantize,seed,uuid,' || fail "CSV does not start with the seed's 16 columns"
+    # a decoded-token row of each: latency, tokens/s and both throughputs filled
+    for f in native llamacpp; do
+        awk -F, 'NR > 1 && $1 == "1" { ok = ($3 != "" && $4 != "" && $5 != "" && $6 != ""); exit !ok }' "$O/$f.csv" || fail "$f.csv step-1 row lacks a metric"
+    done
+elif grep -q "built without llama.cpp\|no llama.cpp found" "$D/err"; then
+    echo "skip: the llamacpp backend is not available here ($(head -n 1 "$D/err"))"
+else
+    fail "llamacpp bench: $(cat "$D/err")"
+fi
+
+# the seed's GGUF file made from a higher-precision one when asked
+mkdir -p "$D/seed/models"
+"$T" model synth --shape tiny --type f16 -o "$D/seed/models/Llama-3.2-1B-Instruct-F16.gguf" 2>/dev/null
+(cd "$D/seed" && "$T" bench --backend llamacpp --quantize int8 -n 2 --repetitions 1 --warmup 0 --output-dir out >"$D/out" 2>"$D/err")
+rc=$?
+if grep -q "built without llama.cpp\|no llama.cpp found" "$D/err"; then
+    :
+elif [ "$rc" -ne 3 ] || ! grep -q -- "--make-missing" "$D/err"; then
+    fail "missing seed file: exit $rc, $(cat "$D/err")"
+else
+    (cd "$D/seed" && "$T" bench --backend llamacpp --quantize int8 --make-missing -n 2 --repetitions 1 --warmup 0 --output-dir out >"$D/out" 2>"$D/err") || fail "--make-missing: $(cat "$D/err")"
+    [ -f "$D/seed/models/Llama-3.2-1B-Instruct-Q8_0.gguf" ] || fail "--make-missing did not make the Q8_0 file"
+fi
+
 # no model given and none found: an error that lists where it looked
 (cd "$D" && "$T" bench --backend native --size 3B -n 2 --output-dir "$D/x" >"$D/out" 2>"$D/err")
 [ $? -eq 3 ] || fail "missing model: wanted exit 3"

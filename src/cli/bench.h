@@ -12,6 +12,7 @@ typedef struct bench_opts {
     uint64_t seed;
     int n_gen, prompt_tokens, repetitions, warmup, threads, ctx, chat, quiet, synthetic;
     int force, dry_run; /* sweep only */
+    int make_missing;   /* quantize a missing seed GGUF from a higher-precision one */
     float temperature;
 } bench_opts;
 

@@ -125,6 +125,29 @@ int bench_model(const bench_opts *o, char *out, size_t cap, int *synthetic) {
     } while (0)
     if (uses_gguf_types(o->backend)) {
         TRY("models/Llama-3.2-%s-Instruct-%s.gguf", o->size, gguf_suffix(o->quantize));
+        if (o->make_missing) {
+            /* make the seed's file from a higher-precision one, as the
+             * original workflow's llama-quantize step did */
+            static const char *from[] = {"F32", "BF16", "F16", "Q8_0"};
+            char want[4096], src[4096];
+            snprintf(want, sizeof want, "models/Llama-3.2-%s-Instruct-%s.gguf", o->size,
+                     gguf_suffix(o->quantize));
+            for (size_t i = 0; i < sizeof from / sizeof *from; i++) {
+                if (strcmp(from[i], gguf_suffix(o->quantize)) == 0) break;
+                snprintf(src, sizeof src, "models/Llama-3.2-%s-Instruct-%s.gguf", o->size, from[i]);
+                if (!exists(src)) continue;
+                char type[16];
+                snprintf(type, sizeof type, "%s", gguf_suffix(o->quantize));
+                for (char *c = type; *c; c++)
+                    if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+                fprintf(stderr, "teai bench: making %s from %s (teai model quantize)\n", want, src);
+                teai_error qerr = {0};
+                int rc = teai_model_quantize(src, want, type, o->threads, &qerr);
+                if (rc) return cli_fail("bench", &qerr, rc);
+                snprintf(out, cap, "%s", want);
+                return CLI_EXIT_OK;
+            }
+        }
     } else {
         TRY("models/Llama-3.2-%s-Instruct", o->size);
         TRY("models/Llama-3.2-%s-Instruct-F16.gguf", o->size);
@@ -135,9 +158,11 @@ int bench_model(const bench_opts *o, char *out, size_t cap, int *synthetic) {
     teai_error err = {0};
     if (!uses_gguf_types(o->backend) && teai_hf_resolve(spec, out, cap, &err) == TEAI_OK)
         return CLI_EXIT_OK;
-    fprintf(stderr,
-            "teai bench: no %s model of size %s found; looked in:%s\n  the Hugging Face cache "
-            "(%s)\nGive -m MODEL, or --synthetic to benchmark a synthesized model of that size.\n",
-            o->quantize, o->size, looked, spec);
+    fprintf(
+        stderr,
+        "teai bench: no %s model of size %s found; looked in:%s\n  the Hugging Face cache "
+        "(%s)\nGive -m MODEL, --make-missing to quantize the seed's file from a higher-precision "
+        "one in models/, or --synthetic to benchmark a synthesized model of that size.\n",
+        o->quantize, o->size, looked, spec);
     return CLI_EXIT_INPUT;
 }

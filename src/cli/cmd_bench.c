@@ -25,6 +25,8 @@ static const char *help =
     "  --seed S             sampling seed (default 42)\n"
     "  -m, --model MODEL    model file or folder; default: the seed's models/ folder, then\n"
     "                       the Hugging Face cache\n"
+    "  --make-missing       llama.cpp backends: make the seed's missing GGUF file from a\n"
+    "                       higher-precision one in models/ (F32, BF16, F16, Q8_0)\n"
     "  --synthetic          no model at hand: benchmark a synthesized model of that size\n"
     "                       (random weights, exact shapes; made once and cached)\n"
     "  -n N                 tokens to decode per repetition, after the first (default 20)\n"
@@ -69,6 +71,8 @@ int bench_parse(const char *cmd, int argc, char **argv, bench_opts *o) {
             o->force = 1;
         else if (cli_is(a, NULL, "--dry-run"))
             o->dry_run = 1;
+        else if (cli_is(a, NULL, "--make-missing"))
+            o->make_missing = 1;
         else {
             static const char *with_value[] = {"--backend",
                                                "--size",
