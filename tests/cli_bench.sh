@@ -17,6 +17,18 @@ expect() {
     [ "$got" -eq "$want" ] || fail "exit $got (wanted $want): $* -- $(tail -c 400 "$D/err")"
 }
 count() { grep -c "$1" "$2" 2>/dev/null || true; }
+# waits (up to 120 s) until some log in folder $1 holds a token event
+wait_for_token() {
+    i=0
+    while [ $i -lt 1200 ]; do
+        for f in "$1"/*.txt; do
+            [ -f "$f" ] && grep -q '"event":"token"' "$f" && return 0
+        done
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
 
 M=$D/tiny.gguf
 expect 0 "$T" model synth --shape tiny -o "$M"
@@ -102,7 +114,7 @@ B=$D/slow.gguf
 expect 0 "$T" model synth --shape tiny --dim 512 --ffn 2048 --layers 8 -o "$B"
 "$T" bench -m "$B" -n 3000 -c 4096 --repetitions 1 --warmup 0 --output-dir "$D/int" -q >"$D/out" 2>"$D/err" &
 pid=$!
-sleep 2
+wait_for_token "$D/int" || fail "no token within 120 s"
 kill -INT $pid
 wait $pid
 rc=$?
@@ -114,7 +126,7 @@ tail -n 1 "$1" | grep -q '"status":"interrupted"' || fail "interrupted log ends 
 # kill -9: complete lines stay
 "$T" bench -m "$B" -n 3000 -c 4096 --repetitions 1 --warmup 0 --output-dir "$D/k9" -q >/dev/null 2>&1 &
 pid=$!
-sleep 2
+wait_for_token "$D/k9" || fail "no token within 120 s"
 kill -9 $pid
 wait $pid 2>/dev/null
 set -- "$D"/k9/*.txt

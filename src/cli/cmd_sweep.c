@@ -41,12 +41,15 @@ static const char *help =
 typedef struct list {
     char *item[MAX_LIST];
     int n;
+    char *buf; /* owns the items */
 } list;
 
 /* Splits a comma list into l (items are slices of a copy kept in l). */
 static int split(const char *cmd, const char *opt, const char *s, list *l) {
     l->n = 0;
+    free(l->buf);
     char *copy = strdup(s), *p = copy;
+    l->buf = copy;
     if (!copy) return CLI_EXIT_FAIL;
     while (p) {
         char *comma = strchr(p, ',');
@@ -68,6 +71,12 @@ static int split(const char *cmd, const char *opt, const char *s, list *l) {
 typedef struct sweep_lists {
     list backends, sizes, quantize, seeds, threads, prompt_tokens, n_gen;
 } sweep_lists;
+
+static void free_lists(sweep_lists *L) {
+    list *all[] = {&L->backends, &L->sizes,         &L->quantize, &L->seeds,
+                   &L->threads,  &L->prompt_tokens, &L->n_gen};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) free(all[i]->buf), all[i]->buf = NULL;
+}
 
 static list *list_for(sweep_lists *L, const char *key) {
     static const struct {
@@ -200,20 +209,15 @@ static void fmt_duration(double s, char *buf, size_t cap) {
         snprintf(buf, cap, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
 }
 
-int cmd_sweep(int argc, char **argv) {
+static int run_sweep(int argc, char **argv, sweep_lists *lists) {
     const char *cmd = "sweep";
-    if (cli_wants_help(argc, argv)) {
-        fputs(help, stdout);
-        return CLI_EXIT_OK;
-    }
-    sweep_lists L;
-    memset(&L, 0, sizeof L);
+    sweep_lists *L = lists; /* the caller frees what the lists own */
     const char *defaults[][2] = {
         {"backends", "native"}, {"sizes", "1B"},  {"quantize", "default,int8,nf4,float16"},
         {"seeds", "42"},        {"threads", "0"}, {"prompt_tokens", "0"},
         {"n_gen", "20"}};
     for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
-        split(cmd, defaults[i][0], defaults[i][1], list_for(&L, defaults[i][0]));
+        split(cmd, defaults[i][0], defaults[i][1], list_for(L, defaults[i][0]));
     /* list options are taken here; everything else goes to bench_parse */
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     if (!rest) return CLI_EXIT_FAIL;
@@ -236,7 +240,7 @@ int cmd_sweep(int argc, char **argv) {
         for (size_t k = 0; k < sizeof opts / sizeof *opts && !taken; k++)
             if (strcmp(argv[i], opts[k][0]) == 0) {
                 const char *v = cli_value(cmd, argc, argv, &i);
-                rc = v ? split(cmd, argv[i - 1], v, list_for(&L, opts[k][1])) : CLI_EXIT_USAGE;
+                rc = v ? split(cmd, argv[i - 1], v, list_for(L, opts[k][1])) : CLI_EXIT_USAGE;
                 taken = 1;
             }
         if (taken) continue;
@@ -248,52 +252,52 @@ int cmd_sweep(int argc, char **argv) {
     }
     bench_opts base;
     bench_defaults(&base);
-    if (!rc && sweep_file) rc = read_sweep_file(sweep_file, &L);
+    if (!rc && sweep_file) rc = read_sweep_file(sweep_file, L);
     if (!rc) rc = bench_parse(cmd, nrest, rest, &base);
     free(rest);
     if (rc) return rc;
     int bad = 0;
-    for (int i = 0; i < L.quantize.n; i++)
-        if (teai_quantize_from_name(L.quantize.item[i]) < 0)
-            return cli_usage_error(cmd, "unknown quantization '%s'", L.quantize.item[i]);
-    for (int i = 0; i < L.threads.n; i++) parse_long(L.threads.item[i], 0, 1024, &bad);
-    for (int i = 0; i < L.prompt_tokens.n; i++)
-        parse_long(L.prompt_tokens.item[i], 0, 1 << 20, &bad);
-    for (int i = 0; i < L.n_gen.n; i++) parse_long(L.n_gen.item[i], 0, 1 << 20, &bad);
-    for (int i = 0; i < L.seeds.n; i++) parse_long(L.seeds.item[i], 0, 0x7fffffffL, &bad);
+    for (int i = 0; i < L->quantize.n; i++)
+        if (teai_quantize_from_name(L->quantize.item[i]) < 0)
+            return cli_usage_error(cmd, "unknown quantization '%s'", L->quantize.item[i]);
+    for (int i = 0; i < L->threads.n; i++) parse_long(L->threads.item[i], 0, 1024, &bad);
+    for (int i = 0; i < L->prompt_tokens.n; i++)
+        parse_long(L->prompt_tokens.item[i], 0, 1 << 20, &bad);
+    for (int i = 0; i < L->n_gen.n; i++) parse_long(L->n_gen.item[i], 0, 1 << 20, &bad);
+    for (int i = 0; i < L->seeds.n; i++) parse_long(L->seeds.item[i], 0, 0x7fffffffL, &bad);
     if (bad) return cli_usage_error(cmd, "threads, prompt tokens, lengths and seeds are integers");
 
-    int total = L.backends.n * L.sizes.n * L.quantize.n * L.threads.n * L.prompt_tokens.n *
-                L.n_gen.n * L.seeds.n;
+    int total = L->backends.n * L->sizes.n * L->quantize.n * L->threads.n * L->prompt_tokens.n *
+                L->n_gen.n * L->seeds.n;
     cli_catch_signals();
     int done = 0, ran = 0, skipped = 0, failed = 0;
     char failures[64][256];
     uint64_t t0 = cli_now_ns();
     /* outer loops pick the model (backend, size, quantize) and threads: one
      * load serves every seed, prompt and length below */
-    for (int b = 0; b < L.backends.n && !cli_interrupted(); b++)
-        for (int s = 0; s < L.sizes.n && !cli_interrupted(); s++)
-            for (int q = 0; q < L.quantize.n && !cli_interrupted(); q++)
-                for (int t = 0; t < L.threads.n && !cli_interrupted(); t++) {
+    for (int b = 0; b < L->backends.n && !cli_interrupted(); b++)
+        for (int s = 0; s < L->sizes.n && !cli_interrupted(); s++)
+            for (int q = 0; q < L->quantize.n && !cli_interrupted(); q++)
+                for (int t = 0; t < L->threads.n && !cli_interrupted(); t++) {
                     bench_opts o = base;
-                    o.backend = L.backends.item[b];
-                    o.size = L.sizes.item[s];
-                    o.quantize = L.quantize.item[q];
-                    o.threads = (int)parse_long(L.threads.item[t], 0, 1024, &bad);
+                    o.backend = L->backends.item[b];
+                    o.size = L->sizes.item[s];
+                    o.quantize = L->quantize.item[q];
+                    o.threads = (int)parse_long(L->threads.item[t], 0, 1024, &bad);
                     o.quiet = 1;
                     int threads_key =
                         o.threads > 0 ? o.threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
                     char model[4096] = "";
                     int synthetic = 0, opened = 0, group_rc = CLI_EXIT_OK;
                     bench_session *ss = NULL;
-                    for (int p = 0; p < L.prompt_tokens.n && !cli_interrupted(); p++)
-                        for (int g = 0; g < L.n_gen.n && !cli_interrupted(); g++)
-                            for (int e = 0; e < L.seeds.n && !cli_interrupted(); e++) {
+                    for (int p = 0; p < L->prompt_tokens.n && !cli_interrupted(); p++)
+                        for (int g = 0; g < L->n_gen.n && !cli_interrupted(); g++)
+                            for (int e = 0; e < L->seeds.n && !cli_interrupted(); e++) {
                                 o.prompt_tokens =
-                                    (int)parse_long(L.prompt_tokens.item[p], 0, 1 << 20, &bad);
-                                o.n_gen = (int)parse_long(L.n_gen.item[g], 0, 1 << 20, &bad);
+                                    (int)parse_long(L->prompt_tokens.item[p], 0, 1 << 20, &bad);
+                                o.n_gen = (int)parse_long(L->n_gen.item[g], 0, 1 << 20, &bad);
                                 o.seed =
-                                    (uint64_t)parse_long(L.seeds.item[e], 0, 0x7fffffffL, &bad);
+                                    (uint64_t)parse_long(L->seeds.item[e], 0, 0x7fffffffL, &bad);
                                 done++;
                                 char label[256];
                                 snprintf(label, sizeof label, "%s %s %s t%d p%d n%d seed%llu",
@@ -307,7 +311,7 @@ int cmd_sweep(int argc, char **argv) {
                                            o.size, o.quantize, (unsigned long long)o.seed,
                                            threads_key, o.n_gen,
                                            o.prompt_tokens ? " --prompt-tokens " : "",
-                                           o.prompt_tokens ? L.prompt_tokens.item[p] : "",
+                                           o.prompt_tokens ? L->prompt_tokens.item[p] : "",
                                            o.output_dir);
                                     continue;
                                 }
@@ -355,4 +359,16 @@ int cmd_sweep(int argc, char **argv) {
         return CLI_EXIT_INTERRUPT;
     }
     return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+int cmd_sweep(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) {
+        fputs(help, stdout);
+        return CLI_EXIT_OK;
+    }
+    sweep_lists L;
+    memset(&L, 0, sizeof L);
+    int rc = run_sweep(argc, argv, &L);
+    free_lists(&L);
+    return rc;
 }
