@@ -3,20 +3,8 @@
 # (every quantization, greedy reproducibility, the seed's timing lines),
 # tokenize, convert, quantize, bad input and Ctrl-C.
 set -u
-T=${TEAI_BIN:?TEAI_BIN is not set}
-D=${TEAI_TEST_TMP:-/tmp}/cli_basic.$$
-mkdir -p "$D"
-trap 'rm -rf "$D"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-# expect CODE CMD...: runs CMD, checks its exit code; output in $D/out, $D/err
-expect() {
-    want=$1
-    shift
-    "$@" >"$D/out" 2>"$D/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "exit $got (wanted $want): $* -- $(head -c 300 "$D/err")"
-}
+NAME=cli_basic
+. "$(dirname "$0")/lib_cli.sh"
 
 expect 0 "$T" --help
 grep -q "exit codes" "$D/out" || fail "teai --help lacks the exit codes"
@@ -104,5 +92,4 @@ rc=$?
 [ "$rc" -eq 130 ] || fail "SIGINT: exit $rc, wanted 130"
 grep -q "interrupted after" "$D/err" || fail "SIGINT message: $(cat "$D/err")"
 
-[ "$fails" -eq 0 ] && echo "cli_basic: all checks passed"
-[ "$fails" -eq 0 ]
+finish

@@ -3,19 +3,8 @@
 # when this build has it): log name and header, repetitions and warm-up
 # marks, sweep plan/resume/force, Ctrl-C, a full disk, and a killed run.
 set -u
-T=${TEAI_BIN:?TEAI_BIN is not set}
-D=${TEAI_TEST_TMP:-/tmp}/cli_bench.$$
-mkdir -p "$D"
-trap 'rm -rf "$D"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() {
-    want=$1
-    shift
-    "$@" >"$D/out" 2>"$D/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "exit $got (wanted $want): $* -- $(tail -c 400 "$D/err")"
-}
+NAME=cli_bench
+. "$(dirname "$0")/lib_cli.sh"
 count() { grep -c "$1" "$2" 2>/dev/null || true; }
 # waits (up to 120 s) until some log in folder $1 holds a token event
 wait_for_token() {
@@ -138,5 +127,4 @@ rc=$?
 [ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] || fail "full disk: exit $rc"
 grep -q "cannot write" "$D/err" || fail "full disk message: $(cat "$D/err")"
 
-[ "$fails" -eq 0 ] && echo "cli_bench: all checks passed"
-[ "$fails" -eq 0 ]
+finish

@@ -10,6 +10,7 @@
 
 #include "teai/engine.h"
 
+#include <math.h>
 #include <stdint.h>
 
 typedef struct teai_backend_config {
@@ -76,6 +77,20 @@ typedef struct teai_event {
     /* RAW */
     const char *raw; /* one line, no newline */
 } teai_event;
+
+/* An event of kind at t_ms with every measurement unknown (NAN, -1, ""):
+ * backends fill in only what they observed. */
+static inline teai_event teai_event_blank(teai_event_kind kind, double t_ms) {
+    teai_event ev = {0};
+    ev.kind = kind;
+    ev.n_prompt = -1;
+    ev.prefill_ms = ev.ttft_ms = ev.total_ms = ev.enqueue_ms = NAN;
+    ev.token = -1;
+    ev.text = "";
+    ev.n_tokens = -1;
+    ev.t_ms = t_ms;
+    return ev;
+}
 
 /* Called for each event; returns non-zero to stop the run (Ctrl-C). */
 typedef int (*teai_event_fn)(void *ud, const teai_event *ev);

@@ -277,17 +277,8 @@ static int lb_line(void *ud, int stream, const char *line) {
     while (*line == ' ' || *line == '\t') line++;
     if (*line != '{') return 0;
     double t_ms = since_ms(r->t0);
-    teai_event raw = {.kind = TEAI_EV_RAW,
-                      .n_prompt = -1,
-                      .prefill_ms = NAN,
-                      .ttft_ms = NAN,
-                      .token = -1,
-                      .text = "",
-                      .n_tokens = -1,
-                      .total_ms = NAN,
-                      .enqueue_ms = NAN,
-                      .t_ms = t_ms,
-                      .raw = line};
+    teai_event raw = teai_event_blank(TEAI_EV_RAW, t_ms);
+    raw.raw = line;
     r->n_events++;
     if (r->cb(r->ud, &raw)) return 1;
     return parse_test(r, line, t_ms);

@@ -443,17 +443,8 @@ static int on_event(void *ud, const char *event, const char *data, size_t len) {
     }
     for (size_t i = 0; i < len; i++)
         if (st->raw.data[i] == '\n' || st->raw.data[i] == '\0') st->raw.data[i] = ' ';
-    teai_event rawev = {.kind = TEAI_EV_RAW,
-                        .n_prompt = -1,
-                        .prefill_ms = NAN,
-                        .ttft_ms = NAN,
-                        .token = -1,
-                        .text = "",
-                        .n_tokens = -1,
-                        .total_ms = NAN,
-                        .enqueue_ms = NAN,
-                        .t_ms = (double)(st->now_ns - st->t0_ns) / 1e6,
-                        .raw = st->raw.data};
+    teai_event rawev = teai_event_blank(TEAI_EV_RAW, (double)(st->now_ns - st->t0_ns) / 1e6);
+    rawev.raw = st->raw.data;
     if (st->cb(st->ud, &rawev)) {
         st->stopped = 1;
         return 1;

@@ -224,19 +224,6 @@ typedef struct tg_run {
     int oom;
 } tg_run;
 
-static teai_event blank(teai_event_kind kind, double t_ms) {
-    return (teai_event){.kind = kind,
-                        .n_prompt = -1,
-                        .prefill_ms = NAN,
-                        .ttft_ms = NAN,
-                        .token = -1,
-                        .text = "",
-                        .n_tokens = -1,
-                        .total_ms = NAN,
-                        .enqueue_ms = NAN,
-                        .t_ms = t_ms};
-}
-
 static void send(tg_run *r, const teai_event *ev) {
     if (!r->stopped && r->cb(r->ud, ev)) r->stopped = 1;
 }
@@ -269,14 +256,14 @@ static int tg_line(void *ud, int stream, const char *line) {
     int is_enq = stream == TEAI__STDOUT && parse_enqueue(s, &ms);
     int is_total = !is_enq && stream == TEAI__STDOUT && parse_total(s, &ms, &gbs);
     if (is_enq || is_total) flush_token(r);
-    teai_event raw = blank(TEAI_EV_RAW, t_ms);
+    teai_event raw = teai_event_blank(TEAI_EV_RAW, t_ms);
     raw.raw = line;
     send(r, &raw);
     if (is_enq) {
         r->enqueue_ms = ms;
     } else if (is_total) {
         r->n_timed++;
-        r->tok = blank(TEAI_EV_TOKEN, t_ms);
+        r->tok = teai_event_blank(TEAI_EV_TOKEN, t_ms);
         r->tok.step = ++r->step;
         r->tok.n_tokens = 1;
         r->tok.total_ms = ms;

@@ -254,4 +254,35 @@ typedef struct teai_collate_report {
 int teai_collate(const char *dir, teai_note_fn note, void *ud, teai_collate_report *rep,
                  teai_error *err);
 
+/* ---- reading a CSV (RFC 4180) ------------------------------------------------ */
+
+/* A streaming CSV reader: one record at a time, in constant memory (a buffer
+ * that holds the longest record). Accepts CRLF or LF line ends, quoted fields
+ * holding commas, doubled quotes, CR and LF, and any bytes (NULs included);
+ * a quote inside an unquoted field is kept as a byte. A record may have any
+ * number of fields. Errors name the place: "x.csv:12: unterminated quoted
+ * field", "x.csv:7: bytes after a closing quote". */
+typedef struct teai_csv_reader teai_csv_reader;
+
+/* One field of the current record: its bytes (unquoted, NUL-terminated) and
+ * length. Valid until the next teai_csv_next or teai_csv_close. */
+typedef struct teai_csv_field {
+    const char *p;
+    size_t len;
+} teai_csv_field;
+
+/* Opens a file (TEAI_ENOTFOUND, TEAI_EIO) or memory (not copied: data must
+ * outlive the reader; name is used in messages). TEAI_ENOMEM. */
+int teai_csv_open(const char *path, teai_csv_reader **out, teai_error *err);
+int teai_csv_open_mem(const void *data, size_t len, const char *name, teai_csv_reader **out,
+                      teai_error *err);
+/* Reads the next record: 1 with *fields (n of them, n >= 1) set, 0 at the end
+ * of the input, or TEAI_EFORMAT / TEAI_EIO / TEAI_ENOMEM / TEAI_ERANGE (a
+ * record over 256 MiB) with err naming file:line. An empty line is a record
+ * of one empty field. */
+int teai_csv_next(teai_csv_reader *r, const teai_csv_field **fields, int *n, teai_error *err);
+/* Line (1-based) on which the last record returned starts. */
+long teai_csv_line(const teai_csv_reader *r);
+void teai_csv_close(teai_csv_reader *r);
+
 #endif
