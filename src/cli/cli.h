@@ -51,5 +51,7 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_collate(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
+int cmd_viz(int argc, char **argv);
 
 #endif

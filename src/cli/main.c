@@ -15,6 +15,8 @@ static const struct {
     {"bench", cmd_bench, "benchmark one configuration on a backend into a raw log"},
     {"sweep", cmd_sweep, "benchmark the cross product of backends, sizes, quantizations, ..."},
     {"collate", cmd_collate, "rebuild the per-backend CSVs from the raw logs"},
+    {"analyze", cmd_analyze, "statistics per group, speedups with confidence intervals"},
+    {"viz", cmd_viz, "the benchmark comparison in the terminal"},
 };
 
 static void usage(FILE *f) {

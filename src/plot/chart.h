@@ -36,10 +36,10 @@ typedef enum teai_chart_kind {
 
 /* One bar series: one value per category (n_categories of them). */
 typedef struct teai_chart_series {
-    const char *name;   /* legend entry; picks the colour */
+    const char *name;     /* legend entry; picks the colour */
     const double *values; /* (n_categories,) bar heights; NAN = not measured */
-    const double *lo;   /* (n_categories,) lower CI bound or NULL; NAN = none */
-    const double *hi;   /* (n_categories,) upper CI bound or NULL; NAN = none */
+    const double *lo;     /* (n_categories,) lower CI bound or NULL; NAN = none */
+    const double *hi;     /* (n_categories,) upper CI bound or NULL; NAN = none */
 } teai_chart_series;
 
 /* One distribution for a box plot: raw samples, drawn left to right. */
@@ -143,10 +143,10 @@ int teai_chart_write(const teai_chart *chart, const char *path, teai_plot_format
 void teai_chart_color(const char *name, double rgb[3]);
 
 typedef struct teai_box_stats {
-    size_t n;                     /* samples used (NANs skipped) */
-    double q1, median, q3;        /* quartiles, linear interpolation (R type 7) */
+    size_t n;                      /* samples used (NANs skipped) */
+    double q1, median, q3;         /* quartiles, linear interpolation (R type 7) */
     double whisker_lo, whisker_hi; /* extreme samples within 1.5 IQR of the box */
-    size_t n_outliers;            /* samples outside the whiskers */
+    size_t n_outliers;             /* samples outside the whiskers */
 } teai_box_stats;
 
 /* Box plot statistics of v (n samples, not modified). TEAI_EINVAL when no

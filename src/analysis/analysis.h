@@ -1,0 +1,145 @@
+/* Statistics behind `teai analyze` and `teai viz` (DESIGN §8, §10): summary
+ * statistics with a bootstrap confidence interval, the Mann-Whitney U test,
+ * speedups with confidence intervals, and the grouping of collated CSV rows
+ * (docs/log-format.md) into the samples they are computed on.
+ *
+ * Definitions:
+ * - sd is the sample standard deviation (n - 1 in the denominator).
+ * - Percentiles interpolate linearly between order statistics: for sorted
+ *   x[0..n-1] and p in [0,1], h = (n-1)p, P = x[floor h] + (h - floor h) *
+ *   (x[floor h + 1] - x[floor h]) (Hyndman-Fan type 7, NumPy's default,
+ *   Excel's PERCENTILE.INC). median = P(0.5).
+ * - The 95% CI of the mean is the percentile bootstrap (n_boot resamples,
+ *   the 2.5th and 97.5th percentiles of the resampled means), deterministic
+ *   for a seed. Above TEAI_BOOT_MAX_N values it is the normal approximation
+ *   mean +- 1.96 sd / sqrt(n) (the bootstrap converges to it; resampling a
+ *   million values 2000 times would take minutes). ci_method says which.
+ * - Per-token samples within one repetition are not independent; the CI is
+ *   that of the pooled per-token sample, which is narrower than a CI over
+ *   repetitions would be.
+ * Library code: never prints. */
+#ifndef TEAI_ANALYSIS_H
+#define TEAI_ANALYSIS_H
+
+#include "results/results.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TEAI_BOOT_DEFAULT 2000
+#define TEAI_BOOT_MAX_N   20000
+#define TEAI_SEED_DEFAULT 42
+
+/* ---- statistics over one sample ------------------------------------------ */
+
+typedef enum teai_ci_method {
+    TEAI_CI_NONE = 0,      /* n < 2: no interval */
+    TEAI_CI_BOOTSTRAP = 1, /* percentile bootstrap */
+    TEAI_CI_NORMAL = 2     /* mean +- 1.96 sd/sqrt(n) (n > TEAI_BOOT_MAX_N) */
+} teai_ci_method;
+
+typedef struct teai_stats {
+    long n;
+    double mean, median, sd, min, max, p90, p99; /* NAN when n == 0 (sd: n < 2) */
+    double ci_lo, ci_hi;                         /* 95% CI of the mean; NAN when none */
+    teai_ci_method ci_method;
+} teai_stats;
+
+/* x: n values (NANs must already be left out); not modified. n_boot <= 0
+ * means TEAI_BOOT_DEFAULT. TEAI_ENOMEM, else TEAI_OK (n == 0 gives n 0 and
+ * NANs). */
+int teai_stats_compute(const double *x, size_t n, uint64_t seed, int n_boot, teai_stats *out);
+/* Type-7 percentile of sorted x[0..n-1], p in [0,1]; NAN when n == 0. */
+double teai_percentile_sorted(const double *x, size_t n, double p);
+
+/* Mann-Whitney U test of a against b: U of a (U1 = R1 - n1(n1+1)/2, R1 the
+ * sum of a's mid-ranks), z from the normal approximation with the tie
+ * correction sigma^2 = n1 n2 / 12 * ((N+1) - sum(t^3 - t) / (N(N-1))) and a
+ * continuity correction of 0.5 towards the mean (as scipy's mannwhitneyu with
+ * method="asymptotic"), p two-sided. p NAN when either sample is empty or all
+ * values tie. */
+typedef struct teai_mwu {
+    double u, z, p;
+} teai_mwu;
+int teai_mann_whitney(const double *a, size_t na, const double *b, size_t nb, teai_mwu *out);
+
+/* Speedup of a over b: mean(a) / mean(b) (for rates such as tokens/s; pass the
+ * samples the other way round for latencies), its 95% CI (percentile
+ * bootstrap, a and b resampled independently; the delta method when either
+ * has more than TEAI_BOOT_MAX_N values) and the Mann-Whitney p.
+ * significant: 1 when p < 0.05, 0 when not (or unknown). */
+typedef struct teai_speedup {
+    double ratio, ci_lo, ci_hi;
+    teai_mwu mwu;
+    int significant;
+    teai_ci_method ci_method;
+} teai_speedup;
+int teai_speedup_compute(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
+                         int n_boot, teai_speedup *out);
+
+/* ---- grouping collated rows ---------------------------------------------- */
+
+/* The samples computed per group:
+ * - DECODE_TOK_S, TOKEN_MS, MEM_GB_S, PARAM_GB_S: rows with step >= 1 and
+ *   warmup != 1; TOKEN_MS = total_latency_ms / tokens_in_chunk (1 when
+ *   empty), i.e. per-token latency of a streamed chunk;
+ * - TTFT_MS, PREFILL_TOK_S: step-0 rows with warmup != 1.
+ * Empty or non-numeric cells are left out (never read as 0). */
+typedef enum teai_metric {
+    TEAI_M_DECODE_TOK_S,
+    TEAI_M_TOKEN_MS,
+    TEAI_M_TTFT_MS,
+    TEAI_M_PREFILL_TOK_S,
+    TEAI_M_MEM_GB_S,
+    TEAI_M_PARAM_GB_S,
+    TEAI_M_N
+} teai_metric;
+/* "decode_tokens_per_sec", ...; and the unit ("tokens/s", "ms", "GB/s"). */
+const char *teai_metric_name(int m);
+const char *teai_metric_label(int m); /* "decode tokens/s", "per-token latency", ... */
+const char *teai_metric_unit(int m);
+
+#define TEAI_GROUP_MAX_COLS 8
+
+typedef struct teai_dataset teai_dataset;
+
+/* An empty data set grouped by the named CSV columns (1..TEAI_GROUP_MAX_COLS;
+ * TEAI_EINVAL for an unknown column, err naming it). */
+int teai_dataset_new(const char *const *group_cols, int n_cols, teai_dataset **out,
+                     teai_error *err);
+void teai_dataset_free(teai_dataset *ds);
+/* Adds the rows of one collated CSV (its header line names the columns; a CSV
+ * lacking a group column or step is TEAI_EFORMAT). Malformed rows (wrong
+ * number of fields) are skipped with a note "file:line: ..."; a CSV that
+ * cannot be parsed is TEAI_EFORMAT with err naming file:line (rows read
+ * before that stay). *n_rows (may be NULL) gets the rows read. */
+int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, void *ud,
+                         long *n_rows, teai_error *err);
+/* Adds every *.csv in dir (in byte order of their names). Unreadable or
+ * malformed files are noted and counted in *n_bad; TEAI_ENOTFOUND when dir
+ * cannot be listed. *n_files: CSVs read. */
+int teai_dataset_add_dir(teai_dataset *ds, const char *dir, teai_note_fn note, void *ud,
+                         int *n_files, int *n_bad, teai_error *err);
+
+int teai_dataset_n_cols(const teai_dataset *ds);
+const char *teai_dataset_col(const teai_dataset *ds, int k); /* group column names */
+/* Groups in order of their keys (byte order, column by column). */
+int teai_dataset_n_groups(const teai_dataset *ds);
+const char *teai_dataset_key(const teai_dataset *ds, int g, int k); /* "" when empty */
+long teai_dataset_rows(const teai_dataset *ds, int g);              /* all rows of the group */
+const double *teai_dataset_values(const teai_dataset *ds, int g, int metric, size_t *n);
+
+/* Comparisons: for every two groups that differ only in column `col`, with
+ * values a_val and b_val there (NULL, NULL: every pair of distinct values,
+ * the faster of the two first), the speedup of decode tokens/s. */
+typedef struct teai_compare {
+    int ga, gb; /* groups */
+    teai_speedup s;
+} teai_compare;
+/* *out (free()) gets *n comparisons. TEAI_EINVAL when col is not a group
+ * column; TEAI_ENOMEM. */
+int teai_dataset_compare(const teai_dataset *ds, const char *col, const char *a_val,
+                         const char *b_val, uint64_t seed, int n_boot, teai_compare **out, int *n,
+                         teai_error *err);
+
+#endif

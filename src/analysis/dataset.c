@@ -1,0 +1,490 @@
+/* Collated CSV rows -> per-group samples, and comparisons (analysis.h). */
+#include "analysis/analysis.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct dvec {
+    double *v;
+    size_t n, cap;
+} dvec;
+
+typedef struct group {
+    char *key[TEAI_GROUP_MAX_COLS];
+    long rows;
+    dvec m[TEAI_M_N];
+} group;
+
+struct teai_dataset {
+    int n_cols;
+    char *cols[TEAI_GROUP_MAX_COLS];
+    group *g;
+    int n, cap;
+    int *order; /* groups sorted by key */
+    int *hash;  /* open addressing: group index + 1, 0 empty; hcap slots */
+    size_t hcap;
+};
+
+static const char *const metric_names[TEAI_M_N] = {
+    "decode_tokens_per_sec",  "token_latency_ms",       "ttft_ms",
+    "prefill_tokens_per_sec", "memory_throughput_gb_s", "param_throughput_gb_s"};
+static const char *const metric_labels[TEAI_M_N] = {"decode tokens/s",     "per-token latency",
+                                                    "time to first token", "prefill tokens/s",
+                                                    "memory throughput",   "parameter throughput"};
+static const char *const metric_units[TEAI_M_N] = {"tokens/s", "ms",   "ms",
+                                                   "tokens/s", "GB/s", "GB/s"};
+
+const char *teai_metric_name(int m) {
+    return m >= 0 && m < TEAI_M_N ? metric_names[m] : NULL;
+}
+const char *teai_metric_label(int m) {
+    return m >= 0 && m < TEAI_M_N ? metric_labels[m] : NULL;
+}
+const char *teai_metric_unit(int m) {
+    return m >= 0 && m < TEAI_M_N ? metric_units[m] : NULL;
+}
+
+static int fail(teai_error *err, int st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(teai_error *err, int st, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->status = st;
+    }
+    return st;
+}
+
+static void notef(teai_note_fn note, void *ud, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void notef(teai_note_fn note, void *ud, const char *fmt, ...) {
+    if (!note) return;
+    char line[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    note(ud, line);
+}
+
+static char *dupn(const char *s, size_t n) {
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+int teai_dataset_new(const char *const *group_cols, int n_cols, teai_dataset **out,
+                     teai_error *err) {
+    *out = NULL;
+    if (n_cols < 1 || n_cols > TEAI_GROUP_MAX_COLS)
+        return fail(err, TEAI_EINVAL, "group by 1 to %d columns, not %d", TEAI_GROUP_MAX_COLS,
+                    n_cols);
+    for (int k = 0; k < n_cols; k++)
+        if (teai_csv_column_index(group_cols[k]) < 0)
+            return fail(err, TEAI_EINVAL, "unknown column '%s'", group_cols[k]);
+    teai_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds) return fail(err, TEAI_ENOMEM, "out of memory");
+    ds->n_cols = n_cols;
+    for (int k = 0; k < n_cols; k++)
+        if (!(ds->cols[k] = dupn(group_cols[k], strlen(group_cols[k])))) {
+            teai_dataset_free(ds);
+            return fail(err, TEAI_ENOMEM, "out of memory");
+        }
+    *out = ds;
+    return TEAI_OK;
+}
+
+void teai_dataset_free(teai_dataset *ds) {
+    if (!ds) return;
+    for (int k = 0; k < ds->n_cols; k++) free(ds->cols[k]);
+    for (int i = 0; i < ds->n; i++) {
+        for (int k = 0; k < ds->n_cols; k++) free(ds->g[i].key[k]);
+        for (int m = 0; m < TEAI_M_N; m++) free(ds->g[i].m[m].v);
+    }
+    free(ds->g);
+    free(ds->order);
+    free(ds->hash);
+    free(ds);
+}
+
+int teai_dataset_n_cols(const teai_dataset *ds) {
+    return ds->n_cols;
+}
+const char *teai_dataset_col(const teai_dataset *ds, int k) {
+    return k >= 0 && k < ds->n_cols ? ds->cols[k] : NULL;
+}
+int teai_dataset_n_groups(const teai_dataset *ds) {
+    return ds->n;
+}
+const char *teai_dataset_key(const teai_dataset *ds, int g, int k) {
+    if (g < 0 || g >= ds->n || k < 0 || k >= ds->n_cols) return NULL;
+    return ds->g[ds->order[g]].key[k];
+}
+long teai_dataset_rows(const teai_dataset *ds, int g) {
+    return g >= 0 && g < ds->n ? ds->g[ds->order[g]].rows : 0;
+}
+const double *teai_dataset_values(const teai_dataset *ds, int g, int metric, size_t *n) {
+    *n = 0;
+    if (g < 0 || g >= ds->n || metric < 0 || metric >= TEAI_M_N) return NULL;
+    const dvec *v = &ds->g[ds->order[g]].m[metric];
+    *n = v->n;
+    return v->v;
+}
+
+static int dvec_push(dvec *d, double x) {
+    if (d->n == d->cap) {
+        size_t nc = d->cap ? d->cap * 2 : 256;
+        double *nv = realloc(d->v, nc * sizeof *nv);
+        if (!nv) return TEAI_ENOMEM;
+        d->v = nv;
+        d->cap = nc;
+    }
+    d->v[d->n++] = x;
+    return TEAI_OK;
+}
+
+/* ---- numbers ------------------------------------------------------------------ */
+
+static const double pow10_tab[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* A CSV cell as a finite number; 0 (not a number) for empty or other text.
+ * Plain decimals of up to 15 digits take an exact fast path (digits and 10^k
+ * are exact doubles, so one division rounds correctly); the rest strtod. */
+static int parse_num(const char *s, size_t len, double *out) {
+    if (len == 0 || len > 64) return 0;
+    size_t i = 0;
+    int neg = 0;
+    if (s[0] == '-' || s[0] == '+') neg = s[0] == '-', i = 1;
+    uint64_t mant = 0;
+    int digits = 0, frac = 0, dot = 0;
+    for (; i < len; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            if (mant || c != '0') digits++;
+            mant = mant * 10 + (uint64_t)(c - '0');
+            if (dot) frac++;
+        } else if (c == '.' && !dot) {
+            dot = 1;
+        } else {
+            break;
+        }
+    }
+    if (i == len && digits <= 15 && frac <= 22 && len > (size_t)(neg || s[0] == '+') + dot) {
+        double v = (double)mant / pow10_tab[frac];
+        *out = neg ? -v : v;
+        return 1;
+    }
+    char *end;
+    double v = strtod(s, &end); /* cells are NUL-terminated */
+    if (end != s + len || !isfinite(v)) return 0;
+    *out = v;
+    return 1;
+}
+
+/* ---- groups ------------------------------------------------------------------- */
+
+static uint64_t hash_key(const teai_csv_field *const *f, int n) {
+    uint64_t h = 1469598103934665603ull;
+    for (int k = 0; k < n; k++) {
+        for (size_t i = 0; i < f[k]->len; i++)
+            h = (h ^ (unsigned char)f[k]->p[i]) * 1099511628211ull;
+        h = (h ^ 0x1f) * 1099511628211ull;
+    }
+    return h;
+}
+
+static int key_equal(const group *g, const teai_csv_field *const *f, int n) {
+    for (int k = 0; k < n; k++)
+        if (strlen(g->key[k]) != f[k]->len || memcmp(g->key[k], f[k]->p, f[k]->len)) return 0;
+    return 1;
+}
+
+static const teai_dataset *sort_ds; /* qsort has no context argument in C11 */
+static int cmp_order(const void *pa, const void *pb) {
+    const group *a = &sort_ds->g[*(const int *)pa], *b = &sort_ds->g[*(const int *)pb];
+    for (int k = 0; k < sort_ds->n_cols; k++) {
+        int c = strcmp(a->key[k], b->key[k]);
+        if (c) return c;
+    }
+    return 0;
+}
+
+static int rehash(teai_dataset *ds) {
+    size_t nc = ds->hcap ? ds->hcap * 2 : 64;
+    int *nh = calloc(nc, sizeof *nh);
+    if (!nh) return TEAI_ENOMEM;
+    for (int i = 0; i < ds->n; i++) {
+        const teai_csv_field *fp[TEAI_GROUP_MAX_COLS];
+        teai_csv_field fv[TEAI_GROUP_MAX_COLS];
+        for (int k = 0; k < ds->n_cols; k++) {
+            fv[k].p = ds->g[i].key[k];
+            fv[k].len = strlen(ds->g[i].key[k]);
+            fp[k] = &fv[k];
+        }
+        size_t s = (size_t)hash_key(fp, ds->n_cols) & (nc - 1);
+        while (nh[s]) s = (s + 1) & (nc - 1);
+        nh[s] = i + 1;
+    }
+    free(ds->hash);
+    ds->hash = nh;
+    ds->hcap = nc;
+    return TEAI_OK;
+}
+
+/* The group of a row's key fields, created when new; -1 out of memory. */
+static int find_group(teai_dataset *ds, const teai_csv_field *const *f) {
+    if ((size_t)(ds->n + 1) * 2 > ds->hcap && rehash(ds)) return -1;
+    size_t s = (size_t)hash_key(f, ds->n_cols) & (ds->hcap - 1);
+    for (; ds->hash[s]; s = (s + 1) & (ds->hcap - 1))
+        if (key_equal(&ds->g[ds->hash[s] - 1], f, ds->n_cols)) return ds->hash[s] - 1;
+    if (ds->n == ds->cap) {
+        int nc = ds->cap ? ds->cap * 2 : 16;
+        group *ng = realloc(ds->g, (size_t)nc * sizeof *ng);
+        int *no = realloc(ds->order, (size_t)nc * sizeof *no);
+        if (ng) ds->g = ng;
+        if (no) ds->order = no;
+        if (!ng || !no) return -1;
+        ds->cap = nc;
+    }
+    group *g = &ds->g[ds->n];
+    memset(g, 0, sizeof *g);
+    for (int k = 0; k < ds->n_cols; k++)
+        if (!(g->key[k] = dupn(f[k]->p, f[k]->len))) {
+            for (int j = 0; j < k; j++) free(g->key[j]);
+            return -1;
+        }
+    ds->hash[s] = ds->n + 1;
+    return ds->n++;
+}
+
+static void sort_groups(teai_dataset *ds) {
+    for (int i = 0; i < ds->n; i++) ds->order[i] = i;
+    sort_ds = ds;
+    if (ds->n > 1) qsort(ds->order, (size_t)ds->n, sizeof *ds->order, cmp_order);
+}
+
+/* ---- reading a CSV ---------------------------------------------------------- */
+
+enum { C_STEP, C_WARMUP, C_TOK_S, C_TOTAL, C_CHUNK, C_MEM, C_PARAM, C_TTFT, C_PREFILL, C_N };
+
+int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, void *ud,
+                         long *n_rows, teai_error *err) {
+    static const int want[C_N] = {
+        TEAI_COL_STEP,       TEAI_COL_WARMUP,          TEAI_COL_TOK_S,
+        TEAI_COL_TOTAL_MS,   TEAI_COL_TOKENS_IN_CHUNK, TEAI_COL_MEM_GB_S,
+        TEAI_COL_PARAM_GB_S, TEAI_COL_TTFT_MS,         TEAI_COL_PREFILL_TOK_S};
+    if (n_rows) *n_rows = 0;
+    teai_csv_reader *r;
+    int st = teai_csv_open(path, &r, err);
+    if (st) return st;
+    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    const teai_csv_field *f;
+    int nf;
+    st = teai_csv_next(r, &f, &nf, err);
+    if (st <= 0) {
+        teai_csv_close(r);
+        return st < 0 ? st : fail(err, TEAI_EFORMAT, "%s: empty file (no header line)", name);
+    }
+    int col[C_N], gcol[TEAI_GROUP_MAX_COLS], n_hdr = nf;
+    for (int c = 0; c < C_N; c++) col[c] = -1;
+    for (int k = 0; k < ds->n_cols; k++) gcol[k] = -1;
+    for (int i = 0; i < nf; i++) {
+        int id = teai_csv_column_index(f[i].p);
+        for (int c = 0; c < C_N; c++)
+            if (id == want[c] && col[c] < 0) col[c] = i;
+        for (int k = 0; k < ds->n_cols; k++)
+            if (strcmp(f[i].p, ds->cols[k]) == 0 && gcol[k] < 0) gcol[k] = i;
+    }
+    for (int k = 0; k < ds->n_cols; k++)
+        if (gcol[k] < 0) {
+            teai_csv_close(r);
+            return fail(err, TEAI_EFORMAT, "%s:1: no column '%s' in the header", name, ds->cols[k]);
+        }
+    if (col[C_STEP] < 0) {
+        teai_csv_close(r);
+        return fail(err, TEAI_EFORMAT, "%s:1: no column 'step' in the header", name);
+    }
+    long rows = 0, bad = 0;
+    int last = -1; /* the previous row's group: consecutive rows mostly share it */
+    while ((st = teai_csv_next(r, &f, &nf, err)) == 1) {
+        if (nf != n_hdr) {
+            if (nf == 1 && f[0].len == 0) continue; /* blank line */
+            if (++bad <= 5)
+                notef(note, ud, "%s:%ld: %d fields, the header has %d; row skipped", name,
+                      teai_csv_line(r), nf, n_hdr);
+            continue;
+        }
+        const teai_csv_field *kf[TEAI_GROUP_MAX_COLS];
+        for (int k = 0; k < ds->n_cols; k++) kf[k] = &f[gcol[k]];
+        int g = last >= 0 && key_equal(&ds->g[last], kf, ds->n_cols) ? last : find_group(ds, kf);
+        if (g < 0) {
+            st = fail(err, TEAI_ENOMEM, "out of memory");
+            break;
+        }
+        last = g;
+        group *gp = &ds->g[g];
+        gp->rows++;
+        rows++;
+        double step, warm = 0, v, chunk;
+#define CELL(c) f[col[c]].p, f[col[c]].len
+        if (!parse_num(CELL(C_STEP), &step)) continue;
+        if (col[C_WARMUP] >= 0 && !parse_num(CELL(C_WARMUP), &warm)) warm = 0;
+        if (warm == 1) continue; /* warm-up repetitions never enter statistics */
+        int e = 0;
+        if (step >= 1) {
+            if (col[C_TOK_S] >= 0 && parse_num(CELL(C_TOK_S), &v))
+                e |= dvec_push(&gp->m[TEAI_M_DECODE_TOK_S], v);
+            if (col[C_TOTAL] >= 0 && parse_num(CELL(C_TOTAL), &v)) {
+                if (col[C_CHUNK] >= 0 && parse_num(CELL(C_CHUNK), &chunk) && chunk >= 1) v /= chunk;
+                e |= dvec_push(&gp->m[TEAI_M_TOKEN_MS], v);
+            }
+            if (col[C_MEM] >= 0 && parse_num(CELL(C_MEM), &v))
+                e |= dvec_push(&gp->m[TEAI_M_MEM_GB_S], v);
+            if (col[C_PARAM] >= 0 && parse_num(CELL(C_PARAM), &v))
+                e |= dvec_push(&gp->m[TEAI_M_PARAM_GB_S], v);
+        } else if (step == 0) {
+            if (col[C_TTFT] >= 0 && parse_num(CELL(C_TTFT), &v))
+                e |= dvec_push(&gp->m[TEAI_M_TTFT_MS], v);
+            if (col[C_PREFILL] >= 0 && parse_num(CELL(C_PREFILL), &v))
+                e |= dvec_push(&gp->m[TEAI_M_PREFILL_TOK_S], v);
+        }
+#undef CELL
+        if (e) {
+            st = fail(err, TEAI_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    if (bad > 5) notef(note, ud, "%s: %ld malformed rows skipped in all", name, bad);
+    teai_csv_close(r);
+    sort_groups(ds);
+    if (n_rows) *n_rows = rows;
+    return st < 0 ? st : TEAI_OK;
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int teai_dataset_add_dir(teai_dataset *ds, const char *dir, teai_note_fn note, void *ud,
+                         int *n_files, int *n_bad, teai_error *err) {
+    *n_files = *n_bad = 0;
+    DIR *d = opendir(dir);
+    if (!d) return fail(err, TEAI_ENOTFOUND, "%s: cannot open the directory", dir);
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int st = TEAI_OK;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || strcmp(e->d_name + l - 4, ".csv") || e->d_name[0] == '.') continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!nn) {
+                st = TEAI_ENOMEM;
+                break;
+            }
+            names = nn;
+        }
+        if (!(names[n] = dupn(e->d_name, l))) {
+            st = TEAI_ENOMEM;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (n > 1) qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n && st == TEAI_OK; i++) {
+        size_t pl = strlen(dir) + strlen(names[i]) + 2;
+        char *path = malloc(pl);
+        if (!path) {
+            st = TEAI_ENOMEM;
+            break;
+        }
+        snprintf(path, pl, "%s/%s", dir, names[i]);
+        teai_error e2 = {0};
+        long rows;
+        int s = teai_dataset_add_csv(ds, path, note, ud, &rows, &e2);
+        free(path);
+        if (s == TEAI_ENOMEM) {
+            st = s;
+        } else if (s) {
+            notef(note, ud, "%s, skipped%s", e2.msg, rows ? " (the rows before it are kept)" : "");
+            (*n_bad)++;
+        } else {
+            (*n_files)++;
+        }
+    }
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    if (st == TEAI_ENOMEM) return fail(err, st, "out of memory");
+    return TEAI_OK;
+}
+
+/* ---- comparisons ---------------------------------------------------------------- */
+
+int teai_dataset_compare(const teai_dataset *ds, const char *col, const char *a_val,
+                         const char *b_val, uint64_t seed, int n_boot, teai_compare **out, int *n,
+                         teai_error *err) {
+    *out = NULL;
+    *n = 0;
+    int kc = -1;
+    for (int k = 0; k < ds->n_cols; k++)
+        if (strcmp(ds->cols[k], col) == 0) kc = k;
+    if (kc < 0) return fail(err, TEAI_EINVAL, "--compare: '%s' is not a group-by column", col);
+    teai_compare *c = NULL;
+    int nc = 0, cap = 0;
+    for (int i = 0; i < ds->n; i++)
+        for (int j = 0; j < ds->n; j++) {
+            if (i == j) continue;
+            const char *ki = teai_dataset_key(ds, i, kc), *kj = teai_dataset_key(ds, j, kc);
+            if (a_val ? strcmp(ki, a_val) || strcmp(kj, b_val) : i > j || !strcmp(ki, kj)) continue;
+            int same = 1;
+            for (int k = 0; k < ds->n_cols && same; k++)
+                if (k != kc && strcmp(teai_dataset_key(ds, i, k), teai_dataset_key(ds, j, k)))
+                    same = 0;
+            if (!same) continue;
+            size_t na, nb;
+            const double *a = teai_dataset_values(ds, i, TEAI_M_DECODE_TOK_S, &na);
+            const double *b = teai_dataset_values(ds, j, TEAI_M_DECODE_TOK_S, &nb);
+            if (!na || !nb) continue;
+            if (nc == cap) {
+                cap = cap ? cap * 2 : 8;
+                teai_compare *nn = realloc(c, (size_t)cap * sizeof *nn);
+                if (!nn) {
+                    free(c);
+                    return fail(err, TEAI_ENOMEM, "out of memory");
+                }
+                c = nn;
+            }
+            int ga = i, gb = j;
+            teai_speedup s;
+            int st = teai_speedup_compute(a, na, b, nb, seed, n_boot, &s);
+            if (!st && !a_val && s.ratio < 1) { /* say it as the faster over the slower */
+                ga = j, gb = i;
+                st = teai_speedup_compute(b, nb, a, na, seed, n_boot, &s);
+            }
+            if (st) {
+                free(c);
+                return fail(err, st, "out of memory");
+            }
+            c[nc].ga = ga;
+            c[nc].gb = gb;
+            c[nc].s = s;
+            nc++;
+        }
+    *out = c;
+    *n = nc;
+    return TEAI_OK;
+}

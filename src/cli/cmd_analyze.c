@@ -1,0 +1,385 @@
+/* teai analyze: statistics over the collated CSVs (DESIGN §8, §10).
+ * Built when the analysis library is linked (TEAI_HAVE_ANALYSIS). */
+#ifdef TEAI_HAVE_ANALYSIS
+#include "analysis/analysis.h"
+#include "cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_analyze(int argc, char **argv); /* also in cli.h */
+
+static const char *help =
+    "usage: teai analyze [--dir DIR] [--group-by COL,...] [--format text|markdown|csv|json]\n"
+    "                    [--compare COL=A,B ...] [--seed N] [--resamples N]\n"
+    "\n"
+    "Reads every *.csv in DIR (teai collate's output) and reports, per group of rows,\n"
+    "n, mean, median, sample sd, min, max, p90, p99 and the 95% CI of the mean of:\n"
+    "  decode tokens/s, per-token latency (ms), memory and parameter throughput (GB/s)\n"
+    "    from decode rows (step >= 1) of measured repetitions (warmup != 1);\n"
+    "  time to first token (ms) and prefill tokens/s from their step-0 rows.\n"
+    "Percentiles interpolate linearly (type 7, as NumPy); the CI is a percentile\n"
+    "bootstrap (--resamples, default 2000, seeded: same output for the same data),\n"
+    "or mean +- 1.96 sd/sqrt(n) above 20000 values. Speedups are ratios of mean\n"
+    "decode tokens/s with a bootstrap CI and a two-sided Mann-Whitney U test\n"
+    "(normal approximation, tie-corrected); p >= 0.05 is reported as not significant.\n"
+    "\n"
+    "  --dir DIR          CSV directory (default: benchmark_output)\n"
+    "  --group-by COLS    CSV columns (default: backend,hostname,size,quantize)\n"
+    "  --format F         text (default), markdown, csv (group statistics only), json\n"
+    "  --compare COL=A,B  speedup of groups with COL=A over those with COL=B, other\n"
+    "                     group columns equal (repeatable; default, when grouping by\n"
+    "                     backend: every pair of backends, the faster first)\n"
+    "\n"
+    "exit codes: 0 done, 1 failed, 2 bad command line, 3 DIR missing, no CSV,\n"
+    "            no data, or a CSV that could not be read (the others are reported)\n";
+
+enum { F_TEXT, F_MD, F_CSV, F_JSON };
+
+static void print_note(void *ud, const char *line) {
+    (void)ud;
+    fprintf(stderr, "teai analyze: %s\n", line);
+}
+
+/* Splits "a,b,c" into at most max parts pointing into buf. */
+static int split_commas(char *buf, char **parts, int max) {
+    int n = 0;
+    for (char *p = buf; n < max;) {
+        parts[n++] = p;
+        char *c = strchr(p, ',');
+        if (!c) return n;
+        *c = '\0';
+        p = c + 1;
+    }
+    return -1;
+}
+
+static void num(char *out, size_t cap, double v) {
+    if (isnan(v))
+        snprintf(out, cap, "-");
+    else
+        snprintf(out, cap, "%.4g", v);
+}
+
+static void json_str(const char *s) {
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+static void json_num(double v) {
+    if (isnan(v) || isinf(v))
+        fputs("null", stdout);
+    else
+        printf("%.17g", v);
+}
+
+static void csv_str(const char *s) {
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"') putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+/* "size=1B quantize=int8": the group's keys other than column skip (-1: all) */
+static void group_label(const teai_dataset *ds, int g, int skip, char *out, size_t cap) {
+    size_t o = 0;
+    out[0] = '\0';
+    for (int k = 0; k < teai_dataset_n_cols(ds) && o < cap; k++) {
+        if (k == skip) continue;
+        int w = snprintf(out + o, cap - o, "%s%s=%s", o ? " " : "", teai_dataset_col(ds, k),
+                         teai_dataset_key(ds, g, k));
+        if (w < 0) break;
+        o += (size_t)w;
+    }
+}
+
+static void pvalue(char *out, size_t cap, double p) {
+    if (isnan(p))
+        snprintf(out, cap, "p unknown");
+    else if (p < 0.001)
+        snprintf(out, cap, "p < 0.001");
+    else
+        snprintf(out, cap, "p = %.3f", p);
+}
+
+static int col_of(const teai_dataset *ds, const char *name) {
+    for (int k = 0; k < teai_dataset_n_cols(ds); k++)
+        if (strcmp(teai_dataset_col(ds, k), name) == 0) return k;
+    return -1;
+}
+
+/* One sentence per comparison (text and markdown). */
+static void print_compare(const teai_dataset *ds, int kc, const teai_compare *c) {
+    char where[512], lo[32], hi[32], p[32];
+    group_label(ds, c->ga, kc, where, sizeof where);
+    num(lo, sizeof lo, c->s.ci_lo);
+    num(hi, sizeof hi, c->s.ci_hi);
+    pvalue(p, sizeof p, c->s.mwu.p);
+    printf("%s is %.3gx %s at %s (decode tokens/s; 95%% CI %s-%s), Mann-Whitney %s%s\n",
+           teai_dataset_key(ds, c->ga, kc), c->s.ratio, teai_dataset_key(ds, c->gb, kc),
+           *where ? where : "the same settings", lo, hi, p,
+           c->s.significant ? "" : ": not significant at 5%");
+}
+
+int cmd_analyze(int argc, char **argv) {
+    const char *cmd = "analyze", *dir = "benchmark_output", *group_by = NULL;
+    int fmt = F_TEXT;
+    long seed = TEAI_SEED_DEFAULT, n_boot = TEAI_BOOT_DEFAULT;
+    const char *compares[16];
+    int n_compares = 0;
+    if (cli_wants_help(argc, argv)) {
+        fputs(help, stdout);
+        return CLI_EXIT_OK;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (cli_is(argv[i], NULL, "--dir")) {
+            if (!(dir = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
+        } else if (cli_is(argv[i], NULL, "--group-by")) {
+            if (!(group_by = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
+        } else if (cli_is(argv[i], NULL, "--format")) {
+            if (!(v = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
+            if (!strcmp(v, "text"))
+                fmt = F_TEXT;
+            else if (!strcmp(v, "markdown"))
+                fmt = F_MD;
+            else if (!strcmp(v, "csv"))
+                fmt = F_CSV;
+            else if (!strcmp(v, "json"))
+                fmt = F_JSON;
+            else
+                return cli_usage_error(cmd, "--format: text, markdown, csv or json, not '%s'", v);
+        } else if (cli_is(argv[i], NULL, "--compare")) {
+            if (!(v = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
+            if (n_compares == 16) return cli_usage_error(cmd, "at most 16 --compare");
+            compares[n_compares++] = v;
+        } else if (cli_is(argv[i], NULL, "--seed")) {
+            if (!(v = cli_value(cmd, argc, argv, &i)) ||
+                cli_int(cmd, "--seed", v, 0, 2147483647L, &seed))
+                return CLI_EXIT_USAGE;
+        } else if (cli_is(argv[i], NULL, "--resamples")) {
+            if (!(v = cli_value(cmd, argc, argv, &i)) ||
+                cli_int(cmd, "--resamples", v, 100, 1000000, &n_boot))
+                return CLI_EXIT_USAGE;
+        } else {
+            return cli_usage_error(cmd, "unknown argument '%s'", argv[i]);
+        }
+    }
+    char gbuf[512];
+    char *gcols[TEAI_GROUP_MAX_COLS];
+    snprintf(gbuf, sizeof gbuf, "%s", group_by ? group_by : "backend,hostname,size,quantize");
+    int n_g = split_commas(gbuf, gcols, TEAI_GROUP_MAX_COLS);
+    if (n_g < 0) return cli_usage_error(cmd, "--group-by: at most %d columns", TEAI_GROUP_MAX_COLS);
+
+    teai_error err = {0};
+    teai_dataset *ds;
+    int st = teai_dataset_new((const char *const *)gcols, n_g, &ds, &err);
+    if (st) return cli_usage_error(cmd, "--group-by: %s", err.msg);
+    int n_files, n_bad;
+    st = teai_dataset_add_dir(ds, dir, print_note, NULL, &n_files, &n_bad, &err);
+    if (st) {
+        teai_dataset_free(ds);
+        cli_fail(cmd, &err, st);
+        return st == TEAI_ENOTFOUND ? CLI_EXIT_INPUT : CLI_EXIT_FAIL;
+    }
+    if (n_files == 0) {
+        fprintf(stderr, "teai analyze: %s: no readable *.csv (run teai collate first)\n", dir);
+        teai_dataset_free(ds);
+        return CLI_EXIT_INPUT;
+    }
+    if (teai_dataset_n_groups(ds) == 0) {
+        fprintf(stderr, "teai analyze: %s: the CSVs have no data rows\n", dir);
+        teai_dataset_free(ds);
+        return CLI_EXIT_INPUT;
+    }
+
+    /* comparisons: the --compare list, else every pair of backends */
+    teai_compare *cmp[16] = {0};
+    int n_cmp[16] = {0}, kcol[16], n_sets = 0;
+    char cbuf[16][256];
+    if (n_compares == 0 && col_of(ds, "backend") >= 0) compares[n_compares++] = "backend";
+    for (int c = 0; c < n_compares; c++) {
+        snprintf(cbuf[c], sizeof cbuf[c], "%s", compares[c]);
+        char *eq = strchr(cbuf[c], '='), *a = NULL, *b = NULL;
+        if (eq) {
+            *eq = '\0';
+            a = eq + 1;
+            char *comma = strchr(a, ',');
+            if (!comma || strchr(comma + 1, ',')) {
+                teai_dataset_free(ds);
+                return cli_usage_error(cmd, "--compare: COL=A,B, not '%s'", compares[c]);
+            }
+            *comma = '\0';
+            b = comma + 1;
+        }
+        st = teai_dataset_compare(ds, cbuf[c], a, b, (uint64_t)seed, (int)n_boot, &cmp[c],
+                                  &n_cmp[c], &err);
+        kcol[c] = col_of(ds, cbuf[c]);
+        n_sets = c + 1;
+        if (st) break;
+    }
+    if (st) {
+        for (int c = 0; c < n_sets; c++) free(cmp[c]);
+        teai_dataset_free(ds);
+        if (st == TEAI_EINVAL) return cli_usage_error(cmd, "%s", err.msg);
+        return cli_fail(cmd, &err, st);
+    }
+
+    int nk = teai_dataset_n_cols(ds);
+    if (fmt == F_CSV || fmt == F_MD) {
+        if (fmt == F_MD) fputs("| ", stdout);
+        for (int k = 0; k < nk; k++)
+            printf("%s%s", teai_dataset_col(ds, k), fmt == F_MD ? " | " : ",");
+        const char *h = "metric,unit,n,mean,median,sd,min,max,p90,p99,ci95_lo,ci95_hi,ci_method";
+        if (fmt == F_CSV) {
+            puts(h);
+        } else {
+            puts("metric | unit | n | mean | median | sd | min | max | p90 | p99 | 95% CI |");
+            for (int k = 0; k < nk + 11; k++) fputs(k ? "---|" : "|---|", stdout);
+            putchar('\n');
+        }
+    }
+    if (fmt == F_JSON) fputs("{\"groups\":[", stdout);
+    int first = 1;
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        if (fmt == F_TEXT) {
+            char label[512];
+            group_label(ds, g, -1, label, sizeof label);
+            printf("%s%s (%ld rows)\n", g ? "\n" : "", label, teai_dataset_rows(ds, g));
+            printf("  %-22s %-9s %8s %10s %10s %10s %10s %10s %10s %10s  %s\n", "metric", "unit",
+                   "n", "mean", "median", "sd", "min", "max", "p90", "p99", "95% CI of mean");
+        }
+        int any = 0;
+        for (int m = 0; m < TEAI_M_N; m++) {
+            size_t n;
+            const double *x = teai_dataset_values(ds, g, m, &n);
+            if (n == 0) continue;
+            any = 1;
+            teai_stats s;
+            if (teai_stats_compute(x, n, (uint64_t)seed, (int)n_boot, &s)) {
+                for (int c = 0; c < n_sets; c++) free(cmp[c]);
+                teai_dataset_free(ds);
+                fprintf(stderr, "teai analyze: out of memory\n");
+                return CLI_EXIT_FAIL;
+            }
+            const char *meth = s.ci_method == TEAI_CI_BOOTSTRAP ? "bootstrap"
+                               : s.ci_method == TEAI_CI_NORMAL  ? "normal"
+                                                                : "none";
+            double v[9] = {s.mean, s.median, s.sd, s.min, s.max, s.p90, s.p99, s.ci_lo, s.ci_hi};
+            if (fmt == F_JSON) {
+                printf("%s\n{", first ? "" : ",");
+                first = 0;
+                for (int k = 0; k < nk; k++) {
+                    json_str(teai_dataset_col(ds, k));
+                    putchar(':');
+                    json_str(teai_dataset_key(ds, g, k));
+                    putchar(',');
+                }
+                printf("\"metric\":\"%s\",\"unit\":\"%s\",\"n\":%ld", teai_metric_name(m),
+                       teai_metric_unit(m), s.n);
+                static const char *const names[9] = {"mean", "median", "sd",      "min",    "max",
+                                                     "p90",  "p99",    "ci95_lo", "ci95_hi"};
+                for (int i = 0; i < 9; i++) {
+                    printf(",\"%s\":", names[i]);
+                    json_num(v[i]);
+                }
+                printf(",\"ci_method\":\"%s\"}", meth);
+            } else if (fmt == F_CSV) {
+                for (int k = 0; k < nk; k++) {
+                    csv_str(teai_dataset_key(ds, g, k));
+                    putchar(',');
+                }
+                printf("%s,%s,%ld", teai_metric_name(m), teai_metric_unit(m), s.n);
+                for (int i = 0; i < 9; i++) {
+                    if (isnan(v[i]))
+                        fputs(",", stdout);
+                    else
+                        printf(",%.17g", v[i]);
+                }
+                printf(",%s\n", meth);
+            } else {
+                char t[9][32];
+                for (int i = 0; i < 9; i++) num(t[i], sizeof t[i], v[i]);
+                char ci[80];
+                if (s.ci_method == TEAI_CI_NONE)
+                    snprintf(ci, sizeof ci, "- (n < 2)");
+                else
+                    snprintf(ci, sizeof ci, "%s-%s", t[7], t[8]);
+                if (fmt == F_TEXT) {
+                    printf("  %-22s %-9s %8ld %10s %10s %10s %10s %10s %10s %10s  %s\n",
+                           teai_metric_label(m), teai_metric_unit(m), s.n, t[0], t[1], t[2], t[3],
+                           t[4], t[5], t[6], ci);
+                } else {
+                    fputs("| ", stdout);
+                    for (int k = 0; k < nk; k++) printf("%s | ", teai_dataset_key(ds, g, k));
+                    printf("%s | %s | %ld | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                           teai_metric_label(m), teai_metric_unit(m), s.n, t[0], t[1], t[2], t[3],
+                           t[4], t[5], t[6], ci);
+                }
+            }
+        }
+        if (!any && fmt == F_TEXT) puts("  (no measured rows: only warm-up or empty cells)");
+    }
+    if (fmt == F_JSON) {
+        fputs("\n],\"comparisons\":[", stdout);
+        first = 1;
+        for (int c = 0; c < n_sets; c++)
+            for (int i = 0; i < n_cmp[c]; i++) {
+                const teai_compare *x = &cmp[c][i];
+                printf("%s\n{\"column\":", first ? "" : ",");
+                first = 0;
+                json_str(teai_dataset_col(ds, kcol[c]));
+                fputs(",\"a\":", stdout);
+                json_str(teai_dataset_key(ds, x->ga, kcol[c]));
+                fputs(",\"b\":", stdout);
+                json_str(teai_dataset_key(ds, x->gb, kcol[c]));
+                char where[512];
+                group_label(ds, x->ga, kcol[c], where, sizeof where);
+                fputs(",\"at\":", stdout);
+                json_str(where);
+                fputs(",\"metric\":\"decode_tokens_per_sec\",\"speedup\":", stdout);
+                json_num(x->s.ratio);
+                fputs(",\"ci95_lo\":", stdout);
+                json_num(x->s.ci_lo);
+                fputs(",\"ci95_hi\":", stdout);
+                json_num(x->s.ci_hi);
+                fputs(",\"mann_whitney_u\":", stdout);
+                json_num(x->s.mwu.u);
+                fputs(",\"p\":", stdout);
+                json_num(x->s.mwu.p);
+                printf(",\"significant\":%s}", x->s.significant ? "true" : "false");
+            }
+        puts("\n]}");
+    } else if (fmt != F_CSV) {
+        int shown = 0;
+        for (int c = 0; c < n_sets; c++)
+            for (int i = 0; i < n_cmp[c]; i++) {
+                if (!shown++)
+                    printf("\n%sSpeedups (ratio of mean decode tokens/s)\n",
+                           fmt == F_MD ? "### " : "");
+                if (fmt == F_MD) fputs("- ", stdout);
+                print_compare(ds, kcol[c], &cmp[c][i]);
+            }
+    }
+    for (int c = 0; c < n_sets; c++) free(cmp[c]);
+    teai_dataset_free(ds);
+    return n_bad ? CLI_EXIT_INPUT : CLI_EXIT_OK;
+}
+#endif

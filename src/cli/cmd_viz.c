@@ -1,0 +1,190 @@
+/* teai viz: the seed's visualize_benchmarks.py in the terminal: a comparison
+ * table, bars of decode tokens/s with their 95% CI, and speedups.
+ * Built when the analysis library is linked (TEAI_HAVE_ANALYSIS). */
+#ifdef TEAI_HAVE_ANALYSIS
+#include "analysis/analysis.h"
+#include "cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+int cmd_viz(int argc, char **argv); /* also in cli.h */
+
+static const char *help =
+    "usage: teai viz [--dir DIR] [--ascii] [--width N]\n"
+    "\n"
+    "Shows the collated CSVs in DIR (default benchmark_output) in the terminal:\n"
+    "a table of decode tokens/s per backend, host, size and quantization, a bar\n"
+    "chart of the mean with its 95% CI, and speedups between backends (ratio of\n"
+    "means, bootstrap CI, Mann-Whitney p). Only measured decode rows count.\n"
+    "\n"
+    "  --ascii     '#' bars and no colour (colour is also off when NO_COLOR is set\n"
+    "              or stdout is not a terminal)\n"
+    "  --width N   line width (default: the terminal's, else $COLUMNS, else 80)\n"
+    "\n"
+    "exit codes: 0 done, 1 failed, 2 bad command line, 3 DIR missing or no data\n";
+
+static void print_note(void *ud, const char *line) {
+    (void)ud;
+    fprintf(stderr, "teai viz: %s\n", line);
+}
+
+static int term_width(void) {
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    const char *c = getenv("COLUMNS");
+    char *end;
+    long v = c ? strtol(c, &end, 10) : 0;
+    if (c && *c && !*end && v >= 20 && v <= 1000) return (int)v;
+    return 80;
+}
+
+/* A bar of `len` eighths of a cell. */
+static void bar(double cells, int ascii) {
+    static const char *const part[8] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+    long eighths = lround(cells * 8);
+    if (ascii) {
+        for (long i = 0; i < (eighths + 4) / 8; i++) putchar('#');
+        return;
+    }
+    for (long i = 0; i < eighths / 8; i++) fputs("█", stdout);
+    fputs(part[eighths % 8], stdout);
+}
+
+int cmd_viz(int argc, char **argv) {
+    const char *cmd = "viz", *dir = "benchmark_output";
+    int ascii = 0;
+    long width = 0;
+    if (cli_wants_help(argc, argv)) {
+        fputs(help, stdout);
+        return CLI_EXIT_OK;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (cli_is(argv[i], NULL, "--dir")) {
+            if (!(dir = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
+        } else if (cli_is(argv[i], NULL, "--ascii")) {
+            ascii = 1;
+        } else if (cli_is(argv[i], NULL, "--width")) {
+            if (!(v = cli_value(cmd, argc, argv, &i)) ||
+                cli_int(cmd, "--width", v, 40, 1000, &width))
+                return CLI_EXIT_USAGE;
+        } else {
+            return cli_usage_error(cmd, "unknown argument '%s'", argv[i]);
+        }
+    }
+    if (!width) width = term_width();
+    const char *nc = getenv("NO_COLOR");
+    int colour = !ascii && !(nc && *nc) && isatty(STDOUT_FILENO);
+
+    /* grouped by setting first, so the bars of one quantization sit together */
+    static const char *const cols[4] = {"hostname", "size", "quantize", "backend"};
+    teai_error err = {0};
+    teai_dataset *ds;
+    int st = teai_dataset_new(cols, 4, &ds, &err), n_files = 0, n_bad = 0;
+    if (!st) st = teai_dataset_add_dir(ds, dir, print_note, NULL, &n_files, &n_bad, &err);
+    if (st) {
+        teai_dataset_free(ds);
+        cli_fail(cmd, &err, st);
+        return st == TEAI_ENOTFOUND ? CLI_EXIT_INPUT : CLI_EXIT_FAIL;
+    }
+    int ng = teai_dataset_n_groups(ds);
+    teai_stats *s = calloc((size_t)(ng ? ng : 1), sizeof *s);
+    if (!s) {
+        teai_dataset_free(ds);
+        fprintf(stderr, "teai viz: out of memory\n");
+        return CLI_EXIT_FAIL;
+    }
+    double top = 0;
+    int label_w = 8, n_data = 0;
+    for (int g = 0; g < ng; g++) {
+        size_t n;
+        const double *x = teai_dataset_values(ds, g, TEAI_M_DECODE_TOK_S, &n);
+        if (teai_stats_compute(x, n, TEAI_SEED_DEFAULT, TEAI_BOOT_DEFAULT, &s[g])) {
+            st = TEAI_ENOMEM;
+            break;
+        }
+        if (n) n_data++;
+        double hi = isnan(s[g].ci_hi) ? s[g].mean : s[g].ci_hi;
+        if (n && hi > top) top = hi;
+        int l = (int)(strlen(teai_dataset_key(ds, g, 2)) + strlen(teai_dataset_key(ds, g, 3)) + 1);
+        if (l > label_w) label_w = l;
+    }
+    if (st || n_data == 0) {
+        if (!st) fprintf(stderr, "teai viz: %s: no measured decode rows in the CSVs\n", dir);
+        free(s);
+        teai_dataset_free(ds);
+        return st ? CLI_EXIT_FAIL : CLI_EXIT_INPUT;
+    }
+    if (label_w > 30) label_w = 30;
+
+    printf("Decode tokens/s (measured repetitions, step >= 1)\n");
+    printf("%-12s %-6s %-9s %-12s %9s %9s %9s %9s\n", "hostname", "size", "quantize", "backend",
+           "n", "mean", "median", "sd");
+    for (int g = 0; g < ng; g++) {
+        if (!s[g].n) continue;
+        printf("%-12.12s %-6.6s %-9.9s %-12.12s %9ld %9.4g %9.4g %9.4g\n",
+               teai_dataset_key(ds, g, 0), teai_dataset_key(ds, g, 1), teai_dataset_key(ds, g, 2),
+               teai_dataset_key(ds, g, 3), s[g].n, s[g].mean, s[g].median, s[g].sd);
+    }
+
+    /* bars: label | bar | "mean [lo-hi]" */
+    int ci_w = 28, bar_w = (int)width - label_w - ci_w - 3;
+    if (bar_w < 10) bar_w = 10;
+    static const char *const palette[6] = {"\x1b[34m", "\x1b[32m", "\x1b[33m",
+                                           "\x1b[35m", "\x1b[36m", "\x1b[31m"};
+    const char *prev_host = NULL, *prev_size = NULL;
+    for (int g = 0; g < ng; g++) {
+        if (!s[g].n) continue;
+        const char *host = teai_dataset_key(ds, g, 0), *size = teai_dataset_key(ds, g, 1);
+        if (!prev_host || strcmp(prev_host, host) || strcmp(prev_size, size))
+            printf("\n%s, %s (bars: mean decode tokens/s; [95%% CI])\n", host, size);
+        prev_host = host, prev_size = size;
+        char label[128];
+        snprintf(label, sizeof label, "%s %s", teai_dataset_key(ds, g, 2),
+                 teai_dataset_key(ds, g, 3));
+        printf("%-*.*s |", label_w, label_w, label);
+        double cells = top > 0 ? s[g].mean / top * bar_w : 0;
+        /* colour by backend name, so one backend keeps its colour everywhere */
+        unsigned h = 0;
+        for (const char *p = teai_dataset_key(ds, g, 3); *p; p++) h = h * 31 + (unsigned char)*p;
+        if (colour) fputs(palette[h % 6], stdout);
+        bar(cells, ascii);
+        if (colour) fputs("\x1b[0m", stdout);
+        if (s[g].ci_method == TEAI_CI_NONE)
+            printf(" %.4g (n=%ld)\n", s[g].mean, s[g].n);
+        else
+            printf(" %.4g [%.4g-%.4g]\n", s[g].mean, s[g].ci_lo, s[g].ci_hi);
+    }
+
+    teai_compare *c = NULL;
+    int n_c = 0;
+    if (teai_dataset_compare(ds, "backend", NULL, NULL, TEAI_SEED_DEFAULT, TEAI_BOOT_DEFAULT, &c,
+                             &n_c, &err) == TEAI_OK) {
+        if (n_c) printf("\nSpeedups (ratio of mean decode tokens/s)\n");
+        for (int i = 0; i < n_c; i++) {
+            const teai_speedup *x = &c[i].s;
+            char p[32];
+            if (isnan(x->mwu.p))
+                snprintf(p, sizeof p, "p unknown");
+            else if (x->mwu.p < 0.001)
+                snprintf(p, sizeof p, "p < 0.001");
+            else
+                snprintf(p, sizeof p, "p = %.3f", x->mwu.p);
+            printf("%s is %.3gx %s at %s %s %s (95%% CI %.4g-%.4g), Mann-Whitney %s%s\n",
+                   teai_dataset_key(ds, c[i].ga, 3), x->ratio, teai_dataset_key(ds, c[i].gb, 3),
+                   teai_dataset_key(ds, c[i].ga, 0), teai_dataset_key(ds, c[i].ga, 1),
+                   teai_dataset_key(ds, c[i].ga, 2), x->ci_lo, x->ci_hi, p,
+                   x->significant ? "" : ": not significant at 5%");
+        }
+        free(c);
+    }
+    free(s);
+    teai_dataset_free(ds);
+    return n_bad ? CLI_EXIT_INPUT : CLI_EXIT_OK;
+}
+#endif

@@ -1,0 +1,657 @@
+/* Drawing a teai_chart onto a cairo_t: layout (title, subtitle, legend, axes
+ * with nice ticks), then the bars, boxes or points. All sizes derive from the
+ * base font size f, itself a fraction of the chart's rectangle, so a chart
+ * reads the same at any size. */
+#include "plot/chart.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct axis {
+    double lo, hi; /* data range shown */
+    int log;       /* log10 scale */
+} axis;
+
+typedef struct ctx {
+    cairo_t *cr;
+    const teai_chart *ch;
+    double x, y, w, h;     /* whole chart rectangle */
+    double px, py, pw, ph; /* plot area */
+    double f;              /* base font size */
+    axis ax, ay;
+    char *err;
+    size_t errcap;
+} ctx;
+
+#define LEGEND_MAX 64
+#define CHART_PI   3.14159265358979323846
+
+static int fail(ctx *c, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(ctx *c, int status, const char *fmt, ...) {
+    if (c->err && c->errcap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->err, c->errcap, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+/* ---- text ---------------------------------------------------------------- */
+
+static void font(ctx *c, double size, int bold) {
+    cairo_select_font_face(c->cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(c->cr, size);
+}
+
+static double text_w(ctx *c, const char *s, double size, int bold) {
+    cairo_text_extents_t te;
+    font(c, size, bold);
+    cairo_text_extents(c->cr, s, &te);
+    return te.x_advance;
+}
+
+/* Draws s anchored at (x, y): ha 0 = left .. 1 = right, va 0 = top .. 1 =
+ * bottom of the font's box; angle in radians around the anchor. */
+static void text_at(ctx *c, const char *s, double x, double y, double size, int bold, double ha,
+                    double va, double angle) {
+    cairo_font_extents_t fe;
+    cairo_text_extents_t te;
+    font(c, size, bold);
+    cairo_font_extents(c->cr, &fe);
+    cairo_text_extents(c->cr, s, &te);
+    cairo_save(c->cr);
+    cairo_translate(c->cr, x, y);
+    cairo_rotate(c->cr, angle);
+    cairo_move_to(c->cr, -ha * te.x_advance, fe.ascent - va * (fe.ascent + fe.descent));
+    cairo_show_text(c->cr, s);
+    cairo_restore(c->cr);
+}
+
+/* A tick label: decimals from the step, k/M/G/T for large magnitudes. */
+static void fmt_num(char *buf, size_t cap, double v, double step) {
+    static const char *suffix[] = {"", "k", "M", "G", "T", "P"};
+    double a = fabs(v), scale = 1;
+    int si = 0;
+    if (fabs(v) < step * 1e-6) v = 0, a = 0;
+    while (a / scale >= 1e4 && si < 5) scale *= 1e3, si++;
+    double st = step / scale;
+    int dec = st > 0 && st < 1 ? (int)ceil(-log10(st) - 1e-9) : 0;
+    if (dec > 6) dec = 6;
+    snprintf(buf, cap, "%.*f%s", dec, v / scale, suffix[si]);
+}
+
+/* ---- mapping ------------------------------------------------------------- */
+
+static double tr(const axis *a, double v) {
+    return a->log ? log10(v) : v;
+}
+
+static double map_x(const ctx *c, double v) {
+    return c->px + c->pw * (tr(&c->ax, v) - tr(&c->ax, c->ax.lo)) /
+                       (tr(&c->ax, c->ax.hi) - tr(&c->ax, c->ax.lo));
+}
+
+static double map_y(const ctx *c, double v) {
+    return c->py + c->ph -
+           c->ph * (tr(&c->ay, v) - tr(&c->ay, c->ay.lo)) /
+               (tr(&c->ay, c->ay.hi) - tr(&c->ay, c->ay.lo));
+}
+
+/* Widens [lo, hi] to nice tick bounds (linear) or whole decades (log). */
+static void nice_range(axis *a, double lo, double hi, int pad) {
+    if (a->log) {
+        lo = floor(log10(lo) + 1e-9);
+        hi = ceil(log10(hi) - 1e-9);
+        if (hi <= lo) hi = lo + 1;
+        a->lo = pow(10, lo);
+        a->hi = pow(10, hi);
+        return;
+    }
+    if (!(hi > lo)) {
+        double d = fabs(lo) > 0 ? fabs(lo) * 0.1 : 1;
+        lo -= d, hi += d;
+    }
+    if (pad) {
+        /* Padding never takes an axis of non-negative data below 0. */
+        double d = (hi - lo) * 0.05;
+        lo = lo >= 0 && lo - d < 0 ? 0 : lo - d;
+        hi += d;
+    }
+    double t0, st;
+    int n = teai_chart_ticks(lo, hi, 6, &t0, &st);
+    a->lo = t0;
+    a->hi = t0 + (n - 1) * st;
+}
+
+/* Tick values of an axis into t (at most cap); returns the count. */
+static int axis_ticks(const axis *a, double *t, int cap, double *step) {
+    int n = 0;
+    if (a->log) {
+        int d0 = (int)lround(log10(a->lo)), d1 = (int)lround(log10(a->hi));
+        int every = (d1 - d0) > 8 ? 2 : 1;
+        for (int d = d0; d <= d1 && n < cap; d += every) t[n++] = pow(10, d);
+        *step = 0;
+        return n;
+    }
+    double t0, st;
+    int m = teai_chart_ticks(a->lo, a->hi, 6, &t0, &st);
+    for (int i = 0; i < m && n < cap; i++) {
+        double v = t0 + i * st;
+        if (v >= a->lo - st * 1e-6 && v <= a->hi + st * 1e-6) t[n++] = v;
+    }
+    *step = st;
+    return n;
+}
+
+static void tick_label(char *buf, size_t cap, const axis *a, double v, double step) {
+    if (a->log)
+        fmt_num(buf, cap, v, v < 1 ? v : 1);
+    else
+        fmt_num(buf, cap, v, step);
+}
+
+/* ---- validation and ranges ------------------------------------------------ */
+
+static int finite_or_nan(double v) {
+    return isfinite(v) || isnan(v);
+}
+
+static int validate(ctx *c) {
+    const teai_chart *ch = c->ch;
+    if (!ch->y_label || !*ch->y_label)
+        return fail(c, TEAI_EINVAL, "chart: the y axis needs a label with its unit");
+    switch (ch->kind) {
+        case TEAI_CHART_BARS:
+            if (!ch->n_categories || !ch->categories || !ch->n_series || !ch->series)
+                return fail(c, TEAI_EINVAL, "bar chart: no categories or no series");
+            for (size_t s = 0; s < ch->n_series; s++) {
+                if (!ch->series[s].values)
+                    return fail(c, TEAI_EINVAL, "bar chart: series %zu has no values", s);
+                for (size_t i = 0; i < ch->n_categories; i++)
+                    if (!finite_or_nan(ch->series[s].values[i]))
+                        return fail(c, TEAI_EINVAL, "bar chart: series %zu: infinite value", s);
+            }
+            return TEAI_OK;
+        case TEAI_CHART_BOXES:
+            if (!ch->n_dists || !ch->dists)
+                return fail(c, TEAI_EINVAL, "box plot: no distributions");
+            return TEAI_OK;
+        case TEAI_CHART_XY:
+            if (!ch->x_label || !*ch->x_label)
+                return fail(c, TEAI_EINVAL, "xy chart: the x axis needs a label with its unit");
+            if (!ch->n_xy || !ch->xy) return fail(c, TEAI_EINVAL, "xy chart: no series");
+            return TEAI_OK;
+    }
+    return fail(c, TEAI_EINVAL, "chart: unknown kind %d", (int)ch->kind);
+}
+
+typedef struct range {
+    double lo, hi;
+} range;
+
+static void extend(range *r, double v) {
+    if (!isfinite(v)) return;
+    if (v < r->lo) r->lo = v;
+    if (v > r->hi) r->hi = v;
+}
+
+static int ranges(ctx *c) {
+    const teai_chart *ch = c->ch;
+    range ry = {INFINITY, -INFINITY}, rx = {INFINITY, -INFINITY};
+    c->ax.log = ch->kind == TEAI_CHART_XY && ch->x_log;
+    c->ay.log = ch->kind == TEAI_CHART_XY && ch->y_log;
+    extend(&ry, ch->kind == TEAI_CHART_XY ? NAN : ch->ref_y);
+    if (ch->kind == TEAI_CHART_BARS) {
+        extend(&ry, 0); /* honesty: bars grow from 0 */
+        for (size_t s = 0; s < ch->n_series; s++) {
+            const teai_chart_series *se = &ch->series[s];
+            for (size_t i = 0; i < ch->n_categories; i++) {
+                extend(&ry, se->values[i]);
+                if (se->lo) extend(&ry, se->lo[i]);
+                if (se->hi) extend(&ry, se->hi[i]);
+            }
+        }
+        if (!(ry.hi > ry.lo)) ry.hi = ry.lo + 1;
+        nice_range(&c->ay, ry.lo, ry.hi, 0);
+        return TEAI_OK;
+    }
+    if (ch->kind == TEAI_CHART_BOXES) {
+        for (size_t d = 0; d < ch->n_dists; d++)
+            for (size_t i = 0; i < ch->dists[d].n; i++) extend(&ry, ch->dists[d].values[i]);
+        if (!isfinite(ry.lo)) ry.lo = 0, ry.hi = 1;
+        nice_range(&c->ay, ry.lo, ry.hi, 1);
+        return TEAI_OK;
+    }
+    for (size_t s = 0; s < ch->n_xy; s++) {
+        for (size_t i = 0; i < ch->xy[s].n; i++) {
+            const teai_chart_point *p = &ch->xy[s].points[i];
+            double xs[3] = {p->x, p->x_lo, p->x_hi}, ys[3] = {p->y, p->y_lo, p->y_hi};
+            for (int k = 0; k < 3; k++) {
+                if ((c->ax.log && xs[k] <= 0) || (c->ay.log && ys[k] <= 0))
+                    return fail(c, TEAI_EINVAL,
+                                "xy chart: series \"%s\" point %zu: value <= 0 "
+                                "on a log axis",
+                                ch->xy[s].name ? ch->xy[s].name : "", i);
+                extend(&rx, xs[k]);
+                extend(&ry, ys[k]);
+            }
+        }
+    }
+    for (size_t i = 0; i < ch->n_slopes; i++) extend(&ry, ch->slopes[i].y_cap);
+    if (!isfinite(rx.lo) || !isfinite(ry.lo))
+        return fail(c, TEAI_EINVAL, "xy chart: no finite point");
+    nice_range(&c->ax, rx.lo, rx.hi, 1);
+    nice_range(&c->ay, ry.lo, ry.hi, 1);
+    return TEAI_OK;
+}
+
+/* ---- frame: titles, legend, axes ----------------------------------------- */
+
+static size_t legend_names(const teai_chart *ch, const char **names) {
+    size_t n = 0;
+    size_t count = ch->kind == TEAI_CHART_BARS    ? ch->n_series
+                   : ch->kind == TEAI_CHART_BOXES ? ch->n_dists
+                                                  : ch->n_xy;
+    for (size_t i = 0; i < count && n < LEGEND_MAX; i++) {
+        const char *s = ch->kind == TEAI_CHART_BARS    ? ch->series[i].name
+                        : ch->kind == TEAI_CHART_BOXES ? ch->dists[i].series
+                                                       : ch->xy[i].name;
+        if (!s || !*s) continue;
+        size_t j = 0;
+        while (j < n && strcmp(names[j], s) != 0) j++;
+        if (j == n) names[n++] = s;
+    }
+    return n;
+}
+
+static void set_rgb(cairo_t *cr, const double rgb[3], double k) {
+    cairo_set_source_rgb(cr, rgb[0] * k, rgb[1] * k, rgb[2] * k);
+}
+
+/* Lays out and draws the legend rows centred at the top (starting at *top);
+ * advances *top. */
+static void legend(ctx *c, double *top) {
+    const char *names[LEGEND_MAX];
+    size_t n = legend_names(c->ch, names);
+    if (!n) return;
+    double fs = c->f * 0.9, sw = fs * 0.9, gap = fs * 0.4, sep = fs * 1.3;
+    double maxw = c->w - 2 * c->f;
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        double rw = 0;
+        while (j < n) {
+            double ew = sw + gap + text_w(c, names[j], fs, 0);
+            if (j > i && rw + sep + ew > maxw) break;
+            rw += (j > i ? sep : 0) + ew;
+            j++;
+        }
+        double x = c->x + (c->w - rw) / 2, yc = *top + fs * 0.7;
+        for (size_t k = i; k < j; k++) {
+            double rgb[3];
+            teai_chart_color(names[k], rgb);
+            set_rgb(c->cr, rgb, 1);
+            cairo_rectangle(c->cr, x, yc - sw / 2, sw, sw);
+            cairo_fill(c->cr);
+            cairo_set_source_rgb(c->cr, 0.1, 0.1, 0.1);
+            text_at(c, names[k], x + sw + gap, yc, fs, 0, 0, 0.5, 0);
+            x += sw + gap + text_w(c, names[k], fs, 0) + sep;
+        }
+        *top += fs * 1.5;
+        i = j;
+    }
+}
+
+static void frame(ctx *c) {
+    const teai_chart *ch = c->ch;
+    cairo_t *cr = c->cr;
+    double f = c->f, pad = f * 0.8, top = c->y + pad;
+    char buf[64];
+
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_rectangle(cr, c->x, c->y, c->w, c->h);
+    cairo_fill(cr);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    if (ch->title && *ch->title) {
+        text_at(c, ch->title, c->x + c->w / 2, top, f * 1.3, 1, 0.5, 0, 0);
+        top += f * 1.3 * 1.3;
+    }
+    if (ch->subtitle && *ch->subtitle) {
+        cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+        text_at(c, ch->subtitle, c->x + c->w / 2, top, f * 0.85, 0, 0.5, 0, 0);
+        top += f * 0.85 * 1.4;
+    }
+    legend(c, &top);
+    top += f * 0.5;
+
+    /* Left margin: rotated y label, then the widest tick label. */
+    double ticks[64], step, tf = f * 0.85, maxw = 0;
+    int nt = axis_ticks(&c->ay, ticks, 64, &step);
+    for (int i = 0; i < nt; i++) {
+        tick_label(buf, sizeof buf, &c->ay, ticks[i], step);
+        double tw = text_w(c, buf, tf, 0);
+        if (tw > maxw) maxw = tw;
+    }
+    double tick = f * 0.35;
+    double left = pad + f * 1.4 + maxw + tick + f * 0.3;
+    int label_lines = ch->kind == TEAI_CHART_BOXES ? 2 : 1;
+    double bottom = pad + tick + tf * 1.25 * label_lines + f * 0.3;
+    if (ch->x_label && *ch->x_label) bottom += f * 1.4;
+    c->px = c->x + left;
+    c->py = top;
+    c->pw = c->w - left - pad * 2;
+    c->ph = c->y + c->h - bottom - top;
+
+    /* Grid and y ticks. */
+    cairo_set_line_width(cr, f * 0.06);
+    for (int i = 0; i < nt; i++) {
+        double yy = map_y(c, ticks[i]);
+        cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
+        cairo_move_to(cr, c->px, yy);
+        cairo_line_to(cr, c->px + c->pw, yy);
+        cairo_stroke(cr);
+        cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+        cairo_move_to(cr, c->px - tick, yy);
+        cairo_line_to(cr, c->px, yy);
+        cairo_stroke(cr);
+        tick_label(buf, sizeof buf, &c->ay, ticks[i], step);
+        text_at(c, buf, c->px - tick - f * 0.2, yy, tf, 0, 1, 0.5, 0);
+    }
+    if (ch->kind == TEAI_CHART_XY) {
+        nt = axis_ticks(&c->ax, ticks, 64, &step);
+        for (int i = 0; i < nt; i++) {
+            double xx = map_x(c, ticks[i]);
+            cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
+            cairo_move_to(cr, xx, c->py);
+            cairo_line_to(cr, xx, c->py + c->ph);
+            cairo_stroke(cr);
+            cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+            cairo_move_to(cr, xx, c->py + c->ph);
+            cairo_line_to(cr, xx, c->py + c->ph + tick);
+            cairo_stroke(cr);
+            tick_label(buf, sizeof buf, &c->ax, ticks[i], step);
+            text_at(c, buf, xx, c->py + c->ph + tick + f * 0.15, tf, 0, 0.5, 0, 0);
+        }
+    }
+    /* Axis lines and labels. */
+    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+    cairo_set_line_width(cr, f * 0.08);
+    cairo_move_to(cr, c->px, c->py);
+    cairo_line_to(cr, c->px, c->py + c->ph);
+    cairo_line_to(cr, c->px + c->pw, c->py + c->ph);
+    cairo_stroke(cr);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    text_at(c, ch->y_label, c->x + pad, c->py + c->ph / 2, f, 0, 0.5, 0, -CHART_PI / 2);
+    if (ch->x_label && *ch->x_label)
+        text_at(c, ch->x_label, c->px + c->pw / 2, c->y + c->h - pad, f, 0, 0.5, 1, 0);
+}
+
+/* A category label under the plot, shrunk (to 60%) when wider than slot. */
+static void category_label(ctx *c, const char *s, double xc, double yy, double slot) {
+    double fs = c->f * 0.85, tw = text_w(c, s, fs, 0);
+    if (tw > slot * 0.95) fs *= fmax(0.6, slot * 0.95 / tw);
+    cairo_set_source_rgb(c->cr, 0.1, 0.1, 0.1);
+    text_at(c, s, xc, yy, fs, 0, 0.5, 0, 0);
+}
+
+static void ref_line(ctx *c) {
+    const teai_chart *ch = c->ch;
+    if (!isfinite(ch->ref_y)) return;
+    double yy = map_y(c, ch->ref_y), dash[2] = {c->f * 0.4, c->f * 0.25};
+    cairo_save(c->cr);
+    cairo_set_source_rgb(c->cr, 0.3, 0.3, 0.3);
+    cairo_set_line_width(c->cr, c->f * 0.08);
+    cairo_set_dash(c->cr, dash, 2, 0);
+    cairo_move_to(c->cr, c->px, yy);
+    cairo_line_to(c->cr, c->px + c->pw, yy);
+    cairo_stroke(c->cr);
+    cairo_restore(c->cr);
+    if (ch->ref_label && *ch->ref_label) {
+        double fs = c->f * 0.75, tw = text_w(c, ch->ref_label, fs, 0);
+        cairo_set_source_rgba(c->cr, 1, 1, 1, 0.85); /* readable over a bar */
+        cairo_rectangle(c->cr, c->px + c->pw - c->f * 0.35 - tw, yy - c->f * 0.2 - fs * 1.2,
+                        tw + c->f * 0.3, fs * 1.2);
+        cairo_fill(c->cr);
+        cairo_set_source_rgb(c->cr, 0.3, 0.3, 0.3);
+        text_at(c, ch->ref_label, c->px + c->pw - c->f * 0.2, yy - c->f * 0.15, c->f * 0.75, 0, 1,
+                1, 0);
+    }
+}
+
+/* A vertical error bar from y0 to y1 (screen) at x with caps of half-width cw. */
+static void vbar(cairo_t *cr, double x, double y0, double y1, double cw) {
+    cairo_move_to(cr, x, y0);
+    cairo_line_to(cr, x, y1);
+    cairo_move_to(cr, x - cw, y0);
+    cairo_line_to(cr, x + cw, y0);
+    cairo_move_to(cr, x - cw, y1);
+    cairo_line_to(cr, x + cw, y1);
+    cairo_stroke(cr);
+}
+
+static void hbar(cairo_t *cr, double y, double x0, double x1, double cw) {
+    cairo_move_to(cr, x0, y);
+    cairo_line_to(cr, x1, y);
+    cairo_move_to(cr, x0, y - cw);
+    cairo_line_to(cr, x0, y + cw);
+    cairo_move_to(cr, x1, y - cw);
+    cairo_line_to(cr, x1, y + cw);
+    cairo_stroke(cr);
+}
+
+/* ---- the three kinds ---------------------------------------------------- */
+
+static void draw_bars(ctx *c) {
+    const teai_chart *ch = c->ch;
+    cairo_t *cr = c->cr;
+    size_t nc = ch->n_categories, ns = ch->n_series;
+    double slot = c->pw / (double)nc, bw = slot * 0.8 / (double)ns, y0 = map_y(c, 0);
+    for (size_t i = 0; i < nc; i++) {
+        for (size_t s = 0; s < ns; s++) {
+            const teai_chart_series *se = &ch->series[s];
+            double x = c->px + slot * (double)i + slot * 0.1 + bw * (double)s;
+            double xc = x + bw / 2, v = se->values[i], rgb[3];
+            if (isnan(v)) {
+                cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
+                text_at(c, "n/a", xc, y0 - c->f * 0.2, c->f * 0.7, 0, 0.5, 1, 0);
+                continue;
+            }
+            teai_chart_color(se->name, rgb);
+            set_rgb(cr, rgb, 1);
+            cairo_rectangle(cr, x + bw * 0.04, y0, bw * 0.92, map_y(c, v) - y0);
+            cairo_fill(cr);
+            double lo = se->lo ? se->lo[i] : NAN, hi = se->hi ? se->hi[i] : NAN;
+            if (isfinite(lo) || isfinite(hi)) {
+                cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+                cairo_set_line_width(cr, c->f * 0.09);
+                vbar(cr, xc, map_y(c, isfinite(lo) ? lo : v), map_y(c, isfinite(hi) ? hi : v),
+                     bw * 0.18);
+            }
+        }
+        category_label(c, ch->categories[i] ? ch->categories[i] : "", c->px + slot * (i + 0.5),
+                       c->py + c->ph + c->f * 0.5, slot);
+    }
+    ref_line(c);
+}
+
+static int draw_boxes(ctx *c) {
+    const teai_chart *ch = c->ch;
+    cairo_t *cr = c->cr;
+    double slot = c->pw / (double)ch->n_dists, bw = slot * 0.5;
+    for (size_t d = 0; d < ch->n_dists; d++) {
+        const teai_chart_dist *di = &ch->dists[d];
+        double xc = c->px + slot * (d + 0.5), rgb[3];
+        char nbuf[48];
+        teai_box_stats st;
+        int rc = di->values ? teai_box_stats_compute(di->values, di->n, &st) : TEAI_EINVAL;
+        if (rc == TEAI_ENOMEM) return fail(c, rc, "box plot: out of memory");
+        snprintf(nbuf, sizeof nbuf, "n=%zu", rc == TEAI_OK ? st.n : (size_t)0);
+        category_label(c, di->label ? di->label : "", xc, c->py + c->ph + c->f * 0.5, slot);
+        category_label(c, nbuf, xc, c->py + c->ph + c->f * 0.5 + c->f * 0.85 * 1.25, slot);
+        if (rc != TEAI_OK) {
+            cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
+            text_at(c, "no data", xc, c->py + c->ph - c->f * 0.2, c->f * 0.7, 0, 0.5, 1, 0);
+            continue;
+        }
+        teai_chart_color(di->series ? di->series : di->label, rgb);
+        double yq1 = map_y(c, st.q1), yq3 = map_y(c, st.q3), lw = c->f * 0.08;
+        cairo_set_line_width(cr, lw);
+        set_rgb(cr, rgb, 0.55);
+        vbar(cr, xc, map_y(c, st.whisker_lo), yq1, 0);
+        vbar(cr, xc, yq3, map_y(c, st.whisker_hi), 0);
+        cairo_move_to(cr, xc - bw * 0.25, map_y(c, st.whisker_lo));
+        cairo_line_to(cr, xc + bw * 0.25, map_y(c, st.whisker_lo));
+        cairo_move_to(cr, xc - bw * 0.25, map_y(c, st.whisker_hi));
+        cairo_line_to(cr, xc + bw * 0.25, map_y(c, st.whisker_hi));
+        cairo_stroke(cr);
+        cairo_rectangle(cr, xc - bw / 2, yq3, bw, yq1 - yq3);
+        set_rgb(cr, rgb, 1);
+        cairo_fill_preserve(cr);
+        set_rgb(cr, rgb, 0.55);
+        cairo_stroke(cr);
+        cairo_set_source_rgb(cr, 0.05, 0.05, 0.05);
+        cairo_set_line_width(cr, lw * 2.5);
+        cairo_move_to(cr, xc - bw / 2, map_y(c, st.median));
+        cairo_line_to(cr, xc + bw / 2, map_y(c, st.median));
+        cairo_stroke(cr);
+        /* Outliers: every sample outside the whiskers, as a hollow circle. */
+        set_rgb(cr, rgb, 0.55);
+        cairo_set_line_width(cr, lw);
+        for (size_t i = 0; i < di->n; i++) {
+            double v = di->values[i];
+            if (!isfinite(v) || (v >= st.whisker_lo && v <= st.whisker_hi)) continue;
+            cairo_new_sub_path(cr);
+            cairo_arc(cr, xc, map_y(c, v), c->f * 0.22, 0, 2 * CHART_PI);
+            cairo_stroke(cr);
+        }
+    }
+    ref_line(c);
+    return TEAI_OK;
+}
+
+static void draw_slope(ctx *c, const teai_chart_slope *sl) {
+    cairo_t *cr = c->cr;
+    enum { N = 256 };
+    double dx[N], sx[N], sy[N]; /* data x, screen x, screen y */
+    double t0 = tr(&c->ax, c->ax.lo), t1 = tr(&c->ax, c->ax.hi);
+    for (int i = 0; i < N; i++) {
+        double t = t0 + (t1 - t0) * i / (N - 1), x = c->ax.log ? pow(10, t) : t;
+        double y = fmin(sl->k * x, sl->y_cap);
+        dx[i] = x;
+        sx[i] = map_x(c, x);
+        sy[i] = c->ay.log && y <= 0 ? c->py + c->ph * 10 : map_y(c, y);
+    }
+    cairo_save(cr);
+    cairo_rectangle(cr, c->px, c->py, c->pw, c->ph);
+    cairo_clip(cr);
+    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    cairo_set_line_width(cr, c->f * 0.1);
+    cairo_move_to(cr, sx[0], sy[0]);
+    for (int i = 1; i < N; i++) cairo_line_to(cr, sx[i], sy[i]);
+    cairo_stroke(cr);
+    if (sl->label && *sl->label) {
+        /* Right-aligned above the line, at the end of its visible sloped part
+         * (before the ridge of a roofline), where data points rarely are. */
+        double m = c->f * 0.5;
+        for (int i = N - 1; i > 0; i--) {
+            if (sy[i] < c->py + m || sy[i] > c->py + c->ph - m || sx[i] > c->px + c->pw - m)
+                continue;
+            if (sl->k * dx[i] >= sl->y_cap) continue; /* on the flat roof */
+            double a = atan2(sy[i] - sy[i - 1], sx[i] - sx[i - 1]);
+            text_at(c, sl->label, sx[i], sy[i] - c->f * 0.15, c->f * 0.75, 0, 1, 1, a);
+            break;
+        }
+    }
+    cairo_restore(cr);
+}
+
+static void draw_xy(ctx *c) {
+    const teai_chart *ch = c->ch;
+    cairo_t *cr = c->cr;
+    double r = c->f * 0.3, cw = c->f * 0.2;
+    for (size_t i = 0; i < ch->n_slopes; i++) draw_slope(c, &ch->slopes[i]);
+    for (size_t s = 0; s < ch->n_xy; s++) {
+        const teai_chart_xy_series *se = &ch->xy[s];
+        double rgb[3];
+        teai_chart_color(se->name, rgb);
+        cairo_set_line_width(cr, c->f * 0.1);
+        set_rgb(cr, rgb, 1);
+        if (se->connect && se->n > 1) {
+            for (size_t i = 0; i < se->n; i++) {
+                double x = map_x(c, se->points[i].x), y = map_y(c, se->points[i].y);
+                if (i == 0)
+                    cairo_move_to(cr, x, y);
+                else
+                    cairo_line_to(cr, x, y);
+            }
+            cairo_stroke(cr);
+        }
+        for (size_t i = 0; i < se->n; i++) {
+            const teai_chart_point *p = &se->points[i];
+            double x = map_x(c, p->x), y = map_y(c, p->y);
+            set_rgb(cr, rgb, 0.6);
+            cairo_set_line_width(cr, c->f * 0.08);
+            if (isfinite(p->y_lo) || isfinite(p->y_hi))
+                vbar(cr, x, map_y(c, isfinite(p->y_lo) ? p->y_lo : p->y),
+                     map_y(c, isfinite(p->y_hi) ? p->y_hi : p->y), cw);
+            if (isfinite(p->x_lo) || isfinite(p->x_hi))
+                hbar(cr, y, map_x(c, isfinite(p->x_lo) ? p->x_lo : p->x),
+                     map_x(c, isfinite(p->x_hi) ? p->x_hi : p->x), cw);
+            cairo_new_sub_path(cr);
+            cairo_arc(cr, x, y, r, 0, 2 * CHART_PI);
+            set_rgb(cr, rgb, 1);
+            cairo_fill_preserve(cr);
+            cairo_set_source_rgb(cr, 1, 1, 1);
+            cairo_set_line_width(cr, c->f * 0.06);
+            cairo_stroke(cr);
+            if (p->label && *p->label) {
+                cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
+                text_at(c, p->label, x + r * 1.4, y - r * 0.6, c->f * 0.7, 0, 0, 1, 0);
+            }
+        }
+    }
+}
+
+int teai_chart_draw(cairo_t *cr, const teai_chart *chart, double x, double y, double w, double h,
+                    char *err, size_t errcap) {
+    ctx c = {.cr = cr, .ch = chart, .x = x, .y = y, .w = w, .h = h, .err = err, .errcap = errcap};
+    if (err && errcap) err[0] = '\0';
+    if (!cr || !chart) return fail(&c, TEAI_EINVAL, "chart: NULL argument");
+    if (!(w > 0) || !(h > 0)) return fail(&c, TEAI_EINVAL, "chart: empty rectangle");
+    int rc = validate(&c);
+    if (rc == TEAI_OK) rc = ranges(&c);
+    if (rc != TEAI_OK) return rc;
+    /* Base font: 3% of the short side, a little more for very wide charts. */
+    c.f = fmax(6, 0.03 * fmin(w, h * 1.4));
+
+    cairo_save(cr);
+    cairo_font_options_t *fo = cairo_font_options_create();
+    cairo_font_options_set_antialias(fo, CAIRO_ANTIALIAS_GRAY);
+    cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+    cairo_set_font_options(cr, fo);
+    cairo_font_options_destroy(fo);
+    cairo_set_antialias(cr, CAIRO_ANTIALIAS_GOOD);
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+    cairo_new_path(cr);
+    frame(&c);
+    if (c.pw <= 0 || c.ph <= 0) {
+        cairo_restore(cr);
+        return fail(&c, TEAI_EINVAL, "chart: %gx%g is too small for its labels", w, h);
+    }
+    if (chart->kind == TEAI_CHART_BARS)
+        draw_bars(&c);
+    else if (chart->kind == TEAI_CHART_BOXES)
+        rc = draw_boxes(&c);
+    else
+        draw_xy(&c);
+    cairo_restore(cr);
+    if (rc != TEAI_OK) return rc;
+    if (cairo_status(cr) != CAIRO_STATUS_SUCCESS)
+        return fail(&c, TEAI_EIO, "cairo: %s", cairo_status_to_string(cairo_status(cr)));
+    return TEAI_OK;
+}

@@ -1,0 +1,157 @@
+/* Statistics against values computed by hand (and by an independent Python
+ * implementation, quoted), and grouping of collated rows: warm-up and step-0
+ * rows never enter per-token statistics. Needs the analysis library
+ * (TEAI_HAVE_ANALYSIS); skipped without it. */
+#include "test_util.h"
+
+#ifdef TEAI_HAVE_ANALYSIS
+#include "analysis/analysis.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void test_basic_stats(void) {
+    const double x[8] = {2, 4, 4, 4, 5, 5, 7, 9};
+    teai_stats s;
+    ASSERT_EQ(teai_stats_compute(x, 8, 1, 2000, &s), 0);
+    ASSERT_NEAR(s.mean, 5, 1e-12);
+    ASSERT_NEAR(s.sd, 2.1380899352993952, 1e-12); /* sqrt(32/7) */
+    ASSERT_NEAR(s.median, 4.5, 1e-12);
+    ASSERT_NEAR(s.min, 2, 0);
+    ASSERT_NEAR(s.max, 9, 0);
+    ASSERT_NEAR(s.p90, 7.6, 1e-12);  /* h = 6.3: 7 + 0.3 * (9 - 7) */
+    ASSERT_NEAR(s.p99, 8.86, 1e-12); /* h = 6.93 */
+    ASSERT_EQ(s.ci_method, TEAI_CI_BOOTSTRAP);
+    ASSERT_TRUE(s.ci_lo < 5 && s.ci_hi > 5 && s.ci_lo >= 2 && s.ci_hi <= 9);
+    teai_stats t;
+    ASSERT_EQ(teai_stats_compute(x, 8, 1, 2000, &t), 0);
+    ASSERT_TRUE(t.ci_lo == s.ci_lo && t.ci_hi == s.ci_hi); /* deterministic */
+    ASSERT_EQ(teai_stats_compute(x, 1, 1, 2000, &t), 0);
+    ASSERT_EQ(t.n, 1);
+    ASSERT_TRUE(isnan(t.sd) && isnan(t.ci_lo) && t.median == 2);
+    ASSERT_EQ(teai_stats_compute(x, 0, 1, 2000, &t), 0);
+    ASSERT_TRUE(isnan(t.mean));
+}
+
+/* Bootstrap CI of a large sample ~ mean +- 1.96 sd/sqrt(n); the normal
+ * approximation above TEAI_BOOT_MAX_N. */
+static void test_ci_scale(void) {
+    enum { N = 4000 };
+    static double x[N];
+    for (int i = 0; i < N; i++) x[i] = (double)(i % 100);
+    teai_stats s;
+    ASSERT_EQ(teai_stats_compute(x, N, 7, 2000, &s), 0);
+    double h = 1.96 * s.sd / sqrt((double)N);
+    ASSERT_NEAR(s.ci_hi - s.ci_lo, 2 * h, 0.1 * 2 * h);
+    ASSERT_NEAR((s.ci_hi + s.ci_lo) / 2, s.mean, 0.1 * h);
+}
+
+static void test_percentile(void) {
+    const double x[5] = {10, 20, 30, 40, 50};
+    ASSERT_NEAR(teai_percentile_sorted(x, 5, 0.25), 20, 1e-12);
+    ASSERT_NEAR(teai_percentile_sorted(x, 5, 0.9), 46, 1e-12);
+    ASSERT_NEAR(teai_percentile_sorted(x, 5, 1), 50, 0);
+    ASSERT_NEAR(teai_percentile_sorted(x, 1, 0.99), 10, 0);
+}
+
+static void test_mann_whitney(void) {
+    /* {1,2,3} vs {4,5,6}: U = 0, sigma^2 = 9/12*7, z = 4/sqrt(5.25),
+     * p = 0.0809 (scipy mannwhitneyu, method="asymptotic": 0.08085) */
+    const double a[3] = {1, 2, 3}, b[3] = {4, 5, 6};
+    teai_mwu m;
+    ASSERT_EQ(teai_mann_whitney(a, 3, b, 3, &m), 0);
+    ASSERT_NEAR(m.u, 0, 0);
+    ASSERT_NEAR(m.p, 0.0808555983700523, 1e-9);
+    ASSERT_TRUE(m.z < 0);
+    /* with ties: mid-ranks 1, 3, 3, 3, 5.5, 5.5, 7..11; R1 = 22.5, U1 = 7.5,
+     * tie term 24 + 6; p = 0.196082 (independent Python implementation) */
+    const double c[5] = {1, 2, 2, 3, 7}, d[6] = {2, 3, 4, 5, 6, 8};
+    ASSERT_EQ(teai_mann_whitney(c, 5, d, 6, &m), 0);
+    ASSERT_NEAR(m.u, 7.5, 1e-12);
+    ASSERT_NEAR(m.p, 0.19608211502511325, 1e-9);
+    const double e[3] = {1, 1, 1};
+    ASSERT_EQ(teai_mann_whitney(e, 3, e, 3, &m), 0);
+    ASSERT_TRUE(isnan(m.p)); /* all tied: no test */
+}
+
+static void test_speedup(void) {
+    double a[40], b[40];
+    for (int i = 0; i < 40; i++) a[i] = 12 + (i % 5) * 0.1, b[i] = 10 + (i % 5) * 0.1;
+    teai_speedup s;
+    ASSERT_EQ(teai_speedup_compute(a, 40, b, 40, 3, 2000, &s), 0);
+    ASSERT_NEAR(s.ratio, 12.2 / 10.2, 1e-12);
+    ASSERT_TRUE(s.ci_lo < s.ratio && s.ratio < s.ci_hi && s.ci_hi - s.ci_lo < 0.05);
+    ASSERT_TRUE(s.significant && s.mwu.p < 0.001);
+    ASSERT_EQ(teai_speedup_compute(a, 40, a, 40, 3, 2000, &s), 0);
+    ASSERT_NEAR(s.ratio, 1, 1e-12);
+    ASSERT_TRUE(!s.significant);
+}
+
+static void test_dataset(void) {
+    char dir[512], path[600];
+    test_tmp_path(dir, sizeof dir, "analysis_dir");
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/native.csv", dir);
+    FILE *f = fopen(path, "wb");
+    ASSERT_TRUE(f != NULL);
+    fputs("step,total_latency_ms,tokens_per_sec,backend,hostname,size,quantize,warmup,"
+          "tokens_in_chunk,ttft_ms,generated_text\r\n",
+          f);
+    fputs("0,,999,native,h,1B,int8,1,,500,\r\n", f);        /* warm-up summary */
+    fputs("1,1,1000,native,h,1B,int8,1,1,,\"x,y\"\r\n", f); /* warm-up step */
+    fputs("0,,20,native,h,1B,int8,0,,30,\r\n", f);          /* summary */
+    fputs("1,50,20,native,h,1B,int8,0,1,,\"a\nb\"\r\n", f);
+    fputs("2,100,20,native,h,1B,int8,0,2,,c\r\n", f); /* chunk of 2: 50 ms a token */
+    fputs("1,40,25,llamacpp,h,1B,int8,0,1,,\r\n", f);
+    fputs("broken,row\r\n", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/empty.csv", dir);
+    f = fopen(path, "wb");
+    fclose(f);
+    const char *cols[4] = {"backend", "hostname", "size", "quantize"};
+    teai_dataset *ds;
+    teai_error err = {0};
+    ASSERT_EQ(teai_dataset_new(cols, 4, &ds, &err), 0);
+    int nf, nb;
+    ASSERT_EQ(teai_dataset_add_dir(ds, dir, NULL, NULL, &nf, &nb, &err), 0);
+    ASSERT_EQ(nf, 1);
+    ASSERT_EQ(nb, 1); /* empty.csv */
+    ASSERT_EQ(teai_dataset_n_groups(ds), 2);
+    ASSERT_STREQ(teai_dataset_key(ds, 0, 0), "llamacpp");
+    ASSERT_STREQ(teai_dataset_key(ds, 1, 0), "native");
+    size_t n;
+    const double *v = teai_dataset_values(ds, 1, TEAI_M_DECODE_TOK_S, &n);
+    ASSERT_EQ(n, 2);
+    ASSERT_NEAR(v[0] + v[1], 40, 0);
+    v = teai_dataset_values(ds, 1, TEAI_M_TOKEN_MS, &n);
+    ASSERT_EQ(n, 2);
+    ASSERT_NEAR(v[1], 50, 0);
+    v = teai_dataset_values(ds, 1, TEAI_M_TTFT_MS, &n);
+    ASSERT_EQ(n, 1);
+    ASSERT_NEAR(v[0], 30, 0);
+    teai_compare *c;
+    int nc;
+    ASSERT_EQ(teai_dataset_compare(ds, "backend", NULL, NULL, 1, 500, &c, &nc, &err), 0);
+    ASSERT_EQ(nc, 1);
+    ASSERT_STREQ(teai_dataset_key(ds, c[0].ga, 0), "llamacpp"); /* faster first */
+    ASSERT_NEAR(c[0].s.ratio, 1.25, 1e-12);
+    free(c);
+    ASSERT_EQ(teai_dataset_compare(ds, "nope", NULL, NULL, 1, 500, &c, &nc, &err), TEAI_EINVAL);
+    teai_dataset_free(ds);
+    test_system("rm -rf '%s'", dir);
+}
+
+int main(void) {
+    RUN_TEST(test_basic_stats);
+    RUN_TEST(test_ci_scale);
+    RUN_TEST(test_percentile);
+    RUN_TEST(test_mann_whitney);
+    RUN_TEST(test_speedup);
+    RUN_TEST(test_dataset);
+    TEST_MAIN_END();
+}
+#else
+int main(void) {
+    test_skip("teai built without the analysis library (TEAI_HAVE_ANALYSIS)");
+}
+#endif
