@@ -6,7 +6,8 @@
 #      scripts/provision-llama.sh has fetched it);
 #   2. a sweep of the native backend over the four quantizations (default,
 #      int8, nf4, float16), one raw log per configuration;
-#   3. collation of the logs into the seed's CSV schema.
+#   3. collation of the logs into the seed's CSV schema;
+#   4. the terminal comparison and the figures (plots/).
 # Re-running resumes: configurations with complete logs are skipped.
 set -eu
 cd "$(dirname "$0")/.."
@@ -22,5 +23,12 @@ echo
 echo "== teai collate --dir $OUT"
 "$TEAI" collate --dir "$OUT"
 echo
-echo "demo: raw logs and CSVs are in $OUT/"
+echo "== teai viz --dir $OUT"
+"$TEAI" viz --dir "$OUT"
+echo
+PLOTS=${TEAI_DEMO_DIR:-demo}/plots
+echo "== teai plot --dir $OUT --output-dir $PLOTS"
+"$TEAI" plot --dir "$OUT" --output-dir "$PLOTS" || echo "demo: plots skipped (teai built without cairo?)"
+echo
+echo "demo: raw logs and CSVs are in $OUT/, figures in $PLOTS/"
 ls -1 "$OUT"/*.csv

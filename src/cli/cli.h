@@ -53,5 +53,6 @@ int cmd_sweep(int argc, char **argv);
 int cmd_collate(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_viz(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 #endif

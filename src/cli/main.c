@@ -17,6 +17,7 @@ static const struct {
     {"collate", cmd_collate, "rebuild the per-backend CSVs from the raw logs"},
     {"analyze", cmd_analyze, "statistics per group, speedups with confidence intervals"},
     {"viz", cmd_viz, "the benchmark comparison in the terminal"},
+    {"plot", cmd_plot, "figures of the collated CSVs (PNG/SVG/PDF)"},
 };
 
 static void usage(FILE *f) {

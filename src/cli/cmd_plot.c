@@ -1,0 +1,152 @@
+/* teai plot: the named figures (DESIGN §8) as PNG, SVG or PDF files, built
+ * from the collated CSVs by src/plot/figures.c (cairo only). */
+#include "cli.h"
+
+#include <stdio.h>
+
+int cmd_plot(int argc, char **argv); /* also in cli.h */
+
+#if TEAI_HAVE_CAIRO
+#include "plot/figures.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *help =
+    "usage: teai plot [--dir DIR] [--output-dir OUT] [--format png|svg|pdf] [--dpi N]\n"
+    "                 [--copy-to DIR2]\n"
+    "\n"
+    "Draws the figures of the collated CSVs in DIR (default benchmark_output) into\n"
+    "OUT (default plots): backend_comparison, speedup_comparison, summary_stats,\n"
+    "quantization_impact, latency_distribution, memory_throughput, param_throughput,\n"
+    "device_comparison and roofline. Bars and points carry 95% confidence\n"
+    "intervals; only measured decode rows (no warm-up) count. A figure the data\n"
+    "cannot support is skipped with the reason. Prints one line per file written\n"
+    "with its finding.\n"
+    "\n"
+    "  --format F    png (default), svg or pdf\n"
+    "  --dpi N       PNG resolution; the scale is N/100 (default 100: 1000x600 pixels)\n"
+    "  --copy-to D2  also write every figure into D2 (e.g. docs/images)\n"
+    "\n"
+    "exit codes: 0 at least one figure written, 1 failed, 2 bad command line,\n"
+    "3 DIR missing or no usable data\n";
+
+static void print_note(void *ud, const char *line) {
+    (void)ud;
+    fprintf(stderr, "teai plot: %s\n", line);
+}
+
+static int ensure_dir(const char *dir) {
+    if (mkdir(dir, 0777) == 0 || errno == EEXIST) return 0;
+    fprintf(stderr, "teai plot: %s: %s\n", dir, strerror(errno));
+    return -1;
+}
+
+int cmd_plot(int argc, char **argv) {
+    const char *cmd = "plot", *dir = "benchmark_output", *out = "plots", *copy = NULL;
+    const char *ext = "png";
+    teai_plot_format fmt = TEAI_PLOT_PNG;
+    long dpi = 100;
+    if (cli_wants_help(argc, argv)) {
+        fputs(help, stdout);
+        return CLI_EXIT_OK;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (cli_is(argv[i], NULL, "--dir")) {
+            if (!(dir = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
+        } else if (cli_is(argv[i], NULL, "--output-dir")) {
+            if (!(out = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
+        } else if (cli_is(argv[i], NULL, "--copy-to")) {
+            if (!(copy = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
+        } else if (cli_is(argv[i], NULL, "--dpi")) {
+            if (!(v = cli_value(cmd, argc, argv, &i)) || cli_int(cmd, "--dpi", v, 10, 1200, &dpi))
+                return CLI_EXIT_USAGE;
+        } else if (cli_is(argv[i], NULL, "--format")) {
+            if (!(v = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
+            if (!strcmp(v, "png"))
+                fmt = TEAI_PLOT_PNG, ext = "png";
+            else if (!strcmp(v, "svg"))
+                fmt = TEAI_PLOT_SVG, ext = "svg";
+            else if (!strcmp(v, "pdf"))
+                fmt = TEAI_PLOT_PDF, ext = "pdf";
+            else
+                return cli_usage_error(cmd, "--format must be png, svg or pdf, not '%s'", v);
+        } else {
+            return cli_usage_error(cmd, "unknown argument '%s'", argv[i]);
+        }
+    }
+
+    teai_error err = {0};
+    teai_dataset *ds = NULL;
+    int n_files = 0, n_bad = 0;
+    int st = teai_figures_open(dir, print_note, NULL, &ds, &n_files, &n_bad, &err);
+    if (st) {
+        cli_fail(cmd, &err, st);
+        return st == TEAI_ENOTFOUND ? CLI_EXIT_INPUT : CLI_EXIT_FAIL;
+    }
+    long rows = 0;
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        size_t n;
+        teai_dataset_values(ds, g, TEAI_M_DECODE_TOK_S, &n);
+        rows += (long)n;
+    }
+    if (n_files == 0 || rows == 0) {
+        fprintf(stderr,
+                "teai plot: %s: no measured decode rows in its CSVs (%d read, %d unreadable); "
+                "run teai bench, then teai collate --dir %s\n",
+                dir, n_files, n_bad, dir);
+        teai_dataset_free(ds);
+        return CLI_EXIT_INPUT;
+    }
+    if (ensure_dir(out) || (copy && ensure_dir(copy))) {
+        teai_dataset_free(ds);
+        return CLI_EXIT_FAIL;
+    }
+    teai_plot_params pp = teai_plot_default_params();
+    pp.scale = (double)dpi / 100.0;
+    int written = 0, failed = 0;
+    for (int f = 0; f < TEAI_FIG_N; f++) {
+        const char *name = teai_figure_name(f);
+        for (int k = 0; k < (copy ? 2 : 1); k++) {
+            char path[4096], msg[1024];
+            int n = snprintf(path, sizeof path, "%s/%s.%s", k ? copy : out, name, ext);
+            if (n < 0 || (size_t)n >= sizeof path) {
+                fprintf(stderr, "teai plot: output path too long\n");
+                failed++;
+                break;
+            }
+            int r = teai_figure_write(f, ds, path, fmt, &pp, msg, sizeof msg);
+            if (r == 1) {
+                printf("wrote %s: %s\n", path, msg);
+                written++;
+            } else if (r == 0) {
+                printf("skipped %s: %s\n", name, msg);
+                break;
+            } else {
+                fprintf(stderr, "teai plot: %s: %s\n", name, msg);
+                failed++;
+                break;
+            }
+        }
+    }
+    fflush(stdout);
+    teai_dataset_free(ds);
+    if (!written) {
+        fprintf(stderr, "teai plot: no figure written\n");
+        return failed ? CLI_EXIT_FAIL : CLI_EXIT_INPUT;
+    }
+    return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+#else /* !TEAI_HAVE_CAIRO */
+
+int cmd_plot(int argc, char **argv) {
+    (void)argc, (void)argv;
+    fprintf(stderr, "teai plot: built without cairo (install libcairo2-dev)\n");
+    return CLI_EXIT_FAIL;
+}
+
+#endif

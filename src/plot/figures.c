@@ -1,0 +1,789 @@
+/* The named figures of `teai plot` (see figures.h). */
+#include "plot/figures.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { K_HOST, K_DEV, K_SIZE, K_QUANT, K_BACKEND, K_N };
+#define MAXC  32 /* categories */
+#define MAXS  12 /* series */
+#define BOOTS 2000
+
+static const char *const fig_names[TEAI_FIG_N] = {
+    "backend_comparison",  "speedup_comparison",   "summary_stats",
+    "quantization_impact", "latency_distribution", "memory_throughput",
+    "param_throughput",    "device_comparison",    "roofline"};
+
+const char *teai_figure_name(int fig) {
+    return fig >= 0 && fig < TEAI_FIG_N ? fig_names[fig] : NULL;
+}
+
+int teai_figures_open(const char *dir, teai_note_fn note, void *ud, teai_dataset **out,
+                      int *n_files, int *n_bad, teai_error *err) {
+    static const char *const cols[K_N] = {"hostname", "device", "size", "quantize", "backend"};
+    int st = teai_dataset_new(cols, K_N, out, err);
+    if (st) return st;
+    st = teai_dataset_add_dir(*out, dir, note, ud, n_files, n_bad, err);
+    if (st) {
+        teai_dataset_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+static int say(char *msg, size_t cap, int ret, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int say(char *msg, size_t cap, int ret, const char *fmt, ...) {
+    if (msg && cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, cap, fmt, ap);
+        va_end(ap);
+    }
+    return ret;
+}
+
+/* ---- pooling groups ------------------------------------------------------- */
+
+/* Values of metric m pooled over the groups whose keys match f (NULL = any). */
+typedef struct pool {
+    double *v;
+    size_t n;
+} pool;
+
+static int pool_get(const teai_dataset *ds, int m, const char *const f[K_N], pool *p) {
+    p->v = NULL, p->n = 0;
+    size_t cap = 0;
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        int ok = 1;
+        for (int k = 0; k < K_N && ok; k++)
+            if (f[k] && strcmp(f[k], teai_dataset_key(ds, g, k))) ok = 0;
+        size_t n;
+        const double *x = teai_dataset_values(ds, g, m, &n);
+        if (!ok || !n) continue;
+        if (p->n + n > cap) {
+            cap = (p->n + n) * 2;
+            double *nv = realloc(p->v, cap * sizeof *nv);
+            if (!nv) {
+                free(p->v);
+                p->v = NULL, p->n = 0;
+                return TEAI_ENOMEM;
+            }
+            p->v = nv;
+        }
+        memcpy(p->v + p->n, x, n * sizeof *x);
+        p->n += n;
+    }
+    return TEAI_OK;
+}
+
+/* The host with the most measured decode values. */
+static const char *primary_host(const teai_dataset *ds) {
+    const char *best = NULL;
+    size_t best_n = 0;
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        const char *h = teai_dataset_key(ds, g, K_HOST);
+        size_t tot = 0, n;
+        for (int g2 = 0; g2 < teai_dataset_n_groups(ds); g2++)
+            if (!strcmp(h, teai_dataset_key(ds, g2, K_HOST))) {
+                teai_dataset_values(ds, g2, TEAI_M_DECODE_TOK_S, &n);
+                tot += n;
+            }
+        if (tot > best_n) best = h, best_n = tot;
+    }
+    return best;
+}
+
+/* Categories (size, quantize) and series (backend) on one host with data for
+ * metric m. */
+typedef struct grid {
+    const char *host;
+    int nc, ns;
+    const char *size[MAXC], *quant[MAXC], *ser[MAXS];
+    char label[MAXC][96];
+} grid;
+
+static int find_str(const char *const *a, int n, const char *s) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(a[i], s)) return i;
+    return -1;
+}
+
+static void grid_make(const teai_dataset *ds, int m, const char *host, grid *gr) {
+    memset(gr, 0, sizeof *gr);
+    gr->host = host;
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        size_t n;
+        teai_dataset_values(ds, g, m, &n);
+        if (!n || strcmp(host, teai_dataset_key(ds, g, K_HOST))) continue;
+        const char *sz = teai_dataset_key(ds, g, K_SIZE), *q = teai_dataset_key(ds, g, K_QUANT);
+        const char *b = teai_dataset_key(ds, g, K_BACKEND);
+        int c = -1;
+        for (int i = 0; i < gr->nc; i++)
+            if (!strcmp(gr->size[i], sz) && !strcmp(gr->quant[i], q)) c = i;
+        if (c < 0 && gr->nc < MAXC) {
+            c = gr->nc++;
+            gr->size[c] = sz, gr->quant[c] = q;
+            snprintf(gr->label[c], sizeof gr->label[c], "%s %s", sz, q);
+        }
+        if (find_str(gr->ser, gr->ns, b) < 0 && gr->ns < MAXS) gr->ser[gr->ns++] = b;
+    }
+}
+
+static int cell_pool(const teai_dataset *ds, int m, const grid *gr, int c, int s, pool *p) {
+    const char *f[K_N] = {gr->host, NULL, gr->size[c], gr->quant[c], gr->ser[s]};
+    return pool_get(ds, m, f, p);
+}
+
+static void append(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t cap, const char *fmt, ...) {
+    size_t len = strlen(buf);
+    if (len + 1 >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, cap - len, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- bars of a metric's mean per (size quantize) x backend ----------------- */
+
+typedef struct bars {
+    double v[MAXS][MAXC], lo[MAXS][MAXC], hi[MAXS][MAXC];
+    long n[MAXS];
+    teai_chart_series series[MAXS];
+    const char *cats[MAXC];
+    char sub[512];
+    char names[MAXS][64];
+} bars;
+
+static int bars_fill(const teai_dataset *ds, int m, const grid *gr, bars *b, teai_stats *best,
+                     int *best_c, int *best_s) {
+    *best_c = *best_s = -1;
+    for (int s = 0; s < gr->ns; s++) {
+        b->n[s] = 0;
+        for (int c = 0; c < gr->nc; c++) {
+            pool p;
+            teai_stats st;
+            if (cell_pool(ds, m, gr, c, s, &p)) return TEAI_ENOMEM;
+            int rc = teai_stats_compute(p.v, p.n, TEAI_SEED_DEFAULT, BOOTS, &st);
+            free(p.v);
+            if (rc) return rc;
+            b->v[s][c] = st.n ? st.mean : NAN;
+            b->lo[s][c] = st.ci_lo, b->hi[s][c] = st.ci_hi;
+            b->n[s] += st.n;
+            if (st.n && (*best_c < 0 || st.mean > best->mean)) *best = st, *best_c = c, *best_s = s;
+        }
+        snprintf(b->names[s], sizeof b->names[s], "%s (n=%ld)", gr->ser[s], b->n[s]);
+        b->series[s].name = gr->ser[s];
+        b->series[s].values = b->v[s];
+        b->series[s].lo = b->lo[s];
+        b->series[s].hi = b->hi[s];
+    }
+    for (int c = 0; c < gr->nc; c++) b->cats[c] = gr->label[c];
+    snprintf(b->sub, sizeof b->sub, "host %s; bars: mean, error bars: 95%% CI; n:", gr->host);
+    for (int s = 0; s < gr->ns; s++)
+        append(b->sub, sizeof b->sub, "%s %s", s ? "," : "", b->names[s]);
+    return TEAI_OK;
+}
+
+static int write_chart(const teai_chart *ch, const char *path, teai_plot_format fmt,
+                       const teai_plot_params *pp, char *msg, size_t cap) {
+    char err[512] = "";
+    int st = teai_chart_write(ch, path, fmt, pp, err, sizeof err);
+    if (st) return say(msg, cap, st, "%s", err[0] ? err : "cannot write the chart");
+    return 1;
+}
+
+/* A metric's bars; the finding names the highest mean. */
+static int fig_metric_bars(const teai_dataset *ds, int m, const char *title, const char *ylabel,
+                           const char *verb, const char *path, teai_plot_format fmt,
+                           const teai_plot_params *pp, char *msg, size_t cap) {
+    const char *host = primary_host(ds);
+    grid gr;
+    if (host) grid_make(ds, m, host, &gr);
+    if (!host || !gr.nc)
+        return say(msg, cap, 0, "no measured %s values in the CSVs", teai_metric_name(m));
+    bars *b = calloc(1, sizeof *b);
+    if (!b) return say(msg, cap, TEAI_ENOMEM, "out of memory");
+    teai_stats best = {0};
+    int bc, bs, st = bars_fill(ds, m, &gr, b, &best, &bc, &bs);
+    if (st) {
+        free(b);
+        return say(msg, cap, st, "out of memory");
+    }
+    teai_chart ch = teai_chart_init(TEAI_CHART_BARS);
+    ch.title = title, ch.subtitle = b->sub, ch.y_label = ylabel;
+    ch.x_label = "model size and quantization";
+    ch.categories = b->cats, ch.n_categories = (size_t)gr.nc;
+    ch.series = b->series, ch.n_series = (size_t)gr.ns;
+    st = write_chart(&ch, path, fmt, pp, msg, cap);
+    if (st == 1)
+        say(msg, cap, 1, "%s %s highest at %s: %.4g %s (95%% CI %.4g-%.4g, n=%ld)", gr.ser[bs],
+            verb, gr.label[bc], best.mean, teai_metric_unit(m), best.ci_lo, best.ci_hi, best.n);
+    free(b);
+    return st;
+}
+
+/* ---- backend_comparison ---------------------------------------------------- */
+
+static int fig_backend(const teai_dataset *ds, const char *path, teai_plot_format fmt,
+                       const teai_plot_params *pp, char *msg, size_t cap) {
+    int st = fig_metric_bars(ds, TEAI_M_DECODE_TOK_S, "Decode throughput by backend",
+                             "Decode throughput (tokens/s)", "decodes", path, fmt, pp, msg, cap);
+    if (st != 1) return st;
+    /* finding: the fastest against the runner-up in the category with most backends */
+    const char *host = primary_host(ds);
+    grid gr;
+    grid_make(ds, TEAI_M_DECODE_TOK_S, host, &gr);
+    int best_c = -1, best_k = 0;
+    for (int c = 0; c < gr.nc; c++) {
+        int k = 0;
+        for (int s = 0; s < gr.ns; s++) {
+            const char *f[K_N] = {host, NULL, gr.size[c], gr.quant[c], gr.ser[s]};
+            for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+                int ok = 1;
+                for (int j = 0; j < K_N && ok; j++)
+                    if (f[j] && strcmp(f[j], teai_dataset_key(ds, g, j))) ok = 0;
+                size_t n;
+                teai_dataset_values(ds, g, TEAI_M_DECODE_TOK_S, &n);
+                if (ok && n) {
+                    k++;
+                    break;
+                }
+            }
+        }
+        if (k > best_k) best_k = k, best_c = c;
+    }
+    if (best_k < 2) return 1; /* one backend: keep the highest-mean finding */
+    pool p[MAXS];
+    double mean[MAXS];
+    int a = -1, b = -1;
+    for (int s = 0; s < gr.ns; s++) {
+        if (cell_pool(ds, TEAI_M_DECODE_TOK_S, &gr, best_c, s, &p[s])) {
+            for (int j = 0; j < s; j++) free(p[j].v);
+            return say(msg, cap, TEAI_ENOMEM, "out of memory");
+        }
+        mean[s] = -1;
+        if (p[s].n) {
+            double sum = 0;
+            for (size_t i = 0; i < p[s].n; i++) sum += p[s].v[i];
+            mean[s] = sum / (double)p[s].n;
+        }
+        if (mean[s] >= 0 && (a < 0 || mean[s] > mean[a]))
+            b = a, a = s;
+        else if (mean[s] >= 0 && (b < 0 || mean[s] > mean[b]))
+            b = s;
+    }
+    teai_speedup sp;
+    if (!teai_speedup_compute(p[a].v, p[a].n, p[b].v, p[b].n, TEAI_SEED_DEFAULT, BOOTS, &sp))
+        say(msg, cap, 1,
+            "%s decodes %.3gx faster than %s at %s (95%% CI %.3g-%.3g, Mann-Whitney p=%.2g)",
+            gr.ser[a], sp.ratio, gr.ser[b], gr.label[best_c], sp.ci_lo, sp.ci_hi, sp.mwu.p);
+    for (int s = 0; s < gr.ns; s++) free(p[s].v);
+    return 1;
+}
+
+/* ---- ratio bars: speedup_comparison and quantization_impact ---------------- */
+
+typedef struct ratios {
+    int nc, ns;
+    char cat[MAXC][96];
+    const char *cats[MAXC];
+    const char *ser[MAXS];
+    double v[MAXS][MAXC], lo[MAXS][MAXC], hi[MAXS][MAXC];
+    teai_chart_series series[MAXS];
+    char sub[512];
+    /* the largest effect, for the finding */
+    double best_r, best_lo, best_hi, best_p;
+    int best_c, best_s;
+} ratios;
+
+static int ratio_cell(ratios *r, const pool *a, const pool *b, int c, int s) {
+    teai_speedup sp;
+    if (!a->n || !b->n) return TEAI_OK;
+    int st = teai_speedup_compute(a->v, a->n, b->v, b->n, TEAI_SEED_DEFAULT, BOOTS, &sp);
+    if (st) return st;
+    r->v[s][c] = sp.ratio, r->lo[s][c] = sp.ci_lo, r->hi[s][c] = sp.ci_hi;
+    if (r->best_c < 0 || fabs(log(sp.ratio)) > fabs(log(r->best_r)))
+        r->best_r = sp.ratio, r->best_lo = sp.ci_lo, r->best_hi = sp.ci_hi, r->best_p = sp.mwu.p,
+        r->best_c = c, r->best_s = s;
+    return TEAI_OK;
+}
+
+static void ratios_init(ratios *r) {
+    memset(r, 0, sizeof *r);
+    r->best_c = r->best_s = -1;
+    for (int s = 0; s < MAXS; s++)
+        for (int c = 0; c < MAXC; c++) r->v[s][c] = r->lo[s][c] = r->hi[s][c] = NAN;
+}
+
+static int ratios_chart(ratios *r, const char *title, const char *ylabel, const char *ref,
+                        const char *path, teai_plot_format fmt, const teai_plot_params *pp,
+                        char *msg, size_t cap) {
+    for (int s = 0; s < r->ns; s++) {
+        r->series[s].name = r->ser[s];
+        r->series[s].values = r->v[s], r->series[s].lo = r->lo[s], r->series[s].hi = r->hi[s];
+    }
+    for (int c = 0; c < r->nc; c++) r->cats[c] = r->cat[c];
+    teai_chart ch = teai_chart_init(TEAI_CHART_BARS);
+    ch.title = title, ch.subtitle = r->sub, ch.y_label = ylabel;
+    ch.categories = r->cats, ch.n_categories = (size_t)r->nc;
+    ch.series = r->series, ch.n_series = (size_t)r->ns;
+    ch.ref_y = 1, ch.ref_label = ref;
+    return write_chart(&ch, path, fmt, pp, msg, cap);
+}
+
+static int fig_speedup(const teai_dataset *ds, const char *path, teai_plot_format fmt,
+                       const teai_plot_params *pp, char *msg, size_t cap) {
+    const char *host = primary_host(ds);
+    grid gr;
+    if (host) grid_make(ds, TEAI_M_DECODE_TOK_S, host, &gr);
+    if (!host || gr.ns < 2)
+        return say(msg, cap, 0, "only one backend (%s) in the data: nothing to compare",
+                   host && gr.ns ? gr.ser[0] : "none");
+    int ref = find_str(gr.ser, gr.ns, "llamacpp");
+    if (ref < 0) ref = 0;
+    ratios *r = malloc(sizeof *r);
+    if (!r) return say(msg, cap, TEAI_ENOMEM, "out of memory");
+    ratios_init(r);
+    int st = TEAI_OK, any = 0;
+    for (int s = 0; s < gr.ns; s++)
+        if (s != ref) r->ser[r->ns++] = gr.ser[s];
+    for (int c = 0; c < gr.nc && !st; c++) {
+        pool pr;
+        if ((st = cell_pool(ds, TEAI_M_DECODE_TOK_S, &gr, c, ref, &pr))) break;
+        if (pr.n) {
+            int col = r->nc;
+            for (int s = 0, k = 0; s < gr.ns && !st; s++) {
+                if (s == ref) continue;
+                pool pa;
+                if (!(st = cell_pool(ds, TEAI_M_DECODE_TOK_S, &gr, c, s, &pa))) {
+                    if (pa.n) any = 1;
+                    st = ratio_cell(r, &pa, &pr, col, k);
+                    free(pa.v);
+                }
+                k++;
+            }
+            snprintf(r->cat[col], sizeof r->cat[col], "%s", gr.label[c]);
+            r->nc++;
+        }
+        free(pr.v);
+    }
+    if (st) {
+        free(r);
+        return say(msg, cap, st, "out of memory");
+    }
+    if (!any) {
+        free(r);
+        return say(msg, cap, 0, "no size and quantization measured with %s and another backend",
+                   gr.ser[ref]);
+    }
+    snprintf(r->sub, sizeof r->sub,
+             "host %s; ratio of mean decode tokens/s, error bars: 95%% bootstrap CI", host);
+    char ylabel[128], reflabel[64];
+    snprintf(ylabel, sizeof ylabel, "Speedup over %s (x, decode tokens/s)", gr.ser[ref]);
+    snprintf(reflabel, sizeof reflabel, "%s = 1", gr.ser[ref]);
+    st = ratios_chart(r, "Decode speedup between backends", ylabel, reflabel, path, fmt, pp, msg,
+                      cap);
+    if (st == 1)
+        say(msg, cap, 1,
+            "%s decodes %.3gx %s than %s at %s (95%% CI %.3g-%.3g, Mann-Whitney p=%.2g)",
+            r->ser[r->best_s], r->best_r >= 1 ? r->best_r : 1 / r->best_r,
+            r->best_r >= 1 ? "faster" : "slower", gr.ser[ref], r->cat[r->best_c],
+            r->best_r >= 1 ? r->best_lo : 1 / r->best_hi,
+            r->best_r >= 1 ? r->best_hi : 1 / r->best_lo, r->best_p);
+    free(r);
+    return st;
+}
+
+static int fig_quant(const teai_dataset *ds, const char *path, teai_plot_format fmt,
+                     const teai_plot_params *pp, char *msg, size_t cap) {
+    const char *host = primary_host(ds);
+    grid gr;
+    if (host) grid_make(ds, TEAI_M_DECODE_TOK_S, host, &gr);
+    if (!host) return say(msg, cap, 0, "no measured decode rows in the CSVs");
+    ratios *r = malloc(sizeof *r);
+    if (!r) return say(msg, cap, TEAI_ENOMEM, "out of memory");
+    ratios_init(r);
+    int st = TEAI_OK, any = 0;
+    for (int s = 0; s < gr.ns; s++) r->ser[r->ns++] = gr.ser[s];
+    /* each (size, quant != default) against (size, default) of the same backend */
+    for (int c = 0; c < gr.nc && !st; c++) {
+        if (!strcmp(gr.quant[c], "default")) continue;
+        int base = -1;
+        for (int j = 0; j < gr.nc; j++)
+            if (!strcmp(gr.size[j], gr.size[c]) && !strcmp(gr.quant[j], "default")) base = j;
+        if (base < 0) continue;
+        int col = r->nc, has = 0;
+        for (int s = 0; s < gr.ns && !st; s++) {
+            pool pa, pb;
+            if ((st = cell_pool(ds, TEAI_M_DECODE_TOK_S, &gr, c, s, &pa))) break;
+            if (!(st = cell_pool(ds, TEAI_M_DECODE_TOK_S, &gr, base, s, &pb))) {
+                if (pa.n && pb.n) has = 1;
+                st = ratio_cell(r, &pa, &pb, col, s);
+                free(pb.v);
+            }
+            free(pa.v);
+        }
+        if (has) {
+            snprintf(r->cat[col], sizeof r->cat[col], "%s", gr.label[c]);
+            r->nc++, any = 1;
+        }
+    }
+    if (st) {
+        free(r);
+        return say(msg, cap, st, "out of memory");
+    }
+    if (!any) {
+        free(r);
+        return say(msg, cap, 0,
+                   "no backend measured both the default weights and another quantization");
+    }
+    snprintf(r->sub, sizeof r->sub,
+             "host %s; mean decode tokens/s relative to the same backend's default weights, "
+             "error bars: 95%% bootstrap CI",
+             host);
+    st = ratios_chart(r, "Quantization impact on decode throughput",
+                      "Decode tokens/s relative to default (x)", "default = 1", path, fmt, pp, msg,
+                      cap);
+    if (st == 1)
+        say(msg, cap, 1, "%s at %s decodes at %.3gx its default-weights rate (95%% CI %.3g-%.3g)",
+            r->ser[r->best_s], r->cat[r->best_c], r->best_r, r->best_lo, r->best_hi);
+    free(r);
+    return st;
+}
+
+/* ---- summary_stats: mean, median and p90 of per-token latency -------------- */
+
+static int cmp_dbl(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Distribution-free 95% CI of the p-quantile of sorted x: order statistics
+ * at ranks n p -+ 1.96 sqrt(n p (1 - p)). */
+static void quantile_ci(const double *x, size_t n, double p, double *q, double *lo, double *hi) {
+    *q = teai_percentile_sorted(x, n, p);
+    *lo = *hi = NAN;
+    if (n < 2) return;
+    double d = 1.96 * sqrt((double)n * p * (1 - p)), c = (double)n * p;
+    long l = (long)floor(c - d), h = (long)ceil(c + d);
+    if (l < 0) l = 0;
+    if (h > (long)n - 1) h = (long)n - 1;
+    *lo = x[l], *hi = x[h];
+}
+
+static int fig_summary(const teai_dataset *ds, const char *path, teai_plot_format fmt,
+                       const teai_plot_params *pp, char *msg, size_t cap) {
+    const char *host = primary_host(ds);
+    grid gr;
+    if (host) grid_make(ds, TEAI_M_TOKEN_MS, host, &gr);
+    if (!host || !gr.nc) return say(msg, cap, 0, "no measured per-token latencies in the CSVs");
+    enum { NS = 3 };
+    static const char *const sname[NS] = {"mean", "median", "p90"};
+    double *v = malloc(sizeof(double) * 3 * NS * MAXC * MAXS);
+    char(*lab)[128] = malloc(sizeof(char[128]) * MAXC * MAXS);
+    const char **cats = malloc(sizeof(char *) * MAXC * MAXS);
+    if (!v || !lab || !cats) {
+        free(v), free(lab), free(cats);
+        return say(msg, cap, TEAI_ENOMEM, "out of memory");
+    }
+    double *val[NS], *lo[NS], *hi[NS];
+    for (int k = 0; k < NS; k++)
+        val[k] = v + (3 * k) * MAXC * MAXS, lo[k] = val[k] + MAXC * MAXS,
+        hi[k] = lo[k] + MAXC * MAXS;
+    int nc = 0, st = TEAI_OK, bi = -1;
+    long ntot = 0;
+    double bmed = 0, blo = 0, bhi = 0;
+    for (int s = 0; s < gr.ns && !st; s++)
+        for (int c = 0; c < gr.nc && !st; c++) {
+            pool p;
+            teai_stats ts;
+            if ((st = cell_pool(ds, TEAI_M_TOKEN_MS, &gr, c, s, &p))) break;
+            if (p.n && !(st = teai_stats_compute(p.v, p.n, TEAI_SEED_DEFAULT, BOOTS, &ts))) {
+                qsort(p.v, p.n, sizeof *p.v, cmp_dbl);
+                val[0][nc] = ts.mean, lo[0][nc] = ts.ci_lo, hi[0][nc] = ts.ci_hi;
+                quantile_ci(p.v, p.n, 0.5, &val[1][nc], &lo[1][nc], &hi[1][nc]);
+                quantile_ci(p.v, p.n, 0.9, &val[2][nc], &lo[2][nc], &hi[2][nc]);
+                snprintf(lab[nc], sizeof lab[nc], "%s %s (n=%zu)", gr.ser[s], gr.label[c], p.n);
+                cats[nc] = lab[nc];
+                ntot += (long)p.n;
+                if (bi < 0 || val[1][nc] < bmed)
+                    bi = nc, bmed = val[1][nc], blo = lo[1][nc], bhi = hi[1][nc];
+                nc++;
+            }
+            free(p.v);
+        }
+    if (st) {
+        free(v), free(lab), free(cats);
+        return say(msg, cap, st, "out of memory");
+    }
+    teai_chart_series ser[NS];
+    for (int k = 0; k < NS; k++)
+        ser[k].name = sname[k], ser[k].values = val[k], ser[k].lo = lo[k], ser[k].hi = hi[k];
+    char sub[256];
+    snprintf(sub, sizeof sub,
+             "host %s; %ld decode steps; 95%% CI (mean: bootstrap, median/p90: ranks)", host, ntot);
+    teai_chart ch = teai_chart_init(TEAI_CHART_BARS);
+    ch.title = "Per-token latency summary", ch.subtitle = sub;
+    ch.y_label = "Per-token latency (ms)", ch.x_label = "backend, size and quantization";
+    ch.categories = cats, ch.n_categories = (size_t)nc, ch.series = ser, ch.n_series = NS;
+    st = write_chart(&ch, path, fmt, pp, msg, cap);
+    if (st == 1)
+        say(msg, cap, 1, "lowest median per-token latency: %s, %.3g ms (95%% CI %.3g-%.3g)",
+            lab[bi], bmed, blo, bhi);
+    free(v), free(lab), free(cats);
+    return st;
+}
+
+/* ---- latency_distribution: box plots of per-token latency ----------------- */
+
+static int fig_latency(const teai_dataset *ds, const char *path, teai_plot_format fmt,
+                       const teai_plot_params *pp, char *msg, size_t cap) {
+    const char *host = primary_host(ds);
+    grid gr;
+    if (host) grid_make(ds, TEAI_M_TOKEN_MS, host, &gr);
+    if (!host || !gr.nc) return say(msg, cap, 0, "no measured per-token latencies in the CSVs");
+    teai_chart_dist d[MAXC * MAXS];
+    pool p[MAXC * MAXS];
+    char lab[MAXC * MAXS][96];
+    int nd = 0, st = TEAI_OK, bi = -1;
+    teai_box_stats best = {0};
+    for (int s = 0; s < gr.ns && !st; s++)
+        for (int c = 0; c < gr.nc && !st; c++) {
+            if ((st = cell_pool(ds, TEAI_M_TOKEN_MS, &gr, c, s, &p[nd]))) break;
+            if (!p[nd].n) {
+                free(p[nd].v);
+                continue;
+            }
+            teai_box_stats bs;
+            if ((st = teai_box_stats_compute(p[nd].v, p[nd].n, &bs))) {
+                free(p[nd].v);
+                break;
+            }
+            if (bi < 0 || bs.median < best.median) bi = nd, best = bs;
+            snprintf(lab[nd], sizeof lab[nd], "%s %s", gr.ser[s], gr.label[c]);
+            d[nd].label = lab[nd], d[nd].series = gr.ser[s];
+            d[nd].values = p[nd].v, d[nd].n = p[nd].n;
+            nd++;
+        }
+    if (!st) {
+        char sub[256];
+        snprintf(sub, sizeof sub,
+                 "host %s; decode steps, no warm-up; box: quartiles, whiskers: 1.5 IQR", host);
+        teai_chart ch = teai_chart_init(TEAI_CHART_BOXES);
+        ch.title = "Per-token latency distribution", ch.subtitle = sub;
+        ch.y_label = "Per-token latency (ms)", ch.x_label = "backend, size and quantization";
+        ch.dists = d, ch.n_dists = (size_t)nd;
+        st = write_chart(&ch, path, fmt, pp, msg, cap);
+        if (st == 1)
+            say(msg, cap, 1,
+                "%s has the lowest median per-token latency: %.3g ms (IQR %.3g-%.3g, n=%zu)",
+                lab[bi], best.median, best.q1, best.q3, best.n);
+    } else {
+        say(msg, cap, st, "out of memory");
+    }
+    for (int i = 0; i < nd; i++) free(p[i].v);
+    return st;
+}
+
+/* ---- device_comparison ------------------------------------------------------ */
+
+static int fig_device(const teai_dataset *ds, const char *path, teai_plot_format fmt,
+                      const teai_plot_params *pp, char *msg, size_t cap) {
+    /* machines = distinct (hostname, device) with decode data */
+    const char *mh[MAXC], *md[MAXC];
+    int nm = 0;
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        size_t n;
+        teai_dataset_values(ds, g, TEAI_M_DECODE_TOK_S, &n);
+        if (!n) continue;
+        const char *h = teai_dataset_key(ds, g, K_HOST), *dv = teai_dataset_key(ds, g, K_DEV);
+        int found = 0;
+        for (int i = 0; i < nm; i++)
+            if (!strcmp(mh[i], h) && !strcmp(md[i], dv)) found = 1;
+        if (!found && nm < MAXC) mh[nm] = h, md[nm] = dv, nm++;
+    }
+    if (nm < 2)
+        return say(msg, cap, 0, "one device only (%s on %s): nothing to compare",
+                   nm ? (md[0][0] ? md[0] : "unknown device") : "none", nm ? mh[0] : "none");
+    /* the (size, quantize) measured on the most machines */
+    const char *bsz = NULL, *bq = NULL;
+    int bcount = 0;
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        const char *sz = teai_dataset_key(ds, g, K_SIZE), *q = teai_dataset_key(ds, g, K_QUANT);
+        int cnt = 0;
+        for (int i = 0; i < nm; i++) {
+            const char *f[K_N] = {mh[i], md[i], sz, q, NULL};
+            pool p;
+            if (pool_get(ds, TEAI_M_DECODE_TOK_S, f, &p))
+                return say(msg, cap, TEAI_ENOMEM, "out of memory");
+            if (p.n) cnt++;
+            free(p.v);
+        }
+        if (cnt > bcount) bcount = cnt, bsz = sz, bq = q;
+    }
+    if (bcount < 2) return say(msg, cap, 0, "no size and quantization measured on two devices");
+    const char *ser[MAXS];
+    int ns = 0;
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        const char *b = teai_dataset_key(ds, g, K_BACKEND);
+        if (find_str(ser, ns, b) < 0 && ns < MAXS) ser[ns++] = b;
+    }
+    static double v[MAXS][MAXC], lo[MAXS][MAXC], hi[MAXS][MAXC];
+    char lab[MAXC][128];
+    const char *cats[MAXC];
+    teai_chart_series cs[MAXS];
+    double bmean = -1, blo = 0, bhi = 0;
+    int bi = -1, bs = -1;
+    for (int i = 0; i < nm; i++) {
+        snprintf(lab[i], sizeof lab[i], "%s (%s)", md[i][0] ? md[i] : "?", mh[i]);
+        cats[i] = lab[i];
+    }
+    for (int s = 0; s < ns; s++) {
+        for (int i = 0; i < nm; i++) {
+            const char *f[K_N] = {mh[i], md[i], bsz, bq, ser[s]};
+            pool p;
+            teai_stats ts;
+            if (pool_get(ds, TEAI_M_DECODE_TOK_S, f, &p))
+                return say(msg, cap, TEAI_ENOMEM, "out of memory");
+            int rc = teai_stats_compute(p.v, p.n, TEAI_SEED_DEFAULT, BOOTS, &ts);
+            free(p.v);
+            if (rc) return say(msg, cap, rc, "out of memory");
+            v[s][i] = ts.n ? ts.mean : NAN, lo[s][i] = ts.ci_lo, hi[s][i] = ts.ci_hi;
+            if (ts.n && ts.mean > bmean)
+                bmean = ts.mean, blo = ts.ci_lo, bhi = ts.ci_hi, bi = i, bs = s;
+        }
+        cs[s].name = ser[s], cs[s].values = v[s], cs[s].lo = lo[s], cs[s].hi = hi[s];
+    }
+    char sub[256];
+    snprintf(sub, sizeof sub, "size %s, quantization %s; bars: mean, error bars: 95%% CI", bsz, bq);
+    teai_chart ch = teai_chart_init(TEAI_CHART_BARS);
+    ch.title = "Decode throughput by device", ch.subtitle = sub;
+    ch.y_label = "Decode throughput (tokens/s)", ch.x_label = "device (host)";
+    ch.categories = cats, ch.n_categories = (size_t)nm, ch.series = cs, ch.n_series = (size_t)ns;
+    int st = write_chart(&ch, path, fmt, pp, msg, cap);
+    if (st == 1)
+        say(msg, cap, 1, "fastest device: %s with %s, %.4g tokens/s (95%% CI %.4g-%.4g)", lab[bi],
+            ser[bs], bmean, blo, bhi);
+    return st;
+}
+
+/* ---- roofline: decode tokens/s against bytes read per token --------------- */
+
+static double mean_of(const pool *p) {
+    double s = 0;
+    for (size_t i = 0; i < p->n; i++) s += p->v[i];
+    return p->n ? s / (double)p->n : NAN;
+}
+
+static int fig_roofline(const teai_dataset *ds, const char *path, teai_plot_format fmt,
+                        const teai_plot_params *pp, char *msg, size_t cap) {
+    const char *host = primary_host(ds);
+    grid gr;
+    if (host) grid_make(ds, TEAI_M_PARAM_GB_S, host, &gr);
+    if (!host || !gr.nc) return say(msg, cap, 0, "no param_throughput_gb_s values in the CSVs");
+    static teai_chart_point pts[MAXS][MAXC], lines[MAXS * MAXC][2];
+    static char plab[MAXS][MAXC][64], llab[MAXS * MAXC][32];
+    teai_chart_xy_series xs[MAXS + MAXS * MAXC];
+    double bw[MAXS * MAXC];
+    int nbw = 0, nx = 0, st = TEAI_OK;
+    double xmin = INFINITY, xmax = 0, best_bw = 0;
+    char best[96] = "";
+    for (int s = 0; s < gr.ns && !st; s++) {
+        int np = 0;
+        for (int c = 0; c < gr.nc && !st; c++) {
+            pool pt, pb;
+            if ((st = cell_pool(ds, TEAI_M_DECODE_TOK_S, &gr, c, s, &pt))) break;
+            if ((st = cell_pool(ds, TEAI_M_PARAM_GB_S, &gr, c, s, &pb))) {
+                free(pt.v);
+                break;
+            }
+            teai_stats ts;
+            if (pt.n && pb.n &&
+                !(st = teai_stats_compute(pt.v, pt.n, TEAI_SEED_DEFAULT, BOOTS, &ts))) {
+                double gbs = mean_of(&pb), mb = gbs * 1e3 / ts.mean; /* MB per token */
+                if (mb > 0 && isfinite(mb)) {
+                    teai_chart_point *q = &pts[s][np];
+                    q->x = mb, q->y = ts.mean, q->x_lo = q->x_hi = NAN;
+                    q->y_lo = ts.ci_lo, q->y_hi = ts.ci_hi;
+                    snprintf(plab[s][np], sizeof plab[s][np], "%s (n=%ld)", gr.label[c], ts.n);
+                    q->label = plab[s][np++];
+                    if (mb < xmin) xmin = mb;
+                    if (mb > xmax) xmax = mb;
+                    int dup = 0;
+                    for (int i = 0; i < nbw; i++)
+                        if (fabs(bw[i] - gbs) < 0.05 * gbs) dup = 1;
+                    if (!dup) bw[nbw++] = gbs;
+                    if (gbs > best_bw) {
+                        best_bw = gbs;
+                        snprintf(
+                            best, sizeof best,
+                            "%s %s reads %.3g MB per token at %.4g tokens/s (95%% CI %.4g-%.4g)",
+                            gr.ser[s], gr.label[c], mb, ts.mean, ts.ci_lo, ts.ci_hi);
+                    }
+                }
+            }
+            free(pt.v), free(pb.v);
+        }
+        if (np)
+            xs[nx].name = gr.ser[s], xs[nx].points = pts[s], xs[nx].n = (size_t)np,
+            xs[nx].connect = 0, nx++;
+    }
+    if (st) return say(msg, cap, st, "out of memory");
+    if (!nx) return say(msg, cap, 0, "no rows with both decode tokens/s and param_throughput_gb_s");
+    double x0 = xmin / 2, x1 = xmax * 2;
+    for (int i = 0; i < nbw; i++) {
+        snprintf(llab[i], sizeof llab[i], "%.3g GB/s", bw[i]);
+        lines[i][0] = (teai_chart_point){x0, bw[i] * 1e3 / x0, NAN, NAN, NAN, NAN, NULL};
+        lines[i][1] = (teai_chart_point){x1, bw[i] * 1e3 / x1, NAN, NAN, NAN, NAN, llab[i]};
+        xs[nx].name = llab[i], xs[nx].points = lines[i], xs[nx].n = 2, xs[nx].connect = 1;
+        nx++;
+    }
+    char sub[256];
+    snprintf(sub, sizeof sub, "host %s; points: mean, 95%% CI; lines: bandwidth / bytes per token",
+             host);
+    teai_chart ch = teai_chart_init(TEAI_CHART_XY);
+    ch.title = "Decode roofline (parameter bandwidth)", ch.subtitle = sub;
+    ch.x_label = "Parameter bytes read per token (MB)", ch.y_label = "Decode throughput (tokens/s)";
+    ch.xy = xs, ch.n_xy = (size_t)nx, ch.x_log = ch.y_log = 1;
+    st = write_chart(&ch, path, fmt, pp, msg, cap);
+    if (st == 1) say(msg, cap, 1, "%s, i.e. %.3g GB/s of parameters", best, best_bw);
+    return st;
+}
+
+int teai_figure_write(int fig, const teai_dataset *ds, const char *path, teai_plot_format format,
+                      const teai_plot_params *params, char *msg, size_t cap) {
+    if (msg && cap) msg[0] = 0;
+    if (!ds || !path) return say(msg, cap, TEAI_EINVAL, "no data set or path");
+    switch (fig) {
+        case TEAI_FIG_BACKEND_COMPARISON:
+            return fig_backend(ds, path, format, params, msg, cap);
+        case TEAI_FIG_SPEEDUP_COMPARISON:
+            return fig_speedup(ds, path, format, params, msg, cap);
+        case TEAI_FIG_SUMMARY_STATS:
+            return fig_summary(ds, path, format, params, msg, cap);
+        case TEAI_FIG_QUANTIZATION_IMPACT:
+            return fig_quant(ds, path, format, params, msg, cap);
+        case TEAI_FIG_LATENCY_DISTRIBUTION:
+            return fig_latency(ds, path, format, params, msg, cap);
+        case TEAI_FIG_MEMORY_THROUGHPUT:
+            return fig_metric_bars(ds, TEAI_M_MEM_GB_S, "Memory throughput during decode",
+                                   "Memory throughput (GB/s)", "moves memory", path, format, params,
+                                   msg, cap);
+        case TEAI_FIG_PARAM_THROUGHPUT:
+            return fig_metric_bars(ds, TEAI_M_PARAM_GB_S, "Parameter throughput during decode",
+                                   "Parameter throughput (GB/s)", "reads parameters", path, format,
+                                   params, msg, cap);
+        case TEAI_FIG_DEVICE_COMPARISON:
+            return fig_device(ds, path, format, params, msg, cap);
+        case TEAI_FIG_ROOFLINE:
+            return fig_roofline(ds, path, format, params, msg, cap);
+        default:
+            return say(msg, cap, TEAI_EINVAL, "unknown figure %d", fig);
+    }
+}

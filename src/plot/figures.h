@@ -1,0 +1,50 @@
+/* The named figures of `teai plot` (DESIGN §8, §10), built on the chart
+ * primitives (chart.h) from the collated CSVs (analysis.h). Every figure
+ * shows 95% confidence intervals or distributions, carries units on its axes
+ * and sample sizes in its subtitle, colours series by backend
+ * (teai_chart_color), and compares configurations measured on one host
+ * (the host with the most measured rows) except device_comparison.
+ * Per-token statistics use only measured decode rows (step >= 1, no
+ * warm-up); the dataset API keeps step-0 summary rows apart.
+ *
+ * Library code: never prints. Cairo only (compiled when cairo is found). */
+#ifndef TEAI_PLOT_FIGURES_H
+#define TEAI_PLOT_FIGURES_H
+
+#include "analysis/analysis.h"
+#include "plot/chart.h"
+
+#include <stddef.h>
+
+typedef enum teai_figure {
+    TEAI_FIG_BACKEND_COMPARISON = 0,
+    TEAI_FIG_SPEEDUP_COMPARISON,
+    TEAI_FIG_SUMMARY_STATS,
+    TEAI_FIG_QUANTIZATION_IMPACT,
+    TEAI_FIG_LATENCY_DISTRIBUTION,
+    TEAI_FIG_MEMORY_THROUGHPUT,
+    TEAI_FIG_PARAM_THROUGHPUT,
+    TEAI_FIG_DEVICE_COMPARISON,
+    TEAI_FIG_ROOFLINE,
+    TEAI_FIG_N
+} teai_figure;
+
+/* "backend_comparison", ... (the file name without extension); NULL when out
+ * of range. */
+const char *teai_figure_name(int fig);
+
+/* A data set grouped the way the figures need it (hostname, device, size,
+ * quantize, backend), filled from every *.csv in dir; arguments and errors as
+ * teai_dataset_add_dir. */
+int teai_figures_open(const char *dir, teai_note_fn note, void *ud, teai_dataset **out,
+                      int *n_files, int *n_bad, teai_error *err);
+
+/* Builds figure `fig` from ds (opened with teai_figures_open) and writes it to
+ * path with teai_chart_write. Returns 1 when written, with a one-sentence
+ * finding computed from the data in msg; 0 when the data cannot support the
+ * figure, with the reason in msg (nothing written); a negative teai_status
+ * on failure, with the detail in msg. */
+int teai_figure_write(int fig, const teai_dataset *ds, const char *path, teai_plot_format format,
+                      const teai_plot_params *params, char *msg, size_t cap);
+
+#endif
