@@ -566,7 +566,9 @@ static int fig_latency(const teai_dataset *ds, const char *path, teai_plot_forma
                 break;
             }
             if (bi < 0 || bs.median < best.median) bi = nd, best = bs;
-            snprintf(lab[nd], sizeof lab[nd], "%s %s", gr.ser[s], gr.label[c]);
+            if (snprintf(lab[nd], sizeof lab[nd], "%s %s", gr.ser[s], gr.label[c]) >=
+                (int)sizeof lab[nd])
+                lab[nd][sizeof lab[nd] - 1] = '\0'; /* a long label is cut */
             d[nd].label = lab[nd], d[nd].series = gr.ser[s];
             d[nd].values = p[nd].v, d[nd].n = p[nd].n;
             nd++;
@@ -711,7 +713,9 @@ static int fig_roofline(const teai_dataset *ds, const char *path, teai_plot_form
                     teai_chart_point *q = &pts[s][np];
                     q->x = mb, q->y = ts.mean, q->x_lo = q->x_hi = NAN;
                     q->y_lo = ts.ci_lo, q->y_hi = ts.ci_hi;
-                    snprintf(plab[s][np], sizeof plab[s][np], "%s (n=%ld)", gr.label[c], ts.n);
+                    if (snprintf(plab[s][np], sizeof plab[s][np], "%s (n=%ld)", gr.label[c],
+                                 ts.n) >= (int)sizeof plab[s][np])
+                        plab[s][np][sizeof plab[s][np] - 1] = '\0'; /* cut */
                     q->label = plab[s][np++];
                     if (mb < xmin) xmin = mb;
                     if (mb > xmax) xmax = mb;
@@ -721,10 +725,12 @@ static int fig_roofline(const teai_dataset *ds, const char *path, teai_plot_form
                     if (!dup) bw[nbw++] = gbs;
                     if (gbs > best_bw) {
                         best_bw = gbs;
-                        snprintf(
-                            best, sizeof best,
-                            "%s %s reads %.3g MB per token at %.4g tokens/s (95%% CI %.4g-%.4g)",
-                            gr.ser[s], gr.label[c], mb, ts.mean, ts.ci_lo, ts.ci_hi);
+                        if (snprintf(best, sizeof best,
+                                     "%s %s reads %.3g MB per token at %.4g tokens/s (95%% CI "
+                                     "%.4g-%.4g)",
+                                     gr.ser[s], gr.label[c], mb, ts.mean, ts.ci_lo,
+                                     ts.ci_hi) >= (int)sizeof best)
+                            best[sizeof best - 1] = '\0'; /* cut */
                     }
                 }
             }
