@@ -6,7 +6,7 @@
 #
 # Supports Debian/Ubuntu (apt-get), Fedora (dnf), Termux (pkg), macOS (brew).
 # Required: a C compiler, cmake, make, pkg-config, git, cJSON headers.
-# Optional (installed when possible, never fatal): cairo, libcurl,
+# Optional (installed when possible, never fatal): cairo, DejaVu fonts (plots), libcurl,
 # libmicrohttpd, poppler-utils, node + npm (scripts/provision-llama.sh),
 # a C++ compiler (provision-llama.sh --build), and on x86_64 Debian/Ubuntu
 # qemu-user + gcc-aarch64-linux-gnu (NEON tests).
@@ -73,7 +73,7 @@ has_header() {
     return 1
 }
 
-# Probe for one need; the first word says how: cmd NAME..., hdr FILE.
+# Probe for one need; the first word says how: cmd NAME..., hdr FILE, file PATH...
 probe() {
     kind=$1
     shift
@@ -83,6 +83,10 @@ probe() {
         return 1
         ;;
     hdr) has_header "$1" ;;
+    file)
+        for f in "$@"; do [ -f "$f" ] && return 0; done
+        return 1
+        ;;
     esac
 }
 
@@ -106,6 +110,7 @@ pkgname() {
     brew:node) echo node ;; *:node) echo nodejs ;;
     apt:npm | dnf:npm) echo npm ;;
     pkg:npm) echo nodejs ;; brew:npm) echo node ;; # these ship npm with node
+    apt:fonts) echo fonts-dejavu-core ;; dnf:fonts) echo dejavu-sans-fonts ;;
     apt:qemu) echo qemu-user ;;
     apt:aarch64-gcc) echo gcc-aarch64-linux-gnu ;;
     esac
@@ -154,6 +159,8 @@ need cairo optional hdr cairo/cairo.h
 need curl optional hdr curl/curl.h
 need microhttpd optional hdr microhttpd.h
 need poppler optional cmd pdftotext
+need fonts optional file /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf \
+    /usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf /usr/share/fonts/TTF/DejaVuSans.ttf
 need node optional cmd node nodejs
 need npm optional cmd npm
 if [ "$pm" = apt ] && [ "$arch" = x86_64 ]; then
