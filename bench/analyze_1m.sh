@@ -1,5 +1,5 @@
 #!/bin/sh
-# Times `teai analyze` on a 1,000,000-row CSV in the collate format (57
+# Times `teai analyze`, `teai plot` and `teai report` on a 1,000,000-row CSV in the collate format (57
 # columns, docs/log-format.md): 4 backends x 2 quantizations, 10 repetitions
 # each (1 warm-up), quoted generated_text with commas, quotes and newlines.
 # usage: bench/analyze_1m.sh [TEAI_BINARY] [ROWS]   (default build/teai, 1000000)
@@ -30,7 +30,12 @@ gen=$(date +%s.%N)
 bytes=$(wc -c < "$DIR/all.csv")
 "$TEAI" analyze --dir "$DIR" > "$DIR/out.txt"
 end=$(date +%s.%N)
-cat "$DIR/out.txt"
-awk -v s="$start" -v g="$gen" -v e="$end" -v r="$ROWS" -v b="$bytes" 'BEGIN {
-    printf "\nrows: %d (%.1f MB CSV); generate: %.2f s; teai analyze: %.3f s (%.0f rows/s)\n",
-        r, b / 1e6, g - s, e - g, r / (e - g) }'
+"$TEAI" plot --dir "$DIR" --output-dir "$DIR/plots" > "$DIR/plot.txt" 2>&1 || echo "plot: failed or built without cairo"
+pend=$(date +%s.%N)
+"$TEAI" report --dir "$DIR" -o "$DIR/report.pdf" > "$DIR/report.txt" 2>&1 || echo "report: failed or built without cairo"
+rend=$(date +%s.%N)
+tail -n 20 "$DIR/out.txt"
+awk -v s="$start" -v g="$gen" -v e="$end" -v p="$pend" -v q="$rend" -v r="$ROWS" -v b="$bytes" 'BEGIN {
+    printf "\nrows: %d (%.1f MB CSV); generate: %.2f s\n", r, b / 1e6, g - s
+    printf "teai analyze: %.3f s (%.0f rows/s); teai plot: %.3f s; teai report: %.3f s; together %.3f s\n",
+        e - g, r / (e - g), p - e, q - p, q - g }'

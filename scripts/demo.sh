@@ -7,7 +7,7 @@
 #   2. a sweep of the native backend over the four quantizations (default,
 #      int8, nf4, float16), one raw log per configuration;
 #   3. collation of the logs into the seed's CSV schema;
-#   4. the terminal comparison and the figures (plots/).
+#   4. the terminal comparison, the figures (plots/) and the presentation PDF.
 # Re-running resumes: configurations with complete logs are skipped.
 set -eu
 cd "$(dirname "$0")/.."
@@ -30,5 +30,9 @@ PLOTS=${TEAI_DEMO_DIR:-demo}/plots
 echo "== teai plot --dir $OUT --output-dir $PLOTS"
 "$TEAI" plot --dir "$OUT" --output-dir "$PLOTS" || echo "demo: plots skipped (teai built without cairo?)"
 echo
-echo "demo: raw logs and CSVs are in $OUT/, figures in $PLOTS/"
+REPORT=${TEAI_DEMO_DIR:-demo}/presentation.pdf
+echo "== teai report --dir $OUT -o $REPORT"
+"$TEAI" report --dir "$OUT" -o "$REPORT" || echo "demo: report skipped (teai built without cairo?)"
+echo
+echo "demo: raw logs and CSVs are in $OUT/, figures in $PLOTS/, the presentation is $REPORT"
 ls -1 "$OUT"/*.csv

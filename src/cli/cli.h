@@ -54,5 +54,6 @@ int cmd_collate(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_viz(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

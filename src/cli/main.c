@@ -18,6 +18,7 @@ static const struct {
     {"analyze", cmd_analyze, "statistics per group, speedups with confidence intervals"},
     {"viz", cmd_viz, "the benchmark comparison in the terminal"},
     {"plot", cmd_plot, "figures of the collated CSVs (PNG/SVG/PDF)"},
+    {"report", cmd_report, "PDF presentation of the collated CSVs"},
 };
 
 static void usage(FILE *f) {

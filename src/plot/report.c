@@ -1,0 +1,846 @@
+/* teai report: slides in memory, then drawn with cairo (PDF) and written as
+ * typst source (see report.h). */
+#include "plot/report.h"
+
+#include "plot/figures.h"
+
+#include <cairo-pdf.h>
+#include <cairo.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FONT                 "DejaVu Sans"
+#define TABLE_ROWS_PER_SLIDE 12
+
+/* ---- slides ---------------------------------------------------------------- */
+
+enum { SL_TITLE, SL_BULLETS, SL_TABLE, SL_FIGURE };
+
+typedef struct slide {
+    int kind;
+    char *title;
+    char *sub;    /* title slide: subtitle; figure: caption */
+    char **items; /* bullets, or table cells row-major (first row = header) */
+    int n_items, cap_items;
+    int ncols;      /* table */
+    char *png;      /* figure: path of the PNG as written */
+    char *png_name; /* figure: file name inside the figures folder */
+} slide;
+
+typedef struct deck {
+    slide *s;
+    int n, cap;
+    int oom;
+} deck;
+
+static char *dup_str(const char *s) {
+    size_t n = strlen(s);
+    char *p = malloc(n + 1);
+    if (p) memcpy(p, s, n + 1);
+    return p;
+}
+
+static char *vfmt(const char *fmt, va_list ap) {
+    char buf[2048];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    return dup_str(buf);
+}
+
+static slide *deck_add(deck *d, int kind, const char *title) {
+    if (d->oom) return NULL;
+    if (d->n == d->cap) {
+        int nc = d->cap ? d->cap * 2 : 16;
+        slide *ns = realloc(d->s, (size_t)nc * sizeof *ns);
+        if (!ns) {
+            d->oom = 1;
+            return NULL;
+        }
+        d->s = ns, d->cap = nc;
+    }
+    slide *s = &d->s[d->n++];
+    memset(s, 0, sizeof *s);
+    s->kind = kind;
+    s->title = dup_str(title);
+    if (!s->title) d->oom = 1;
+    return s;
+}
+
+static void slide_item(deck *d, slide *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void slide_item(deck *d, slide *s, const char *fmt, ...) {
+    if (!s || d->oom) return;
+    if (s->n_items == s->cap_items) {
+        int nc = s->cap_items ? s->cap_items * 2 : 16;
+        char **ni = realloc(s->items, (size_t)nc * sizeof *ni);
+        if (!ni) {
+            d->oom = 1;
+            return;
+        }
+        s->items = ni, s->cap_items = nc;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = vfmt(fmt, ap);
+    va_end(ap);
+    if (!p) {
+        d->oom = 1;
+        return;
+    }
+    s->items[s->n_items++] = p;
+}
+
+static void deck_free(deck *d) {
+    for (int i = 0; i < d->n; i++) {
+        slide *s = &d->s[i];
+        free(s->title), free(s->sub), free(s->png), free(s->png_name);
+        for (int k = 0; k < s->n_items; k++) free(s->items[k]);
+        free(s->items);
+    }
+    free(d->s);
+}
+
+/* ---- scanning the CSVs: setup, empty columns, warm-up rows ----------------- */
+
+#define SETUP_COLS 8
+static const char *const setup_cols[SETUP_COLS] = {
+    "hostname", "device",        "backend",   "backend_version",
+    "model",    "weight_format", "synthetic", "teai_version"};
+
+typedef struct scan {
+    char **col_names; /* every column seen */
+    int *col_used;    /* non-empty in some row */
+    int n_cols, cap_cols;
+    char **tuples; /* unique setup tuples, fields joined by '\x1f' */
+    int n_tuples, cap_tuples;
+    long rows, warmup_rows;
+    int oom;
+} scan;
+
+static int scan_col(scan *sc, const char *name) {
+    for (int i = 0; i < sc->n_cols; i++)
+        if (!strcmp(sc->col_names[i], name)) return i;
+    if (sc->n_cols == sc->cap_cols) {
+        int nc = sc->cap_cols ? sc->cap_cols * 2 : 64;
+        char **nn = realloc(sc->col_names, (size_t)nc * sizeof *nn);
+        if (!nn) return -1;
+        sc->col_names = nn;
+        int *nu = realloc(sc->col_used, (size_t)nc * sizeof *nu);
+        if (!nu) return -1;
+        sc->col_used = nu, sc->cap_cols = nc;
+    }
+    char *p = dup_str(name);
+    if (!p) return -1;
+    sc->col_names[sc->n_cols] = p;
+    sc->col_used[sc->n_cols] = 0;
+    return sc->n_cols++;
+}
+
+static void scan_tuple(scan *sc, const char *t) {
+    for (int i = 0; i < sc->n_tuples; i++)
+        if (!strcmp(sc->tuples[i], t)) return;
+    if (sc->n_tuples == sc->cap_tuples) {
+        int nc = sc->cap_tuples ? sc->cap_tuples * 2 : 16;
+        char **nt = realloc(sc->tuples, (size_t)nc * sizeof *nt);
+        if (!nt) {
+            sc->oom = 1;
+            return;
+        }
+        sc->tuples = nt, sc->cap_tuples = nc;
+    }
+    if (!(sc->tuples[sc->n_tuples] = dup_str(t))) {
+        sc->oom = 1;
+        return;
+    }
+    sc->n_tuples++;
+}
+
+static void scan_file(scan *sc, const char *path) {
+    teai_csv_reader *r = NULL;
+    if (teai_csv_open(path, &r, NULL)) return;
+    const teai_csv_field *f;
+    int n, map[256], setup_idx[SETUP_COLS], warm_idx = -1, nh = 0;
+    int st = teai_csv_next(r, &f, &n, NULL);
+    if (st == 1) {
+        nh = n < 256 ? n : 256;
+        for (int i = 0; i < SETUP_COLS; i++) setup_idx[i] = -1;
+        for (int i = 0; i < nh; i++) {
+            map[i] = scan_col(sc, f[i].p);
+            if (map[i] < 0) sc->oom = 1;
+            for (int k = 0; k < SETUP_COLS; k++)
+                if (!strcmp(f[i].p, setup_cols[k])) setup_idx[k] = i;
+            if (!strcmp(f[i].p, "warmup")) warm_idx = i;
+        }
+        while (!sc->oom && teai_csv_next(r, &f, &n, NULL) == 1) {
+            if (n != nh) continue;
+            sc->rows++;
+            for (int i = 0; i < nh; i++)
+                if (map[i] >= 0 && f[i].len) sc->col_used[map[i]] = 1;
+            if (warm_idx >= 0 && !strcmp(f[warm_idx].p, "1")) sc->warmup_rows++;
+            char t[2048];
+            size_t o = 0;
+            for (int k = 0; k < SETUP_COLS; k++) {
+                const char *v = setup_idx[k] >= 0 ? f[setup_idx[k]].p : "";
+                int w = snprintf(t + o, sizeof t - o, "%s%s", k ? "\x1f" : "", v);
+                if (w < 0 || (size_t)w >= sizeof t - o) break;
+                o += (size_t)w;
+            }
+            scan_tuple(sc, t);
+        }
+    }
+    teai_csv_close(r);
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void scan_dir(scan *sc, const char *dir) {
+    DIR *dp = opendir(dir);
+    if (!dp) return;
+    struct dirent *e;
+    while ((e = readdir(dp)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || strcmp(e->d_name + l - 4, ".csv")) continue;
+        char p[4096];
+        int w = snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (w > 0 && (size_t)w < sizeof p) scan_file(sc, p);
+    }
+    closedir(dp);
+    if (sc->n_tuples > 1) qsort(sc->tuples, (size_t)sc->n_tuples, sizeof *sc->tuples, cmp_str);
+}
+
+static void scan_free(scan *sc) {
+    for (int i = 0; i < sc->n_cols; i++) free(sc->col_names[i]);
+    for (int i = 0; i < sc->n_tuples; i++) free(sc->tuples[i]);
+    free(sc->col_names), free(sc->col_used), free(sc->tuples);
+}
+
+/* Splits a tuple into SETUP_COLS fields (in place). */
+static void split_tuple(char *t, const char *out[SETUP_COLS]) {
+    for (int k = 0; k < SETUP_COLS; k++) {
+        out[k] = t;
+        char *sep = t ? strchr(t, '\x1f') : NULL;
+        if (sep) {
+            *sep = 0;
+            t = sep + 1;
+        } else {
+            t = NULL;
+        }
+        if (!out[k]) out[k] = "";
+    }
+}
+
+/* ---- drawing --------------------------------------------------------------- */
+
+typedef struct page {
+    double w, h, m; /* size and margin */
+    double fs;      /* body font size */
+} page;
+
+static void set_font(cairo_t *cr, double size, int bold) {
+    cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL,
+                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, size);
+}
+
+/* Draws text word-wrapped to width maxw from baseline y; returns the next
+ * baseline. */
+static double draw_wrapped(cairo_t *cr, const char *text, double x, double y, double maxw,
+                           double lh) {
+    char line[2048];
+    size_t ll = 0;
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        const char *e = p;
+        while (*e && *e != ' ') e++;
+        size_t wl = (size_t)(e - p);
+        char cand[2048];
+        int w = snprintf(cand, sizeof cand, "%.*s%s%.*s", (int)ll, line, ll ? " " : "", (int)wl, p);
+        if (w < 0 || (size_t)w >= sizeof cand) w = (int)sizeof cand - 1;
+        cairo_text_extents_t ext;
+        cairo_text_extents(cr, cand, &ext);
+        if (ll && ext.x_advance > maxw) {
+            cairo_move_to(cr, x, y);
+            cairo_show_text(cr, line);
+            y += lh;
+            ll = (size_t)snprintf(line, sizeof line, "%.*s", (int)wl, p);
+        } else {
+            memcpy(line, cand, (size_t)w + 1);
+            ll = (size_t)w;
+        }
+        if (ll >= sizeof line) ll = sizeof line - 1;
+        p = e;
+    }
+    if (ll) {
+        cairo_move_to(cr, x, y);
+        cairo_show_text(cr, line);
+        y += lh;
+    }
+    return y;
+}
+
+static double draw_heading(cairo_t *cr, const page *pg, const char *title, int num, int total) {
+    cairo_set_source_rgb(cr, 0.13, 0.27, 0.45);
+    cairo_rectangle(cr, 0, 0, pg->w, pg->m * 0.25);
+    cairo_fill(cr);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    set_font(cr, pg->fs * 1.6, 1);
+    double y =
+        draw_wrapped(cr, title, pg->m, pg->m + pg->fs * 0.6, pg->w - 2 * pg->m, pg->fs * 1.9);
+    char foot[64];
+    snprintf(foot, sizeof foot, "%d / %d", num, total);
+    set_font(cr, pg->fs * 0.7, 0);
+    cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
+    cairo_text_extents_t ext;
+    cairo_text_extents(cr, foot, &ext);
+    cairo_move_to(cr, pg->w - pg->m - ext.x_advance, pg->h - pg->m * 0.4);
+    cairo_show_text(cr, foot);
+    cairo_move_to(cr, pg->m, pg->h - pg->m * 0.4);
+    cairo_show_text(cr, "teai report");
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    return y + pg->fs * 0.4;
+}
+
+static void draw_table(cairo_t *cr, const page *pg, const slide *s, double y) {
+    int nc = s->ncols, nr = s->n_items / (nc ? nc : 1);
+    if (nc <= 0 || nr <= 0) return;
+    double fs = pg->fs * 0.8;
+    set_font(cr, fs, 0);
+    double *cw = calloc((size_t)nc, sizeof *cw);
+    if (!cw) return;
+    double total = 0;
+    for (int c = 0; c < nc; c++) {
+        for (int r = 0; r < nr; r++) {
+            cairo_text_extents_t ext;
+            set_font(cr, fs, r == 0);
+            cairo_text_extents(cr, s->items[r * nc + c], &ext);
+            if (ext.x_advance > cw[c]) cw[c] = ext.x_advance;
+        }
+        cw[c] += fs;
+        total += cw[c];
+    }
+    double avail = pg->w - 2 * pg->m, k = total > avail ? avail / total : 1.0;
+    fs *= k;
+    double rh = fs * 1.7;
+    for (int r = 0; r < nr; r++) {
+        double x = pg->m;
+        if (r == 0) {
+            cairo_set_source_rgb(cr, 0.88, 0.91, 0.95);
+            cairo_rectangle(cr, pg->m, y, total * k, rh);
+            cairo_fill(cr);
+        } else if (r % 2 == 0) {
+            cairo_set_source_rgb(cr, 0.96, 0.96, 0.96);
+            cairo_rectangle(cr, pg->m, y, total * k, rh);
+            cairo_fill(cr);
+        }
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        set_font(cr, fs, r == 0);
+        for (int c = 0; c < nc; c++) {
+            cairo_move_to(cr, x + fs * 0.4, y + rh * 0.7);
+            cairo_show_text(cr, s->items[r * nc + c]);
+            x += cw[c] * k;
+        }
+        y += rh;
+    }
+    free(cw);
+}
+
+static int draw_figure(cairo_t *cr, const page *pg, const slide *s, double y) {
+    cairo_surface_t *img = cairo_image_surface_create_from_png(s->png);
+    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(img);
+        return -1;
+    }
+    double iw = cairo_image_surface_get_width(img), ih = cairo_image_surface_get_height(img);
+    double cap_h = pg->fs * 3.2;
+    double bw = pg->w - 2 * pg->m, bh = pg->h - y - pg->m - cap_h;
+    double k = fmin(bw / iw, bh / ih);
+    double dx = pg->m + (bw - iw * k) / 2;
+    cairo_save(cr);
+    cairo_translate(cr, dx, y);
+    cairo_scale(cr, k, k);
+    cairo_set_source_surface(cr, img, 0, 0);
+    cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_GOOD);
+    cairo_paint(cr);
+    cairo_restore(cr);
+    cairo_surface_destroy(img);
+    set_font(cr, pg->fs * 0.9, 0);
+    cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
+    draw_wrapped(cr, s->sub ? s->sub : "", pg->m, y + ih * k + pg->fs * 1.3, bw, pg->fs * 1.2);
+    return 0;
+}
+
+static int render_pdf(const deck *d, const page *pg, const char *path, teai_error *err) {
+    cairo_surface_t *sf = cairo_pdf_surface_create(path, pg->w, pg->h);
+    cairo_t *cr = cairo_create(sf);
+    for (int i = 0; i < d->n; i++) {
+        const slide *s = &d->s[i];
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        cairo_paint(cr);
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        if (s->kind == SL_TITLE) {
+            cairo_set_source_rgb(cr, 0.13, 0.27, 0.45);
+            cairo_rectangle(cr, 0, pg->h * 0.62, pg->w, pg->h * 0.02);
+            cairo_fill(cr);
+            cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+            set_font(cr, pg->fs * 2.6, 1);
+            double y =
+                draw_wrapped(cr, s->title, pg->m, pg->h * 0.4, pg->w - 2 * pg->m, pg->fs * 3.0);
+            set_font(cr, pg->fs * 1.1, 0);
+            cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+            for (int k = 0; k < s->n_items; k++)
+                y = draw_wrapped(cr, s->items[k], pg->m, y + pg->fs * 0.2, pg->w - 2 * pg->m,
+                                 pg->fs * 1.4);
+        } else {
+            double y = draw_heading(cr, pg, s->title, i + 1, d->n);
+            if (s->kind == SL_BULLETS) {
+                set_font(cr, pg->fs, 0);
+                for (int k = 0; k < s->n_items; k++) {
+                    cairo_move_to(cr, pg->m, y);
+                    cairo_show_text(cr, "\xe2\x80\xa2");
+                    y = draw_wrapped(cr, s->items[k], pg->m + pg->fs * 1.2, y,
+                                     pg->w - 2 * pg->m - pg->fs * 1.2, pg->fs * 1.3) +
+                        pg->fs * 0.35;
+                }
+            } else if (s->kind == SL_TABLE) {
+                draw_table(cr, pg, s, y - pg->fs * 0.5);
+            } else if (s->kind == SL_FIGURE && draw_figure(cr, pg, s, y - pg->fs * 0.5)) {
+                cairo_destroy(cr);
+                cairo_surface_destroy(sf);
+                snprintf(err->msg, sizeof err->msg, "%.400s: cannot read the PNG back", s->png);
+                return TEAI_EIO;
+            }
+        }
+        cairo_show_page(cr);
+    }
+    cairo_destroy(cr);
+    cairo_surface_finish(sf);
+    cairo_status_t cs = cairo_surface_status(sf);
+    cairo_surface_destroy(sf);
+    if (cs != CAIRO_STATUS_SUCCESS) {
+        snprintf(err->msg, sizeof err->msg, "%.400s: %s", path, cairo_status_to_string(cs));
+        return TEAI_EIO;
+    }
+    return TEAI_OK;
+}
+
+/* ---- typst ----------------------------------------------------------------- */
+
+/* A typst string literal: "..." with \ and " escaped, control bytes as
+ * spaces. */
+static void typ_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f), fputc(*s, f);
+        else if ((unsigned char)*s < 0x20)
+            fputc(' ', f);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void render_typ(const deck *d, const page *pg, int paper, const char *fig_folder, FILE *f) {
+    fputs("// teai report: the slides of the PDF as typst source (typst compile <this file>)\n", f);
+    if (paper)
+        fputs("#set page(paper: \"us-letter\", margin: 54pt)\n", f);
+    else
+        fprintf(f, "#set page(width: %gpt, height: %gpt, margin: 36pt)\n", pg->w, pg->h);
+    fputs("#set text(font: \"DejaVu Sans\", size: 12pt)\n\n", f);
+    for (int i = 0; i < d->n; i++) {
+        const slide *s = &d->s[i];
+        if (i) fputs("#pagebreak()\n", f);
+        if (s->kind == SL_TITLE) {
+            fputs("#v(30%)\n#text(size: 30pt, weight: \"bold\", ", f);
+            typ_str(f, s->title);
+            fputs(")\n\n", f);
+            for (int k = 0; k < s->n_items; k++) {
+                fputs("#", f);
+                typ_str(f, s->items[k]);
+                fputs("\n\n", f);
+            }
+            continue;
+        }
+        fputs("#heading(level: 1, ", f);
+        typ_str(f, s->title);
+        fputs(")\n", f);
+        if (s->kind == SL_BULLETS) {
+            fputs("#list(\n", f);
+            for (int k = 0; k < s->n_items; k++) {
+                fputs("  ", f);
+                typ_str(f, s->items[k]);
+                fputs(",\n", f);
+            }
+            fputs(")\n", f);
+        } else if (s->kind == SL_TABLE) {
+            fprintf(f, "#text(size: 9pt, table(columns: %d,\n", s->ncols);
+            for (int k = 0; k < s->n_items; k++) {
+                fputs(k < s->ncols ? "  strong(" : "  ", f);
+                typ_str(f, s->items[k]);
+                fputs(k < s->ncols ? "),\n" : ",\n", f);
+            }
+            fputs("))\n", f);
+        } else if (s->kind == SL_FIGURE) {
+            fprintf(f, "#figure(image(\"%s/%s\", height: 70%%), caption: ", fig_folder,
+                    s->png_name);
+            typ_str(f, s->sub ? s->sub : "");
+            fputs(")\n", f);
+        }
+    }
+}
+
+/* ---- files ----------------------------------------------------------------- */
+
+static void remove_tree_flat(const char *dir) {
+    DIR *dp = opendir(dir);
+    if (!dp) return;
+    struct dirent *e;
+    while ((e = readdir(dp)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char p[4096];
+        int w = snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (w > 0 && (size_t)w < sizeof p) unlink(p);
+    }
+    closedir(dp);
+    rmdir(dir);
+}
+
+static int set_err(teai_error *err, int st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int set_err(teai_error *err, int st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->status = st;
+    return st;
+}
+
+static const char *base_name(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static void fmt_num(char *out, size_t cap, double v) {
+    if (isnan(v))
+        snprintf(out, cap, "n/a");
+    else
+        snprintf(out, cap, "%.1f", v);
+}
+
+/* ---- building the deck ----------------------------------------------------- */
+
+static void add_setup(deck *d, scan *sc) {
+    static const char *const hdr[SETUP_COLS] = {"host",  "device",  "backend",   "version",
+                                                "model", "weights", "synthetic", "teai"};
+    slide *s = NULL;
+    for (int t = 0; t < sc->n_tuples; t++) {
+        if (t % TABLE_ROWS_PER_SLIDE == 0) {
+            s = deck_add(d, SL_TABLE, t ? "Setup (continued)" : "Setup");
+            if (!s) return;
+            s->ncols = SETUP_COLS;
+            for (int k = 0; k < SETUP_COLS; k++) slide_item(d, s, "%s", hdr[k]);
+        }
+        char *copy = dup_str(sc->tuples[t]);
+        if (!copy) {
+            d->oom = 1;
+            return;
+        }
+        const char *v[SETUP_COLS];
+        split_tuple(copy, v);
+        for (int k = 0; k < SETUP_COLS; k++) {
+            const char *x = v[k];
+            if (k == 4) x = base_name(x);
+            if (k == 6) x = !strcmp(x, "1") ? "yes (random weights)" : !strcmp(x, "0") ? "no" : "?";
+            slide_item(d, s, "%s", *x ? x : "-");
+        }
+        free(copy);
+    }
+    if (!sc->n_tuples) {
+        s = deck_add(d, SL_BULLETS, "Setup");
+        slide_item(d, s, "The CSVs carry no setup columns.");
+    }
+}
+
+static int add_summary(deck *d, const char *dir, teai_error *err) {
+    static const char *const cols[] = {"backend", "hostname", "size", "quantize"};
+    teai_dataset *ds = NULL;
+    int nf = 0, nb = 0;
+    int st = teai_dataset_new(cols, 4, &ds, err);
+    if (!st) st = teai_dataset_add_dir(ds, dir, NULL, NULL, &nf, &nb, err);
+    if (st) {
+        teai_dataset_free(ds);
+        return st;
+    }
+    slide *s = NULL;
+    int row = 0;
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        size_t n;
+        const double *v = teai_dataset_values(ds, g, TEAI_M_DECODE_TOK_S, &n);
+        if (!n) continue;
+        teai_stats stt;
+        if (teai_stats_compute(v, n, TEAI_SEED_DEFAULT, 0, &stt)) {
+            teai_dataset_free(ds);
+            return set_err(err, TEAI_ENOMEM, "out of memory");
+        }
+        if (row % TABLE_ROWS_PER_SLIDE == 0) {
+            s = deck_add(d, SL_TABLE,
+                         row ? "Summary: decode throughput (continued)"
+                             : "Summary: decode throughput");
+            if (!s) break;
+            s->ncols = 7;
+            slide_item(d, s, "backend");
+            slide_item(d, s, "host");
+            slide_item(d, s, "size");
+            slide_item(d, s, "quantization");
+            slide_item(d, s, "decode tokens/s (mean)");
+            slide_item(d, s, "95%% CI");
+            slide_item(d, s, "n (tokens)");
+        }
+        row++;
+        char m[64], lo[64], hi[64];
+        fmt_num(m, sizeof m, stt.mean);
+        fmt_num(lo, sizeof lo, stt.ci_lo);
+        fmt_num(hi, sizeof hi, stt.ci_hi);
+        for (int k = 0; k < 4; k++) {
+            const char *key = teai_dataset_key(ds, g, k);
+            slide_item(d, s, "%s", *key ? key : "-");
+        }
+        slide_item(d, s, "%s", m);
+        if (isnan(stt.ci_lo))
+            slide_item(d, s, "none (n < 2)");
+        else
+            slide_item(d, s, "%s - %s", lo, hi);
+        slide_item(d, s, "%ld", stt.n);
+    }
+    teai_dataset_free(ds);
+    return TEAI_OK;
+}
+
+static void add_method(deck *d, const scan *sc) {
+    slide *s = deck_add(d, SL_BULLETS, "Methodology and limitations");
+    slide_item(d, s,
+               "Warm-up repetitions are excluded from every statistic (%ld warm-up rows of %ld "
+               "left out).",
+               sc->warmup_rows, sc->rows);
+    slide_item(d, s,
+               "Decode statistics use the measured per-token rows (step >= 1); the 95%% CIs are "
+               "percentile bootstraps over the pooled tokens of all repetitions, so they are "
+               "narrower than CIs over repetitions would be (tokens within one repetition are not "
+               "independent).");
+    int n_syn = 0;
+    for (int t = 0; t < sc->n_tuples; t++) {
+        char *copy = dup_str(sc->tuples[t]);
+        if (!copy) break;
+        const char *v[SETUP_COLS];
+        split_tuple(copy, v);
+        if (!strcmp(v[6], "1")) {
+            slide_item(d, s,
+                       "Synthetic model (random weights, throughput only, text is meaningless): "
+                       "%s (%s) on %s.",
+                       base_name(v[4]), *v[5] ? v[5] : "?", *v[2] ? v[2] : "?");
+            n_syn++;
+        }
+        free(copy);
+    }
+    if (!n_syn) slide_item(d, s, "No synthetic models: every model has real weights.");
+    char buf[1500];
+    size_t o = 0;
+    int n_empty = 0;
+    for (int i = 0; i < sc->n_cols; i++) {
+        if (sc->col_used[i]) continue;
+        int w = snprintf(buf + o, sizeof buf - o, "%s%s", n_empty ? ", " : "", sc->col_names[i]);
+        if (w < 0 || (size_t)w >= sizeof buf - o) break;
+        o += (size_t)w;
+        n_empty++;
+    }
+    if (n_empty)
+        slide_item(d, s, "Not measured (empty in every row, not guessed): %s.", buf);
+    else
+        slide_item(d, s, "Every CSV column holds a value in some row.");
+    slide_item(d, s,
+               "Figures compare configurations measured on one host (the one with the most rows), "
+               "except device_comparison.");
+}
+
+int teai_report_write(const teai_report_opts *o, teai_report_result *res, teai_error *err) {
+    teai_error dummy = {0};
+    if (!err) err = &dummy;
+    memset(res, 0, sizeof *res);
+    if (!o || !o->dir || !o->pdf_path || !*o->pdf_path)
+        return set_err(err, TEAI_EINVAL, "no folder or output path");
+
+    /* names: stem = pdf_path without ".pdf" */
+    char stem[4096];
+    size_t pl = strlen(o->pdf_path);
+    if (pl >= sizeof stem - 64) return set_err(err, TEAI_EINVAL, "output path too long");
+    memcpy(stem, o->pdf_path, pl + 1);
+    if (pl > 4 && !strcmp(stem + pl - 4, ".pdf")) stem[pl - 4] = 0;
+    if (snprintf(res->typ_path, sizeof res->typ_path, "%s.typ", stem) >=
+            (int)sizeof res->typ_path ||
+        snprintf(res->figures_dir, sizeof res->figures_dir, "%s_figures", stem) >=
+            (int)sizeof res->figures_dir)
+        return set_err(err, TEAI_EINVAL, "output path too long");
+
+    teai_dataset *ds = NULL;
+    int n_files = 0, n_bad = 0;
+    int st = teai_figures_open(o->dir, o->note, o->ud, &ds, &n_files, &n_bad, err);
+    if (st) return st;
+    long rows = 0;
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        size_t n;
+        teai_dataset_values(ds, g, TEAI_M_DECODE_TOK_S, &n);
+        rows += (long)n;
+    }
+    if (n_files == 0 || rows == 0) {
+        teai_dataset_free(ds);
+        return set_err(err, TEAI_ENOTFOUND,
+                       "%s: no measured decode rows in its CSVs (%d read, %d unreadable); run "
+                       "teai bench, then teai collate --dir %s",
+                       o->dir, n_files, n_bad, o->dir);
+    }
+
+    scan sc = {0};
+    scan_dir(&sc, o->dir);
+    deck d = {0};
+    char tmpdir[4096 + 16];
+    snprintf(tmpdir, sizeof tmpdir, "%s.tmpXXXXXX", res->figures_dir);
+    if (!mkdtemp(tmpdir)) {
+        st = set_err(err, TEAI_EIO, "%s: %s", tmpdir, strerror(errno));
+        goto done_nodir;
+    }
+
+    /* title */
+    {
+        slide *s = deck_add(&d, SL_TITLE, "teai benchmark report");
+        char date[64] = "";
+        time_t now = time(NULL);
+        struct tm tmv;
+        if (gmtime_r(&now, &tmv)) strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", &tmv);
+        slide_item(&d, s, "Data: %s (%d CSV files, %ld rows, %ld measured decode tokens)", o->dir,
+                   n_files, sc.rows, rows);
+        slide_item(&d, s, "Built by teai on %s", date);
+    }
+    add_setup(&d, &sc);
+
+    /* figures */
+    teai_plot_params pp = teai_plot_default_params();
+    pp.scale = 2;
+    char skipped[TEAI_FIG_N][1100];
+    int n_skip = 0;
+    for (int f = 0; f < TEAI_FIG_N && !d.oom; f++) {
+        const char *name = teai_figure_name(f);
+        char path[4096 + 64], msg[1024];
+        snprintf(path, sizeof path, "%s/%s.png", tmpdir, name);
+        int r = teai_figure_write(f, ds, path, TEAI_PLOT_PNG, &pp, msg, sizeof msg);
+        if (r == 1) {
+            char title[128];
+            snprintf(title, sizeof title, "%s", name);
+            for (char *c = title; *c; c++)
+                if (*c == '_') *c = ' ';
+            title[0] = (char)(title[0] >= 'a' && title[0] <= 'z' ? title[0] - 32 : title[0]);
+            slide *s = deck_add(&d, SL_FIGURE, title);
+            if (!s) break;
+            char pn[128];
+            snprintf(pn, sizeof pn, "%s.png", name);
+            s->sub = dup_str(msg);
+            s->png = dup_str(path);
+            s->png_name = dup_str(pn);
+            if (!s->sub || !s->png || !s->png_name) d.oom = 1;
+            res->n_figures++;
+        } else {
+            snprintf(skipped[n_skip++], sizeof skipped[0], "%s: %s", name, msg);
+            if (o->note) {
+                char line[1200];
+                snprintf(line, sizeof line, "%s %s: %s", r == 0 ? "skipped" : "failed", name, msg);
+                o->note(o->ud, line);
+            }
+        }
+    }
+    res->n_skipped = n_skip;
+    if (n_skip) {
+        slide *s = deck_add(&d, SL_BULLETS, "Figures the data could not support");
+        for (int k = 0; k < n_skip; k++) slide_item(&d, s, "%s", skipped[k]);
+    }
+    st = add_summary(&d, o->dir, err);
+    if (st) goto done;
+    add_method(&d, &sc);
+    if (d.oom || sc.oom) {
+        st = set_err(err, TEAI_ENOMEM, "out of memory");
+        goto done;
+    }
+
+    page pg = o->paper ? (page){612, 792, 54, 12} : (page){960, 540, 36, 16};
+
+    /* PDF */
+    char tmp[4096 + 16];
+    snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", o->pdf_path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        st = set_err(err, TEAI_EIO, "%s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    close(fd);
+    st = render_pdf(&d, &pg, tmp, err);
+    if (st) {
+        err->status = st;
+        unlink(tmp);
+        goto done;
+    }
+
+    /* typst */
+    char ttmp[4096 + 16];
+    snprintf(ttmp, sizeof ttmp, "%s.tmpXXXXXX", res->typ_path);
+    int tfd = mkstemp(ttmp);
+    FILE *tf = tfd >= 0 ? fdopen(tfd, "w") : NULL;
+    if (!tf) {
+        if (tfd >= 0) close(tfd);
+        unlink(tmp);
+        st = set_err(err, TEAI_EIO, "%s: %s", res->typ_path, strerror(errno));
+        goto done;
+    }
+    render_typ(&d, &pg, o->paper, base_name(res->figures_dir), tf);
+    if (ferror(tf) | fclose(tf)) {
+        unlink(tmp), unlink(ttmp);
+        st = set_err(err, TEAI_EIO, "%s: write failed", res->typ_path);
+        goto done;
+    }
+
+    /* commit: figures folder, typst, PDF */
+    {
+        char old[4096 + 16];
+        snprintf(old, sizeof old, "%s.oldXXXXXX", res->figures_dir);
+        struct stat sb;
+        int had_old = stat(res->figures_dir, &sb) == 0 && mkdtemp(old) && !rmdir(old) &&
+                      !rename(res->figures_dir, old);
+        if (rename(tmpdir, res->figures_dir) || rename(ttmp, res->typ_path) ||
+            rename(tmp, o->pdf_path)) {
+            st = set_err(err, TEAI_EIO, "%s: %s", o->pdf_path, strerror(errno));
+            unlink(tmp), unlink(ttmp);
+            if (had_old) remove_tree_flat(old);
+            goto done;
+        }
+        if (had_old) remove_tree_flat(old);
+    }
+    res->n_pages = d.n;
+    st = TEAI_OK;
+
+done:
+    remove_tree_flat(tmpdir); /* gone after the rename; cleans up on failure */
+done_nodir:
+    deck_free(&d);
+    scan_free(&sc);
+    teai_dataset_free(ds);
+    return st;
+}

@@ -1,0 +1,45 @@
+/* `teai report` (DESIGN §8, §10): a PDF presentation of the collated CSVs in
+ * a folder, drawn with cairo, plus the same content as typst source.
+ *
+ * Slides: title; setup (hosts, devices, backends and versions, models with
+ * weight formats and whether synthetic, teai versions); one slide per figure
+ * teai_figure_write produced (its finding as the caption); one slide listing
+ * the skipped figures with their reasons; a summary table (decode tokens/s
+ * mean, 95% CI and n per backend/host/size/quantization); methodology and
+ * limitations (empty columns, synthetic models, warm-up, pooled CIs).
+ * Slides are 960x540 pt (16:9), or US letter portrait with paper set.
+ *
+ * Files: pdf_path; next to it <name>.typ and the folder <name>_figures/ with
+ * the figures as PNG (name = pdf_path without ".pdf"). Every file is written
+ * to a temporary name and renamed, so a failure leaves no partial file.
+ *
+ * Library code: never prints; notes go to the note callback. */
+#ifndef TEAI_PLOT_REPORT_H
+#define TEAI_PLOT_REPORT_H
+
+#include "analysis/analysis.h"
+
+#include <stddef.h>
+
+typedef struct teai_report_opts {
+    const char *dir;      /* folder with the collated CSVs */
+    const char *pdf_path; /* output PDF */
+    int paper;            /* non-zero: US letter portrait instead of 16:9 slides */
+    teai_note_fn note;    /* unreadable files, skipped figures; may be NULL */
+    void *ud;
+} teai_report_opts;
+
+typedef struct teai_report_result {
+    int n_pages;            /* pages in the PDF */
+    int n_figures;          /* figure slides */
+    int n_skipped;          /* figures the data could not support */
+    char typ_path[4096];    /* the typst source written */
+    char figures_dir[4096]; /* the PNG folder written */
+} teai_report_result;
+
+/* Writes the report. TEAI_ENOTFOUND when dir cannot be listed or holds no
+ * measured decode rows (nothing written), TEAI_EIO when a file cannot be
+ * written, TEAI_ENOMEM, TEAI_EINVAL for a bad path; err says what. */
+int teai_report_write(const teai_report_opts *opts, teai_report_result *res, teai_error *err);
+
+#endif
