@@ -31,6 +31,7 @@ test-release: build
 
 test-asan: asan
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 TEAI_TEST_LIGHT=1 \
 	  ctest --output-on-failure -j $(JOBS)
 
