@@ -109,26 +109,41 @@ static int load_api(llama_api *a, const char *libdir, teai_error *err) {
     a->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!a->lib) return teai__fail(err, TEAI_EIO, "%s: %s", path, dlerror());
 #define SYM(name)                                                                                  \
-    if (!(*(void **)&a->name = dlsym(a->lib, #name)))                                              \
-        return teai__fail(err, TEAI_EUNSUPPORTED, "%s: no symbol %s (another llama.cpp API?)",     \
-                          path, #name);
-    SYM(llama_backend_init)
-    SYM(llama_log_set)
-    SYM(llama_model_default_params)
-    SYM(llama_context_default_params)
-    SYM(llama_model_load_from_file)
-    SYM(llama_model_free)
-        SYM(llama_init_from_model) SYM(llama_free) SYM(llama_model_get_vocab)
-            SYM(llama_vocab_n_tokens) SYM(llama_vocab_bos) SYM(llama_tokenize)
-                SYM(llama_token_to_piece) SYM(llama_batch_get_one) SYM(llama_decode)
-                    SYM(llama_get_logits_ith) SYM(llama_get_memory) SYM(llama_memory_clear)
-                        SYM(llama_model_size) SYM(llama_model_n_params) SYM(llama_model_desc)
-                            SYM(llama_model_n_layer) SYM(llama_model_n_embd) SYM(llama_model_n_head)
-                                SYM(llama_model_n_head_kv) SYM(llama_n_ctx)
+    do {                                                                                           \
+        if (!(*(void **)&a->name = dlsym(a->lib, #name)))                                          \
+            return teai__fail(err, TEAI_EUNSUPPORTED, "%s: no symbol %s (another llama.cpp API?)", \
+                              path, #name);                                                        \
+    } while (0)
+    SYM(llama_backend_init);
+    SYM(llama_log_set);
+    SYM(llama_model_default_params);
+    SYM(llama_context_default_params);
+    SYM(llama_model_load_from_file);
+    SYM(llama_model_free);
+    SYM(llama_init_from_model);
+    SYM(llama_free);
+    SYM(llama_model_get_vocab);
+    SYM(llama_vocab_n_tokens);
+    SYM(llama_vocab_bos);
+    SYM(llama_tokenize);
+    SYM(llama_token_to_piece);
+    SYM(llama_batch_get_one);
+    SYM(llama_decode);
+    SYM(llama_get_logits_ith);
+    SYM(llama_get_memory);
+    SYM(llama_memory_clear);
+    SYM(llama_model_size);
+    SYM(llama_model_n_params);
+    SYM(llama_model_desc);
+    SYM(llama_model_n_layer);
+    SYM(llama_model_n_embd);
+    SYM(llama_model_n_head);
+    SYM(llama_model_n_head_kv);
+    SYM(llama_n_ctx);
 #undef SYM
-        /* the prebuilt libraries load their CPU backend (libggml-cpu-<cpu>.so)
-         * only when told where: without it no model loads */
-        * (void **)&a->load_all_from_path = dlsym(a->lib, "ggml_backend_load_all_from_path");
+    /* the prebuilt libraries load their CPU backend (libggml-cpu-<cpu>.so)
+     * only when told where: without it no model loads */
+    *(void **)&a->load_all_from_path = dlsym(a->lib, "ggml_backend_load_all_from_path");
     return TEAI_OK;
 }
 
