@@ -7,6 +7,8 @@
 #ifdef TEAI_HAVE_ANALYSIS
 #include "analysis/analysis.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -141,7 +143,38 @@ static void test_dataset(void) {
     test_system("rm -rf '%s'", dir);
 }
 
+static int cmp_dbl_asc(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The order statistics of teai_stats_compute equal those of a full sort,
+ * exactly, for sizes odd and even, with ties, on random data. */
+static void test_order_statistics_match_sort(void) {
+    static const size_t sizes[] = {1, 2, 3, 10, 101, 1000, 4097, 30000};
+    uint64_t r = 88172645463325252ull;
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        size_t n = sizes[k];
+        double *x = malloc(n * sizeof *x), *s = malloc(n * sizeof *s);
+        ASSERT_TRUE(x && s);
+        for (size_t i = 0; i < n; i++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            x[i] = (double)(r % 997) / 7.0; /* many ties */
+        }
+        memcpy(s, x, n * sizeof *s);
+        qsort(s, n, sizeof *s, cmp_dbl_asc);
+        teai_stats st;
+        ASSERT_EQ(teai_stats_compute(x, n, 1, 200, &st), TEAI_OK);
+        ASSERT_TRUE(st.min == s[0] && st.max == s[n - 1]);
+        ASSERT_TRUE(st.median == teai_percentile_sorted(s, n, 0.5));
+        ASSERT_TRUE(st.p90 == teai_percentile_sorted(s, n, 0.9));
+        ASSERT_TRUE(st.p99 == teai_percentile_sorted(s, n, 0.99));
+        free(x), free(s);
+    }
+}
+
 int main(void) {
+    RUN_TEST(test_order_statistics_match_sort);
     RUN_TEST(test_basic_stats);
     RUN_TEST(test_ci_scale);
     RUN_TEST(test_percentile);

@@ -67,6 +67,45 @@ double teai_percentile_sorted(const double *x, size_t n, double p) {
     return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
 }
 
+/* Puts the k-th smallest of x[0..n) at x[k], smaller ones before it and
+ * larger ones after (Hoare quickselect, median-of-three pivot): O(n). */
+static void select_kth(double *x, size_t n, size_t k) {
+    size_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t m = lo + (hi - lo) / 2;
+        double a = x[lo], b = x[m], c = x[hi];
+        double piv = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        size_t i = lo, j = hi;
+        for (;;) {
+            while (x[i] < piv) i++;
+            while (x[j] > piv) j--;
+            if (i >= j) break;
+            double t = x[i];
+            x[i] = x[j];
+            x[j] = t;
+            i++, j--;
+        }
+        /* x[lo..j] <= piv <= x[j+1..hi] */
+        if (k <= j)
+            hi = j;
+        else
+            lo = j + 1;
+    }
+}
+
+/* teai_percentile_sorted's value (type 7) without sorting: x is reordered. */
+static double percentile_select(double *x, size_t n, double p) {
+    double h = (double)(n - 1) * p;
+    size_t lo = (size_t)h;
+    select_kth(x, n, lo);
+    double v = x[lo];
+    if (lo + 1 >= n || h == (double)lo) return v;
+    double next = x[lo + 1]; /* the smallest of the part above lo */
+    for (size_t i = lo + 2; i < n; i++)
+        if (x[i] < next) next = x[i];
+    return v + (h - (double)lo) * (next - v);
+}
+
 static double mean_of(const double *x, size_t n) {
     double s = 0;
     for (size_t i = 0; i < n; i++) s += x[i];
@@ -93,14 +132,17 @@ int teai_stats_compute(const double *x, size_t n, uint64_t seed, int n_boot, tea
     double *s = malloc(n * sizeof *s);
     if (!s) return TEAI_ENOMEM;
     memcpy(s, x, n * sizeof *s);
-    sort_doubles(s, n);
     out->mean = mean_of(x, n);
     out->sd = sd_of(x, n, out->mean);
-    out->min = s[0];
-    out->max = s[n - 1];
-    out->median = teai_percentile_sorted(s, n, 0.5);
-    out->p90 = teai_percentile_sorted(s, n, 0.9);
-    out->p99 = teai_percentile_sorted(s, n, 0.99);
+    out->min = out->max = x[0];
+    for (size_t i = 1; i < n; i++) {
+        if (x[i] < out->min) out->min = x[i];
+        if (x[i] > out->max) out->max = x[i];
+    }
+    /* order statistics by selection: the same values a full sort gives */
+    out->median = percentile_select(s, n, 0.5);
+    out->p90 = percentile_select(s, n, 0.9);
+    out->p99 = percentile_select(s, n, 0.99);
     free(s);
     if (n < 2) return TEAI_OK;
     if (n > TEAI_BOOT_MAX_N) {

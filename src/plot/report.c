@@ -573,16 +573,10 @@ static void add_setup(deck *d, scan *sc) {
     }
 }
 
-static int add_summary(deck *d, const char *dir, teai_error *err) {
-    static const char *const cols[] = {"backend", "hostname", "size", "quantize"};
-    teai_dataset *ds = NULL;
-    int nf = 0, nb = 0;
-    int st = teai_dataset_new(cols, 4, &ds, err);
-    if (!st) st = teai_dataset_add_dir(ds, dir, NULL, NULL, &nf, &nb, err);
-    if (st) {
-        teai_dataset_free(ds);
-        return st;
-    }
+/* The summary table from the figures' dataset (grouped by hostname, device,
+ * size, quantize, backend: read once for the whole report). */
+static int add_summary(deck *d, const teai_dataset *ds, teai_error *err) {
+    static const int key_of_column[4] = {4, 0, 2, 3}; /* backend, host, size, quantization */
     slide *s = NULL;
     int row = 0;
     for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
@@ -590,10 +584,8 @@ static int add_summary(deck *d, const char *dir, teai_error *err) {
         const double *v = teai_dataset_values(ds, g, TEAI_M_DECODE_TOK_S, &n);
         if (!n) continue;
         teai_stats stt;
-        if (teai_stats_compute(v, n, TEAI_SEED_DEFAULT, 0, &stt)) {
-            teai_dataset_free(ds);
+        if (teai_stats_compute(v, n, TEAI_SEED_DEFAULT, 0, &stt))
             return set_err(err, TEAI_ENOMEM, "out of memory");
-        }
         if (row % TABLE_ROWS_PER_SLIDE == 0) {
             s = deck_add(d, SL_TABLE,
                          row ? "Summary: decode throughput (continued)"
@@ -614,7 +606,7 @@ static int add_summary(deck *d, const char *dir, teai_error *err) {
         fmt_num(lo, sizeof lo, stt.ci_lo);
         fmt_num(hi, sizeof hi, stt.ci_hi);
         for (int k = 0; k < 4; k++) {
-            const char *key = teai_dataset_key(ds, g, k);
+            const char *key = teai_dataset_key(ds, g, key_of_column[k]);
             slide_item(d, s, "%s", *key ? key : "-");
         }
         slide_item(d, s, "%s", m);
@@ -624,7 +616,6 @@ static int add_summary(deck *d, const char *dir, teai_error *err) {
             slide_item(d, s, "%s - %s", lo, hi);
         slide_item(d, s, "%ld", stt.n);
     }
-    teai_dataset_free(ds);
     return TEAI_OK;
 }
 
@@ -773,7 +764,7 @@ int teai_report_write(const teai_report_opts *o, teai_report_result *res, teai_e
         slide *s = deck_add(&d, SL_BULLETS, "Figures the data could not support");
         for (int k = 0; k < n_skip; k++) slide_item(&d, s, "%s", skipped[k]);
     }
-    st = add_summary(&d, o->dir, err);
+    st = add_summary(&d, ds, err);
     if (st) goto done;
     add_method(&d, &sc);
     if (d.oom || sc.oom) {
