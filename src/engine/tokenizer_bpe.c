@@ -15,66 +15,15 @@ typedef struct sym {
     uint32_t n;         /* bytes of the word covered; 0 = merged away */
 } sym;
 
-typedef struct bigram {
-    int32_t rank;
-    int32_t left, right; /* symbol indexes */
-    int32_t lid, rid;    /* their token ids when the bigram was made */
-} bigram;
-
 typedef struct session {
     const teai_tokenizer *t;
     teai__ids *out;
     sym *syms;
     size_t syms_cap;
-    bigram *heap;
-    size_t heap_n, heap_cap;
+    teai__bigram_heap heap;
     char *enc; /* byte-level encoding of the current word */
     size_t enc_cap;
 } session;
-
-/* Heap order: lower rank first, then leftmost. */
-static int before(const bigram *a, const bigram *b) {
-    return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
-}
-
-static int heap_push(session *s, bigram b) {
-    if (s->heap_n == s->heap_cap) {
-        size_t cap = s->heap_cap ? s->heap_cap * 2 : 64;
-        bigram *h = realloc(s->heap, cap * sizeof *h);
-        if (!h) return TEAI_ENOMEM;
-        s->heap = h;
-        s->heap_cap = cap;
-    }
-    size_t i = s->heap_n++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!before(&b, &s->heap[p])) break;
-        s->heap[i] = s->heap[p];
-        i = p;
-    }
-    s->heap[i] = b;
-    return TEAI_OK;
-}
-
-static bigram heap_pop(session *s) {
-    bigram top = s->heap[0];
-    bigram last = s->heap[--s->heap_n];
-    size_t i = 0, n = s->heap_n;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        const bigram *best = &last;
-        if (l < n && before(&s->heap[l], best)) {
-            m = l;
-            best = &s->heap[l];
-        }
-        if (r < n && before(&s->heap[r], best)) m = r;
-        if (m == i) break;
-        s->heap[i] = s->heap[m];
-        i = m;
-    }
-    if (n > 0) s->heap[i] = last;
-    return top;
-}
 
 /* Rank of merging tokens (l, r), or -1. */
 static int32_t merge_rank(const teai_tokenizer *t, int32_t l, int32_t r) {
@@ -93,7 +42,7 @@ static int add_bigram(session *s, int32_t left, int32_t right) {
     int32_t lid = s->syms[left].id, rid = s->syms[right].id;
     int32_t rank = merge_rank(s->t, lid, rid);
     if (rank < 0) return TEAI_OK;
-    return heap_push(s, (bigram){rank, left, right, lid, rid});
+    return teai__bigram_push(&s->heap, (teai__bigram){rank, left, right, lid, rid});
 }
 
 static int encode_word(session *s, const uint8_t *w, size_t n) {
@@ -122,16 +71,16 @@ static int encode_word(session *s, const uint8_t *w, size_t n) {
     }
     for (size_t i = 0; i < n; i++)
         s->syms[i] = (sym){t->byte_tok[w[i]], (int32_t)i - 1, i + 1 < n ? (int32_t)i + 1 : -1, 1};
-    s->heap_n = 0;
+    s->heap.n = 0;
     for (size_t i = 1; i < n; i++)
         if (add_bigram(s, (int32_t)i - 1, (int32_t)i)) return TEAI_ENOMEM;
 
-    while (s->heap_n > 0) {
-        bigram b = heap_pop(s);
+    while (s->heap.n > 0) {
+        teai__bigram b = teai__bigram_pop(&s->heap);
         sym *l = &s->syms[b.left], *r = &s->syms[b.right];
         /* Stale when either side merged since: ids identify the texts. */
-        if (l->n == 0 || r->n == 0 || l->id != b.lid || r->id != b.rid) continue;
-        l->id = t->merge_result[b.rank];
+        if (l->n == 0 || r->n == 0 || l->id != b.a || r->id != b.b) continue;
+        l->id = t->merge_result[(int32_t)b.key];
         l->n += r->n;
         r->n = 0;
         l->next = r->next;
@@ -174,7 +123,7 @@ int teai__bpe_encode(const teai_tokenizer *t, const char *text, size_t len, teai
     word_ctx c = {&s, text};
     int rc = teai__pretok_split(t->pre, text, len, on_word, &c);
     free(s.syms);
-    free(s.heap);
+    free(s.heap.v);
     free(s.enc);
     return rc;
 }

@@ -121,6 +121,24 @@ static inline const char *teai__tok_text(const teai_tokenizer *t, int32_t id) {
 
 /* ---- encoders -------------------------------------------------------- */
 
+/* A candidate merge of two adjacent symbols, for both encoders' heaps: the
+ * smallest key pops first, the leftmost on ties (BPE: the merge rank; SPM:
+ * minus the merged token's score). a and b are the encoder's own check that
+ * the bigram is not stale (BPE: both token ids; SPM: a = the merged size). */
+typedef struct teai__bigram {
+    double key;
+    int32_t left, right; /* symbol indexes */
+    int32_t a, b;
+} teai__bigram;
+
+typedef struct teai__bigram_heap {
+    teai__bigram *v;
+    size_t n, cap;
+} teai__bigram_heap;
+
+int teai__bigram_push(teai__bigram_heap *h, teai__bigram b); /* TEAI_ENOMEM */
+teai__bigram teai__bigram_pop(teai__bigram_heap *h);         /* h->n > 0 */
+
 /* Byte-level BPE of raw text (no special tokens in it) (tokenizer_bpe.c). */
 int teai__bpe_encode(const teai_tokenizer *t, const char *text, size_t len, teai__ids *out);
 /* SentencePiece BPE of raw text; prefix_space prepends "▁" (tokenizer_spm.c). */

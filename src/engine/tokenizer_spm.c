@@ -15,63 +15,12 @@ typedef struct sym {
     int32_t prev, next;
 } sym;
 
-typedef struct bigram {
-    float score;
-    int32_t left, right;
-    uint32_t size; /* bytes of left + right when made */
-} bigram;
-
 typedef struct session {
     const teai_tokenizer *t;
     const char *text; /* escaped */
     sym *syms;
-    bigram *heap;
-    size_t heap_n, heap_cap;
+    teai__bigram_heap heap;
 } session;
-
-/* Heap order: higher score first, then leftmost. */
-static int before(const bigram *a, const bigram *b) {
-    return a->score > b->score || (a->score == b->score && a->left < b->left);
-}
-
-static int heap_push(session *s, bigram b) {
-    if (s->heap_n == s->heap_cap) {
-        size_t cap = s->heap_cap ? s->heap_cap * 2 : 64;
-        bigram *h = realloc(s->heap, cap * sizeof *h);
-        if (!h) return TEAI_ENOMEM;
-        s->heap = h;
-        s->heap_cap = cap;
-    }
-    size_t i = s->heap_n++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!before(&b, &s->heap[p])) break;
-        s->heap[i] = s->heap[p];
-        i = p;
-    }
-    s->heap[i] = b;
-    return TEAI_OK;
-}
-
-static bigram heap_pop(session *s) {
-    bigram top = s->heap[0];
-    bigram last = s->heap[--s->heap_n];
-    size_t i = 0, n = s->heap_n;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        const bigram *best = &last;
-        if (l < n && before(&s->heap[l], best)) {
-            m = l;
-            best = &s->heap[l];
-        }
-        if (r < n && before(&s->heap[r], best)) m = r;
-        if (m == i) break;
-        s->heap[i] = s->heap[m];
-        i = m;
-    }
-    if (n > 0) s->heap[i] = last;
-    return top;
-}
 
 static int add_bigram(session *s, int32_t left, int32_t right) {
     if (left < 0 || right < 0) return TEAI_OK;
@@ -79,7 +28,9 @@ static int add_bigram(session *s, int32_t left, int32_t right) {
     uint32_t size = l->n + r->n;
     int32_t id = teai__tok_lookup(s->t, s->text + l->start, size);
     if (id < 0) return TEAI_OK;
-    return heap_push(s, (bigram){s->t->score[id], left, right, size});
+    /* the highest score pops first: key = -score */
+    return teai__bigram_push(
+        &s->heap, (teai__bigram){-(double)s->t->score[id], left, right, (int32_t)size, 0});
 }
 
 static int emit_bytes(const teai_tokenizer *t, const char *p, uint32_t n, teai__ids *out) {
@@ -133,10 +84,10 @@ int teai__spm_encode(const teai_tokenizer *t, const char *text, size_t len, int 
     for (int32_t i = 1; i < n_sym; i++)
         if (add_bigram(&s, i - 1, i)) goto done;
 
-    while (s.heap_n > 0) {
-        bigram b = heap_pop(&s);
+    while (s.heap.n > 0) {
+        teai__bigram b = teai__bigram_pop(&s.heap);
         sym *l = &s.syms[b.left], *r = &s.syms[b.right];
-        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue; /* stale */
+        if (l->n == 0 || r->n == 0 || l->n + r->n != (uint32_t)b.a) continue; /* stale */
         l->n += r->n;
         r->n = 0;
         l->next = r->next;
@@ -157,6 +108,6 @@ int teai__spm_encode(const teai_tokenizer *t, const char *text, size_t len, int 
 done:
     free(esc);
     free(s.syms);
-    free(s.heap);
+    free(s.heap.v);
     return rc;
 }
