@@ -149,8 +149,8 @@ static int axis_ticks(const axis *a, double *t, int cap, double *step) {
 }
 
 static void tick_label(char *buf, size_t cap, const axis *a, double v, double step) {
-    if (a->log)
-        fmt_num(buf, cap, v, v < 1 ? v : 1);
+    if (a->log) /* decades: each label's own magnitude sets its decimals (10k, not 10.000k) */
+        fmt_num(buf, cap, v, v);
     else
         fmt_num(buf, cap, v, step);
 }
