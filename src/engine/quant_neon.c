@@ -530,33 +530,6 @@ static ALWAYS_INLINE void f16_tile(int64_t n, const uint8_t *row, const uint8_t 
     }
 }
 
-/* One tile entry point and one dotq per type: the inline body with nt fixed. */
-#define TILE_FNS(name, body, wtype)                                                                \
-    static void tile_##name(int64_t n, const void *row, const void *xq, size_t st, int nt,         \
-                            float *out) {                                                          \
-        const wtype *w = row;                                                                      \
-        const uint8_t *x = xq;                                                                     \
-        switch (nt) {                                                                              \
-            case 1:                                                                                \
-                body(n, w, x, st, 1, out);                                                         \
-                break;                                                                             \
-            case 2:                                                                                \
-                body(n, w, x, st, 2, out);                                                         \
-                break;                                                                             \
-            case 3:                                                                                \
-                body(n, w, x, st, 3, out);                                                         \
-                break;                                                                             \
-            default:                                                                               \
-                body(n, w, x, st, 4, out);                                                         \
-                break;                                                                             \
-        }                                                                                          \
-    }                                                                                              \
-    static float dotq_##name(int64_t n, const void *row, const void *xq) {                         \
-        float out;                                                                                 \
-        body(n, (const wtype *)row, (const uint8_t *)xq, 0, 1, &out);                              \
-        return out;                                                                                \
-    }
-
 TILE_FNS(q8_0, q8_0_tile, teai__block_q8_0)
 TILE_FNS(q4_0, q4_0_tile, teai__block_q4_0)
 TILE_FNS(i8, i8_tile, uint8_t)
@@ -564,87 +537,5 @@ TILE_FNS(q4_k, q4_k_tile, teai__block_q4_k)
 TILE_FNS(q6_k, q6_k_tile, teai__block_q6_k)
 TILE_FNS(f16, f16_tile, uint8_t)
 
-/* Weight types whose activations stay f32: the f32 kernels above. */
-static float dotq_f32(int64_t n, const void *row, const void *xq) {
-    return dot_f32(n, row, xq);
-}
-static float dotq_bf16(int64_t n, const void *row, const void *xq) {
-    return dot_bf16(n, row, xq);
-}
-static float dotq_nf4(int64_t n, const void *row, const void *xq) {
-    return dot_nf4(n, row, xq);
-}
-
-/* ---- tables ---------------------------------------------------------------- */
-
-teai__dot_fn teai__dot_neon(teai_type t) {
-    switch (t) {
-        case TEAI_TYPE_F32:
-            return dot_f32;
-        case TEAI_TYPE_F16:
-            return dot_f16;
-        case TEAI_TYPE_BF16:
-            return dot_bf16;
-        case TEAI_TYPE_Q8_0:
-            return dot_q8_0;
-        case TEAI_TYPE_Q4_0:
-            return dot_q4_0;
-        case TEAI_TYPE_Q4_K:
-            return dot_q4_k;
-        case TEAI_TYPE_Q6_K:
-            return dot_q6_k;
-        case TEAI_TYPE_I8:
-            return dot_i8;
-        case TEAI_TYPE_NF4:
-            return dot_nf4;
-    }
-    return NULL;
-}
-
-teai__matvec_fn teai__matvec_neon(teai_type t) {
-    return t == TEAI_TYPE_Q4_K ? matvec_q4_k : NULL;
-}
-
-teai__dotq_fn teai__dotq_neon(teai_type wtype) {
-    switch (wtype) {
-        case TEAI_TYPE_F32:
-            return dotq_f32;
-        case TEAI_TYPE_F16:
-            return dotq_f16;
-        case TEAI_TYPE_BF16:
-            return dotq_bf16;
-        case TEAI_TYPE_Q8_0:
-            return dotq_q8_0;
-        case TEAI_TYPE_Q4_0:
-            return dotq_q4_0;
-        case TEAI_TYPE_Q4_K:
-            return dotq_q4_k;
-        case TEAI_TYPE_Q6_K:
-            return dotq_q6_k;
-        case TEAI_TYPE_I8:
-            return dotq_i8;
-        case TEAI_TYPE_NF4:
-            return dotq_nf4;
-    }
-    return NULL;
-}
-
-/* F32, BF16, NF4: no tile (teai__matmul_q calls the dotq per vector). */
-teai__dotq_tile_fn teai__dotq_tile_neon(teai_type wtype) {
-    switch (wtype) {
-        case TEAI_TYPE_F16:
-            return tile_f16;
-        case TEAI_TYPE_Q8_0:
-            return tile_q8_0;
-        case TEAI_TYPE_Q4_0:
-            return tile_q4_0;
-        case TEAI_TYPE_Q4_K:
-            return tile_q4_k;
-        case TEAI_TYPE_Q6_K:
-            return tile_q6_k;
-        case TEAI_TYPE_I8:
-            return tile_i8;
-        default:
-            return NULL;
-    }
-}
+#define TEAI__SIMD_LEVEL neon
+#include "quant_simd_tables.h"

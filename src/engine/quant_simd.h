@@ -162,4 +162,31 @@ teai__dotq_tile_fn teai__dotq_tile_neon(teai_type wtype);
 void teai__f32_to_f16_row_avx2(const float *x, uint16_t *y, int64_t n);
 void teai__f16_to_f32_row_avx2(const uint16_t *x, float *y, int64_t n);
 
+/* One tile entry point and one dotq per type: the inline body with nt fixed. */
+#define TILE_FNS(name, body, wtype)                                                                \
+    static void tile_##name(int64_t n, const void *row, const void *xq, size_t st, int nt,         \
+                            float *out) {                                                          \
+        const wtype *w = row;                                                                      \
+        const uint8_t *x = xq;                                                                     \
+        switch (nt) {                                                                              \
+            case 1:                                                                                \
+                body(n, w, x, st, 1, out);                                                         \
+                break;                                                                             \
+            case 2:                                                                                \
+                body(n, w, x, st, 2, out);                                                         \
+                break;                                                                             \
+            case 3:                                                                                \
+                body(n, w, x, st, 3, out);                                                         \
+                break;                                                                             \
+            default:                                                                               \
+                body(n, w, x, st, 4, out);                                                         \
+                break;                                                                             \
+        }                                                                                          \
+    }                                                                                              \
+    static float dotq_##name(int64_t n, const void *row, const void *xq) {                         \
+        float out;                                                                                 \
+        body(n, (const wtype *)row, (const uint8_t *)xq, 0, 1, &out);                              \
+        return out;                                                                                \
+    }
+
 #endif
