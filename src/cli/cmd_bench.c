@@ -1,4 +1,5 @@
 /* teai bench: one configuration on one backend, into a raw log (DESIGN §3). */
+#include "analysis/analysis.h"
 #include "backends/backend.h"
 #include "bench.h"
 #include "cli.h"
@@ -266,14 +267,6 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* p-th percentile (0..100) of sorted v, linear interpolation. */
-static double percentile(const double *v, int n, double p) {
-    if (n == 0) return NAN;
-    double pos = p / 100 * (n - 1);
-    int lo = (int)pos;
-    return lo + 1 < n ? v[lo] + (pos - lo) * (v[lo + 1] - v[lo]) : v[lo];
-}
-
 static void mean_sd(const double *v, int n, double *mean, double *sd) {
     double s = 0, ss = 0;
     int k = 0;
@@ -507,8 +500,9 @@ int bench_session_run(bench_session *ss, const bench_opts *o, int synthetic, cha
                isnan(sd) ? 0 : sd);
         printf("  time to 1st tok:  %.2f ms\n", tm);
         printf("  token latency:    p50 %.2f ms, p90 %.2f ms, p99 %.2f ms (n = %d)\n",
-               percentile(s.lat, s.n_lat, 50), percentile(s.lat, s.n_lat, 90),
-               percentile(s.lat, s.n_lat, 99), s.n_lat);
+               teai_percentile_sorted(s.lat, (size_t)s.n_lat, 0.50),
+               teai_percentile_sorted(s.lat, (size_t)s.n_lat, 0.90),
+               teai_percentile_sorted(s.lat, (size_t)s.n_lat, 0.99), s.n_lat);
         double per_tok = s.n_token_events ? (double)s.overhead_ns / 1e6 / s.n_token_events : NAN;
         double mean_step = s.n_lat ? 0 : NAN;
         for (int i = 0; i < s.n_lat; i++) mean_step += s.lat[i] / s.n_lat;
