@@ -1,7 +1,8 @@
 #!/bin/sh
 # teai report: a PDF presentation of the collated CSVs (DESIGN §8). Checks
 # the page count and size with pdfinfo and the headings and the decode
-# tokens/s mean of teai analyze with pdftotext.
+# tokens/s mean of teai analyze with pdftotext; then the accuracy slides
+# (pareto figure, a table per environment) from verifiers results.
 NAME=cli_report
 . "$(dirname "$0")/lib_cli.sh"
 
@@ -75,6 +76,45 @@ pdfinfo "$D/P.pdf" >"$D/info" 2>&1
 grep -q 'Page size: *612 x 792 pts' "$D/info" || fail "--paper: $(grep 'Page size' "$D/info")"
 [ "$(sed -n 's/^Pages: *//p' "$D/info")" = "$npages" ] || fail "--paper: page count"
 
+# accuracy results: the pareto figure, a table per environment and the
+# methodology line
+mkdir -p "$D/bo/verifiers_results"
+cat >"$D/bo/verifiers_results/native_sweep_gsm8k_1B_20250102_030405.json" <<'JSON'
+[{"quantization": "default", "size": "1B", "environment": "gsm8k", "num_examples": 50,
+  "max_tokens": 256, "metrics": {"reward": {"avg": 0.62, "ci95": [0.48, 0.76], "n": 50}},
+  "returncode": 0, "timestamp": "2025-01-02T03:04:05Z", "backend": "native"},
+ {"quantization": "int8", "size": "1B", "environment": "gsm8k", "num_examples": 50,
+  "max_tokens": 256, "metrics": {"reward": {"avg": 0.58, "ci95": [0.44, 0.72], "n": 50}},
+  "returncode": 0, "timestamp": "2025-01-02T03:05:05Z", "backend": "native"}]
+JSON
+echo '[{"quantization": "int8", "size": "1B", "environment": "perplexity", "metrics": {"kl_divergence": {"avg": 0.012, "stderr": 0.001, "n": 2044}}}]' \
+    >"$D/bo/verifiers_results/native_sweep_perplexity_1B_20250102_030405.json"
+expect 0 "$T" collate --dir "$D/bo"
+expect 0 "$T" plot --dir "$D/bo" --output-dir "$D/plots2"
+grep -q '^wrote .*pareto.png' "$D/out" || fail "no pareto figure from the accuracy data"
+nfig=$(grep -c '^wrote ' "$D/out")
+nskip=$(grep -c '^skipped ' "$D/out")
+npages=$((4 + nfig + 2)) # + a table for gsm8k and one for perplexity
+[ "$nskip" -gt 0 ] && npages=$((npages + 1))
+expect 0 "$T" report --dir "$D/bo" -o "$D/A.pdf"
+grep -q "accuracy.csv" "$D/err" && fail "accuracy.csv read as a speed CSV: $(cat "$D/err")"
+pdfinfo "$D/A.pdf" >"$D/info" 2>&1 || fail "pdfinfo: $(cat "$D/info")"
+pages=$(sed -n 's/^Pages: *//p' "$D/info")
+[ "$pages" = "$npages" ] || fail "accuracy report: pages $pages, wanted $npages"
+[ -s "$D/A_figures/pareto.png" ] || fail "no pareto.png next to the typst source"
+pdftotext "$D/A.pdf" "$D/A.txt" || fail "pdftotext failed"
+tr '\n' ' ' <"$D/A.txt" >"$D/A1.txt" # wrapped lines joined
+for h in "Accuracy against speed (pareto)" "Accuracy: gsm8k" "Accuracy: perplexity" \
+    "0.48 - 0.76" "0.44 - 0.72" "kl_divergence" "Accuracy (accuracy.csv" "50 examples"; do
+    grep -q "$h" "$D/A1.txt" || fail "accuracy report lacks '$h'"
+done
+# the finding: int8 either trades reward for speed or (if slower) is dominated
+grep -q "native int8 is on the frontier\|native default dominates" "$D/A1.txt" ||
+    fail "no pareto finding in the report"
+# +-1.96 standard errors when a result has no CI: 0.012 +- 0.00196
+grep -q "0.01004 - 0.01396" "$D/A.txt" || fail "no CI from the standard error"
+
 # bad argument
 expect 2 "$T" report --bogus
+expect 2 "$T" report --dir "$D/bo" --accuracy-metric nocolon
 finish

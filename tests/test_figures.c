@@ -1,6 +1,9 @@
 /* The named figures (src/plot/figures.c): backend_comparison built from a
  * small hand-written collated CSV, rendered to PNG and probed by pixel: the
- * taller bar has the faster backend's colour. Needs cairo (skipped else). */
+ * taller bar has the faster backend's colour; pareto from the same kind of
+ * CSV and an accuracy.csv: points where their speed and accuracy put them,
+ * the frontier drawn between the two undominated ones. Needs cairo (skipped
+ * else). */
 #include "test_util.h"
 
 #include <stdio.h>
@@ -100,8 +103,139 @@ static void test_backend_comparison(void) {
     cairo_surface_destroy(s);
 }
 
+/* Centroid (x, y) of the pixels of colour rgb below row y0 (the legend band
+ * above is left out); the count, 0 when none. */
+static long centroid(cairo_surface_t *s, const double rgb[3], int y0, double *cx, double *cy) {
+    int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+    int stride = cairo_image_surface_get_stride(s);
+    const unsigned char *d = cairo_image_surface_get_data(s);
+    long n = 0;
+    double sx = 0, sy = 0;
+    for (int y = y0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (near_colour(d + (size_t)y * (size_t)stride + (size_t)x * 4, rgb))
+                n++, sx += x, sy += y;
+    *cx = n ? sx / (double)n : NAN;
+    *cy = n ? sy / (double)n : NAN;
+    return n;
+}
+
+/* Speed: native 20 tok/s, llamacpp 10, tinygrad 8 (all 1B int8, host h);
+ * accuracy (gsm8k reward): native 0.40, llamacpp 0.70, tinygrad 0.30 (and an
+ * older native result, 0.10, that the latest replaces). native and llamacpp
+ * are on the frontier; tinygrad is beaten by both. */
+static void test_pareto(void) {
+    char dir[512], csv[600], acc[600], png[600];
+    test_tmp_path(dir, sizeof dir, "pareto");
+    mkdir(dir, 0777);
+    snprintf(csv, sizeof csv, "%s/bench.csv", dir);
+    snprintf(acc, sizeof acc, "%s/accuracy.csv", dir);
+    snprintf(png, sizeof png, "%s/pareto.png", dir);
+    FILE *f = fopen(csv, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("step,total_latency_ms,tokens_per_sec,hostname,device,size,quantize,backend,warmup\n", f);
+    static const struct {
+        const char *b;
+        double tps;
+    } sp[] = {{"native", 20}, {"llama-bench", 10}, {"tinygrad", 8}};
+    for (int k = 0; k < 3; k++)
+        for (int i = 1; i <= 12; i++) {
+            double t = sp[k].tps * (1 + 0.02 * (i % 3 - 1));
+            fprintf(f, "%d,%g,%g,h,cpu,1B,int8,%s,0\n", i, 1000 / t, t, sp[k].b);
+        }
+    fclose(f);
+    f = fopen(acc, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("backend,size,quantization,environment,metric,value,stderr,ci_low,ci_high,n,returncode,"
+          "timestamp\n"
+          "native,1B,int8,gsm8k,reward,0.10,,,,50,0,2024-01-01T00:00:00Z\n"
+          "native,1B,int8,gsm8k,reward,0.40,,0.30,0.50,50,0,2025-01-01T00:00:00Z\n"
+          "llamacpp,1B,int8,gsm8k,reward,0.70,0.05,,,50,0,2025-01-01T00:00:00Z\n"
+          "tinygrad,1B,int8,gsm8k,reward,0.30,,,,50,0,2025-01-01T00:00:00Z\n"
+          "native,1B,nf4,gsm8k,reward,0.90,,,,50,0,2025-01-01T00:00:00Z\n"
+          "native,1B,int8,perplexity,kl_divergence,0.05,,,,1000,0,2025-01-01T00:00:00Z\n"
+          "llamacpp,1B,int8,perplexity,kl_divergence,0.02,,,,1000,0,2025-01-01T00:00:00Z\n"
+          "native,1B,int8,wordle,reward,0.2,,,,10,1,2025-01-01T00:00:00Z\n",
+          f);
+    fclose(f);
+
+    teai_dataset *ds = NULL;
+    teai_error err = {0};
+    int nf = 0, nb = 0;
+    ASSERT_EQ(teai_figures_open(dir, NULL, NULL, &ds, &nf, &nb, &err), TEAI_OK);
+    ASSERT_EQ(nf, 1); /* accuracy.csv is not read as a speed CSV */
+    ASSERT_EQ(nb, 0);
+    teai_acc_rows *rows = NULL;
+    ASSERT_EQ(teai_acc_read_csv(acc, NULL, NULL, &rows, &err), TEAI_OK);
+    teai_plot_params pp = teai_plot_default_params();
+    char msg[1024];
+    struct stat sb;
+
+    /* without accuracy results: skipped with the reason, nothing written */
+    int r = teai_figure_write(TEAI_FIG_PARETO, ds, png, TEAI_PLOT_PNG, &pp, msg, sizeof msg);
+    ASSERT_EQ(r, 0);
+    ASSERT_TRUE(strstr(msg, "no accuracy.csv") != NULL);
+    ASSERT_TRUE(stat(png, &sb) != 0);
+    /* a metric nothing joins with */
+    teai_figure_accuracy fa = {rows, "wordle:reward"}; /* its only result failed */
+    r = teai_figure_write_acc(TEAI_FIG_PARETO, ds, &fa, png, TEAI_PLOT_PNG, &pp, msg, sizeof msg);
+    ASSERT_EQ(r, 0);
+    ASSERT_TRUE(strstr(msg, "joins with the speed data") != NULL);
+    fa.metric = "gsm8k:format";
+    r = teai_figure_write_acc(TEAI_FIG_PARETO, ds, &fa, png, TEAI_PLOT_PNG, &pp, msg, sizeof msg);
+    ASSERT_EQ(r, 0);
+    ASSERT_TRUE(strstr(msg, "accuracy.csv has no gsm8k:format results") != NULL);
+    fa.metric = "reward";
+    r = teai_figure_write_acc(TEAI_FIG_PARETO, ds, &fa, png, TEAI_PLOT_PNG, &pp, msg, sizeof msg);
+    ASSERT_EQ(r, TEAI_EINVAL);
+    ASSERT_TRUE(stat(png, &sb) != 0);
+
+    /* the default metric: gsm8k reward (the task with the most points) */
+    fa.metric = NULL;
+    r = teai_figure_write_acc(TEAI_FIG_PARETO, ds, &fa, png, TEAI_PLOT_PNG, &pp, msg, sizeof msg);
+    printf("pareto: %s\n", msg);
+    ASSERT_EQ(r, 1);
+    ASSERT_TRUE(strstr(msg, "native int8 is on the frontier: 2x faster than llama-bench int8") !=
+                NULL);
+    ASSERT_TRUE(strstr(msg, "-0.3 reward") != NULL);
+    ASSERT_TRUE(strstr(msg, "2 of 3 configurations") != NULL);
+
+    cairo_surface_t *s = cairo_image_surface_create_from_png(png);
+    ASSERT_EQ(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    ASSERT_EQ(cairo_image_surface_get_width(s), 1000);
+    ASSERT_EQ(cairo_image_surface_get_height(s), 600);
+    double cn[3], cl[3], ct[3], cf[3];
+    teai_chart_color("native", cn);
+    teai_chart_color("llama-bench", cl); /* the speed data's name for llamacpp */
+    teai_chart_color("tinygrad", ct);
+    teai_chart_color("Pareto frontier", cf);
+    double nx, ny, lx, ly, tx, ty, fx, fy;
+    int y0 = 150; /* below title, subtitle and legend */
+    ASSERT_TRUE(centroid(s, cn, y0, &nx, &ny) > 20);
+    ASSERT_TRUE(centroid(s, cl, y0, &lx, &ly) > 20);
+    ASSERT_TRUE(centroid(s, ct, y0, &tx, &ty) > 20);
+    ASSERT_TRUE(centroid(s, cf, y0, &fx, &fy) > 50); /* the frontier line */
+    ASSERT_TRUE(nx > lx + 200);                      /* native is faster */
+    ASSERT_TRUE(ny > ly + 100);                      /* and less accurate (lower) */
+    ASSERT_TRUE(tx < lx && ty > ny);                 /* tinygrad: slowest and worst */
+    ASSERT_TRUE(fx > lx && fx < nx);                 /* the line runs between the two */
+    ASSERT_TRUE(fy > ly && fy < ny);
+    cairo_surface_destroy(s);
+
+    /* KL divergence: lower is better, so llamacpp (slower, lower KL) and
+     * native (faster, higher KL) are both on the frontier */
+    fa.metric = "perplexity:kl_divergence";
+    r = teai_figure_write_acc(TEAI_FIG_PARETO, ds, &fa, png, TEAI_PLOT_PNG, &pp, msg, sizeof msg);
+    ASSERT_EQ(r, 1);
+    ASSERT_TRUE(strstr(msg, "native int8 is on the frontier") != NULL);
+    ASSERT_TRUE(strstr(msg, "+0.03 kl_divergence") != NULL);
+    teai_acc_rows_free(rows);
+    teai_dataset_free(ds);
+}
+
 int main(void) {
     RUN_TEST(test_backend_comparison);
+    RUN_TEST(test_pareto);
     TEST_MAIN_END();
 }
 

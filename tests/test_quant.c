@@ -1091,10 +1091,13 @@ static void test_dotq_extreme_codes(void) {
     }
 }
 
-/* teai__matvec_q and teai__matmul_q equal teai__dotq_best bit for bit per
- * (row, vector), write only rows r0..r1 of each output vector, and tile
- * correctly: shapes with more rows and vectors than one tile holds, B not a
- * multiple of 4, padded strides. */
+/* teai__matvec_q equals teai__dotq_best bit for bit per row; teai__matmul_q
+ * too, or, for types with a register-tile kernel (teai__dotq_rows_best), that
+ * kernel's one-row one-vector result bit for bit, which itself agrees with
+ * dotq_best to float rounding (it sums the blocks in another order). Both
+ * write only rows r0..r1 of each output vector and tile correctly: shapes
+ * with more rows and vectors than one tile holds, B not a multiple of 4,
+ * padded strides. */
 static void test_matvec_matmul_q(void) {
     static const struct {
         int64_t rows, cols, r0, r1;
@@ -1104,6 +1107,7 @@ static void test_matvec_matmul_q(void) {
     for (int k = 0; k < N_TYPES; k++) {
         teai_type t = all_types[k];
         teai__dotq_fn best = teai__dotq_best(t);
+        teai__dotq_rows_fn rows_fn = teai__dotq_rows_best(t);
         for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
             int64_t rows = shapes[s].rows, cols = shapes[s].cols, r0 = shapes[s].r0;
             int64_t r1 = shapes[s].r1;
@@ -1135,6 +1139,14 @@ static void test_matvec_matmul_q(void) {
                         int inside = (int64_t)r >= r0 && (int64_t)r < r1;
                         float want =
                             inside ? best(cols, W + r * rs, X + (size_t)b * xs) : -12345.0f;
+                        if (inside && pass == 1 && rows_fn) {
+                            float tiled;
+                            rows_fn(cols, W + r * rs, rs, 1, X + (size_t)b * xs, 0, 1, &tiled);
+                            double exact, mag;
+                            dotq_exact(t, W + r * rs, X + (size_t)b * xs, cols, &exact, &mag);
+                            if (!check_dotq("rows kernel", t, cols, tiled, exact, mag)) ok = 0;
+                            want = tiled;
+                        }
                         if (memcmp(&got, &want, sizeof got) != 0) {
                             TEST_FAIL_AT("%s %s rows %lld..%lld B=%d: y[%d][%zu] = %.9g, want %.9g",
                                          pass ? "matmul_q" : "matvec_q", teai_type_name(t),
@@ -1183,8 +1195,45 @@ static void test_f16_rows(void) {
         }
 }
 
+/* axpy_best (attention's weighted sum of values) agrees with the scalar
+ * reference at every length and alignment: each element is one multiply-add,
+ * so the fused SIMD form may differ by one rounding of a*x[i] at most. */
+static void test_axpy_best_vs_ref(void) {
+    teai__axpy_fn best = teai__axpy_best(), ref = teai__axpy_ref();
+    ASSERT_TRUE(best && ref);
+    if (strcmp(teai__simd_name(), "scalar") != 0) ASSERT_TRUE(best != ref);
+    for (int64_t n = 0; n <= 70; n++) {
+        for (int off = 0; off < 3; off++) {
+            float *x = xmalloc(((size_t)n + 3) * sizeof(float));
+            float *y0 = xmalloc(((size_t)n + 3) * sizeof(float));
+            float *y1 = xmalloc(((size_t)n + 3) * sizeof(float));
+            fill_weights(x, n + 3, 1.0f);
+            fill_weights(y0, n + 3, 1.0f);
+            memcpy(y1, y0, ((size_t)n + 3) * sizeof(float));
+            float a = (float)(rng_gauss() * 2.0);
+            ref(n, a, x + off, y0 + off);
+            best(n, a, x + off, y1 + off);
+            for (int64_t i = 0; i < n + 3; i++) {
+                int64_t j = i - off;
+                if (j < 0 || j >= n) { /* outside the range: untouched */
+                    ASSERT_TRUE(y0[i] == y1[i]);
+                    continue;
+                }
+                double tol = 1e-6 * (fabs((double)a * x[i]) + fabs((double)y0[i])) + 1e-30;
+                if (fabs((double)y0[i] - (double)y1[i]) > tol)
+                    TEST_FAIL_AT("axpy n=%lld i=%lld: %.9g vs scalar %.9g", (long long)n,
+                                 (long long)j, (double)y1[i], (double)y0[i]);
+            }
+            free(x);
+            free(y0);
+            free(y1);
+        }
+    }
+}
+
 int main(void) {
     RUN_TEST(test_f16_rows);
+    RUN_TEST(test_axpy_best_vs_ref);
     RUN_TEST(test_type_names);
     RUN_TEST(test_row_sizes);
     RUN_TEST(test_known_q8_0);

@@ -158,6 +158,10 @@ void teai_context_free(teai_context *ctx);
  * when logits is non-NULL. TEAI_ERANGE if the cache would overflow. */
 int teai_context_eval(teai_context *ctx, const int32_t *tokens, int n, float *logits,
                       teai_error *err);
+/* As teai_context_eval, writing the next-token logits of every token:
+ * logits holds (n, n_vocab) floats, row i for tokens[i] (perplexity). */
+int teai_context_eval_all(teai_context *ctx, const int32_t *tokens, int n, float *logits,
+                          teai_error *err);
 int teai_context_pos(const teai_context *ctx); /* tokens in the KV cache */
 int teai_context_n_ctx(const teai_context *ctx);
 void teai_context_reset(teai_context *ctx); /* empties the KV cache */

@@ -387,7 +387,10 @@ int teai_dataset_add_dir(teai_dataset *ds, const char *dir, teai_note_fn note, v
     struct dirent *e;
     while ((e = readdir(d))) {
         size_t l = strlen(e->d_name);
-        if (l < 5 || strcmp(e->d_name + l - 4, ".csv") || e->d_name[0] == '.') continue;
+        /* speed CSVs only: accuracy.csv (teai collate) has its own schema */
+        if (l < 5 || strcmp(e->d_name + l - 4, ".csv") || e->d_name[0] == '.' ||
+            strcmp(e->d_name, "accuracy.csv") == 0)
+            continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             char **nn = realloc(names, cap * sizeof *nn);

@@ -55,5 +55,9 @@ int cmd_analyze(int argc, char **argv);
 int cmd_viz(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_eval_ppl(int argc, char **argv);  /* cmd_eval_ppl.c */
+int cmd_eval_task(int argc, char **argv); /* cmd_eval_task.c */
+int cmd_serve(int argc, char **argv);
 
 #endif

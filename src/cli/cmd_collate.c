@@ -1,13 +1,15 @@
-/* teai collate: raw logs -> per-backend CSVs (DESIGN §1 step 3, §4). */
+/* teai collate: raw logs -> per-backend CSVs (DESIGN §1 step 3, §4), and
+ * verifiers results -> accuracy.csv (DESIGN §7). */
 #include "cli.h"
 #include "results/results.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 
 int cmd_collate(int argc, char **argv); /* also in cli.h */
 
 static const char *help =
-    "usage: teai collate [--dir DIR]\n"
+    "usage: teai collate [--dir DIR] [--eval-dir EDIR]\n"
     "\n"
     "Rebuilds DIR/<backend>.csv (tinygrad.csv, llamacpp.csv, mlc_llm.csv, native.csv,\n"
     "openai.csv, ...) from every *.txt log in DIR: teai's own logs and the original\n"
@@ -17,10 +19,16 @@ static const char *help =
     "and renamed. Corrupt lines, and files that are not logs or cannot be read,\n"
     "are reported on stderr and skipped: collation goes on.\n"
     "\n"
-    "  --dir DIR   directory of logs and CSVs (default: benchmark_output)\n"
+    "It also rebuilds DIR/accuracy.csv from every *.json verifiers results file in\n"
+    "EDIR (teai eval's and the original verifiers_sweep.py's): one row per\n"
+    "configuration and metric (gsm8k reward, perplexity kl_divergence, ...), with\n"
+    "its 95% CI and n where the results carry them. Without EDIR, nothing is done.\n"
+    "\n"
+    "  --dir DIR        directory of logs and CSVs (default: benchmark_output)\n"
+    "  --eval-dir EDIR  verifiers results (default: DIR/verifiers_results)\n"
     "\n"
     "exit codes: 0 done (even with skipped files), 1 a CSV could not be written,\n"
-    "            2 bad command line, 3 DIR missing or not a directory\n";
+    "            2 bad command line, 3 DIR (or a given EDIR) missing or not a directory\n";
 
 static void print_note(void *ud, const char *line) {
     (void)ud;
@@ -28,7 +36,7 @@ static void print_note(void *ud, const char *line) {
 }
 
 int cmd_collate(int argc, char **argv) {
-    const char *cmd = "collate", *dir = "benchmark_output";
+    const char *cmd = "collate", *dir = "benchmark_output", *edir = NULL;
     if (cli_wants_help(argc, argv)) {
         fputs(help, stdout);
         return CLI_EXIT_OK;
@@ -36,11 +44,21 @@ int cmd_collate(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (cli_is(argv[i], NULL, "--dir")) {
             if (!(dir = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
+        } else if (cli_is(argv[i], NULL, "--eval-dir")) {
+            if (!(edir = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
         } else {
             return cli_usage_error(cmd, "unknown argument '%s'", argv[i]);
         }
     }
     if (!*dir) return cli_usage_error(cmd, "--dir is empty");
+    if (edir && !*edir) return cli_usage_error(cmd, "--eval-dir is empty");
+    /* an --eval-dir the user named must exist (checked before writing
+     * anything); the default one may not */
+    struct stat sb;
+    if (edir && (stat(edir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+        fprintf(stderr, "teai collate: --eval-dir %s: not a directory\n", edir);
+        return CLI_EXIT_INPUT;
+    }
     teai_error err = {0};
     teai_collate_report rep;
     int st = teai_collate(dir, print_note, NULL, &rep, &err);
@@ -55,5 +73,18 @@ int cmd_collate(int argc, char **argv) {
             "%d unreadable, %d bad lines\n",
             rep.n_logs, rep.n_logs == 1 ? "" : "s", rep.n_rows, rep.n_csv,
             rep.n_csv == 1 ? "" : "s", rep.n_skipped, rep.n_unreadable, rep.n_bad_lines);
+
+    teai_acc_report arep;
+    st = teai_collate_accuracy(dir, edir, print_note, NULL, &arep, &err);
+    if (st != TEAI_OK) {
+        cli_fail(cmd, &err, st);
+        return CLI_EXIT_FAIL;
+    }
+    if (arep.n_files || arep.n_bad_files)
+        fprintf(stderr,
+                "teai collate: %d results file%s, %d record%s, %ld accuracy rows; skipped: %d "
+                "unreadable files, %d bad records or metrics\n",
+                arep.n_files, arep.n_files == 1 ? "" : "s", arep.n_records,
+                arep.n_records == 1 ? "" : "s", arep.n_rows, arep.n_bad_files, arep.n_bad);
     return CLI_EXIT_OK;
 }

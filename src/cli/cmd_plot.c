@@ -16,19 +16,27 @@ int cmd_plot(int argc, char **argv); /* also in cli.h */
 
 static const char *help =
     "usage: teai plot [--dir DIR] [--output-dir OUT] [--format png|svg|pdf] [--dpi N]\n"
-    "                 [--copy-to DIR2]\n"
+    "                 [--copy-to DIR2] [--accuracy-metric ENV:METRIC]\n"
     "\n"
     "Draws the figures of the collated CSVs in DIR (default benchmark_output) into\n"
     "OUT (default plots): backend_comparison, speedup_comparison, summary_stats,\n"
     "quantization_impact, latency_distribution, memory_throughput, param_throughput,\n"
-    "device_comparison and roofline. Bars and points carry 95% confidence\n"
+    "device_comparison, roofline and pareto. Bars and points carry 95% confidence\n"
     "intervals; only measured decode rows (no warm-up) count. A figure the data\n"
     "cannot support is skipped with the reason. Prints one line per file written\n"
     "with its finding.\n"
     "\n"
+    "pareto plots accuracy (or KL divergence) from DIR/accuracy.csv (teai eval, then\n"
+    "teai collate) against decode tokens/s, one point per backend and quantization,\n"
+    "joined on backend + size + quantization, with the Pareto frontier drawn.\n"
+    "\n"
     "  --format F    png (default), svg or pdf\n"
     "  --dpi N       PNG resolution; the scale is N/100 (default 100: 1000x600 pixels)\n"
     "  --copy-to D2  also write every figure into D2 (e.g. docs/images)\n"
+    "  --accuracy-metric ENV:METRIC\n"
+    "                pareto's y axis, e.g. gsm8k:reward or perplexity:kl_divergence\n"
+    "                (default: the reward of the task with the most points, else\n"
+    "                perplexity:kl_divergence, else perplexity:ppl)\n"
     "\n"
     "exit codes: 0 at least one figure written, 1 failed, 2 bad command line,\n"
     "3 DIR missing or no usable data\n";
@@ -46,7 +54,7 @@ static int ensure_dir(const char *dir) {
 
 int cmd_plot(int argc, char **argv) {
     const char *cmd = "plot", *dir = "benchmark_output", *out = "plots", *copy = NULL;
-    const char *ext = "png";
+    const char *ext = "png", *acc_metric = NULL;
     teai_plot_format fmt = TEAI_PLOT_PNG;
     long dpi = 100;
     if (cli_wants_help(argc, argv)) {
@@ -61,6 +69,12 @@ int cmd_plot(int argc, char **argv) {
             if (!(out = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
         } else if (cli_is(argv[i], NULL, "--copy-to")) {
             if (!(copy = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
+        } else if (cli_is(argv[i], NULL, "--accuracy-metric")) {
+            if (!(acc_metric = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
+            const char *colon = strchr(acc_metric, ':');
+            if (!colon || colon == acc_metric || !colon[1])
+                return cli_usage_error(cmd, "--accuracy-metric must be ENV:METRIC, not '%s'",
+                                       acc_metric);
         } else if (cli_is(argv[i], NULL, "--dpi")) {
             if (!(v = cli_value(cmd, argc, argv, &i)) || cli_int(cmd, "--dpi", v, 10, 1200, &dpi))
                 return CLI_EXIT_USAGE;
@@ -101,7 +115,20 @@ int cmd_plot(int argc, char **argv) {
         teai_dataset_free(ds);
         return CLI_EXIT_INPUT;
     }
+    /* accuracy.csv, for pareto: absent is fine (the figure says so) */
+    teai_acc_rows *acc = NULL;
+    char apath[4096];
+    snprintf(apath, sizeof apath, "%s/accuracy.csv", dir);
+    teai_error aerr = {0};
+    st = teai_acc_read_csv(apath, print_note, NULL, &acc, &aerr);
+    if (st == TEAI_ENOMEM) {
+        teai_dataset_free(ds);
+        return cli_fail(cmd, &aerr, st);
+    }
+    if (st && st != TEAI_ENOTFOUND) fprintf(stderr, "teai plot: %s, skipped\n", aerr.msg);
+    teai_figure_accuracy fa = {acc, acc_metric};
     if (ensure_dir(out) || (copy && ensure_dir(copy))) {
+        teai_acc_rows_free(acc);
         teai_dataset_free(ds);
         return CLI_EXIT_FAIL;
     }
@@ -118,7 +145,7 @@ int cmd_plot(int argc, char **argv) {
                 failed++;
                 break;
             }
-            int r = teai_figure_write(f, ds, path, fmt, &pp, msg, sizeof msg);
+            int r = teai_figure_write_acc(f, ds, &fa, path, fmt, &pp, msg, sizeof msg);
             if (r == 1) {
                 printf("wrote %s: %s\n", path, msg);
                 written++;
@@ -133,6 +160,7 @@ int cmd_plot(int argc, char **argv) {
         }
     }
     fflush(stdout);
+    teai_acc_rows_free(acc);
     teai_dataset_free(ds);
     if (!written) {
         fprintf(stderr, "teai plot: no figure written\n");

@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int cmd_report(int argc, char **argv); /* also in cli.h */
 
@@ -11,18 +12,23 @@ int cmd_report(int argc, char **argv); /* also in cli.h */
 #include "plot/report.h"
 
 static const char *help =
-    "usage: teai report [--dir DIR] [-o FILE.pdf] [--paper]\n"
+    "usage: teai report [--dir DIR] [-o FILE.pdf] [--paper] [--accuracy-metric ENV:METRIC]\n"
     "\n"
     "Builds a PDF presentation from the collated CSVs in DIR (default\n"
     "benchmark_output): title, setup (hosts, devices, backends, models), one slide\n"
     "per figure with its finding, the figures the data could not support, a summary\n"
     "table (decode tokens/s mean, 95% CI, n) and the methodology and limitations.\n"
+    "When DIR has an accuracy.csv (teai eval, then teai collate): the pareto figure\n"
+    "and a table per evaluation environment (value, 95% CI, n per backend, size\n"
+    "and quantization).\n"
     "Also writes FILE.typ (typst source of the same slides) and the figures as PNG\n"
     "in FILE_figures/. Default output: presentation.pdf.\n"
     "\n"
     "  --dir DIR     folder with the collated CSVs (run teai collate first)\n"
     "  -o FILE.pdf   output PDF\n"
     "  --paper       US letter portrait pages instead of 16:9 slides\n"
+    "  --accuracy-metric ENV:METRIC\n"
+    "                the pareto figure's y axis (as in teai plot)\n"
     "\n"
     "exit codes: 0 written, 1 failed, 2 bad command line, 3 DIR missing or no data\n";
 
@@ -44,6 +50,12 @@ int cmd_report(int argc, char **argv) {
             if (!(o.dir = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
         } else if (cli_is(argv[i], "-o", "--output")) {
             if (!(o.pdf_path = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
+        } else if (cli_is(argv[i], NULL, "--accuracy-metric")) {
+            if (!(o.accuracy_metric = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
+            const char *colon = strchr(o.accuracy_metric, ':');
+            if (!colon || colon == o.accuracy_metric || !colon[1])
+                return cli_usage_error(cmd, "--accuracy-metric must be ENV:METRIC, not '%s'",
+                                       o.accuracy_metric);
         } else if (cli_is(argv[i], NULL, "--paper")) {
             o.paper = 1;
         } else {
@@ -60,8 +72,9 @@ int cmd_report(int argc, char **argv) {
         }
         return cli_fail(cmd, &err, st);
     }
-    printf("wrote %s (%d pages: %d figures, %d skipped), %s and %s/\n", o.pdf_path, res.n_pages,
-           res.n_figures, res.n_skipped, res.typ_path, res.figures_dir);
+    printf("wrote %s (%d pages: %d figures, %d skipped, %d accuracy tables), %s and %s/\n",
+           o.pdf_path, res.n_pages, res.n_figures, res.n_skipped, res.n_accuracy, res.typ_path,
+           res.figures_dir);
     return CLI_EXIT_OK;
 }
 

@@ -19,6 +19,8 @@ static const struct {
     {"viz", cmd_viz, "the benchmark comparison in the terminal"},
     {"plot", cmd_plot, "figures of the collated CSVs (PNG/SVG/PDF)"},
     {"report", cmd_report, "PDF presentation of the collated CSVs"},
+    {"eval", cmd_eval, "accuracy: perplexity, KL divergence against a reference, tasks"},
+    {"serve", cmd_serve, "the built-in engine behind an OpenAI-compatible HTTP API"},
 };
 
 static void usage(FILE *f) {

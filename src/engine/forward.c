@@ -26,15 +26,17 @@ struct teai_context {
     int q_dim, kv_dim;
     float *k_cache, *v_cache; /* (n_layers, n_ctx, kv_dim) */
     /* activations for up to TEAI_BATCH tokens */
-    float *x;        /* (B, dim) residual stream */
-    float *xb;       /* (B, max(dim, q_dim)) normed input / attention output */
-    float *q;        /* (B, q_dim) */
-    float *k, *v;    /* (B, kv_dim) */
-    float *hb, *hb2; /* (B, ffn_dim) */
-    float *att;      /* (n_threads, n_ctx) attention scores */
-    uint8_t *xq;     /* (B, 4 * max width + 64) activations in a weight type's vec form */
-    size_t xq_cap;   /* bytes of xq */
-    float *rope_cs;  /* (B, head_dim) cos/sin pairs per position */
+    float *x;             /* (B, dim) residual stream */
+    float *xb;            /* (B, max(dim, q_dim)) normed input / attention output */
+    float *q;             /* (B, q_dim) */
+    float *k, *v;         /* (B, kv_dim) */
+    float *hb, *hb2;      /* (B, ffn_dim) */
+    float *att;           /* (n_threads, n_ctx) attention scores */
+    uint8_t *xq;          /* (B, 4 * max width + 64) activations in a weight type's vec form */
+    size_t xq_cap;        /* bytes of xq */
+    float *rope_cs;       /* (B, head_dim) cos/sin pairs per position */
+    teai__dot_fn dot_f32; /* attention kernels, picked once */
+    teai__axpy_fn axpy;
 };
 
 teai_context_params teai_context_default_params(void) {
@@ -99,6 +101,8 @@ int teai_context_new(const teai_model *m, const teai_context_params *params, tea
     size_t widest = wide > (size_t)hp->ffn_dim ? wide : (size_t)hp->ffn_dim;
     c->xq_cap = B * (sizeof(float) * widest + 64);
     c->xq = xalloc(c->xq_cap);
+    c->dot_f32 = teai__dot_best(TEAI_TYPE_F32);
+    c->axpy = teai__axpy_best();
     if (!c->pool || !c->k_cache || !c->v_cache || !c->x || !c->xb || !c->q || !c->k || !c->v ||
         !c->hb || !c->hb2 || !c->att || !c->rope_cs || !c->xq) {
         teai_context_free(c);
@@ -141,33 +145,60 @@ static void prepare_acts(teai_context *c, acts *a, const float *x, int cols, tea
                            cols);
 }
 
-/* Y (B, rows) = X (B, cols) @ W^T, rows split across threads. */
+/* Y_i (B, rows_i) = X (B, cols) @ W_i^T for up to 3 matrices that take the
+ * same activations (q/k/v, gate/up): their rows are split across threads as
+ * one range, so one parallel job (one barrier) does them all. */
 typedef struct matmul_job {
-    const teai__weight *w;
+    int n;
+    const teai__weight *w[3];
+    float *y[3];
     const acts *a;
     const uint8_t *xq;
-    float *y;
 } matmul_job;
 
-static void matmul_task(void *arg, int ith, int nth) {
-    matmul_job *j = arg;
-    const teai__weight *w = j->w;
-    long lo, hi;
-    teai__split((long)w->rows, ith, nth, &lo, &hi);
+static void matmul_rows(const matmul_job *j, const teai__weight *w, float *y, long lo, long hi) {
     if (lo >= hi) return;
     if (j->a->B == 1)
-        teai__matvec_q(w->type, w->data, w->row_bytes, w->cols, lo, hi, j->xq, j->y);
+        teai__matvec_q(w->type, w->data, w->row_bytes, w->cols, lo, hi, j->xq, y);
     else
         teai__matmul_q(w->type, w->data, w->row_bytes, w->cols, lo, hi, j->xq, j->a->stride,
-                       j->a->B, j->y, (size_t)w->rows);
+                       j->a->B, y, (size_t)w->rows);
 }
 
-/* y = x @ W^T for B tokens; a caches the activation form of x. */
+static void matmul_task(void *arg, int ith, int nth) {
+    const matmul_job *j = arg;
+    long total = 0;
+    for (int i = 0; i < j->n; i++) total += (long)j->w[i]->rows;
+    long lo, hi, base = 0;
+    teai__split(total, ith, nth, &lo, &hi);
+    for (int i = 0; i < j->n && lo < hi; i++) {
+        long rows = (long)j->w[i]->rows;
+        long a = lo - base, b = hi - base;
+        if (a < rows && b > 0) matmul_rows(j, j->w[i], j->y[i], a < 0 ? 0 : a, b > rows ? rows : b);
+        base += rows;
+    }
+}
+
+/* y_i = x @ W_i^T for B tokens (n = 1..3 matrices); a caches the activation
+ * form of x. Runs of matrices that take one activation form share a job. */
+static void matmul_n(teai_context *c, acts *a, int n, const teai__weight *const *w, float *const *y,
+                     const float *x, int B) {
+    int i = 0;
+    while (i < n) {
+        matmul_job j = {0, {NULL}, {NULL}, a, c->xq};
+        teai_type vt = teai__vec_type(w[i]->type);
+        do { /* all take x, so all have its width */
+            j.w[j.n] = w[i], j.y[j.n] = y[i];
+            j.n++, i++;
+        } while (i < n && teai__vec_type(w[i]->type) == vt);
+        prepare_acts(c, a, x, (int)j.w[0]->cols, j.w[0]->type, B);
+        teai__pool_run(c->pool, matmul_task, &j);
+    }
+}
+
 static void matmul(teai_context *c, acts *a, const teai__weight *w, const float *x, float *y,
                    int B) {
-    prepare_acts(c, a, x, (int)w->cols, w->type, B);
-    matmul_job j = {w, a, c->xq, y};
-    teai__pool_run(c->pool, matmul_task, &j);
+    matmul_n(c, a, 1, &w, &y, x, B);
 }
 
 typedef struct attn_job {
@@ -184,17 +215,17 @@ static void attn_task(void *arg, int ith, int nth) {
     float *s = c->att + (size_t)ith * (size_t)c->n_ctx;
     size_t layer_off = (size_t)j->layer * (size_t)c->n_ctx * (size_t)c->kv_dim;
     const float *kc = c->k_cache + layer_off, *vc = c->v_cache + layer_off;
+    teai__dot_fn dot = c->dot_f32;
+    teai__axpy_fn axpy = c->axpy;
     int items = j->B * hp->n_heads;
     for (int it = ith; it < items; it += nth) {
         int t = it / hp->n_heads, h = it % hp->n_heads, kvh = h / group;
         int last = c->pos + t; /* causal: attend to positions 0..last */
         const float *q = c->q + (size_t)t * (size_t)c->q_dim + (size_t)h * (size_t)hd;
+        const float *k = kc + (size_t)kvh * (size_t)hd;
         float mx = -INFINITY;
-        for (int p = 0; p <= last; p++) {
-            const float *k = kc + (size_t)p * (size_t)c->kv_dim + (size_t)kvh * (size_t)hd;
-            float d = 0;
-            for (int i = 0; i < hd; i++) d += q[i] * k[i];
-            s[p] = d * scale;
+        for (int p = 0; p <= last; p++, k += c->kv_dim) {
+            s[p] = dot(hd, k, q) * scale;
             if (s[p] > mx) mx = s[p];
         }
         float sum = 0;
@@ -205,11 +236,8 @@ static void attn_task(void *arg, int ith, int nth) {
         float inv = 1.0f / sum;
         float *o = c->xb + (size_t)t * (size_t)c->q_dim + (size_t)h * (size_t)hd;
         memset(o, 0, sizeof(float) * (size_t)hd);
-        for (int p = 0; p <= last; p++) {
-            const float *v = vc + (size_t)p * (size_t)c->kv_dim + (size_t)kvh * (size_t)hd;
-            float a = s[p] * inv;
-            for (int i = 0; i < hd; i++) o[i] += a * v[i];
-        }
+        const float *v = vc + (size_t)kvh * (size_t)hd;
+        for (int p = 0; p <= last; p++, v += c->kv_dim) axpy(hd, s[p] * inv, v, o);
     }
 }
 
@@ -268,9 +296,9 @@ static void forward_chunk(teai_context *c, const int32_t *tokens, int B) {
             rmsnorm(c->xb + (size_t)t * (size_t)dim, c->x + (size_t)t * (size_t)dim, L->attn_norm,
                     dim, hp->norm_eps);
         a.x = NULL; /* xb changed */
-        matmul(c, &a, &L->wq, c->xb, c->q, B);
-        matmul(c, &a, &L->wk, c->xb, c->k, B);
-        matmul(c, &a, &L->wv, c->xb, c->v, B);
+        const teai__weight *qkv[3] = {&L->wq, &L->wk, &L->wv};
+        float *qkv_out[3] = {c->q, c->k, c->v};
+        matmul_n(c, &a, 3, qkv, qkv_out, c->xb, B);
         add_bias(c->q, L->bq, c->q_dim, B);
         add_bias(c->k, L->bk, c->kv_dim, B);
         add_bias(c->v, L->bv, c->kv_dim, B);
@@ -296,8 +324,9 @@ static void forward_chunk(teai_context *c, const int32_t *tokens, int B) {
             rmsnorm(c->xb + (size_t)t * (size_t)dim, c->x + (size_t)t * (size_t)dim, L->ffn_norm,
                     dim, hp->norm_eps);
         a.x = NULL;
-        matmul(c, &a, &L->w_gate, c->xb, c->hb, B);
-        matmul(c, &a, &L->w_up, c->xb, c->hb2, B);
+        const teai__weight *gu[2] = {&L->w_gate, &L->w_up};
+        float *gu_out[2] = {c->hb, c->hb2};
+        matmul_n(c, &a, 2, gu, gu_out, c->xb, B);
         for (size_t i = 0; i < (size_t)B * (size_t)ffn; i++) {
             float g = c->hb[i];
             c->hb[i] = g / (1.0f + expf(-g)) * c->hb2[i];
@@ -308,8 +337,10 @@ static void forward_chunk(teai_context *c, const int32_t *tokens, int B) {
     c->pos += B;
 }
 
-int teai_context_eval(teai_context *c, const int32_t *tokens, int n, float *logits,
-                      teai_error *err) {
+/* Runs tokens through the model; logits of the last token (all == 0) or of
+ * every token (all == 1, (n, n_vocab) rows) when logits is non-NULL. */
+static int eval_tokens(teai_context *c, const int32_t *tokens, int n, float *logits, int all,
+                       teai_error *err) {
     const teai_hparams *hp = &c->m->hp;
     if (n <= 0) return teai__fail(err, TEAI_EINVAL, "no tokens to evaluate");
     if (n > c->n_ctx - c->pos)
@@ -324,14 +355,33 @@ int teai_context_eval(teai_context *c, const int32_t *tokens, int n, float *logi
     for (int done = 0; done < n; done += last_B) {
         last_B = n - done < TEAI_BATCH ? n - done : TEAI_BATCH;
         forward_chunk(c, tokens + done, last_B);
+        if (logits && all) {
+            /* final norm and output projection of every row: (B, dim) -> (B, n_vocab) */
+            for (int t = 0; t < last_B; t++)
+                rmsnorm(c->xb + (size_t)t * (size_t)hp->dim, c->x + (size_t)t * (size_t)hp->dim,
+                        c->m->out_norm, hp->dim, hp->norm_eps);
+            acts a = {0};
+            matmul(c, &a, &c->m->output, c->xb, logits + (size_t)done * (size_t)hp->n_vocab,
+                   last_B);
+        }
     }
-    if (logits) {
+    if (logits && !all) {
         float *xl = c->x + (size_t)(last_B - 1) * (size_t)hp->dim;
         rmsnorm(c->xb, xl, c->m->out_norm, hp->dim, hp->norm_eps);
         acts a = {0};
         matmul(c, &a, &c->m->output, c->xb, logits, 1);
     }
     return TEAI_OK;
+}
+
+int teai_context_eval(teai_context *c, const int32_t *tokens, int n, float *logits,
+                      teai_error *err) {
+    return eval_tokens(c, tokens, n, logits, 0, err);
+}
+
+int teai_context_eval_all(teai_context *c, const int32_t *tokens, int n, float *logits,
+                          teai_error *err) {
+    return eval_tokens(c, tokens, n, logits, 1, err);
 }
 
 uint64_t teai_context_step_bytes(const teai_context *c, int pos) {

@@ -1064,6 +1064,14 @@ static teai__dotq_tile_fn dotq_tile_best(teai_type wtype) {
     return NULL;
 }
 
+teai__dotq_rows_fn teai__dotq_rows_best(teai_type wtype) {
+#if TEAI_QUANT_AVX2
+    if (cpu_has_avx2()) return teai__dotq_rows_avx2(wtype);
+#endif
+    (void)wtype;
+    return NULL;
+}
+
 void teai__matvec_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, int64_t r0,
                     int64_t r1, const void *xq, float *y) {
     const uint8_t *w = (const uint8_t *)W + (size_t)r0 * row_bytes;
@@ -1080,6 +1088,31 @@ void teai__matvec_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, 
  * teai__matmul_q keeps in L2 (each about a quarter of a 1 MiB L2). */
 #define MATMUL_TILE_BYTES (256 * 1024)
 
+/* Y rows [r0, r1) for B vectors with a register-tiled kernel: blocks of
+ * TEAI__ROWS_NR rows by TEAI__ROWS_NT vectors. */
+static void matmul_rows(teai__dotq_rows_fn rows, const void *W, size_t row_bytes, int64_t cols,
+                        int64_t r0, int64_t r1, const uint8_t *X, size_t xq_stride, int B, float *y,
+                        size_t y_stride) {
+    int64_t rt = (int64_t)(MATMUL_TILE_BYTES / row_bytes) / TEAI__ROWS_NR * TEAI__ROWS_NR;
+    if (rt < TEAI__ROWS_NR) rt = TEAI__ROWS_NR;
+    for (int64_t ra = r0; ra < r1; ra += rt) {
+        int64_t re = r1 - ra < rt ? r1 : ra + rt;
+        for (int b = 0; b < B; b += TEAI__ROWS_NT) {
+            int nt = B - b < TEAI__ROWS_NT ? B - b : TEAI__ROWS_NT;
+            const uint8_t *xb = X + (size_t)b * xq_stride;
+            for (int64_t r = ra; r < re; r += TEAI__ROWS_NR) {
+                int nr = re - r < TEAI__ROWS_NR ? (int)(re - r) : TEAI__ROWS_NR;
+                float out[TEAI__ROWS_NR * TEAI__ROWS_NT];
+                rows(cols, (const uint8_t *)W + (size_t)r * row_bytes, row_bytes, nr, xb, xq_stride,
+                     nt, out);
+                for (int i = 0; i < nr; i++)
+                    for (int k = 0; k < nt; k++)
+                        y[(size_t)(b + k) * y_stride + (size_t)(r + i)] = out[i * nt + k];
+            }
+        }
+    }
+}
+
 void teai__matmul_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, int64_t r0,
                     int64_t r1, const void *xq, size_t xq_stride, int B, float *y,
                     size_t y_stride) {
@@ -1087,6 +1120,11 @@ void teai__matmul_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, 
     teai__dotq_fn dot = teai__dotq_best(t);
     if (!dot || r0 >= r1 || B <= 0) return;
     const uint8_t *X = xq;
+    teai__dotq_rows_fn rows = teai__dotq_rows_best(t);
+    if (rows && row_bytes) {
+        matmul_rows(rows, W, row_bytes, cols, r0, r1, X, xq_stride, B, y, y_stride);
+        return;
+    }
     int64_t rt = row_bytes ? (int64_t)(MATMUL_TILE_BYTES / row_bytes) : 1;
     if (rt < 1) rt = 1;
     int bt = xq_stride ? (int)(MATMUL_TILE_BYTES / xq_stride) / 4 * 4 : B;
@@ -1110,6 +1148,23 @@ void teai__matmul_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, 
             }
         }
     }
+}
+
+static void axpy_ref(int64_t n, float a, const float *x, float *y) {
+    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+teai__axpy_fn teai__axpy_ref(void) {
+    return axpy_ref;
+}
+
+teai__axpy_fn teai__axpy_best(void) {
+#if TEAI_QUANT_AVX2
+    if (cpu_has_avx2()) return teai__axpy_avx2;
+#elif TEAI_QUANT_NEON
+    return teai__axpy_neon;
+#endif
+    return axpy_ref;
 }
 
 const char *teai__simd_name(void) {

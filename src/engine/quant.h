@@ -89,4 +89,11 @@ void teai__matmul_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, 
  * where the integer kernels use sdot, "scalar"). */
 const char *teai__simd_name(void);
 
+/* y[0..n) += a * x[0..n) (attention's weighted sum of values). The SIMD
+ * kernels fuse the multiply and add, so they may differ from the reference
+ * in the last bit. */
+typedef void (*teai__axpy_fn)(int64_t n, float a, const float *x, float *y);
+teai__axpy_fn teai__axpy_ref(void);
+teai__axpy_fn teai__axpy_best(void);
+
 #endif

@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <immintrin.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -63,6 +64,21 @@ static float dot_f32(int64_t n, const void *row, const float *x) {
     float s = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
     for (; i < n; i++) s += w[i] * x[i];
     return s;
+}
+
+void teai__axpy_avx2(int64_t n, float a, const float *x, float *y) {
+    __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 y0 = _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i));
+        __m256 y1 = _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8));
+        _mm256_storeu_ps(y + i, y0);
+        _mm256_storeu_ps(y + i + 8, y1);
+    }
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i,
+                         _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] = fmaf(a, x[i], y[i]);
 }
 
 static inline __m256 f16x8(const uint16_t *p) {
@@ -406,10 +422,103 @@ static ALWAYS_INLINE void q8_0_tile(int64_t n, const teai__block_q8_0 *b, const 
                                     size_t st, int nt, float *out) {
     Q8_BLOCKS(q8_0_weights, b, n / TEAI_QK8_0, xq, st, nt, out);
 }
-
 static ALWAYS_INLINE void q4_0_tile(int64_t n, const teai__block_q4_0 *b, const uint8_t *xq,
                                     size_t st, int nt, float *out) {
     Q8_BLOCKS(q4_0_weights, b, n / TEAI_QK4_0, xq, st, nt, out);
+}
+
+/* Q8_0 and Q4_0 rows against Q8_0 activations, nr rows (1..ROWS_NR,
+ * row_bytes apart) by nt vectors (1..ROWS_NT, st apart) at once:
+ * out[r * nt + k]. 2 x 4 keeps the 8 accumulators, the weights and their
+ * absolute values in the 16 AVX2 registers. Prefill only: decode streams
+ * one row at a time (tile_q8_0), which the hardware prefetcher follows
+ * best, with two chains per row; the two sum in different orders. One FMA
+ * chain per (row, vector) over the blocks in order, so every (nr, nt) gives
+ * each product bit for bit the value of (1, 1); the weights of a block are
+ * unpacked once for all vectors and each activation block is loaded once for
+ * all rows (the register tile llama.cpp's tinyBLAS uses for prefill). */
+#define ROWS_NR TEAI__ROWS_NR
+#define ROWS_NT TEAI__ROWS_NT
+#define Q8_ROWS(weights, wtype, n, W, rb, xq, st, nr, nt, out)                                     \
+    do {                                                                                           \
+        __m256 acc_[ROWS_NR][ROWS_NT];                                                             \
+        for (int r_ = 0; r_ < (nr); r_++)                                                          \
+            for (int k_ = 0; k_ < (nt); k_++) acc_[r_][k_] = _mm256_setzero_ps();                  \
+        int64_t nb_ = (n) / 32;                                                                    \
+        for (int64_t i_ = 0; i_ < nb_; i_++) {                                                     \
+            __m256i w_[ROWS_NR], aw_[ROWS_NR];                                                     \
+            float dw_[ROWS_NR];                                                                    \
+            for (int r_ = 0; r_ < (nr); r_++) {                                                    \
+                w_[r_] = weights((const wtype *)((const uint8_t *)(W) + (size_t)r_ * (rb)), i_,    \
+                                 &dw_[r_]);                                                        \
+                aw_[r_] = _mm256_sign_epi8(w_[r_], w_[r_]);                                        \
+            }                                                                                      \
+            for (int k_ = 0; k_ < (nt); k_++) {                                                    \
+                const uint8_t *yb_ = (xq) + (size_t)k_ * (st) + 34 * i_;                           \
+                __m256i y_ = loadu256(yb_ + 2);                                                    \
+                float dy_ = fp16(yb_);                                                             \
+                for (int r_ = 0; r_ < (nr); r_++) {                                                \
+                    __m256i s_ = dot_us8(aw_[r_], _mm256_sign_epi8(y_, w_[r_]));                   \
+                    acc_[r_][k_] = _mm256_fmadd_ps(_mm256_set1_ps(dw_[r_] * dy_),                  \
+                                                   _mm256_cvtepi32_ps(s_), acc_[r_][k_]);          \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        for (int r_ = 0; r_ < (nr); r_++)                                                          \
+            for (int k_ = 0; k_ < (nt); k_++) (out)[r_ * (nt) + k_] = hsum(acc_[r_][k_]);          \
+    } while (0)
+
+#define ROWS_FNS(name, weights, wtype)                                                             \
+    static ALWAYS_INLINE void rows_##name##_body(int64_t n, const void *W, size_t rb,              \
+                                                 const uint8_t *xq, size_t st, int nr, int nt,     \
+                                                 float *out) {                                     \
+        Q8_ROWS(weights, wtype, n, W, rb, xq, st, nr, nt, out);                                    \
+    }                                                                                              \
+    static void rows_##name(int64_t n, const void *W, size_t rb, int nr, const void *xq,           \
+                            size_t st, int nt, float *out) {                                       \
+        const uint8_t *x = xq;                                                                     \
+        switch (nr * 8 + nt) {                                                                     \
+            case 2 * 8 + 4:                                                                        \
+                rows_##name##_body(n, W, rb, x, st, 2, 4, out);                                    \
+                break;                                                                             \
+            case 2 * 8 + 3:                                                                        \
+                rows_##name##_body(n, W, rb, x, st, 2, 3, out);                                    \
+                break;                                                                             \
+            case 2 * 8 + 2:                                                                        \
+                rows_##name##_body(n, W, rb, x, st, 2, 2, out);                                    \
+                break;                                                                             \
+            case 2 * 8 + 1:                                                                        \
+                rows_##name##_body(n, W, rb, x, st, 2, 1, out);                                    \
+                break;                                                                             \
+            case 1 * 8 + 4:                                                                        \
+                rows_##name##_body(n, W, rb, x, st, 1, 4, out);                                    \
+                break;                                                                             \
+            case 1 * 8 + 3:                                                                        \
+                rows_##name##_body(n, W, rb, x, st, 1, 3, out);                                    \
+                break;                                                                             \
+            case 1 * 8 + 2:                                                                        \
+                rows_##name##_body(n, W, rb, x, st, 1, 2, out);                                    \
+                break;                                                                             \
+            default:                                                                               \
+                rows_##name##_body(n, W, rb, x, st, 1, 1, out);                                    \
+                break;                                                                             \
+        }                                                                                          \
+    }
+
+TILE_FNS(q8_0, q8_0_tile, teai__block_q8_0)
+TILE_FNS(q4_0, q4_0_tile, teai__block_q4_0)
+ROWS_FNS(q8_0, q8_0_weights, teai__block_q8_0)
+ROWS_FNS(q4_0, q4_0_weights, teai__block_q4_0)
+
+teai__dotq_rows_fn teai__dotq_rows_avx2(teai_type wtype) {
+    switch (wtype) {
+        case TEAI_TYPE_Q8_0:
+            return rows_q8_0;
+        case TEAI_TYPE_Q4_0:
+            return rows_q4_0;
+        default:
+            return NULL;
+    }
 }
 
 /* I8 row (scale, 2 pad bytes, n int8) against Q8_0 blocks; the last block of
@@ -609,8 +718,6 @@ static ALWAYS_INLINE void f16_tile_passes(int64_t n, const uint8_t *row, const u
     }
 }
 
-TILE_FNS(q8_0, q8_0_tile, teai__block_q8_0)
-TILE_FNS(q4_0, q4_0_tile, teai__block_q4_0)
 TILE_FNS(i8, i8_tile, uint8_t)
 TILE_FNS(q4_k, q4_k_tile, teai__block_q4_k)
 TILE_FNS(q6_k, q6_k_tile, teai__block_q6_k)

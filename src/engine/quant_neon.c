@@ -8,6 +8,7 @@
 #include "quant_simd.h"
 
 #include <arm_neon.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -70,6 +71,17 @@ static float dot_f32(int64_t n, const void *row, const float *x) {
     float s = vaddvq_f32(acc4_sum(a));
     for (; i < n; i++) s += w[i] * x[i];
     return s;
+}
+
+void teai__axpy_neon(int64_t n, float a, const float *x, float *y) {
+    float32x4_t va = vdupq_n_f32(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        vst1q_f32(y + i, vfmaq_f32(vld1q_f32(y + i), va, vld1q_f32(x + i)));
+        vst1q_f32(y + i + 4, vfmaq_f32(vld1q_f32(y + i + 4), va, vld1q_f32(x + i + 4)));
+    }
+    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vfmaq_f32(vld1q_f32(y + i), va, vld1q_f32(x + i)));
+    for (; i < n; i++) y[i] = fmaf(a, x[i], y[i]);
 }
 
 static inline float32x4_t f16x4(const uint16_t *p) {

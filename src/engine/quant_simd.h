@@ -146,6 +146,17 @@ typedef void (*teai__matvec_fn)(const void *W, size_t row_bytes, int64_t cols, i
 typedef void (*teai__dotq_tile_fn)(int64_t n, const void *row, const void *xq, size_t xq_stride,
                                    int nt, float *out);
 
+/* dotq of nr rows (1..TEAI__ROWS_NR, row_bytes apart from W) and nt vectors (1..TEAI__ROWS_NT,
+ * xq_stride apart): out[r * nt + k], each bit for bit the (1, 1) result
+ * (teai__matmul_q's register tile for prefill; it may differ from the
+ * type's dotq in the order of its sums). */
+typedef void (*teai__dotq_rows_fn)(int64_t n, const void *W, size_t row_bytes, int nr,
+                                   const void *xq, size_t xq_stride, int nt, float *out);
+/* The register-tile kernel this CPU runs for wtype; NULL when it has none. */
+teai__dotq_rows_fn teai__dotq_rows_best(teai_type wtype);
+#define TEAI__ROWS_NR 2
+#define TEAI__ROWS_NT 4
+
 /* SIMD kernel tables; NULL where a type has no kernel at that level. Only
  * defined where the file is compiled (quant_avx2.c: x86_64; quant_neon.c:
  * aarch64); quant.c calls them only where the CPU runs them. */
@@ -155,8 +166,11 @@ teai__dot_fn teai__dot_neon(teai_type t);
 teai__matvec_fn teai__matvec_neon(teai_type t);
 teai__dotq_fn teai__dotq_avx2(teai_type wtype);
 teai__dotq_tile_fn teai__dotq_tile_avx2(teai_type wtype);
+teai__dotq_rows_fn teai__dotq_rows_avx2(teai_type wtype); /* Q8_0, Q4_0; else NULL */
 teai__dotq_fn teai__dotq_neon(teai_type wtype);
 teai__dotq_tile_fn teai__dotq_tile_neon(teai_type wtype);
+void teai__axpy_avx2(int64_t n, float a, const float *x, float *y);
+void teai__axpy_neon(int64_t n, float a, const float *x, float *y);
 /* Rows of fp16 <-> f32 with F16C (round to nearest even, as the scalar
  * teai__f32_to_fp16): load-time conversion of whole models. */
 void teai__f32_to_f16_row_avx2(const float *x, uint16_t *y, int64_t n);

@@ -7,6 +7,10 @@
  * Per-token statistics use only measured decode rows (step >= 1, no
  * warm-up); the dataset API keeps step-0 summary rows apart.
  *
+ * pareto also needs accuracy results (accuracy.csv, results.h): accuracy or
+ * KL divergence against decode tokens/s, one point per backend x quantization
+ * (x size), joined on backend + size + quantization.
+ *
  * Library code: never prints. Cairo only (compiled when cairo is found). */
 #ifndef TEAI_PLOT_FIGURES_H
 #define TEAI_PLOT_FIGURES_H
@@ -26,6 +30,7 @@ typedef enum teai_figure {
     TEAI_FIG_PARAM_THROUGHPUT,
     TEAI_FIG_DEVICE_COMPARISON,
     TEAI_FIG_ROOFLINE,
+    TEAI_FIG_PARETO,
     TEAI_FIG_N
 } teai_figure;
 
@@ -34,8 +39,8 @@ typedef enum teai_figure {
 const char *teai_figure_name(int fig);
 
 /* A data set grouped the way the figures need it (hostname, device, size,
- * quantize, backend), filled from every *.csv in dir; arguments and errors as
- * teai_dataset_add_dir. */
+ * quantize, backend), filled from every *.csv in dir but accuracy.csv;
+ * arguments and errors as teai_dataset_add_dir. */
 int teai_figures_open(const char *dir, teai_note_fn note, void *ud, teai_dataset **out,
                       int *n_files, int *n_bad, teai_error *err);
 
@@ -46,5 +51,29 @@ int teai_figures_open(const char *dir, teai_note_fn note, void *ud, teai_dataset
  * on failure, with the detail in msg. */
 int teai_figure_write(int fig, const teai_dataset *ds, const char *path, teai_plot_format format,
                       const teai_plot_params *params, char *msg, size_t cap);
+
+/* What the pareto figure needs beyond the speed data. */
+typedef struct teai_figure_accuracy {
+    const teai_acc_rows *rows; /* accuracy.csv (teai_acc_read_csv); NULL: pareto is skipped */
+    /* "ENV:METRIC" to plot (e.g. "gsm8k:reward", "perplexity:kl_divergence");
+     * NULL or "": the reward of the task environment with the most points,
+     * else perplexity's kl_divergence, else its ppl */
+    const char *metric;
+} teai_figure_accuracy;
+
+/* teai_figure_write with accuracy results (acc may be NULL: pareto is then
+ * skipped, saying so). Only pareto uses acc. A point is the latest result
+ * (by timestamp) of a (backend, size, quantization) with a value and
+ * returncode 0 (or none), joined with the decode tokens/s of the same
+ * backend (as teai_log_csv_name names it), size and quantization on the host
+ * the other figures use. TEAI_EINVAL (msg says why) for a metric that is not
+ * "ENV:METRIC". */
+int teai_figure_write_acc(int fig, const teai_dataset *ds, const teai_figure_accuracy *acc,
+                          const char *path, teai_plot_format format, const teai_plot_params *params,
+                          char *msg, size_t cap);
+
+/* 1 if smaller values of this accuracy metric are better (kl_divergence,
+ * ppl, perplexity, nll, loss), 0 otherwise (reward, top1_agreement, ...). */
+int teai_accuracy_lower_is_better(const char *metric);
 
 #endif

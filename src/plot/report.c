@@ -208,7 +208,8 @@ static void scan_dir(scan *sc, const char *dir) {
     struct dirent *e;
     while ((e = readdir(dp)) != NULL) {
         size_t l = strlen(e->d_name);
-        if (l < 5 || strcmp(e->d_name + l - 4, ".csv")) continue;
+        if (l < 5 || strcmp(e->d_name + l - 4, ".csv") || !strcmp(e->d_name, "accuracy.csv"))
+            continue; /* accuracy.csv has its own slides */
         char p[4096];
         int w = snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
         if (w > 0 && (size_t)w < sizeof p) scan_file(sc, p);
@@ -619,7 +620,143 @@ static int add_summary(deck *d, const teai_dataset *ds, teai_error *err) {
     return TEAI_OK;
 }
 
-static void add_method(deck *d, const scan *sc) {
+/* ---- accuracy (accuracy.csv) ------------------------------------------------ */
+
+/* The row of the latest successful result of the configuration ending at
+ * row r (rows sorted: runs of equal environment, metric, backend, size,
+ * quantization, by timestamp); -1 when none succeeded. */
+static int same_config(const teai_acc_rows *a, long i, long j) {
+    static const int cols[5] = {TEAI_ACC_ENV, TEAI_ACC_METRIC, TEAI_ACC_BACKEND, TEAI_ACC_SIZE,
+                                TEAI_ACC_QUANT};
+    for (int k = 0; k < 5; k++)
+        if (strcmp(teai_acc_rows_cell(a, i, cols[k]), teai_acc_rows_cell(a, j, cols[k]))) return 0;
+    return 1;
+}
+
+static int acc_ok(const teai_acc_rows *a, long r) {
+    const char *rc = teai_acc_rows_cell(a, r, TEAI_ACC_RETURNCODE);
+    return !*rc || teai_acc_rows_num(a, r, TEAI_ACC_RETURNCODE) == 0;
+}
+
+static void acc_num(char *out, size_t cap, double v) {
+    if (isfinite(v))
+        snprintf(out, cap, "%.4g", v);
+    else
+        snprintf(out, cap, "n/a");
+}
+
+/* One table per environment: the latest successful result per (metric,
+ * backend, size, quantization). */
+static void add_accuracy(deck *d, const teai_acc_rows *a, int *n_slides) {
+    long n = teai_acc_rows_count(a);
+    slide *s = NULL;
+    int row = 0;
+    char cur_env[256] = "";
+    for (long r = 0; r < n && !d->oom; r++) {
+        const char *env = teai_acc_rows_cell(a, r, TEAI_ACC_ENV);
+        if (r + 1 < n && same_config(a, r, r + 1)) continue; /* not the last of its run */
+        long best = -1;
+        for (long k = r; k >= 0 && same_config(a, k, r); k--)
+            if (acc_ok(a, k)) {
+                best = k;
+                break;
+            }
+        if (best < 0) continue;
+        int new_env = !s || strcmp(env, cur_env) != 0;
+        if (new_env) row = 0;
+        snprintf(cur_env, sizeof cur_env, "%s", env);
+        if (new_env || row % TABLE_ROWS_PER_SLIDE == 0) {
+            char title[256];
+            snprintf(title, sizeof title, "Accuracy: %s", *env ? env : "-");
+            s = deck_add(d, SL_TABLE, title);
+            if (!s) return;
+            (*n_slides)++;
+            s->ncols = 7;
+            static const char *const hdr[7] = {"backend", "size", "quantization", "metric", "value",
+                                               "95% CI",  "n"};
+            for (int k = 0; k < 7; k++) slide_item(d, s, "%s", hdr[k]);
+        }
+        row++;
+        for (int c = 0; c < 4; c++) {
+            static const int cols[4] = {TEAI_ACC_BACKEND, TEAI_ACC_SIZE, TEAI_ACC_QUANT,
+                                        TEAI_ACC_METRIC};
+            const char *v = teai_acc_rows_cell(a, best, cols[c]);
+            slide_item(d, s, "%s", *v ? v : "-");
+        }
+        double v = teai_acc_rows_num(a, best, TEAI_ACC_VALUE);
+        double lo = teai_acc_rows_num(a, best, TEAI_ACC_CI_LOW);
+        double hi = teai_acc_rows_num(a, best, TEAI_ACC_CI_HIGH);
+        double se = teai_acc_rows_num(a, best, TEAI_ACC_STDERR);
+        double nn = teai_acc_rows_num(a, best, TEAI_ACC_N);
+        if (!isfinite(nn)) nn = teai_acc_rows_num(a, best, TEAI_ACC_NUM_EXAMPLES);
+        char vb[64], lb[64], hb[64];
+        acc_num(vb, sizeof vb, v);
+        slide_item(d, s, "%s", vb);
+        if (!isfinite(lo) || !isfinite(hi)) {
+            lo = isfinite(se) && isfinite(v) ? v - 1.96 * se : NAN;
+            hi = isfinite(se) && isfinite(v) ? v + 1.96 * se : NAN;
+        }
+        acc_num(lb, sizeof lb, lo);
+        acc_num(hb, sizeof hb, hi);
+        if (isfinite(lo) && isfinite(hi))
+            slide_item(d, s, "%s - %s", lb, hb);
+        else
+            slide_item(d, s, "none recorded");
+        if (isfinite(nn))
+            slide_item(d, s, "%.0f", nn);
+        else
+            slide_item(d, s, "-");
+    }
+}
+
+/* How accuracy was measured, from the rows: per environment its metrics,
+ * examples and token limit; failed runs left out. */
+static void method_accuracy(deck *d, slide *s, const teai_acc_rows *a) {
+    long n = teai_acc_rows_count(a);
+    long failed = 0;
+    for (long r = 0; r < n; r++) failed += !acc_ok(a, r);
+    char envs[1500] = "";
+    size_t o = 0;
+    for (long r = 0; r < n; r++) {
+        const char *env = teai_acc_rows_cell(a, r, TEAI_ACC_ENV);
+        if (r > 0 && !strcmp(env, teai_acc_rows_cell(a, r - 1, TEAI_ACC_ENV))) continue;
+        char metrics[300] = "";
+        size_t mo = 0;
+        double ex_lo = INFINITY, ex_hi = -INFINITY, mt = NAN;
+        long e = r;
+        for (; e < n && !strcmp(env, teai_acc_rows_cell(a, e, TEAI_ACC_ENV)); e++) {
+            const char *m = teai_acc_rows_cell(a, e, TEAI_ACC_METRIC);
+            if (e == r || strcmp(m, teai_acc_rows_cell(a, e - 1, TEAI_ACC_METRIC))) {
+                int w = snprintf(metrics + mo, sizeof metrics - mo, "%s%s", mo ? ", " : "", m);
+                if (w > 0 && (size_t)w < sizeof metrics - mo) mo += (size_t)w;
+            }
+            double ex = teai_acc_rows_num(a, e, TEAI_ACC_NUM_EXAMPLES);
+            if (isfinite(ex)) ex_lo = fmin(ex_lo, ex), ex_hi = fmax(ex_hi, ex);
+            double t = teai_acc_rows_num(a, e, TEAI_ACC_MAX_TOKENS);
+            if (isfinite(t)) mt = isfinite(mt) ? fmax(mt, t) : t;
+        }
+        char ex[64] = "examples not recorded", tk[64] = "";
+        if (isfinite(ex_lo) && ex_lo == ex_hi)
+            snprintf(ex, sizeof ex, "%.0f examples", ex_lo);
+        else if (isfinite(ex_lo))
+            snprintf(ex, sizeof ex, "%.0f-%.0f examples", ex_lo, ex_hi);
+        if (isfinite(mt)) snprintf(tk, sizeof tk, ", up to %.0f tokens", mt);
+        int w = snprintf(envs + o, sizeof envs - o, "%s%s (%s; %s%s)", o ? "; " : "",
+                         *env ? env : "?", metrics, ex, tk);
+        if (w > 0 && (size_t)w < sizeof envs - o) o += (size_t)w;
+    }
+    slide_item(d, s,
+               "Accuracy (accuracy.csv, collated from the verifiers results of teai eval or "
+               "verifiers_sweep.py): %s. Each configuration shows its latest successful result "
+               "(%ld failed result rows left out); intervals are the results' own 95%% CIs, or "
+               "+-1.96 standard errors, and none where a result carries neither.",
+               envs, failed);
+    slide_item(d, s,
+               "Accuracy and speed are measured in separate runs; the pareto figure joins them "
+               "on backend + size + quantization (speed from the host with the most rows).");
+}
+
+static void add_method(deck *d, const scan *sc, const teai_acc_rows *acc) {
     slide *s = deck_add(d, SL_BULLETS, "Methodology and limitations");
     slide_item(d, s,
                "Warm-up repetitions are excluded from every statistic (%ld warm-up rows of %ld "
@@ -663,6 +800,7 @@ static void add_method(deck *d, const scan *sc) {
     slide_item(d, s,
                "Figures compare configurations measured on one host (the one with the most rows), "
                "except device_comparison.");
+    if (acc && teai_acc_rows_count(acc)) method_accuracy(d, s, acc);
 }
 
 int teai_report_write(const teai_report_opts *o, teai_report_result *res, teai_error *err) {
@@ -702,6 +840,25 @@ int teai_report_write(const teai_report_opts *o, teai_report_result *res, teai_e
                        o->dir, n_files, n_bad, o->dir);
     }
 
+    /* accuracy.csv, when collated: the pareto figure and the accuracy tables */
+    teai_acc_rows *acc = NULL;
+    {
+        char ap[4096 + 16];
+        teai_error ae = {0};
+        snprintf(ap, sizeof ap, "%s/accuracy.csv", o->dir);
+        int as = teai_acc_read_csv(ap, o->note, o->ud, &acc, &ae);
+        if (as == TEAI_ENOMEM) {
+            teai_dataset_free(ds);
+            return set_err(err, as, "%s", ae.msg);
+        }
+        if (as && as != TEAI_ENOTFOUND && o->note) {
+            char line[700];
+            snprintf(line, sizeof line, "%s, skipped", ae.msg);
+            o->note(o->ud, line);
+        }
+    }
+    teai_figure_accuracy fa = {acc, o->accuracy_metric};
+
     scan sc = {0};
     scan_dir(&sc, o->dir);
     deck d = {0};
@@ -734,10 +891,11 @@ int teai_report_write(const teai_report_opts *o, teai_report_result *res, teai_e
         const char *name = teai_figure_name(f);
         char path[4096 + 64], msg[1024];
         snprintf(path, sizeof path, "%s/%s.png", tmpdir, name);
-        int r = teai_figure_write(f, ds, path, TEAI_PLOT_PNG, &pp, msg, sizeof msg);
+        int r = teai_figure_write_acc(f, ds, &fa, path, TEAI_PLOT_PNG, &pp, msg, sizeof msg);
         if (r == 1) {
             char title[128];
-            snprintf(title, sizeof title, "%s", name);
+            snprintf(title, sizeof title, "%s",
+                     f == TEAI_FIG_PARETO ? "Accuracy against speed (pareto)" : name);
             for (char *c = title; *c; c++)
                 if (*c == '_') *c = ' ';
             title[0] = (char)(title[0] >= 'a' && title[0] <= 'z' ? title[0] - 32 : title[0]);
@@ -766,7 +924,8 @@ int teai_report_write(const teai_report_opts *o, teai_report_result *res, teai_e
     }
     st = add_summary(&d, ds, err);
     if (st) goto done;
-    add_method(&d, &sc);
+    if (acc) add_accuracy(&d, acc, &res->n_accuracy);
+    add_method(&d, &sc, acc);
     if (d.oom || sc.oom) {
         st = set_err(err, TEAI_ENOMEM, "out of memory");
         goto done;
@@ -832,6 +991,7 @@ done:
 done_nodir:
     deck_free(&d);
     scan_free(&sc);
+    teai_acc_rows_free(acc);
     teai_dataset_free(ds);
     return st;
 }

@@ -5,8 +5,12 @@
  * weight formats and whether synthetic, teai versions); one slide per figure
  * teai_figure_write produced (its finding as the caption); one slide listing
  * the skipped figures with their reasons; a summary table (decode tokens/s
- * mean, 95% CI and n per backend/host/size/quantization); methodology and
- * limitations (empty columns, synthetic models, warm-up, pooled CIs).
+ * mean, 95% CI and n per backend/host/size/quantization); when dir holds an
+ * accuracy.csv (teai collate), a table per evaluation environment (backend,
+ * size, quantization, metric, value, 95% CI, n: the latest successful result
+ * of each configuration; the pareto figure is among the figures); methodology
+ * and limitations (empty columns, synthetic models, warm-up, pooled CIs, how
+ * accuracy was measured).
  * Slides are 960x540 pt (16:9), or US letter portrait with paper set.
  *
  * Files: pdf_path; next to it <name>.typ and the folder <name>_figures/ with
@@ -27,12 +31,14 @@ typedef struct teai_report_opts {
     int paper;            /* non-zero: US letter portrait instead of 16:9 slides */
     teai_note_fn note;    /* unreadable files, skipped figures; may be NULL */
     void *ud;
+    const char *accuracy_metric; /* pareto's "ENV:METRIC"; NULL: its default (figures.h) */
 } teai_report_opts;
 
 typedef struct teai_report_result {
     int n_pages;            /* pages in the PDF */
     int n_figures;          /* figure slides */
     int n_skipped;          /* figures the data could not support */
+    int n_accuracy;         /* accuracy table slides */
     char typ_path[4096];    /* the typst source written */
     char figures_dir[4096]; /* the PNG folder written */
 } teai_report_result;

@@ -1,7 +1,8 @@
 /* teai collate (DESIGN §1 step 3): every *.txt log in a directory -> one CSV
  * per backend, rebuilt from scratch each time, so the result depends only on
  * the logs: logs in byte order of their names, rows in the order each log's
- * reader gives. */
+ * reader gives. Likewise every verifiers results file (*.json) -> one
+ * accuracy.csv, its rows sorted (read_verifiers.c). */
 #include "results/results_impl.h"
 #include "engine/safetensors.h" /* teai__write_file_atomic */
 
@@ -40,8 +41,11 @@ static void note(teai_note_fn fn, void *ud, const char *fmt, ...) {
     fn(ud, line);
 }
 
-/* The sorted names of the regular *.txt files in dir (hidden ones skipped). */
-static int list_logs(const char *dir, char ***names_out, int *n_out, teai_error *err) {
+/* The sorted names of the regular files in dir whose names end in ext
+ * (".txt"; hidden ones skipped). */
+static int list_files(const char *dir, const char *ext, char ***names_out, int *n_out,
+                      teai_error *err) {
+    size_t ext_len = strlen(ext);
     *names_out = NULL;
     *n_out = 0;
     DIR *d = opendir(dir);
@@ -53,7 +57,8 @@ static int list_logs(const char *dir, char ***names_out, int *n_out, teai_error 
     struct dirent *e;
     while (rc == TEAI_OK && (e = readdir(d)) != NULL) {
         size_t len = strlen(e->d_name);
-        if (len < 5 || e->d_name[0] == '.' || strcmp(e->d_name + len - 4, ".txt") != 0) continue;
+        if (len <= ext_len || e->d_name[0] == '.' || strcmp(e->d_name + len - ext_len, ext) != 0)
+            continue;
         teai_buf path;
         teai_buf_init(&path, 0);
         struct stat st;
@@ -114,7 +119,7 @@ int teai_collate(const char *dir, teai_note_fn fn, void *ud, teai_collate_report
     memset(rep, 0, sizeof *rep);
     char **names;
     int n_names;
-    int rc = list_logs(dir, &names, &n_names, err);
+    int rc = list_files(dir, ".txt", &names, &n_names, err);
     if (rc != TEAI_OK) return rc;
     csv_out *outs = NULL;
     int n_outs = 0, cap_outs = 0;
@@ -173,6 +178,100 @@ int teai_collate(const char *dir, teai_note_fn fn, void *ud, teai_collate_report
     free(outs);
     for (int i = 0; i < n_names; i++) free(names[i]);
     free(names);
+    teai_buf_free(&path);
+    return rc;
+}
+
+/* ---- accuracy.csv ----------------------------------------------------------- */
+
+static void free_names(char **names, int n) {
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
+int teai_collate_accuracy(const char *dir, const char *eval_dir, teai_note_fn fn, void *ud,
+                          teai_acc_report *rep, teai_error *err) {
+    teai_acc_report local;
+    if (!rep) rep = &local;
+    memset(rep, 0, sizeof *rep);
+    teai_buf path;
+    teai_buf_init(&path, 0);
+    if (!eval_dir) {
+        if (teai_buf_printf(&path, "%s/verifiers_results", dir) != TEAI_OK) {
+            teai_buf_free(&path);
+            return teai__fail(err, TEAI_ENOMEM, "out of memory");
+        }
+    } else if (teai_buf_addstr(&path, eval_dir) != TEAI_OK) {
+        teai_buf_free(&path);
+        return teai__fail(err, TEAI_ENOMEM, "out of memory");
+    }
+    char *edir = strdup(path.data);
+    char **names = NULL;
+    int n_names = 0;
+    teai_error le = {0};
+    int rc = edir ? list_files(edir, ".json", &names, &n_names, &le) : TEAI_ENOMEM;
+    if (rc == TEAI_ENOTFOUND) { /* no results: nothing to collate */
+        free(edir);
+        teai_buf_free(&path);
+        return TEAI_OK;
+    }
+    if (rc != TEAI_OK) {
+        free(edir);
+        teai_buf_free(&path);
+        return teai__fail(err, rc, "%s", le.msg[0] ? le.msg : "out of memory");
+    }
+    teai_acc_rows *rows = teai_acc_rows_new();
+    if (!rows) rc = teai__fail(err, TEAI_ENOMEM, "out of memory");
+    for (int i = 0; i < n_names && rc == TEAI_OK; i++) {
+        path.len = 0;
+        if (teai_buf_printf(&path, "%s/%s", edir, names[i]) != TEAI_OK) {
+            rc = teai__fail(err, TEAI_ENOMEM, "out of memory");
+            break;
+        }
+        char *text = NULL;
+        size_t len = 0;
+        teai_error e = {0};
+        int st = teai__read_file(path.data, (size_t)1 << 30, &text, &len, &e);
+        if (st == TEAI_OK) {
+            int n_rec = 0, n_bad = 0;
+            st = teai_acc_read_json_mem(text, len, names[i], fn, ud, rows, &n_rec, &n_bad, &e);
+            free(text);
+            rep->n_records += n_rec;
+            rep->n_bad += n_bad;
+        }
+        if (st == TEAI_ENOMEM || st == TEAI_EUNSUPPORTED) {
+            rc = teai__fail(err, st, "%s", e.msg[0] ? e.msg : teai_status_str(st));
+        } else if (st != TEAI_OK) {
+            rep->n_bad_files++;
+            note(fn, ud, "%s, skipped", e.msg[0] ? e.msg : teai_status_str(st));
+        } else {
+            rep->n_files++;
+        }
+    }
+    if (rc == TEAI_OK && rep->n_files) {
+        teai_acc_rows_sort(rows);
+        char *csv = NULL;
+        size_t len = 0;
+        path.len = 0;
+        if (teai_acc_rows_csv(rows, &csv, &len) != TEAI_OK ||
+            teai_buf_printf(&path, "%s/accuracy.csv", dir) != TEAI_OK) {
+            rc = teai__fail(err, TEAI_ENOMEM, "out of memory");
+        } else {
+            rc = teai__write_file_atomic(path.data, csv, len, err);
+        }
+        free(csv);
+        if (rc == TEAI_OK) {
+            rep->written = 1;
+            rep->n_rows = teai_acc_rows_count(rows);
+            note(fn, ud, "wrote %s (%ld rows from %d results file%s)", path.data, rep->n_rows,
+                 rep->n_files, rep->n_files == 1 ? "" : "s");
+        }
+    } else if (rc == TEAI_OK && n_names) {
+        note(fn, ud, "%s: no usable results file, accuracy.csv not written", edir);
+    }
+    teai_acc_rows_free(rows);
+    free_names(names, n_names);
+    free(edir);
     teai_buf_free(&path);
     return rc;
 }

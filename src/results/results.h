@@ -285,4 +285,112 @@ int teai_csv_next(teai_csv_reader *r, const teai_csv_field **fields, int *n, tea
 long teai_csv_line(const teai_csv_reader *r);
 void teai_csv_close(teai_csv_reader *r);
 
+/* ---- accuracy: verifiers results -> accuracy.csv ------------------------- */
+
+/* Accuracy results (DESIGN §7) are JSON lists in
+ * verifiers_results/<prefix>sweep_<env>_<size>_<timestamp>.json, one object
+ * per evaluated configuration (src/eval/eval.h has teai's shape; the seed's
+ * lacks "backend", which then comes from the file-name prefix: "" tinygrad,
+ * "llamacpp_" llamacpp, "mlc_" mlc_llm, "<name>_" name). Collation turns
+ * them into accuracy.csv, one row per (record, metric); docs/log-format.md
+ * describes its columns. Numbers a result does not carry stay empty. */
+#define TEAI_ACC_COLUMNS(X)                                                                        \
+    X(BACKEND, "backend")                                                                          \
+    X(SIZE, "size")                                                                                \
+    X(QUANT, "quantization")                                                                       \
+    X(WEIGHT_FORMAT, "weight_format")                                                              \
+    X(ENV, "environment")                                                                          \
+    X(METRIC, "metric")                                                                            \
+    X(VALUE, "value")                                                                              \
+    X(STD, "std")                                                                                  \
+    X(STDERR, "stderr")                                                                            \
+    X(CI_LOW, "ci_low")                                                                            \
+    X(CI_HIGH, "ci_high")                                                                          \
+    X(N, "n")                                                                                      \
+    X(NUM_EXAMPLES, "num_examples")                                                                \
+    X(MAX_TOKENS, "max_tokens")                                                                    \
+    X(EVAL_TIME, "eval_time_seconds")                                                              \
+    X(ELAPSED, "elapsed_seconds")                                                                  \
+    X(RETURNCODE, "returncode")                                                                    \
+    X(TIMESTAMP, "timestamp")                                                                      \
+    X(SOURCE, "source")
+
+typedef enum teai_acc_col {
+#define TEAI__ACC_ENUM(id, name) TEAI_ACC_##id,
+    TEAI_ACC_COLUMNS(TEAI__ACC_ENUM)
+#undef TEAI__ACC_ENUM
+        TEAI_ACC_N_COLS
+} teai_acc_col;
+
+/* "backend", ..., "source"; NULL out of range. */
+const char *teai_acc_column_name(int col);
+
+/* Rows of accuracy.csv: TEAI_ACC_N_COLS text cells each. */
+typedef struct teai_acc_rows teai_acc_rows;
+
+/* An empty set of rows (NULL when out of memory); free with
+ * teai_acc_rows_free (NULL is fine). */
+teai_acc_rows *teai_acc_rows_new(void);
+void teai_acc_rows_free(teai_acc_rows *r);
+long teai_acc_rows_count(const teai_acc_rows *r);
+/* Cell (row, col), NUL-terminated; "" when empty or out of range. */
+const char *teai_acc_rows_cell(const teai_acc_rows *r, long row, int col);
+/* The cell as a number; NAN when empty or not a finite number. */
+double teai_acc_rows_num(const teai_acc_rows *r, long row, int col);
+/* Sorts the rows by environment, metric, backend, size, quantization,
+ * timestamp, then the other columns (byte order): the last row of a run of
+ * equal (environment, metric, backend, size, quantization) is the latest
+ * result of that configuration. */
+void teai_acc_rows_sort(teai_acc_rows *r);
+
+/* Reads one verifiers results file (a JSON list) from memory and appends one
+ * row per (record, metric) to rows. name is the file's base name: the source
+ * column, and the backend (prefix), environment and size for records lacking
+ * them. "eval_time_seconds" in metrics is a column, not a metric; a metric is
+ * an object {"avg", "std", "stderr", "ci95": [lo, hi], "n"} (any may be
+ * missing or null) or a bare number (its avg). Records that are not objects,
+ * or have no metrics, and metrics of another type, are noted ("name: record
+ * 3: no metrics object, skipped") and counted in *n_bad (may be NULL);
+ * *n_records (may be NULL) gets the records that gave rows. Returns TEAI_OK;
+ * TEAI_EFORMAT when the file is not a JSON list (err says why, nothing
+ * appended); TEAI_EUNSUPPORTED without cJSON; TEAI_ENOMEM. */
+int teai_acc_read_json_mem(const void *data, size_t len, const char *name, teai_note_fn note,
+                           void *ud, teai_acc_rows *rows, int *n_records, int *n_bad,
+                           teai_error *err);
+
+/* The rows as accuracy.csv text (header line, then the rows in their order;
+ * RFC 4180, CRLF) into *out (malloc'd, free()) and *len. TEAI_ENOMEM. */
+int teai_acc_rows_csv(const teai_acc_rows *r, char **out, size_t *len);
+
+/* Reads an accuracy.csv back (columns found by their header names; missing
+ * ones are empty, unknown ones ignored), sorted with teai_acc_rows_sort.
+ * Records with another number of fields than the header are noted
+ * ("accuracy.csv:7: 3 fields, header has 19, skipped"). TEAI_ENOTFOUND when
+ * the file is absent, TEAI_EFORMAT when it has no "environment", "metric"
+ * or "value" column or cannot be parsed (err names file:line), TEAI_EIO,
+ * TEAI_ENOMEM. */
+int teai_acc_read_csv(const char *path, teai_note_fn note, void *ud, teai_acc_rows **out,
+                      teai_error *err);
+
+typedef struct teai_acc_report {
+    int n_files;     /* *.json files read as results lists */
+    int n_bad_files; /* *.json files unreadable or not a results list (each noted) */
+    int n_records;   /* records that gave rows */
+    int n_bad;       /* records and metrics skipped (each noted) */
+    long n_rows;     /* rows written to accuracy.csv */
+    int written;     /* 1 when accuracy.csv was written */
+} teai_acc_report;
+
+/* Rebuilds dir/accuracy.csv from every *.json file in eval_dir (NULL:
+ * dir/verifiers_results), files in byte order of their names, rows sorted
+ * with teai_acc_rows_sort, written through a temporary file and a rename:
+ * byte-identical on re-runs. When eval_dir does not exist, or holds no *.json
+ * file that is a results list, nothing is written (and no error). Malformed
+ * files and records are noted and skipped. TEAI_EIO when eval_dir cannot be
+ * listed or accuracy.csv cannot be written, TEAI_EUNSUPPORTED when eval_dir
+ * holds *.json files and teai was built without cJSON, TEAI_ENOMEM. rep may
+ * be NULL. */
+int teai_collate_accuracy(const char *dir, const char *eval_dir, teai_note_fn note, void *ud,
+                          teai_acc_report *rep, teai_error *err);
+
 #endif

@@ -1,0 +1,166 @@
+/* The seed-shaped results file of an evaluation (eval.h, DESIGN §7). */
+#include "eval/eval.h"
+
+#include "engine/util.h"
+#include "results/results.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+teai_eval_metric teai_eval_metric_blank(const char *name) {
+    teai_eval_metric m;
+    m.name = name;
+    m.avg = m.std = m.stderr_ = m.ci_low = m.ci_high = NAN;
+    m.n = -1;
+    return m;
+}
+
+static int name_ok(const char *s) {
+    return s && *s && !strchr(s, '/');
+}
+
+int teai_eval_json_path(const char *dir, const char *backend, const char *env, const char *size,
+                        int64_t t, char *out, size_t cap, teai_error *err) {
+    char prefix[TEAI_LOG_PREFIX_MAX];
+    if (!name_ok(env) || !name_ok(size))
+        return teai__fail(err, TEAI_EINVAL, "environment and size must be non-empty names");
+    int rc = teai_log_prefix(backend ? backend : "", prefix, sizeof prefix);
+    if (rc != TEAI_OK) return teai__fail(err, rc, "bad backend name '%s'", backend ? backend : "");
+    time_t tt = (time_t)t;
+    struct tm tm;
+    char stamp[32];
+    if (!gmtime_r(&tt, &tm) || strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm) == 0)
+        return teai__fail(err, TEAI_EINVAL, "bad timestamp %lld", (long long)t);
+    int n = snprintf(out, cap, "%s/%ssweep_%s_%s_%s.json", dir && *dir ? dir : ".", prefix, env,
+                     size, stamp);
+    if (n < 0 || (size_t)n >= cap) return teai__fail(err, TEAI_ERANGE, "results path too long");
+    return TEAI_OK;
+}
+
+static void mkdirs_for(const char *path) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s", path);
+    char *slash = strrchr(p, '/');
+    if (!slash) return;
+    *slash = '\0';
+    for (char *q = p + 1; *q; q++) {
+        if (*q != '/') continue;
+        *q = '\0';
+        mkdir(p, 0755);
+        *q = '/';
+    }
+    mkdir(p, 0755);
+}
+
+/* A number, or null when unknown. */
+static cJSON *num(double v) {
+    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+static cJSON *str(const char *s) {
+    return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static cJSON *record_json(const teai_eval_record *r) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    char now[32];
+    const char *stamp = r->timestamp;
+    if (!stamp) {
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        stamp = now;
+    }
+    cJSON_AddItemToObject(o, "quantization", str(r->quantization));
+    cJSON_AddItemToObject(o, "size", str(r->size));
+    cJSON_AddItemToObject(o, "environment", str(r->environment));
+    cJSON_AddNumberToObject(o, "num_examples", r->num_examples);
+    cJSON_AddNumberToObject(o, "max_tokens", r->max_tokens);
+    cJSON *metrics = cJSON_AddObjectToObject(o, "metrics");
+    for (int i = 0; metrics && i < r->n_metrics; i++) {
+        const teai_eval_metric *m = &r->metrics[i];
+        cJSON *mo = cJSON_CreateObject();
+        if (!mo) break;
+        cJSON_AddItemToObject(mo, "avg", num(m->avg));
+        cJSON_AddItemToObject(mo, "std", num(m->std));
+        cJSON_AddItemToObject(mo, "stderr", num(m->stderr_));
+        cJSON *ci = cJSON_CreateArray();
+        if (ci) {
+            cJSON_AddItemToArray(ci, num(m->ci_low));
+            cJSON_AddItemToArray(ci, num(m->ci_high));
+            cJSON_AddItemToObject(mo, "ci95", ci);
+        }
+        cJSON_AddItemToObject(mo, "n",
+                              m->n >= 0 ? cJSON_CreateNumber((double)m->n) : cJSON_CreateNull());
+        cJSON_AddItemToObject(metrics, m->name, mo);
+    }
+    if (metrics) cJSON_AddItemToObject(metrics, "eval_time_seconds", num(r->eval_time_seconds));
+    cJSON_AddItemToObject(o, "elapsed_seconds", num(r->elapsed_seconds));
+    cJSON_AddNumberToObject(o, "returncode", r->returncode);
+    cJSON_AddItemToObject(o, "timestamp", str(stamp));
+    cJSON_AddItemToObject(o, "backend", str(r->backend));
+    cJSON_AddItemToObject(o, "weight_format", str(r->weight_format));
+    cJSON_AddItemToObject(o, "model", str(r->model));
+    cJSON_AddNumberToObject(o, "rollouts", r->rollouts);
+    cJSON_AddItemToObject(o, "temperature", num(r->temperature));
+    cJSON_AddNumberToObject(o, "seed", (double)r->seed);
+    cJSON_AddItemToObject(o, "examples_file", str(r->examples_file));
+    return o;
+}
+
+int teai_eval_json_append(const char *path, const teai_eval_record *r, teai_error *err) {
+    cJSON *list = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    teai_error rerr;
+    if (access(path, F_OK) == 0) {
+        int rc = teai__read_file(path, (size_t)1 << 30, &text, &len, &rerr);
+        if (rc != TEAI_OK) return teai__fail(err, rc, "%s", rerr.msg);
+        list = cJSON_ParseWithLength(text, len);
+        free(text);
+        if (!list || !cJSON_IsArray(list)) {
+            cJSON_Delete(list);
+            return teai__fail(err, TEAI_EFORMAT, "%s: not a JSON list of results", path);
+        }
+    } else {
+        mkdirs_for(path);
+        list = cJSON_CreateArray();
+    }
+    cJSON *rec = list ? record_json(r) : NULL;
+    if (!rec) {
+        cJSON_Delete(list);
+        return teai__fail(err, TEAI_ENOMEM, "out of memory writing %s", path);
+    }
+    cJSON_AddItemToArray(list, rec);
+    char *out = cJSON_Print(list);
+    cJSON_Delete(list);
+    if (!out) return teai__fail(err, TEAI_ENOMEM, "out of memory writing %s", path);
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    int ok = f != NULL;
+    if (f) {
+        size_t n = strlen(out);
+        ok = fwrite(out, 1, n, f) == n && fputc('\n', f) != EOF;
+        ok = (fflush(f) == 0) && ok;
+        ok = (fsync(fileno(f)) == 0) && ok;
+        ok = (fclose(f) == 0) && ok;
+    }
+    int saved = errno;
+    cJSON_free(out);
+    if (!ok || rename(tmp, path) != 0) {
+        saved = ok ? errno : saved;
+        unlink(tmp);
+        return teai__fail(err, TEAI_EIO, "cannot write %s: %s", path, strerror(saved));
+    }
+    return TEAI_OK;
+}

@@ -1,0 +1,196 @@
+/* teai eval ppl against llama.cpp's llama-perplexity on the same GGUF files
+ * and the same text: the Final estimate, the tokens both store in their KL
+ * base files, and the KL divergence of Q8_0 and Q4_0 files against the F32
+ * base, each tool with its own base and with the other's (the file layouts
+ * are the same).
+ *
+ * The model is a small llama shape with llama.cpp's real Llama 3 vocabulary
+ * (ggml-vocab-llama-bpe.gguf). llama-perplexity runs with f32 K/V, flash
+ * attention off and -b equal to -c (one sequence per pass), the settings
+ * under which its forward pass matches teai's (see test_llama_parity.c).
+ * Reached here: PPL within 1e-6 relative; mean KLD within 0.5 % relative. */
+#include "eval/ppl.h"
+#include "test_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define N_CTX 128
+
+static char g_bin[4200], g_dir[4200];
+
+static int light(void) {
+    const char *e = getenv("TEAI_TEST_LIGHT");
+    return e && *e && strcmp(e, "0") != 0;
+}
+
+/* Runs llama-perplexity with args; its output (both streams) into out. */
+static int llama_perplexity(const char *args, const char *out) {
+    return test_system("'%s' %s -c %d -b %d -ctk f32 -ctv f32 -fa off -t 2 > '%s' 2>&1", g_bin,
+                       args, N_CTX, N_CTX, out);
+}
+
+/* The number after `key` on the first line of file that holds it. */
+static double grab(const char *file, const char *key) {
+    FILE *f = fopen(file, "r");
+    if (!f) return NAN;
+    char line[4096];
+    double v = NAN;
+    while (fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, key);
+        if (p && sscanf(p + strlen(key), " %lf", &v) == 1) break;
+    }
+    fclose(f);
+    return v;
+}
+
+static int same_prefix(const char *a, const char *b, long n) {
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    for (long i = 0; same && i < n; i++) same = fgetc(fa) == fgetc(fb);
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return same;
+}
+
+typedef struct kl_line {
+    double ppl_q, kld, kld_err, same_top;
+} kl_line;
+
+static kl_line llama_kl(const char *model, const char *base, const char *out) {
+    char args[20000];
+    kl_line k = {NAN, NAN, NAN, NAN};
+    snprintf(args, sizeof args, "-m '%s' --kl-divergence --kl-divergence-base '%s'", model, base);
+    if (llama_perplexity(args, out) != 0) return k;
+    k.ppl_q = grab(out, "Mean PPL(Q)                   :");
+    k.kld = grab(out, "Mean    KLD:");
+    k.same_top = grab(out, "Same top p:") / 100;
+    return k;
+}
+
+static kl_line teai_kl(const char *model, const char *base) {
+    teai_ppl_params p = teai_ppl_default_params();
+    p.model_path = model;
+    p.kl_base = base;
+    p.n_threads = 2;
+    teai_ppl_result r;
+    teai_error err = {0};
+    kl_line k = {NAN, NAN, NAN, NAN};
+    if (teai_ppl_run(&p, &r, &err) != TEAI_OK) {
+        fprintf(stderr, "teai: %s\n", err.msg);
+        return k;
+    }
+    k.ppl_q = r.kl.ppl, k.kld = r.kl.kld, k.kld_err = r.kl.kld_err, k.same_top = r.kl.same_top;
+    return k;
+}
+
+int main(void) {
+    const char *src = test_llama_src_dir();
+    if (!src) test_skip("llama.cpp is not provisioned (~/.cache/teai/llama.cpp)");
+    snprintf(g_bin, sizeof g_bin, "%s/../build/bin/llama-perplexity", src);
+    if (access(g_bin, X_OK) != 0) test_skip("%s is not built", g_bin);
+    char vocab[4300];
+    snprintf(vocab, sizeof vocab, "%s/models/ggml-vocab-llama-bpe.gguf", src);
+    if (access(vocab, R_OK) != 0) test_skip("%s is missing", vocab);
+    test_tmp_path(g_dir, sizeof g_dir, "llama-ppl");
+    test_system("mkdir -p '%s'", g_dir);
+
+    char f32[4300], q8[4300], q4[4300], text[4300], out[4300], lbase[4300], tbase[4300];
+    snprintf(f32, sizeof f32, "%s/f32.gguf", g_dir);
+    snprintf(q8, sizeof q8, "%s/q8_0.gguf", g_dir);
+    snprintf(q4, sizeof q4, "%s/q4_0.gguf", g_dir);
+    snprintf(text, sizeof text, "%s/text.txt", g_dir);
+    snprintf(out, sizeof out, "%s/llama.out", g_dir);
+    snprintf(lbase, sizeof lbase, "%s/llama.kl", g_dir);
+    snprintf(tbase, sizeof tbase, "%s/teai.kl", g_dir);
+
+    teai_synth_params sp = teai_synth_default_params();
+    teai_synth_shape("tiny", &sp.hp);
+    sp.hp.dim = 64, sp.hp.n_heads = 4, sp.hp.n_kv_heads = 2, sp.hp.head_dim = 16;
+    sp.hp.n_layers = 2, sp.hp.ffn_dim = 128;
+    sp.vocab_from = vocab;
+    sp.type = "f32";
+    teai_error err = {0};
+    if (teai_model_synth(&sp, f32, &err) || teai_model_quantize(f32, q8, "q8_0", 2, &err) ||
+        teai_model_quantize(f32, q4, "q4_0", 2, &err)) {
+        fprintf(stderr, "model files: %s\n", err.msg);
+        return 1;
+    }
+    /* text: ~1500 common words, enough for 4 chunks of 128 tokens */
+    static const char *words[] = {"the",   "of",    "and",   "to",     "in",     "is",
+                                  "that",  "for",   "it",    "was",    "with",   "people",
+                                  "year",  "way",   "day",   "thing",  "world",  "school",
+                                  "state", "house", "water", "family", "system", "number"};
+    FILE *f = fopen(text, "w");
+    if (!f) return 1;
+    uint32_t x = 12345;
+    for (int i = 0; i < 1500; i++) {
+        x = x * 1103515245u + 12345u;
+        fprintf(f, "%s%s", words[(x >> 16) % 24], i % 17 == 16 ? ".\n" : " ");
+    }
+    fclose(f);
+    int n_chunks = light() ? 2 : 4;
+
+    /* Final estimate */
+    char args[20000];
+    snprintf(args, sizeof args, "-m '%s' -f '%s' --chunks %d --kl-divergence-base '%s'", f32, text,
+             n_chunks, lbase);
+    if (llama_perplexity(args, out) != 0) {
+        test_system("tail -5 '%s' >&2", out);
+        fprintf(stderr, "llama-perplexity failed\n");
+        return 1;
+    }
+    double l_ppl = grab(out, "Final estimate: PPL ="), l_err = grab(out, "+/-");
+    teai_ppl_params p = teai_ppl_default_params();
+    p.model_path = f32;
+    p.text_file = text;
+    p.n_ctx = N_CTX;
+    p.n_chunks = n_chunks;
+    p.n_threads = 2;
+    p.kl_base_out = tbase;
+    teai_ppl_result r;
+    if (teai_ppl_run(&p, &r, &err) != TEAI_OK) {
+        fprintf(stderr, "teai: %s\n", err.msg);
+        return 1;
+    }
+    printf("Final estimate, f32, %d chunks of %d: llama-perplexity %.4f +/- %.5f, teai %.4f +/- "
+           "%.5f (relative difference %.2e)\n",
+           n_chunks, N_CTX, l_ppl, l_err, r.ppl, r.ppl_err, fabs(r.ppl - l_ppl) / l_ppl);
+    if (!(fabs(r.ppl - l_ppl) <= 1e-5 * l_ppl) || !(fabs(r.ppl_err - l_err) <= 1e-4 * l_err))
+        TEST_FAIL_AT("Final estimates differ beyond 1e-5 (PPL) / 1e-4 (error)");
+    /* the same header and tokens: the same tokenization and chunking */
+    long head = 20 + 4L * N_CTX * n_chunks;
+    if (!same_prefix(lbase, tbase, head))
+        TEST_FAIL_AT("the base files differ in their header or tokens");
+
+    struct {
+        const char *name, *path;
+        double tol; /* relative, mean KLD */
+    } qs[] = {{"q8_0", q8, 5e-3}, {"q4_0", q4, 5e-3}};
+    for (int i = 0; i < 2; i++) {
+        kl_line ll = llama_kl(qs[i].path, lbase, out);
+        kl_line lt = llama_kl(qs[i].path, tbase, out); /* llama.cpp reading teai's base */
+        kl_line tt = teai_kl(qs[i].path, tbase);
+        kl_line tl = teai_kl(qs[i].path, lbase); /* teai reading llama.cpp's base */
+        printf("%s vs f32: mean KLD llama-perplexity %.6f, teai %.6f +/- %.6f (relative "
+               "difference %.2e); same top p %.2f%% vs %.2f%%; PPL(Q) %.4f vs %.4f\n",
+               qs[i].name, ll.kld, tt.kld, tt.kld_err, fabs(tt.kld - ll.kld) / ll.kld,
+               100 * ll.same_top, 100 * tt.same_top, ll.ppl_q, tt.ppl_q);
+        if (!(ll.kld > 0) || !(fabs(tt.kld - ll.kld) <= qs[i].tol * ll.kld))
+            TEST_FAIL_AT("%s: mean KLD %.6f (teai) vs %.6f (llama.cpp)", qs[i].name, tt.kld,
+                         ll.kld);
+        if (!(fabs(tt.same_top - ll.same_top) <= 0.02))
+            TEST_FAIL_AT("%s: same top p %.4f vs %.4f", qs[i].name, tt.same_top, ll.same_top);
+        if (!(fabs(tt.ppl_q - ll.ppl_q) <= 5e-3 * ll.ppl_q))
+            TEST_FAIL_AT("%s: Mean PPL(Q) %.4f vs %.4f", qs[i].name, tt.ppl_q, ll.ppl_q);
+        /* either tool reading the other's base gives what it gives with its own */
+        if (!(fabs(lt.kld - ll.kld) <= 1e-3 * ll.kld) || !(fabs(tl.kld - tt.kld) <= 1e-3 * tt.kld))
+            TEST_FAIL_AT("%s: KLD with the other tool's base: llama.cpp %.6f/%.6f, teai %.6f/%.6f",
+                         qs[i].name, ll.kld, lt.kld, tt.kld, tl.kld);
+    }
+    test_system("rm -rf '%s'", g_dir);
+    TEST_MAIN_END();
+}
