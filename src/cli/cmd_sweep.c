@@ -5,6 +5,9 @@
  * (resume) unless --force; a failing configuration does not stop the sweep. */
 #include "bench.h"
 #include "cli.h"
+#include "eval/eval.h"
+#include "eval/ppl.h"
+#include "eval/task.h"
 
 #include <dirent.h>
 #include <stddef.h>
@@ -12,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *help =
@@ -33,6 +37,14 @@ static const char *help =
     "                        backends, sizes, quantize, seeds, threads, prompt_tokens, n_gen\n"
     "  --dry-run             print the plan (the equivalent teai bench commands) and stop\n"
     "  --force               re-run configurations whose complete logs exist\n"
+    "  --eval ENV            after the benchmarks of each backend, size and quantization,\n"
+    "                        evaluate its accuracy: gsm8k, reverse_text or wordle (needs\n"
+    "                        --eval-dataset FILE.jsonl), or ppl (native only; needs\n"
+    "                        --eval-text FILE). Records go to one file per backend, env\n"
+    "                        and size in <output-dir>/verifiers_results/ (docs/eval-task.md);\n"
+    "                        configurations already recorded there are skipped (resume)\n"
+    "  --eval-n N            first N examples (ppl: chunks; default: all)\n"
+    "  --eval-max-tokens N   tokens per completion (default 256)\n"
     "  and every `teai bench` option (-m, --synthetic, --repetitions, --warmup,\n"
     "  --output-dir, --llama-cpp, --base-url, ...), applied to every configuration\n";
 
@@ -209,6 +221,160 @@ static void fmt_duration(double s, char *buf, size_t cap) {
         snprintf(buf, cap, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
 }
 
+/* ---- accuracy evaluation after the benchmarks (--eval) -------------------- */
+
+typedef struct eval_opts {
+    const char *env; /* gsm8k, reverse_text, wordle, ppl; NULL: no evaluation */
+    const char *dataset, *text;
+    int n, max_tokens;
+    int n_examples; /* examples the data set gives with --eval-n (what a record says) */
+    int64_t t0;     /* the sweep's start: names new results files */
+    int ran, skipped, failed;
+} eval_opts;
+
+static int eval_cancel(void *ud) {
+    (void)ud;
+    return cli_interrupted();
+}
+
+static int ppl_cancel(void *ud, const teai_ppl_progress *p) {
+    (void)ud, (void)p;
+    return cli_interrupted();
+}
+
+/* Runs the perplexity evaluation of o into path (the built-in engine). */
+static int eval_ppl(const eval_opts *ev, const bench_opts *o, const char *model, int threads,
+                    const char *path, char *summary, size_t cap) {
+    teai_ppl_params p = teai_ppl_default_params();
+    p.model_path = model;
+    p.quantize = (teai_quantize)teai_quantize_from_name(o->quantize);
+    p.text_file = ev->text;
+    p.n_chunks = ev->n;
+    p.n_threads = threads;
+    p.progress = ppl_cancel;
+    teai_ppl_result r;
+    memset(&r, 0, sizeof r);
+    teai_error err = {0};
+    uint64_t t0 = cli_now_ns();
+    int rc = teai_ppl_run(&p, &r, &err);
+    if (rc && rc != TEAI_EINTR) return cli_fail("sweep", &err, rc);
+    teai_eval_metric m = teai_eval_metric_blank("ppl");
+    m.avg = r.ppl, m.stderr_ = r.ppl_err, m.n = r.n_scored;
+    if (isfinite(r.ppl_err))
+        m.ci_low = r.ppl - 1.96 * r.ppl_err, m.ci_high = r.ppl + 1.96 * r.ppl_err;
+    teai_eval_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.backend = "native";
+    rec.size = o->size;
+    rec.quantization = o->quantize;
+    rec.environment = "perplexity";
+    rec.weight_format = r.weight_format;
+    rec.model = model;
+    rec.num_examples = r.n_chunks;
+    rec.max_tokens = r.n_ctx;
+    rec.rollouts = 1;
+    rec.returncode = rc == TEAI_EINTR ? 130 : 0;
+    rec.temperature = NAN;
+    rec.metrics = &m;
+    rec.n_metrics = 1;
+    rec.eval_time_seconds = r.eval_seconds;
+    rec.elapsed_seconds = (double)(cli_now_ns() - t0) / 1e9;
+    int wrc = teai_eval_json_append(path, &rec, &err);
+    if (wrc) return cli_fail("sweep", &err, wrc);
+    snprintf(summary, cap, "ppl %.4f ± %.4f (%ld tokens)", r.ppl, r.ppl_err, r.n_scored);
+    return rc == TEAI_EINTR ? CLI_EXIT_INTERRUPT : CLI_EXIT_OK;
+}
+
+/* The evaluation of configuration o after its benchmarks (model: the file
+ * the benchmarks used, "" when none was looked up yet). An exit code. */
+static int sweep_eval(eval_opts *ev, const bench_opts *o, uint64_t seed, int threads, char *model,
+                      size_t model_cap) {
+    const char *cmd = "sweep";
+    int is_ppl = strcmp(ev->env, "ppl") == 0;
+    const char *env = is_ppl ? "perplexity" : ev->env;
+    char label[256];
+    snprintf(label, sizeof label, "eval %s: %s %s %s", ev->env, o->backend, o->size, o->quantize);
+    if (is_ppl ? strcmp(o->backend, "native") != 0
+               : strcmp(o->backend, "native") && strcmp(o->backend, "llamacpp") &&
+                     strcmp(o->backend, "openai")) {
+        fprintf(stderr, "[%s] not for this backend (%s), skipped\n", label,
+                is_ppl ? "perplexity: native only" : "task environments: native, llamacpp, openai");
+        return CLI_EXIT_OK;
+    }
+    char dir[4096], path[4096];
+    snprintf(dir, sizeof dir, "%s/verifiers_results", o->output_dir);
+    teai_error err = {0};
+    if (o->force || !teai_task_results_latest(dir, o->backend, env, o->size, path, sizeof path)) {
+        int rc =
+            teai_eval_json_path(dir, o->backend, env, o->size, ev->t0, path, sizeof path, &err);
+        if (rc) return cli_fail(cmd, &err, rc);
+    }
+    int done =
+        !o->force && teai_task_results_has(path, env, o->quantize, is_ppl ? -1 : ev->n_examples,
+                                           is_ppl ? -1 : ev->max_tokens);
+    if (o->dry_run) {
+        if (is_ppl)
+            printf("%s teai eval ppl -m MODEL --quantize %s --text %s --results-dir %s\n",
+                   done ? "skip (recorded):" : "eval:", o->quantize, ev->text, dir);
+        else
+            printf("%s teai eval task --env %s --dataset %s --backend %s --size %s --quantize %s "
+                   "-n %d --max-tokens %d --seed %llu -> %s\n",
+                   done ? "skip (recorded):" : "eval:", ev->env, ev->dataset, o->backend, o->size,
+                   o->quantize, ev->n_examples, ev->max_tokens, (unsigned long long)seed, path);
+        return CLI_EXIT_OK;
+    }
+    if (done) {
+        ev->skipped++;
+        fprintf(stderr, "[%s] recorded in %s, skipped\n", label, path);
+        return CLI_EXIT_OK;
+    }
+    int synthetic = 0, rc;
+    if (!model[0] && strcmp(o->backend, "openai") != 0 &&
+        (rc = bench_model(o, model, model_cap, &synthetic)))
+        return rc;
+    char summary[256] = "";
+    ev->ran++;
+    if (is_ppl) {
+        rc = eval_ppl(ev, o, model, threads, path, summary, sizeof summary);
+    } else {
+        /* the benchmark's model is loaded again: its session does not lend its backend */
+        teai_task_config c = teai_task_default_config();
+        c.env = (teai_task_env)teai_task_env_from_name(ev->env);
+        c.dataset = ev->dataset;
+        c.backend = o->backend;
+        c.bcfg.model = model[0] ? model : NULL;
+        c.bcfg.size = o->size;
+        c.bcfg.quantize = o->quantize;
+        c.bcfg.n_threads = threads;
+        c.bcfg.n_ctx = o->ctx;
+        c.bcfg.seed = seed;
+        c.bcfg.temperature = o->temperature;
+        c.bcfg.llama_cpp_dir = o->llama_cpp;
+        c.bcfg.base_url = o->base_url;
+        c.bcfg.api_key = o->api_key;
+        c.bcfg.model_name = o->model_name;
+        c.n_examples = ev->n;
+        c.max_tokens = ev->max_tokens;
+        c.results_file = path;
+        c.cancel = eval_cancel;
+        teai_task_result r;
+        rc = teai_task_run(&c, &r, &err);
+        if (rc && rc != TEAI_EINTR) {
+            rc = cli_fail(cmd, &err, rc);
+        } else {
+            snprintf(summary, sizeof summary, "reward %.4f ± %.4f (n = %ld)%s", r.metrics[0].avg,
+                     isnan(r.metrics[0].stderr_) ? 0.0 : r.metrics[0].stderr_, r.metrics[0].n,
+                     r.n_failed ? ", some rollouts FAILED" : "");
+            rc = rc == TEAI_EINTR ? CLI_EXIT_INTERRUPT : r.n_failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+            if (r.n_failed)
+                fprintf(stderr, "teai sweep: %d rollouts failed: %s\n", r.n_failed,
+                        r.first_error.msg);
+        }
+    }
+    if (summary[0]) fprintf(stderr, "[%s] %s -> %s\n", label, summary, path);
+    return rc;
+}
+
 static int run_sweep(int argc, char **argv, sweep_lists *lists) {
     const char *cmd = "sweep";
     sweep_lists *L = lists; /* the caller frees what the lists own */
@@ -224,6 +390,10 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
     int nrest = 0, rc = CLI_EXIT_OK;
     rest[nrest++] = argv[0];
     const char *sweep_file = NULL;
+    eval_opts ev;
+    memset(&ev, 0, sizeof ev);
+    ev.max_tokens = 256;
+    ev.t0 = (int64_t)time(NULL);
     for (int i = 1; i < argc && !rc; i++) {
         static const char *opts[][2] = {{"--backends", "backends"},
                                         {"--sizes", "sizes"},
@@ -248,6 +418,27 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
             if (!(sweep_file = cli_value(cmd, argc, argv, &i))) rc = CLI_EXIT_USAGE;
             continue;
         }
+        if (strcmp(argv[i], "--eval") == 0 || strcmp(argv[i], "--eval-dataset") == 0 ||
+            strcmp(argv[i], "--eval-text") == 0 || strcmp(argv[i], "--eval-n") == 0 ||
+            strcmp(argv[i], "--eval-max-tokens") == 0) {
+            const char *opt = argv[i], *v = cli_value(cmd, argc, argv, &i);
+            long l = 0;
+            if (!v)
+                rc = CLI_EXIT_USAGE;
+            else if (strcmp(opt, "--eval") == 0)
+                ev.env = v;
+            else if (strcmp(opt, "--eval-dataset") == 0)
+                ev.dataset = v;
+            else if (strcmp(opt, "--eval-text") == 0)
+                ev.text = v;
+            else if (cli_int(cmd, opt, v, strcmp(opt, "--eval-n") == 0 ? 0 : 1, 1 << 24, &l))
+                rc = CLI_EXIT_USAGE;
+            else if (strcmp(opt, "--eval-n") == 0)
+                ev.n = (int)l;
+            else
+                ev.max_tokens = (int)l;
+            continue;
+        }
         rest[nrest++] = argv[i];
     }
     bench_opts base;
@@ -256,6 +447,30 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
     if (!rc) rc = bench_parse(cmd, nrest, rest, &base);
     free(rest);
     if (rc) return rc;
+    if (ev.env) {
+        if (strcmp(ev.env, "ppl") == 0) {
+            if (!ev.text) return cli_usage_error(cmd, "--eval ppl needs --eval-text FILE");
+            if (access(ev.text, R_OK) != 0) {
+                fprintf(stderr, "teai sweep: %s: cannot read the text\n", ev.text);
+                return CLI_EXIT_INPUT;
+            }
+        } else {
+            int e = teai_task_env_from_name(ev.env);
+            if (e < 0)
+                return cli_usage_error(
+                    cmd, "--eval: unknown '%s' (gsm8k, reverse_text, wordle, ppl)", ev.env);
+            if (!ev.dataset)
+                return cli_usage_error(cmd, "--eval %s needs --eval-dataset FILE", ev.env);
+            /* read now: a bad data set fails before hours of benchmarks */
+            teai_task_example *exs = NULL;
+            teai_error err = {0};
+            int st = teai_task_load((teai_task_env)e, ev.dataset, ev.n, &exs, &ev.n_examples, &err);
+            if (st) return cli_fail(cmd, &err, st);
+            teai_task_examples_free(exs, ev.n_examples);
+        }
+    } else if (ev.dataset || ev.text) {
+        return cli_usage_error(cmd, "--eval-dataset and --eval-text go with --eval ENV");
+    }
     int bad = 0;
     for (int i = 0; i < L->quantize.n; i++)
         if (teai_quantize_from_name(L->quantize.item[i]) < 0)
@@ -349,10 +564,29 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
                                 }
                             }
                     bench_close(ss);
+                    /* after the last thread count: every benchmark of this model is done */
+                    if (ev.env && t == L->threads.n - 1 && !cli_interrupted() &&
+                        (base.dry_run || !group_rc)) {
+                        o.threads = (int)parse_long(L->threads.item[t], 0, 1024, &bad);
+                        int r = sweep_eval(
+                            &ev, &o, (uint64_t)parse_long(L->seeds.item[0], 0, 0x7fffffffL, &bad),
+                            o.threads, model, sizeof model);
+                        if (r && r != CLI_EXIT_INTERRUPT) {
+                            if (failed < 64)
+                                snprintf(failures[failed], sizeof failures[0], "eval %s %s %s %s",
+                                         ev.env, o.backend, o.size, o.quantize);
+                            failed++;
+                            ev.failed++;
+                        }
+                    }
                 }
     if (base.dry_run) return CLI_EXIT_OK;
     printf("sweep: %d configurations: %d run, %d skipped (complete logs), %d failed\n", total, ran,
-           skipped, failed);
+           skipped, failed - ev.failed);
+    if (ev.env)
+        printf(
+            "eval %s: %d run, %d skipped (recorded), %d failed; records in %s/verifiers_results\n",
+            ev.env, ev.ran, ev.skipped, ev.failed, base.output_dir);
     for (int i = 0; i < failed && i < 64; i++) printf("  failed: %s\n", failures[i]);
     if (cli_interrupted()) {
         fprintf(stderr, "teai sweep: interrupted; re-run the same command to resume\n");
