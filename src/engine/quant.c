@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* SIMD levels compiled in (CMake builds *_avx2.c on x86_64 only and *_neon.c
@@ -997,24 +998,53 @@ teai__dot_fn teai__dot_ref(teai_type t) {
 }
 
 #if TEAI_QUANT_AVX2
+/* The environment variable TEAI_SIMD caps the kernels teai uses on x86_64:
+ * "scalar" (the references only), "avx2" (no AVX-512), anything else or
+ * unset: the best the CPU runs. The tests use it to check every level on a
+ * machine that has them all. 0 scalar, 1 avx2, 2 avx512. */
+static int simd_cap(void) {
+    const char *v = getenv("TEAI_SIMD");
+    if (v && strcmp(v, "scalar") == 0) return 0;
+    if (v && strcmp(v, "avx2") == 0) return 1;
+    return 2;
+}
+
 /* AVX2 + FMA + F16C. __builtin_cpu_supports("avx2") also checks that the OS
  * saves the AVX state; F16C comes from CPUID leaf 1 (ECX bit 29) because not
- * every compiler's builtin knows "f16c". Detected once: CPUID can trap to the
- * hypervisor, and the matvec asks on every call. */
+ * every compiler's builtin knows "f16c". */
 static int detect_avx2(void) {
     unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c >> 29 & 1)) return 0;
+    if (simd_cap() < 1 || !__get_cpuid(1, &a, &b, &c, &d) || !(c >> 29 & 1)) return 0;
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-static int cpu_has_avx2(void) {
-    static atomic_int cached; /* 0 not yet known, 1 no, 2 yes */
-    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+/* AVX-512 F/BW/VL/DQ + VNNI (the builtin checks that the OS saves the
+ * 512-bit state too). */
+static int detect_avx512(void) {
+    return simd_cap() >= 2 && detect_avx2() && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni");
+}
+
+/* Detected once: CPUID can trap to the hypervisor, and the matvec asks on
+ * every call. */
+static int cached_flag(atomic_int *cached, int (*detect)(void)) {
+    int v = atomic_load_explicit(cached, memory_order_relaxed); /* 0 unknown, 1 no, 2 yes */
     if (!v) {
-        v = detect_avx2() ? 2 : 1;
-        atomic_store_explicit(&cached, v, memory_order_relaxed);
+        v = detect() ? 2 : 1;
+        atomic_store_explicit(cached, v, memory_order_relaxed);
     }
     return v == 2;
+}
+
+static int cpu_has_avx2(void) {
+    static atomic_int cached;
+    return cached_flag(&cached, detect_avx2);
+}
+
+static int cpu_has_avx512(void) {
+    static atomic_int cached;
+    return cached_flag(&cached, detect_avx512);
 }
 #endif
 
@@ -1066,6 +1096,8 @@ static teai__dotq_tile_fn dotq_tile_best(teai_type wtype) {
 
 teai__dotq_rows_fn teai__dotq_rows_best(teai_type wtype) {
 #if TEAI_QUANT_AVX2
+    teai__dotq_rows_fn f = cpu_has_avx512() ? teai__dotq_rows_avx512(wtype) : NULL;
+    if (f) return f;
     if (cpu_has_avx2()) return teai__dotq_rows_avx2(wtype);
 #endif
     (void)wtype;
@@ -1169,6 +1201,7 @@ teai__axpy_fn teai__axpy_best(void) {
 
 const char *teai__simd_name(void) {
 #if TEAI_QUANT_AVX2
+    if (cpu_has_avx512()) return "avx512-vnni"; /* prefill tiles; the rest AVX2 */
     if (cpu_has_avx2()) return "avx2";
 #elif TEAI_QUANT_NEON && defined(__ARM_FEATURE_DOTPROD)
     return "neon-dotprod"; /* the integer kernels use sdot */

@@ -437,7 +437,7 @@ static ALWAYS_INLINE void q4_0_tile(int64_t n, const teai__block_q4_0 *b, const 
  * each product bit for bit the value of (1, 1); the weights of a block are
  * unpacked once for all vectors and each activation block is loaded once for
  * all rows (the register tile llama.cpp's tinyBLAS uses for prefill). */
-#define ROWS_NR TEAI__ROWS_NR
+#define ROWS_NR 2 /* at most TEAI__ROWS_NR: rows_<type> takes up to that in pairs */
 #define ROWS_NT TEAI__ROWS_NT
 #define Q8_ROWS(weights, wtype, n, W, rb, xq, st, nr, nt, out)                                     \
     do {                                                                                           \
@@ -474,8 +474,8 @@ static ALWAYS_INLINE void q4_0_tile(int64_t n, const teai__block_q4_0 *b, const 
                                                  float *out) {                                     \
         Q8_ROWS(weights, wtype, n, W, rb, xq, st, nr, nt, out);                                    \
     }                                                                                              \
-    static void rows_##name(int64_t n, const void *W, size_t rb, int nr, const void *xq,           \
-                            size_t st, int nt, float *out) {                                       \
+    static void rows2_##name(int64_t n, const void *W, size_t rb, int nr, const void *xq,          \
+                             size_t st, int nt, float *out) {                                      \
         const uint8_t *x = xq;                                                                     \
         switch (nr * 8 + nt) {                                                                     \
             case 2 * 8 + 4:                                                                        \
@@ -503,6 +503,12 @@ static ALWAYS_INLINE void q4_0_tile(int64_t n, const teai__block_q4_0 *b, const 
                 rows_##name##_body(n, W, rb, x, st, 1, 1, out);                                    \
                 break;                                                                             \
         }                                                                                          \
+    }                                                                                              \
+    static void rows_##name(int64_t n, const void *W, size_t rb, int nr, const void *xq,           \
+                            size_t st, int nt, float *out) {                                       \
+        for (int r = 0; r < nr; r += ROWS_NR)                                                      \
+            rows2_##name(n, (const uint8_t *)W + (size_t)r * rb, rb,                               \
+                         nr - r < ROWS_NR ? nr - r : ROWS_NR, xq, st, nt, out + r * nt);           \
     }
 
 TILE_FNS(q8_0, q8_0_tile, teai__block_q8_0)

@@ -154,7 +154,7 @@ typedef void (*teai__dotq_rows_fn)(int64_t n, const void *W, size_t row_bytes, i
                                    const void *xq, size_t xq_stride, int nt, float *out);
 /* The register-tile kernel this CPU runs for wtype; NULL when it has none. */
 teai__dotq_rows_fn teai__dotq_rows_best(teai_type wtype);
-#define TEAI__ROWS_NR 2
+#define TEAI__ROWS_NR 4
 #define TEAI__ROWS_NT 4
 
 /* SIMD kernel tables; NULL where a type has no kernel at that level. Only
@@ -166,7 +166,8 @@ teai__dot_fn teai__dot_neon(teai_type t);
 teai__matvec_fn teai__matvec_neon(teai_type t);
 teai__dotq_fn teai__dotq_avx2(teai_type wtype);
 teai__dotq_tile_fn teai__dotq_tile_avx2(teai_type wtype);
-teai__dotq_rows_fn teai__dotq_rows_avx2(teai_type wtype); /* Q8_0, Q4_0; else NULL */
+teai__dotq_rows_fn teai__dotq_rows_avx2(teai_type wtype);   /* Q8_0, Q4_0; else NULL */
+teai__dotq_rows_fn teai__dotq_rows_avx512(teai_type wtype); /* AVX-512 VNNI: the same */
 teai__dotq_fn teai__dotq_neon(teai_type wtype);
 teai__dotq_tile_fn teai__dotq_tile_neon(teai_type wtype);
 void teai__axpy_avx2(int64_t n, float a, const float *x, float *y);
