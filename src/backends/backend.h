@@ -101,6 +101,8 @@ typedef struct teai_run_params {
     int n_gen;          /* tokens to generate */
     int rep;            /* repetition index (for the backend's own logs) */
     uint64_t seed;      /* sampling seed of this run (0: the config's) */
+    int parse_special;  /* 1: special tokens written in the prompt (<|eot_id|>, a chat
+                           template's markers) are read as those tokens, not as text */
 } teai_run_params;
 
 typedef struct teai_backend teai_backend;

@@ -279,7 +279,7 @@ static int llamacpp_run(teai_backend *b, const teai_run_params *p, teai_event_fn
         int len = (int)strlen(text), cap = len + 8;
         if (!(ids = malloc(sizeof(int32_t) * (size_t)cap)))
             return teai__fail(err, TEAI_ENOMEM, "out of memory");
-        n_prompt = a->llama_tokenize(b->vocab, text, len, ids, cap, true, false);
+        n_prompt = a->llama_tokenize(b->vocab, text, len, ids, cap, true, p->parse_special != 0);
         if (n_prompt <= 0) {
             free(ids);
             return teai__fail(err, TEAI_EINVAL, "llama.cpp cannot tokenize the prompt");

@@ -364,7 +364,7 @@ static char *request_body(const teai_backend *b, const teai_run_params *p) {
     /* written as text: a double would round a 64-bit seed and print 0.7f as 0.69999998 */
     snprintf(num, sizeof num, "%.6g", (double)b->temperature);
     ok = ok && cJSON_AddRawToObject(o, "temperature", num);
-    snprintf(num, sizeof num, "%" PRIu64, b->seed);
+    snprintf(num, sizeof num, "%" PRIu64, p->seed ? p->seed : b->seed); /* this run's, if set */
     ok = ok && cJSON_AddRawToObject(o, "seed", num);
     ok = ok && cJSON_AddTrueToObject(o, "stream");
     ok = ok && (opts = cJSON_AddObjectToObject(o, "stream_options")) &&

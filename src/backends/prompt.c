@@ -29,11 +29,11 @@ int teai__prompt_tokens(const teai_tokenizer *tok, int n_vocab, const teai_run_p
     int cap = (int)len + 8;
     if (!(*ids = malloc(sizeof(int32_t) * (size_t)cap)))
         return teai__fail(err, TEAI_ENOMEM, "out of memory");
-    int rc = teai_tokenize(tok, text, len, 1, 0, *ids, cap, n);
+    int rc = teai_tokenize(tok, text, len, 1, p->parse_special, *ids, cap, n);
     if (rc == TEAI_ERANGE) {
         int32_t *q = realloc(*ids, sizeof(int32_t) * (size_t)*n);
         if (q) *ids = q;
-        rc = q ? teai_tokenize(tok, text, len, 1, 0, *ids, *n, n) : TEAI_ENOMEM;
+        rc = q ? teai_tokenize(tok, text, len, 1, p->parse_special, *ids, *n, n) : TEAI_ENOMEM;
     }
     if (!rc && *n == 0) rc = TEAI_EINVAL;
     if (rc) {

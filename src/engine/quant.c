@@ -1078,7 +1078,8 @@ void teai__matvec(teai_type t, const void *W, size_t row_bytes, int64_t cols, in
 teai__dotq_fn teai__dotq_best(teai_type wtype) {
     teai__dotq_fn f = NULL;
 #if TEAI_QUANT_AVX2
-    if (cpu_has_avx2()) f = teai__dotq_avx2(wtype);
+    if (cpu_has_avx512()) f = teai__dotq_avx512(wtype);
+    if (!f && cpu_has_avx2()) f = teai__dotq_avx2(wtype);
 #elif TEAI_QUANT_NEON
     f = teai__dotq_neon(wtype);
 #endif
@@ -1107,6 +1108,17 @@ teai__dotq_rows_fn teai__dotq_rows_best(teai_type wtype) {
 void teai__matvec_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, int64_t r0,
                     int64_t r1, const void *xq, float *y) {
     const uint8_t *w = (const uint8_t *)W + (size_t)r0 * row_bytes;
+#if TEAI_QUANT_AVX2
+    /* AVX-512: the prefill tile one row at a time (rows in file order, which
+     * the hardware prefetcher follows best), so decode and prefill agree bit
+     * for bit */
+    teai__dotq_rows_fn rows = cpu_has_avx512() ? teai__dotq_rows_avx512(t) : NULL;
+    if (rows) {
+        for (int64_t r = r0; r < r1; r++, w += row_bytes)
+            rows(cols, w, row_bytes, 1, xq, 0, 1, &y[r]);
+        return;
+    }
+#endif
     teai__dotq_tile_fn tile = dotq_tile_best(t);
     if (tile) {
         for (int64_t r = r0; r < r1; r++, w += row_bytes) tile(cols, w, xq, 0, 1, &y[r]);

@@ -1,4 +1,4 @@
-/* AVX-512 VNNI register-tile kernels for prefill: Q8_0 and Q4_0 weight rows
+/* AVX-512 VNNI register-tile kernels: Q8_0 and Q4_0 weight rows
  * against Q8_0 activations, two blocks (64 weights) per 512-bit register.
  * Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni on
  * x86_64 only and called only when the CPU (and the OS) has them
@@ -26,38 +26,49 @@ static ALWAYS_INLINE __m256i loadu256(const void *p) {
     return _mm256_loadu_si256((const __m256i *)p);
 }
 
-/* a in lanes 0-7, b in lanes 8-15. */
-static ALWAYS_INLINE __m512 halves(float a, float b) {
-    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(a)), _mm256_set1_ps(b), 1);
+/* The fp16 scales at a and b as f32: a in lanes 0-7, b in lanes 8-15. */
+static ALWAYS_INLINE __m512 scales2(const void *a, const void *b) {
+    uint32_t h = (uint32_t)teai__load_u16(a) | (uint32_t)teai__load_u16(b) << 16;
+    __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128((int)h));
+    const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(f));
 }
+
+static const uint16_t zero_half = 0; /* the scale of the block past a row's last */
 
 /* two 32-byte halves in one register */
 static ALWAYS_INLINE __m512i join(__m256i lo, __m256i hi) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
-/* The 64 weights of blocks i and i+1 (only i when last: the rest zero) and
- * their scales. */
+/* The 64 signed weights of blocks i and i+1 (only i when last: the rest
+ * zero) and their scales. */
 static ALWAYS_INLINE __m512i q8_0_pair(const teai__block_q8_0 *b, int64_t i, int last, __m512 *dw) {
     if (last) {
-        *dw = halves(fp16(&b[i].d), 0.0f);
+        *dw = scales2(&b[i].d, &zero_half);
         return join(loadu256(b[i].qs), _mm256_setzero_si256());
     }
-    *dw = halves(fp16(&b[i].d), fp16(&b[i + 1].d));
+    *dw = scales2(&b[i].d, &b[i + 1].d);
     return join(loadu256(b[i].qs), loadu256(b[i + 1].qs));
 }
 
-/* Q4_0 byte j holds element j (low nibble) and j + 16 (high), minus 8. */
+/* The 64 Q4_0 codes of blocks i and i+1 as unsigned bytes 0..15 (the weight
+ * is the code minus 8: the kernel subtracts 8 * sum(y) once per vector).
+ * Byte j of a block holds element j (low nibble) and j + 16 (high): the
+ * 16 bytes go to two 128-bit lanes, the second shifted right by 4. Past the
+ * last block the codes are 0 against zero activations: they add nothing. */
 static ALWAYS_INLINE __m512i q4_0_pair(const teai__block_q4_0 *b, int64_t i, int last, __m512 *dw) {
     __m128i q0 = _mm_loadu_si128((const __m128i *)b[i].qs);
-    __m128i q1 = last ? _mm_set1_epi8(0x08 | 0x80) : _mm_loadu_si128((const __m128i *)b[i + 1].qs);
-    *dw = halves(fp16(&b[i].d), last ? 0.0f : fp16(&b[i + 1].d));
-    __m256i v = _mm256_set_m128i(q1, q0);
-    const __m256i m15 = _mm256_set1_epi8(15);
-    __m256i lo = _mm256_and_si256(v, m15), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m15);
-    /* [lo0 lo1 hi0 hi1] -> [lo0 hi0 lo1 hi1] (128-bit lanes) */
-    __m512i w = _mm512_shuffle_i64x2(join(lo, hi), join(lo, hi), _MM_SHUFFLE(3, 1, 2, 0));
-    return _mm512_sub_epi8(w, _mm512_set1_epi8(8)); /* a padded last block: 8 - 8 = 0 */
+    __m128i q1 = last ? _mm_setzero_si128() : _mm_loadu_si128((const __m128i *)b[i + 1].qs);
+    *dw = scales2(&b[i].d, last ? &zero_half : &b[i + 1].d);
+    __m512i t = _mm512_castsi128_si512(q0);
+    t = _mm512_inserti32x4(t, q0, 1);
+    t = _mm512_inserti32x4(t, q1, 2);
+    t = _mm512_inserti32x4(t, q1, 3);
+    const __m512i shift =
+        _mm512_set_epi64(4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll, 0, 0,
+                         4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll, 0, 0);
+    return _mm512_and_si512(_mm512_srlv_epi16(t, shift), _mm512_set1_epi8(15));
 }
 
 /* 64 activations of blocks i and i+1 of a Q8_0 vector (zero past the last)
@@ -65,21 +76,25 @@ static ALWAYS_INLINE __m512i q4_0_pair(const teai__block_q4_0 *b, int64_t i, int
 static ALWAYS_INLINE __m512i act_pair(const uint8_t *y, int64_t i, int last, __m512 *dy) {
     const uint8_t *b0 = y + 34 * i;
     if (last) {
-        *dy = halves(fp16(b0), 0.0f);
+        *dy = scales2(b0, &zero_half);
         return join(loadu256(b0 + 2), _mm256_setzero_si256());
     }
-    *dy = halves(fp16(b0), fp16(b0 + 34));
+    *dy = scales2(b0, b0 + 34);
     return join(loadu256(b0 + 2), loadu256(b0 + 36));
 }
 
 #define NR TEAI__ROWS_NR
 #define NT TEAI__ROWS_NT
 
-#define ROWS_BODY(pair, wtype, n, W, rb, xq, st, nr, nt, out)                                      \
+/* signed: Q8_0 (the activations take the signs of the weights, |w| * y);
+ * otherwise the weights are codes 0..15 meaning code - 8 (Q4_0):
+ * sum(code * y) - 8 * sum(y). */
+#define ROWS_BODY(pair, wtype, signed, n, W, rb, xq, st, nr, nt, out)                              \
     do {                                                                                           \
         __m512 acc_[NR][NT];                                                                       \
         for (int r_ = 0; r_ < (nr); r_++)                                                          \
             for (int k_ = 0; k_ < (nt); k_++) acc_[r_][k_] = _mm512_setzero_ps();                  \
+        const __m512i eight_ = _mm512_set1_epi8(8);                                                \
         int64_t nb_ = (n) / 32;                                                                    \
         for (int64_t i_ = 0; i_ < nb_; i_ += 2) {                                                  \
             int last_ = i_ + 1 == nb_;                                                             \
@@ -89,15 +104,29 @@ static ALWAYS_INLINE __m512i act_pair(const uint8_t *y, int64_t i, int last, __m
             for (int r_ = 0; r_ < (nr); r_++) {                                                    \
                 __m512i w_ = pair((const wtype *)((const uint8_t *)(W) + (size_t)r_ * (rb)), i_,   \
                                   last_, &dw_[r_]);                                                \
-                neg_[r_] = _mm512_movepi8_mask(w_);                                                \
-                aw_[r_] = _mm512_abs_epi8(w_);                                                     \
+                if (signed) {                                                                      \
+                    neg_[r_] = _mm512_movepi8_mask(w_);                                            \
+                    aw_[r_] = _mm512_abs_epi8(w_);                                                 \
+                } else {                                                                           \
+                    neg_[r_] = 0;                                                                  \
+                    aw_[r_] = w_;                                                                  \
+                }                                                                                  \
             }                                                                                      \
             for (int k_ = 0; k_ < (nt); k_++) {                                                    \
                 __m512 dy_;                                                                        \
                 __m512i y_ = act_pair((xq) + (size_t)k_ * (st), i_, last_, &dy_);                  \
+                __m512i off_ = signed ? _mm512_setzero_si512()                                     \
+                                      : _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight_, y_);   \
                 for (int r_ = 0; r_ < (nr); r_++) {                                                \
-                    __m512i ys_ = _mm512_mask_sub_epi8(y_, neg_[r_], _mm512_setzero_si512(), y_);  \
-                    __m512i s_ = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw_[r_], ys_);        \
+                    __m512i s_;                                                                    \
+                    if (signed) {                                                                  \
+                        __m512i ys_ =                                                              \
+                            _mm512_mask_sub_epi8(y_, neg_[r_], _mm512_setzero_si512(), y_);        \
+                        s_ = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw_[r_], ys_);            \
+                    } else {                                                                       \
+                        s_ = _mm512_sub_epi32(                                                     \
+                            _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw_[r_], y_), off_);       \
+                    }                                                                              \
                     acc_[r_][k_] = _mm512_fmadd_ps(_mm512_mul_ps(dw_[r_], dy_),                    \
                                                    _mm512_cvtepi32_ps(s_), acc_[r_][k_]);          \
                 }                                                                                  \
@@ -113,27 +142,46 @@ static ALWAYS_INLINE __m512i act_pair(const uint8_t *y, int64_t i, int last, __m
     case r * 8 + t:                                                                                \
         rows_##name##_body(n, W, rb, x, st, r, t, out);                                            \
         break;
-#define ROWS_FNS(name, pair, wtype)                                                                \
+#define ROWS_FNS(name, pair, wtype, signed)                                                        \
     static ALWAYS_INLINE void rows_##name##_body(int64_t n, const void *W, size_t rb,              \
                                                  const uint8_t *xq, size_t st, int nr, int nt,     \
                                                  float *out) {                                     \
-        ROWS_BODY(pair, wtype, n, W, rb, xq, st, nr, nt, out);                                     \
+        ROWS_BODY(pair, wtype, signed, n, W, rb, xq, st, nr, nt, out);                             \
+    }                                                                                              \
+    static float dotq_##name(int64_t n, const void *row, const void *xq) {                         \
+        float out;                                                                                 \
+        rows_##name##_body(n, row, 0, xq, 0, 1, 1, &out);                                          \
+        return out;                                                                                \
     }                                                                                              \
     static void rows_##name(int64_t n, const void *W, size_t rb, int nr, const void *xq,           \
                             size_t st, int nt, float *out) {                                       \
         const uint8_t *x = xq;                                                                     \
         switch (nr * 8 + nt) {                                                                     \
             CASE(name, 4, 4)                                                                       \
-            CASE(name, 4, 3) CASE(name, 4, 2) CASE(name, 4, 1) CASE(name, 3, 4) CASE(name, 3, 3)   \
-                CASE(name, 3, 2) CASE(name, 3, 1) CASE(name, 2, 4) CASE(name, 2, 3)                \
-                    CASE(name, 2, 2) CASE(name, 2, 1) CASE(name, 1, 4) CASE(name, 1, 3)            \
-                        CASE(name, 1, 2) default : rows_##name##_body(n, W, rb, x, st, 1, 1, out); \
+            CASE(name, 4, 3)                                                                       \
+            CASE(name, 4, 2)                                                                       \
+            CASE(name, 4, 1)                                                                       \
+            CASE(name, 3, 4) CASE(name, 3, 3) CASE(name, 3, 2) CASE(name, 3, 1) CASE(name, 2, 4)   \
+                CASE(name, 2, 3) CASE(name, 2, 2) CASE(name, 2, 1) CASE(name, 1, 4)                \
+                    CASE(name, 1, 3) CASE(name, 1, 2) default                                      \
+                : rows_##name##_body(n, W, rb, x, st, 1, 1, out);                                  \
             break;                                                                                 \
         }                                                                                          \
     }
 
-ROWS_FNS(q8_0, q8_0_pair, teai__block_q8_0)
-ROWS_FNS(q4_0, q4_0_pair, teai__block_q4_0)
+ROWS_FNS(q8_0, q8_0_pair, teai__block_q8_0, 1)
+ROWS_FNS(q4_0, q4_0_pair, teai__block_q4_0, 0)
+
+teai__dotq_fn teai__dotq_avx512(teai_type wtype) {
+    switch (wtype) {
+        case TEAI_TYPE_Q8_0:
+            return dotq_q8_0;
+        case TEAI_TYPE_Q4_0:
+            return dotq_q4_0;
+        default:
+            return NULL;
+    }
+}
 
 teai__dotq_rows_fn teai__dotq_rows_avx512(teai_type wtype) {
     switch (wtype) {

@@ -168,6 +168,7 @@ teai__dotq_fn teai__dotq_avx2(teai_type wtype);
 teai__dotq_tile_fn teai__dotq_tile_avx2(teai_type wtype);
 teai__dotq_rows_fn teai__dotq_rows_avx2(teai_type wtype);   /* Q8_0, Q4_0; else NULL */
 teai__dotq_rows_fn teai__dotq_rows_avx512(teai_type wtype); /* AVX-512 VNNI: the same */
+teai__dotq_fn teai__dotq_avx512(teai_type wtype);           /* its (1, 1) case; NULL elsewhere */
 teai__dotq_fn teai__dotq_neon(teai_type wtype);
 teai__dotq_tile_fn teai__dotq_tile_neon(teai_type wtype);
 void teai__axpy_avx2(int64_t n, float a, const float *x, float *y);

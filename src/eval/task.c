@@ -55,7 +55,7 @@ static int count_names(const char *const *names) {
 typedef struct gen_ctx {
     const teai_task_config *cfg;
     const teai_backend_ops *ops;
-    teai_backend **be;         /* n_be handles: one per rollout seed (openai) or one */
+    teai_backend **be;         /* n_be handles (one, or the caller's) */
     int n_be;                  /* rollout r uses be[r % n_be] */
     int is_openai;             /* chat endpoint, seed per handle */
     teai_chat_format chat;     /* native, llamacpp: the model's template (NONE: raw text) */
@@ -153,6 +153,7 @@ static int generate(const gen_ctx *g, int rollout, const char *user, char **text
     teai_run_params p;
     memset(&p, 0, sizeof p);
     p.prompt = prompt;
+    p.parse_special = formatted != NULL; /* the template's markers are special tokens */
     /* in-process backends decode n_gen tokens after the prefill's first one */
     p.n_gen = g->is_openai ? cfg->max_tokens : cfg->max_tokens - 1;
     p.rep = rollout;
@@ -534,9 +535,10 @@ int teai_task_run(const teai_task_config *cfg, teai_task_result *out, teai_error
             return teai__fail(err, TEAI_EUNSUPPORTED, "backend %s: %s", cfg->backend,
                               why ? why : "not available");
         }
-        /* the openai backend sends its config's seed: one handle per rollout seed */
-        int want = g.is_openai ? cfg->rollouts : 1;
-        if (want > 64) want = 64; /* rollouts beyond share seeds modulo 64 */
+        /* one handle: every backend takes each run's seed (teai_run_params.seed),
+         * and the openai backend's run, the one run from several threads,
+         * shares no state between requests (one curl handle each) */
+        int want = 1;
         g.be = calloc((size_t)want, sizeof *g.be);
         for (int i = 0; g.be && i < want && !rc; i++) {
             teai_backend_config bc = cfg->bcfg;
