@@ -4,12 +4,12 @@
  * x86_64 only and called only when the CPU (and the OS) has them
  * (teai__dotq_rows_best); the AVX2 kernels serve every other case.
  *
- * Per pair of blocks and (row, vector): the activations take the signs of the
- * weights (a masked subtract), vpdpbusd sums |w| * y in four-byte groups into
- * 16 int32 lanes (lanes 0-7 the first block, 8-15 the second), and one FMA
- * adds them times dw * dy of their block. One FMA chain per (row, vector) over
- * the block pairs in order, so every (nr, nt) gives each product bit for bit
- * the (1, 1) value. */
+ * Per pair of blocks and (row, vector): one vpdpbusd sums w * y in four-byte
+ * groups into 16 int32 lanes (lanes 0-7 the first block, 8-15 the second;
+ * ROWS_BODY says how the signs are handled), and one FMA adds them times
+ * dw * dy of their block. One FMA chain per (row, vector) over the block
+ * pairs in order, so every (nr, nt) gives each product bit for bit the (1, 1)
+ * value; decode uses the same kernel one row at a time. */
 #include "quant_simd.h"
 
 #include <immintrin.h>
@@ -17,10 +17,6 @@
 #include <string.h>
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
-
-static ALWAYS_INLINE float fp16(const void *p) {
-    return _cvtsh_ss(teai__load_u16(p));
-}
 
 static ALWAYS_INLINE __m256i loadu256(const void *p) {
     return _mm256_loadu_si256((const __m256i *)p);
@@ -86,47 +82,39 @@ static ALWAYS_INLINE __m512i act_pair(const uint8_t *y, int64_t i, int last, __m
 #define NR TEAI__ROWS_NR
 #define NT TEAI__ROWS_NT
 
-/* signed: Q8_0 (the activations take the signs of the weights, |w| * y);
- * otherwise the weights are codes 0..15 meaning code - 8 (Q4_0):
- * sum(code * y) - 8 * sum(y). */
+/* vpdpbusd multiplies unsigned bytes by signed ones. signed (Q8_0): the
+ * activations are made unsigned, y + 128 (y ^ 0x80), and the sums start at
+ * -128 * sum(w), once per row; otherwise (Q4_0) the weights are the codes
+ * 0..15 meaning code - 8, and the sums start at -8 * sum(y), once per
+ * vector. Either way one vpdpbusd per (row, vector) gives sum(w * y) exactly. */
 #define ROWS_BODY(pair, wtype, signed, n, W, rb, xq, st, nr, nt, out)                              \
     do {                                                                                           \
         __m512 acc_[NR][NT];                                                                       \
         for (int r_ = 0; r_ < (nr); r_++)                                                          \
             for (int k_ = 0; k_ < (nt); k_++) acc_[r_][k_] = _mm512_setzero_ps();                  \
-        const __m512i eight_ = _mm512_set1_epi8(8);                                                \
+        const __m512i zero_ = _mm512_setzero_si512();                                              \
+        const __m512i bias_ = _mm512_set1_epi8(signed ? (char)0x80 : 8);                           \
         int64_t nb_ = (n) / 32;                                                                    \
         for (int64_t i_ = 0; i_ < nb_; i_ += 2) {                                                  \
             int last_ = i_ + 1 == nb_;                                                             \
-            __m512i aw_[NR];                                                                       \
-            __mmask64 neg_[NR];                                                                    \
+            __m512i w_[NR], wi_[NR];                                                               \
             __m512 dw_[NR];                                                                        \
             for (int r_ = 0; r_ < (nr); r_++) {                                                    \
-                __m512i w_ = pair((const wtype *)((const uint8_t *)(W) + (size_t)r_ * (rb)), i_,   \
-                                  last_, &dw_[r_]);                                                \
-                if (signed) {                                                                      \
-                    neg_[r_] = _mm512_movepi8_mask(w_);                                            \
-                    aw_[r_] = _mm512_abs_epi8(w_);                                                 \
-                } else {                                                                           \
-                    neg_[r_] = 0;                                                                  \
-                    aw_[r_] = w_;                                                                  \
-                }                                                                                  \
+                w_[r_] = pair((const wtype *)((const uint8_t *)(W) + (size_t)r_ * (rb)), i_,       \
+                              last_, &dw_[r_]);                                                    \
+                if (signed)                                                                        \
+                    wi_[r_] = _mm512_sub_epi32(zero_, _mm512_dpbusd_epi32(zero_, bias_, w_[r_]));  \
             }                                                                                      \
             for (int k_ = 0; k_ < (nt); k_++) {                                                    \
                 __m512 dy_;                                                                        \
-                __m512i y_ = act_pair((xq) + (size_t)k_ * (st), i_, last_, &dy_);                  \
-                __m512i off_ = signed ? _mm512_setzero_si512()                                     \
-                                      : _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight_, y_);   \
+                __m512i y_ = act_pair((xq) + (size_t)k_ * (st), i_, last_, &dy_), yi_ = zero_;     \
+                if (signed)                                                                        \
+                    y_ = _mm512_xor_si512(y_, bias_);                                              \
+                else                                                                               \
+                    yi_ = _mm512_sub_epi32(zero_, _mm512_dpbusd_epi32(zero_, bias_, y_));          \
                 for (int r_ = 0; r_ < (nr); r_++) {                                                \
-                    __m512i s_;                                                                    \
-                    if (signed) {                                                                  \
-                        __m512i ys_ =                                                              \
-                            _mm512_mask_sub_epi8(y_, neg_[r_], _mm512_setzero_si512(), y_);        \
-                        s_ = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw_[r_], ys_);            \
-                    } else {                                                                       \
-                        s_ = _mm512_sub_epi32(                                                     \
-                            _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw_[r_], y_), off_);       \
-                    }                                                                              \
+                    __m512i s_ = signed ? _mm512_dpbusd_epi32(wi_[r_], y_, w_[r_])                 \
+                                        : _mm512_dpbusd_epi32(yi_, w_[r_], y_);                    \
                     acc_[r_][k_] = _mm512_fmadd_ps(_mm512_mul_ps(dw_[r_], dy_),                    \
                                                    _mm512_cvtepi32_ps(s_), acc_[r_][k_]);          \
                 }                                                                                  \
@@ -161,10 +149,10 @@ static ALWAYS_INLINE __m512i act_pair(const uint8_t *y, int64_t i, int last, __m
             CASE(name, 4, 3)                                                                       \
             CASE(name, 4, 2)                                                                       \
             CASE(name, 4, 1)                                                                       \
-            CASE(name, 3, 4) CASE(name, 3, 3) CASE(name, 3, 2) CASE(name, 3, 1) CASE(name, 2, 4)   \
-                CASE(name, 2, 3) CASE(name, 2, 2) CASE(name, 2, 1) CASE(name, 1, 4)                \
-                    CASE(name, 1, 3) CASE(name, 1, 2) default                                      \
-                : rows_##name##_body(n, W, rb, x, st, 1, 1, out);                                  \
+            CASE(name, 3, 4)                                                                       \
+            CASE(name, 3, 3) CASE(name, 3, 2) CASE(name, 3, 1) CASE(name, 2, 4) CASE(name, 2, 3)   \
+                CASE(name, 2, 2) CASE(name, 2, 1) CASE(name, 1, 4) CASE(name, 1, 3)                \
+                    CASE(name, 1, 2) default : rows_##name##_body(n, W, rb, x, st, 1, 1, out);     \
             break;                                                                                 \
         }                                                                                          \
     }
