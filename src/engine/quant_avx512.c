@@ -67,6 +67,15 @@ static ALWAYS_INLINE __m512i q4_0_pair(const teai__block_q4_0 *b, int64_t i, int
     return _mm512_and_si512(_mm512_srlv_epi16(t, shift), _mm512_set1_epi8(15));
 }
 
+/* I8 (teai's int8): 64 signed weights of a row's data at element 32 * i
+ * (32 when last), no block scale: the row scale multiplies the sum at the
+ * end (i8_finish). */
+static ALWAYS_INLINE __m512i i8_pair(const int8_t *row, int64_t i, int last, __m512 *dw) {
+    const int8_t *q = row + TEAI_I8_HDR + 32 * i;
+    *dw = _mm512_set1_ps(1.0f);
+    return last ? join(loadu256(q), _mm256_setzero_si256()) : _mm512_loadu_si512((const void *)q);
+}
+
 /* 64 activations of blocks i and i+1 of a Q8_0 vector (zero past the last)
  * and their scales. */
 static ALWAYS_INLINE __m512i act_pair(const uint8_t *y, int64_t i, int last, __m512 *dy) {
@@ -130,11 +139,12 @@ static ALWAYS_INLINE __m512i act_pair(const uint8_t *y, int64_t i, int last, __m
     case r * 8 + t:                                                                                \
         rows_##name##_body(n, W, rb, x, st, r, t, out);                                            \
         break;
-#define ROWS_FNS(name, pair, wtype, signed)                                                        \
+#define ROWS_FNS(name, pair, wtype, signed, finish)                                                \
     static ALWAYS_INLINE void rows_##name##_body(int64_t n, const void *W, size_t rb,              \
                                                  const uint8_t *xq, size_t st, int nr, int nt,     \
                                                  float *out) {                                     \
         ROWS_BODY(pair, wtype, signed, n, W, rb, xq, st, nr, nt, out);                             \
+        finish(n, W, rb, xq, st, nr, nt, out);                                                     \
     }                                                                                              \
     static float dotq_##name(int64_t n, const void *row, const void *xq) {                         \
         float out;                                                                                 \
@@ -150,15 +160,44 @@ static ALWAYS_INLINE __m512i act_pair(const uint8_t *y, int64_t i, int last, __m
             CASE(name, 4, 2)                                                                       \
             CASE(name, 4, 1)                                                                       \
             CASE(name, 3, 4)                                                                       \
-            CASE(name, 3, 3) CASE(name, 3, 2) CASE(name, 3, 1) CASE(name, 2, 4) CASE(name, 2, 3)   \
-                CASE(name, 2, 2) CASE(name, 2, 1) CASE(name, 1, 4) CASE(name, 1, 3)                \
-                    CASE(name, 1, 2) default : rows_##name##_body(n, W, rb, x, st, 1, 1, out);     \
+            CASE(name, 3, 3)                                                                       \
+            CASE(name, 3, 2) CASE(name, 3, 1) CASE(name, 2, 4) CASE(name, 2, 3) CASE(name, 2, 2)   \
+                CASE(name, 2, 1) CASE(name, 1, 4) CASE(name, 1, 3) CASE(name, 1, 2) default        \
+                : rows_##name##_body(n, W, rb, x, st, 1, 1, out);                                  \
             break;                                                                                 \
         }                                                                                          \
     }
 
-ROWS_FNS(q8_0, q8_0_pair, teai__block_q8_0, 1)
-ROWS_FNS(q4_0, q4_0_pair, teai__block_q4_0, 0)
+/* After the blocks: nothing for Q8_0 and Q4_0; for I8 the partial last
+ * block (n not a multiple of 32) and the row scale, as dotq_i8_ref. */
+static ALWAYS_INLINE void no_finish(int64_t n, const void *W, size_t rb, const uint8_t *xq,
+                                    size_t st, int nr, int nt, float *out) {
+    (void)n, (void)W, (void)rb, (void)xq, (void)st, (void)nr, (void)nt, (void)out;
+}
+
+static ALWAYS_INLINE void i8_finish(int64_t n, const void *W, size_t rb, const uint8_t *xq,
+                                    size_t st, int nr, int nt, float *out) {
+    int64_t nb = n / 32;
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *row = (const uint8_t *)W + (size_t)r * rb;
+        const int8_t *q = (const int8_t *)(row + TEAI_I8_HDR);
+        for (int k = 0; k < nt; k++) {
+            float s = out[r * nt + k];
+            if (n % 32) {
+                const uint8_t *yb = xq + (size_t)k * st + 34 * nb;
+                const int8_t *q8 = (const int8_t *)(yb + 2);
+                int sumi = 0;
+                for (int j = 0; j < (int)(n % 32); j++) sumi += q[32 * nb + j] * q8[j];
+                s += _cvtsh_ss(teai__load_u16(yb)) * (float)sumi;
+            }
+            out[r * nt + k] = _cvtsh_ss(teai__load_u16(row)) * s;
+        }
+    }
+}
+
+ROWS_FNS(q8_0, q8_0_pair, teai__block_q8_0, 1, no_finish)
+ROWS_FNS(q4_0, q4_0_pair, teai__block_q4_0, 0, no_finish)
+ROWS_FNS(i8, i8_pair, int8_t, 1, i8_finish)
 
 teai__dotq_fn teai__dotq_avx512(teai_type wtype) {
     switch (wtype) {
@@ -166,6 +205,8 @@ teai__dotq_fn teai__dotq_avx512(teai_type wtype) {
             return dotq_q8_0;
         case TEAI_TYPE_Q4_0:
             return dotq_q4_0;
+        case TEAI_TYPE_I8:
+            return dotq_i8;
         default:
             return NULL;
     }
@@ -177,6 +218,8 @@ teai__dotq_rows_fn teai__dotq_rows_avx512(teai_type wtype) {
             return rows_q8_0;
         case TEAI_TYPE_Q4_0:
             return rows_q4_0;
+        case TEAI_TYPE_I8:
+            return rows_i8;
         default:
             return NULL;
     }
