@@ -1,5 +1,6 @@
-/* AVX-512 VNNI register-tile kernels: Q8_0 and Q4_0 weight rows
- * against Q8_0 activations, two blocks (64 weights) per 512-bit register.
+/* AVX-512 register-tile kernels: Q8_0, Q4_0 and int8 weight rows against
+ * Q8_0 activations (VNNI), two blocks (64 weights) per 512-bit register, and
+ * F16 rows against f16 activations.
  * Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni on
  * x86_64 only and called only when the CPU (and the OS) has them
  * (teai__dotq_rows_best); the AVX2 kernels serve every other case.
@@ -161,8 +162,10 @@ static ALWAYS_INLINE __m512i act_pair(const uint8_t *y, int64_t i, int last, __m
             CASE(name, 4, 1)                                                                       \
             CASE(name, 3, 4)                                                                       \
             CASE(name, 3, 3)                                                                       \
-            CASE(name, 3, 2) CASE(name, 3, 1) CASE(name, 2, 4) CASE(name, 2, 3) CASE(name, 2, 2)   \
-                CASE(name, 2, 1) CASE(name, 1, 4) CASE(name, 1, 3) CASE(name, 1, 2) default        \
+            CASE(name, 3, 2)                                                                       \
+            CASE(name, 3, 1)                                                                       \
+            CASE(name, 2, 4) CASE(name, 2, 3) CASE(name, 2, 2) CASE(name, 2, 1) CASE(name, 1, 4)   \
+                CASE(name, 1, 3) CASE(name, 1, 2) default                                          \
                 : rows_##name##_body(n, W, rb, x, st, 1, 1, out);                                  \
             break;                                                                                 \
         }                                                                                          \
@@ -199,6 +202,68 @@ ROWS_FNS(q8_0, q8_0_pair, teai__block_q8_0, 1, no_finish)
 ROWS_FNS(q4_0, q4_0_pair, teai__block_q4_0, 0, no_finish)
 ROWS_FNS(i8, i8_pair, int8_t, 1, i8_finish)
 
+/* ---- F16 weights against f16 activations ----------------------------------
+ * 16 elements per step: both converted with vcvtph2ps, one FMA chain of 16
+ * f32 lanes per (row, vector); a masked step takes the last n % 16. */
+static ALWAYS_INLINE __m512 f16x16(const uint8_t *p, int64_t i) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p + 2 * i)));
+}
+
+static ALWAYS_INLINE __m512 f16x16_tail(const uint8_t *p, int64_t i, __mmask16 m) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p + 2 * i));
+}
+
+static ALWAYS_INLINE void rows_f16_body(int64_t n, const void *W, size_t rb, const uint8_t *xq,
+                                        size_t st, int nr, int nt, float *out) {
+    __m512 acc[NR][NT];
+    const uint8_t *w0 = W;
+    for (int r = 0; r < nr; r++)
+        for (int k = 0; k < nt; k++) acc[r][k] = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 w[NR];
+        for (int r = 0; r < nr; r++) w[r] = f16x16(w0 + (size_t)r * rb, i);
+        for (int k = 0; k < nt; k++) {
+            __m512 x = f16x16(xq + (size_t)k * st, i);
+            for (int r = 0; r < nr; r++) acc[r][k] = _mm512_fmadd_ps(w[r], x, acc[r][k]);
+        }
+    }
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        __m512 w[NR];
+        for (int r = 0; r < nr; r++) w[r] = f16x16_tail(w0 + (size_t)r * rb, i, m);
+        for (int k = 0; k < nt; k++) {
+            __m512 x = f16x16_tail(xq + (size_t)k * st, i, m);
+            for (int r = 0; r < nr; r++) acc[r][k] = _mm512_fmadd_ps(w[r], x, acc[r][k]);
+        }
+    }
+    for (int r = 0; r < nr; r++)
+        for (int k = 0; k < nt; k++) out[r * nt + k] = _mm512_reduce_add_ps(acc[r][k]);
+}
+
+static float dotq_f16(int64_t n, const void *row, const void *xq) {
+    float out;
+    rows_f16_body(n, row, 0, xq, 0, 1, 1, &out);
+    return out;
+}
+
+#define F16_CASE(r, t)                                                                             \
+    case r * 8 + t:                                                                                \
+        rows_f16_body(n, W, rb, x, st, r, t, out);                                                 \
+        break;
+static void rows_f16(int64_t n, const void *W, size_t rb, int nr, const void *xq, size_t st, int nt,
+                     float *out) {
+    const uint8_t *x = xq;
+    switch (nr * 8 + nt) {
+        F16_CASE(4, 4)
+        F16_CASE(4, 3)
+        F16_CASE(4, 2) F16_CASE(4, 1) F16_CASE(3, 4) F16_CASE(3, 3) F16_CASE(3, 2) F16_CASE(3, 1)
+            F16_CASE(2, 4) F16_CASE(2, 3) F16_CASE(2, 2) F16_CASE(2, 1) F16_CASE(1, 4)
+                F16_CASE(1, 3) F16_CASE(1, 2) default : rows_f16_body(n, W, rb, x, st, 1, 1, out);
+        break;
+    }
+}
+
 teai__dotq_fn teai__dotq_avx512(teai_type wtype) {
     switch (wtype) {
         case TEAI_TYPE_Q8_0:
@@ -207,6 +272,8 @@ teai__dotq_fn teai__dotq_avx512(teai_type wtype) {
             return dotq_q4_0;
         case TEAI_TYPE_I8:
             return dotq_i8;
+        case TEAI_TYPE_F16:
+            return dotq_f16;
         default:
             return NULL;
     }
@@ -220,6 +287,8 @@ teai__dotq_rows_fn teai__dotq_rows_avx512(teai_type wtype) {
             return rows_q4_0;
         case TEAI_TYPE_I8:
             return rows_i8;
+        case TEAI_TYPE_F16:
+            return rows_f16;
         default:
             return NULL;
     }
