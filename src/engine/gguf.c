@@ -324,13 +324,17 @@ static int open_common(teai_gguf *g, teai_gguf **out, teai_error *err) {
 }
 
 int teai_gguf_open(const char *path, teai_gguf **out, teai_error *err) {
+    return teai_gguf_open_ex(path, 1, out, err);
+}
+
+int teai_gguf_open_ex(const char *path, int populate, teai_gguf **out, teai_error *err) {
     *out = NULL;
     teai_gguf *g = calloc(1, sizeof *g);
     if (!g || !(g->path = strdup(path))) {
         free(g);
         return teai__fail(err, TEAI_ENOMEM, "%s: out of memory", path);
     }
-    int rc = teai__map_file(path, &g->map, err);
+    int rc = teai__map_file_ex(path, populate, &g->map, err);
     if (rc) {
         teai_gguf_close(g);
         return rc;

@@ -61,6 +61,9 @@ typedef struct teai_gguf teai_gguf;
 /* Opens and validates a GGUF file: every key, every tensor's type, shape,
  * offset and size are checked against the file. Free with teai_gguf_close(). */
 int teai_gguf_open(const char *path, teai_gguf **out, teai_error *err);
+/* populate 0: tensor pages are read on first touch, not at open (a model
+ * converted at load, whose file pages are dropped as they are converted). */
+int teai_gguf_open_ex(const char *path, int populate, teai_gguf **out, teai_error *err);
 /* Same, over a caller-owned memory buffer that must outlive the object. */
 int teai_gguf_open_mem(const void *data, size_t size, const char *name, teai_gguf **out,
                        teai_error *err);

@@ -248,9 +248,21 @@ int teai__model_weight(teai_model *m, teai__load *ld, const char *name, teai_typ
         free(scratch);
         return teai__fail(err, TEAI_ENOMEM, "%s: out of memory converting %s", ld->path, name);
     }
-    convert_job j = {type,           to,   data, dst,    teai_type_row_size(type, cols),
-                     out->row_bytes, rows, cols, scratch};
-    teai__pool_run(ld->pool, convert_rows, &j);
+    /* in slices of about 16 MiB of the source, each given back to the kernel
+     * once converted: the peak resident set is the converted weights plus one
+     * slice, not plus the file */
+    size_t src_row = teai_type_row_size(type, cols);
+    int64_t slice = (int64_t)((16u << 20) / (src_row ? src_row : 1));
+    if (slice < 1) slice = 1;
+    for (int64_t r0 = 0; r0 < rows; r0 += slice) {
+        int64_t n = rows - r0 < slice ? rows - r0 : slice;
+        const uint8_t *src = (const uint8_t *)data + (size_t)r0 * src_row;
+        convert_job j = {
+            type, to,   src,    dst + (size_t)r0 * out->row_bytes, src_row, out->row_bytes,
+            n,    cols, scratch};
+        teai__pool_run(ld->pool, convert_rows, &j);
+        teai__drop_pages(src, (size_t)n * src_row);
+    }
     free(scratch);
     out->data = dst;
     return TEAI_OK;
@@ -345,7 +357,9 @@ static int gguf_vector(teai_model *m, teai__load *ld, const char *name, int requ
 }
 
 static int load_gguf(teai_model *m, const char *path, const teai_model_params *p, teai_error *err) {
-    int rc = teai_gguf_open(path, &m->gguf, err);
+    /* converted at load: the file's pages are read as each tensor is converted
+     * and given back after, so the resident set stays near the converted size */
+    int rc = teai_gguf_open_ex(path, p->quantize == TEAI_QUANTIZE_DEFAULT, &m->gguf, err);
     if (rc) return rc;
     rc = teai__tokenizer_from_gguf(m->gguf, &m->tok, err);
     if (rc) return rc;

@@ -115,6 +115,10 @@ size_t teai_type_row_size(teai_type t, int64_t n) {
 /* Nearest integer to v (ties to even), clamped to [lo, hi]; NaN gives lo.
  * After the clamp |v| < 2^22, where adding 1.5 * 2^23 leaves round(v) in the
  * low mantissa bits: no libm call in loops over billions of weights. */
+#if TEAI_QUANT_AVX2
+static int cpu_has_avx2(void);
+#endif
+
 static inline int round_clamp(float v, int lo, int hi) {
     if (!(v > (float)lo)) return lo;
     if (v >= (float)hi) return hi;
@@ -424,13 +428,28 @@ static void dequantize_q6_k(const teai__block_q6_k *b, float *y, int64_t nb) {
 
 /* ---- I8 (per-row absmax) ---------------------------------------------- */
 
-static void quantize_i8(const float *x, uint8_t *row, int64_t n) {
-    uint16_t dh = fp16_sat(absmax(x, n) / 127.0f);
+static void quantize_i8(const float *x, uint8_t *row, int64_t n, int simd) {
+#if TEAI_QUANT_AVX2
+    simd = simd && cpu_has_avx2();
+#else
+    (void)simd; /* no SIMD part on this architecture */
+#endif
+    float amax = absmax(x, n);
+#if TEAI_QUANT_AVX2
+    if (simd) amax = teai__absmax_avx2(x, n);
+#endif
+    uint16_t dh = fp16_sat(amax / 127.0f);
     float d = teai__fp16_to_f32(dh);
     float id = d > 0.0f ? 1.0f / d : 0.0f;
     memcpy(row, &dh, 2);
     row[2] = row[3] = 0;
     int8_t *q = (int8_t *)(row + TEAI_I8_HDR);
+#if TEAI_QUANT_AVX2
+    if (simd) {
+        teai__i8_codes_avx2(x, id, q, n);
+        return;
+    }
+#endif
     for (int64_t i = 0; i < n; i++) q[i] = (int8_t)round_clamp(x[i] * id, -127, 127);
 }
 
@@ -450,12 +469,25 @@ static int nf4_code(float v) {
     return c;
 }
 
-static void quantize_nf4(const float *x, teai__block_nf4 *y, int64_t nb) {
+static void quantize_nf4(const float *x, teai__block_nf4 *y, int64_t nb, int simd) {
+#if TEAI_QUANT_AVX2
+    simd = simd && cpu_has_avx2();
+    float mids[15];
+    for (int k = 0; k < 15; k++) mids[k] = 0.5f * (teai__nf4_values[k] + teai__nf4_values[k + 1]);
+#else
+    (void)simd; /* no SIMD part on this architecture */
+#endif
     for (int64_t i = 0; i < nb; i++, x += TEAI_QKNF4) {
         uint16_t ah = fp16_sat(absmax(x, TEAI_QKNF4));
         float a = teai__fp16_to_f32(ah);
         float ia = a > 0.0f ? 1.0f / a : 0.0f;
         y[i].absmax = ah;
+#if TEAI_QUANT_AVX2
+        if (simd) {
+            teai__nf4_codes_avx2(x, ia, mids, y[i].qs);
+            continue;
+        }
+#endif
         for (int j = 0; j < TEAI_QKNF4 / 2; j++) {
             int c0 = nf4_code(x[j] * ia), c1 = nf4_code(x[j + TEAI_QKNF4 / 2] * ia);
             y[i].qs[j] = (uint8_t)(c0 | (c1 << 4));
@@ -476,7 +508,6 @@ static void dequantize_nf4(const teai__block_nf4 *b, float *y, int64_t nb) {
 /* ---- row entry points -------------------------------------------------- */
 
 #if TEAI_QUANT_AVX2
-static int cpu_has_avx2(void);
 #endif
 
 static void f16_to_f32_row(const uint16_t *h, float *dst, int64_t n) {
@@ -532,7 +563,7 @@ void teai__dequantize_row(teai_type t, const void *src, float *dst, int64_t n) {
     }
 }
 
-void teai__quantize_row(teai_type t, const float *src, void *dst, int64_t n) {
+static void quantize_row(teai_type t, const float *src, void *dst, int64_t n, int simd) {
     uint16_t *h = dst;
     switch (t) {
         case TEAI_TYPE_F32:
@@ -557,12 +588,20 @@ void teai__quantize_row(teai_type t, const float *src, void *dst, int64_t n) {
             quantize_q6_k(src, dst, n / TEAI_QK_K);
             break;
         case TEAI_TYPE_I8:
-            quantize_i8(src, dst, n);
+            quantize_i8(src, dst, n, simd);
             break;
         case TEAI_TYPE_NF4:
-            quantize_nf4(src, dst, n / TEAI_QKNF4);
+            quantize_nf4(src, dst, n / TEAI_QKNF4, simd);
             break;
     }
+}
+
+void teai__quantize_row(teai_type t, const float *src, void *dst, int64_t n) {
+    quantize_row(t, src, dst, n, 1);
+}
+
+void teai__quantize_row_ref(teai_type t, const float *src, void *dst, int64_t n) {
+    quantize_row(t, src, dst, n, 0);
 }
 
 /* ---- scalar reference dot kernels --------------------------------------

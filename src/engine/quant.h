@@ -18,6 +18,9 @@ void teai__dequantize_row(teai_type t, const void *src, float *dst, int64_t n);
 /* Quantizes one row of n elements from f32 (reference quantizer: the files it
  * writes load in llama.cpp for the GGUF types). */
 void teai__quantize_row(teai_type t, const float *src, void *dst, int64_t n);
+/* The same with the scalar code only (int8 and nf4 have SIMD parts; the
+ * results are equal bit for bit, which the tests check). */
+void teai__quantize_row_ref(teai_type t, const float *src, void *dst, int64_t n);
 
 /* dot(row, x) for one row of n elements, x f32 (n,). */
 typedef float (*teai__dot_fn)(int64_t n, const void *row, const float *x);

@@ -732,6 +732,67 @@ TILE_FNS(f16, f16_tile_passes, uint8_t)
 #define TEAI__SIMD_LEVEL avx2
 #include "quant_simd_tables.h"
 
+/* ---- load-time quantization: the per-element parts, equal bit for bit to
+ * the scalar quantize_i8 / quantize_nf4 (quant.c) ---------------------------- */
+
+float teai__absmax_avx2(const float *x, int64_t n) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 m = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) /* max(a, m) keeps m when a is NaN, as the scalar loop */
+        m = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)), m);
+    float lanes[8], r = 0.0f;
+    _mm256_storeu_ps(lanes, m);
+    for (int k = 0; k < 8; k++)
+        if (lanes[k] > r) r = lanes[k];
+    for (; i < n; i++) {
+        float a = fabsf(x[i]);
+        if (a > r) r = a;
+    }
+    return r;
+}
+
+/* q[i] = x[i] * id rounded to nearest even, clamped to [-127, 127] (NaN: -127). */
+void teai__i8_codes_avx2(const float *x, float id, int8_t *q, int64_t n) {
+    const __m256 vid = _mm256_set1_ps(id), lo = _mm256_set1_ps(-127.0f),
+                 hi = _mm256_set1_ps(127.0f);
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i v[4];
+        for (int k = 0; k < 4; k++) {
+            __m256 f = _mm256_mul_ps(_mm256_loadu_ps(x + i + 8 * k), vid);
+            f = _mm256_min_ps(_mm256_max_ps(f, lo), hi); /* max(f, lo) is lo for NaN */
+            v[k] = _mm256_cvtps_epi32(f);                /* nearest even */
+        }
+        __m256i a = _mm256_packs_epi32(v[0], v[1]), b = _mm256_packs_epi32(v[2], v[3]);
+        __m256i c = _mm256_packs_epi16(a, b);
+        /* the packs work per 128-bit lane: put the 4-byte groups back in order */
+        c = _mm256_permutevar8x32_epi32(c, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(q + i), c);
+    }
+    for (; i < n; i++) {
+        float v = x[i] * id;
+        q[i] = (int8_t)(!(v > -127.0f) ? -127 : v >= 127.0f ? 127 : (int)lrintf(v));
+    }
+}
+
+/* The NF4 codes of one block of 64: code = number of midpoints below x * ia. */
+void teai__nf4_codes_avx2(const float *x, float ia, const float *mids, uint8_t *qs) {
+    const __m256 via = _mm256_set1_ps(ia);
+    uint8_t codes[64];
+    for (int j = 0; j < 64; j += 8) {
+        __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + j), via);
+        __m256i c = _mm256_setzero_si256();
+        for (int k = 0; k < 15; k++) /* the compare gives -1 where v > mid */
+            c = _mm256_sub_epi32(
+                c, _mm256_castps_si256(_mm256_cmp_ps(v, _mm256_set1_ps(mids[k]), _CMP_GT_OQ)));
+        int32_t lanes[8];
+        _mm256_storeu_si256((__m256i *)lanes, c);
+        for (int k = 0; k < 8; k++) codes[j + k] = (uint8_t)lanes[k];
+    }
+    for (int j = 0; j < 32; j++) qs[j] = (uint8_t)(codes[j] | (codes[j + 32] << 4));
+}
+
 void teai__f32_to_f16_row_avx2(const float *x, uint16_t *y, int64_t n) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)

@@ -164,9 +164,10 @@ static ALWAYS_INLINE __m512i act_pair(const uint8_t *y, int64_t i, int last, __m
             CASE(name, 3, 3)                                                                       \
             CASE(name, 3, 2)                                                                       \
             CASE(name, 3, 1)                                                                       \
-            CASE(name, 2, 4) CASE(name, 2, 3) CASE(name, 2, 2) CASE(name, 2, 1) CASE(name, 1, 4)   \
-                CASE(name, 1, 3) CASE(name, 1, 2) default                                          \
-                : rows_##name##_body(n, W, rb, x, st, 1, 1, out);                                  \
+            CASE(name, 2, 4)                                                                       \
+            CASE(name, 2, 3)                                                                       \
+            CASE(name, 2, 2) CASE(name, 2, 1) CASE(name, 1, 4) CASE(name, 1, 3)                    \
+                CASE(name, 1, 2) default : rows_##name##_body(n, W, rb, x, st, 1, 1, out);         \
             break;                                                                                 \
         }                                                                                          \
     }
@@ -257,9 +258,11 @@ static void rows_f16(int64_t n, const void *W, size_t rb, int nr, const void *xq
     switch (nr * 8 + nt) {
         F16_CASE(4, 4)
         F16_CASE(4, 3)
-        F16_CASE(4, 2) F16_CASE(4, 1) F16_CASE(3, 4) F16_CASE(3, 3) F16_CASE(3, 2) F16_CASE(3, 1)
-            F16_CASE(2, 4) F16_CASE(2, 3) F16_CASE(2, 2) F16_CASE(2, 1) F16_CASE(1, 4)
-                F16_CASE(1, 3) F16_CASE(1, 2) default : rows_f16_body(n, W, rb, x, st, 1, 1, out);
+        F16_CASE(4, 2)
+        F16_CASE(4, 1)
+        F16_CASE(3, 4) F16_CASE(3, 3) F16_CASE(3, 2) F16_CASE(3, 1) F16_CASE(2, 4) F16_CASE(2, 3)
+            F16_CASE(2, 2) F16_CASE(2, 1) F16_CASE(1, 4) F16_CASE(1, 3) F16_CASE(1, 2) default
+            : rows_f16_body(n, W, rb, x, st, 1, 1, out);
         break;
     }
 }

@@ -173,6 +173,11 @@ teai__dotq_fn teai__dotq_neon(teai_type wtype);
 teai__dotq_tile_fn teai__dotq_tile_neon(teai_type wtype);
 void teai__axpy_avx2(int64_t n, float a, const float *x, float *y);
 void teai__axpy_neon(int64_t n, float a, const float *x, float *y);
+/* Load-time quantization, the per-element parts (quant.c keeps the scales):
+ * bit for bit the scalar results. */
+float teai__absmax_avx2(const float *x, int64_t n);
+void teai__i8_codes_avx2(const float *x, float id, int8_t *q, int64_t n);
+void teai__nf4_codes_avx2(const float *x, float ia, const float *mids, uint8_t *qs);
 /* Rows of fp16 <-> f32 with F16C (round to nearest even, as the scalar
  * teai__f32_to_fp16): load-time conversion of whole models. */
 void teai__f32_to_f16_row_avx2(const float *x, uint16_t *y, int64_t n);

@@ -43,6 +43,18 @@ int teai__fail(teai_error *err, int status, const char *fmt, ...) {
 }
 
 int teai__map_file(const char *path, teai__map *map, teai_error *err) {
+    return teai__map_file_ex(path, 1, map, err);
+}
+
+void teai__drop_pages(const void *p, size_t n) {
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0 || !p) return;
+    uintptr_t a = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t b = ((uintptr_t)p + n) & ~((uintptr_t)page - 1);
+    if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+int teai__map_file_ex(const char *path, int populate, teai__map *map, teai_error *err) {
     map->data = NULL;
     map->size = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -67,7 +79,7 @@ int teai__map_file(const char *path, teai__map *map, teai_error *err) {
      * includes reading the file and the first token's time does not. */
     int flags = MAP_SHARED;
 #ifdef MAP_POPULATE
-    flags |= MAP_POPULATE;
+    if (populate) flags |= MAP_POPULATE;
 #endif
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, flags, fd, 0);
     int e = errno;

@@ -21,6 +21,12 @@ typedef struct teai__map {
 } teai__map;
 
 int teai__map_file(const char *path, teai__map *map, teai_error *err);
+/* As teai__map_file; populate 0 maps pages in on first touch (a file that is
+ * converted piece by piece and then dropped: teai__drop_pages). */
+int teai__map_file_ex(const char *path, int populate, teai__map *map, teai_error *err);
+/* Gives the whole pages inside [p, p + n) of a read-only file mapping back to
+ * the kernel (they stay in the page cache): the resident set shrinks. */
+void teai__drop_pages(const void *p, size_t n);
 void teai__unmap(teai__map *map);
 
 /* Reads a whole file into a NUL-terminated malloc'd buffer of at most max_bytes.
