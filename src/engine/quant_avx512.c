@@ -166,8 +166,9 @@ static ALWAYS_INLINE __m512i act_pair(const uint8_t *y, int64_t i, int last, __m
             CASE(name, 3, 1)                                                                       \
             CASE(name, 2, 4)                                                                       \
             CASE(name, 2, 3)                                                                       \
-            CASE(name, 2, 2) CASE(name, 2, 1) CASE(name, 1, 4) CASE(name, 1, 3)                    \
-                CASE(name, 1, 2) default : rows_##name##_body(n, W, rb, x, st, 1, 1, out);         \
+            CASE(name, 2, 2)                                                                       \
+            CASE(name, 2, 1) CASE(name, 1, 4) CASE(name, 1, 3) CASE(name, 1, 2) default            \
+                : rows_##name##_body(n, W, rb, x, st, 1, 1, out);                                  \
             break;                                                                                 \
         }                                                                                          \
     }
@@ -260,12 +261,191 @@ static void rows_f16(int64_t n, const void *W, size_t rb, int nr, const void *xq
         F16_CASE(4, 3)
         F16_CASE(4, 2)
         F16_CASE(4, 1)
-        F16_CASE(3, 4) F16_CASE(3, 3) F16_CASE(3, 2) F16_CASE(3, 1) F16_CASE(2, 4) F16_CASE(2, 3)
-            F16_CASE(2, 2) F16_CASE(2, 1) F16_CASE(1, 4) F16_CASE(1, 3) F16_CASE(1, 2) default
+        F16_CASE(3, 4)
+        F16_CASE(3, 3) F16_CASE(3, 2) F16_CASE(3, 1) F16_CASE(2, 4) F16_CASE(2, 3) F16_CASE(2, 2)
+            F16_CASE(2, 1) F16_CASE(1, 4) F16_CASE(1, 3) F16_CASE(1, 2) default
             : rows_f16_body(n, W, rb, x, st, 1, 1, out);
         break;
     }
 }
+
+/* ---- K-quants against Q8_K activations (256 per super-block) ----------------
+ * The weights become 64 unsigned codes per register, in the activations'
+ * order, so one 64-byte load of the activations and one vpdpbusd give 16
+ * lanes of four-element sums; the sub-block scales multiply those lanes
+ * (vpmulld, exact), and once per super-block one FMA adds the integer lanes
+ * times d * dy. Q4_K's mins (dmin * sum(m_j * bsums)) take a second FMA into
+ * the same accumulator; Q6_K's -32 offset is -32 * sum(scale_k * bsums_k),
+ * folded into its integer lanes. The unpacked block of a row takes 8
+ * registers, so these tiles are one row by up to 4 vectors: rows_<type>
+ * runs the rows one after another. */
+
+/* Lanes 0-7 = v[a], lanes 8-15 = v[b] of a 16 x int32 vector. */
+static ALWAYS_INLINE __m512i pick2(__m512i v, int a, int b) {
+    return _mm512_permutexvar_epi32(
+        _mm512_set_epi32(b, b, b, b, b, b, b, b, a, a, a, a, a, a, a, a), v);
+}
+
+/* Lanes 4g..4g+3 = v[4q + g], g = 0..3. */
+static ALWAYS_INLINE __m512i pick4(__m512i v, int q) {
+    int a = 4 * q;
+    return _mm512_permutexvar_epi32(_mm512_set_epi32(a + 3, a + 3, a + 3, a + 3, a + 2, a + 2,
+                                                     a + 2, a + 2, a + 1, a + 1, a + 1, a + 1, a, a,
+                                                     a, a),
+                                    v);
+}
+
+typedef struct q4k_w { /* one Q4_K super-block of one row, unpacked */
+    __m512i w[4];      /* codes of elements 64p .. 64p + 63 */
+    __m512i sc[4];     /* their scales (lanes 0-7: sub-block 2p, 8-15: 2p + 1) */
+    __m256i mins;      /* int16 mins, each twice: m0 m0 m1 m1 ... (against bsums) */
+    float d, dmin;
+} q4k_w;
+
+static ALWAYS_INLINE void q4k_unpack(const teai__block_q4_k *b, q4k_w *u) {
+    const __m256i m15 = _mm256_set1_epi8(15);
+    for (int p = 0; p < 4; p++) {
+        __m256i q = loadu256(b->qs + 32 * p);
+        u->w[p] = join(_mm256_and_si256(q, m15), _mm256_and_si256(_mm256_srli_epi16(q, 4), m15));
+    }
+    uint8_t sm[16];
+    teai__q4k_scales_mins(b->scales, sm);
+    __m128i smv = _mm_loadu_si128((const __m128i *)sm);
+    __m512i s32 = _mm512_cvtepu8_epi32(smv);
+    for (int p = 0; p < 4; p++) u->sc[p] = pick2(s32, 2 * p, 2 * p + 1);
+    __m128i m16 = _mm_cvtepu8_epi16(_mm_srli_si128(smv, 8));
+    u->mins = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+    u->d = _cvtsh_ss(teai__load_u16(&b->d));
+    u->dmin = _cvtsh_ss(teai__load_u16(&b->dmin));
+}
+
+static ALWAYS_INLINE void rows_q4_k_body(int64_t n, const void *W, size_t rb, const uint8_t *xq,
+                                         size_t st, int nr, int nt, float *out) {
+    __m512 acc[NR][NT];
+    for (int r = 0; r < nr; r++)
+        for (int k = 0; k < nt; k++) acc[r][k] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n / 256; i++) {
+        q4k_w u[NR];
+        for (int r = 0; r < nr; r++)
+            q4k_unpack((const teai__block_q4_k *)((const uint8_t *)W + (size_t)r * rb) + i, &u[r]);
+        for (int k = 0; k < nt; k++) {
+            const uint8_t *y = xq + (size_t)k * st + (size_t)i * TEAI__Q8K_BYTES;
+            float dy = teai__load_f32(y + TEAI__Q8K_D);
+            __m512i yv[4];
+            for (int p = 0; p < 4; p++) yv[p] = _mm512_loadu_si512(y + TEAI__Q8K_QS + 64 * p);
+            __m256i bs = loadu256(y + TEAI__Q8K_BSUMS);
+            for (int r = 0; r < nr; r++) {
+                __m512i isum = _mm512_setzero_si512();
+                for (int p = 0; p < 4; p++)
+                    isum = _mm512_add_epi32(
+                        isum, _mm512_mullo_epi32(
+                                  _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[r].w[p], yv[p]),
+                                  u[r].sc[p]));
+                acc[r][k] = _mm512_fmadd_ps(_mm512_set1_ps(u[r].d * dy), _mm512_cvtepi32_ps(isum),
+                                            acc[r][k]);
+                __m512i mins = _mm512_zextsi256_si512(_mm256_madd_epi16(bs, u[r].mins));
+                acc[r][k] = _mm512_fmadd_ps(_mm512_set1_ps(-(u[r].dmin * dy)),
+                                            _mm512_cvtepi32_ps(mins), acc[r][k]);
+            }
+        }
+    }
+    for (int r = 0; r < nr; r++)
+        for (int k = 0; k < nt; k++) out[r * nt + k] = _mm512_reduce_add_ps(acc[r][k]);
+}
+
+typedef struct q6k_w { /* one Q6_K super-block of one row, unpacked */
+    __m512i w[4];      /* codes 0..63 of elements 64q .. 64q + 63 */
+    __m512i sc[4];     /* scales of their four 16-element groups, each on 4 lanes */
+    __m256i sc16;      /* the 16 scales as int16 (against bsums) */
+    float d;
+} q6k_w;
+
+static ALWAYS_INLINE void q6k_unpack(const teai__block_q6_k *b, q6k_w *u) {
+    const __m512i m15 = _mm512_set1_epi8(15), m3 = _mm512_set1_epi8(3);
+    for (int h = 0; h < 2; h++) {
+        __m512i ll = join(loadu256(b->ql + 64 * h), loadu256(b->ql + 64 * h + 32));
+        __m256i hq = loadu256(b->qh + 32 * h);
+        __m512i hh = join(hq, _mm256_srli_epi16(hq, 2));
+        /* elements 128h + 0..63: low nibbles, high bits 0-1 (and 2-3) */
+        u->w[2 * h] = _mm512_or_si512(_mm512_and_si512(ll, m15),
+                                      _mm512_slli_epi16(_mm512_and_si512(hh, m3), 4));
+        /* elements 128h + 64..127: high nibbles, high bits 4-5 (and 6-7) */
+        u->w[2 * h + 1] =
+            _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ll, 4), m15),
+                            _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hh, 4), m3), 4));
+    }
+    __m128i s8 = _mm_loadu_si128((const __m128i *)b->scales);
+    __m512i s32 = _mm512_cvtepi8_epi32(s8);
+    for (int q = 0; q < 4; q++) u->sc[q] = pick4(s32, q);
+    u->sc16 = _mm256_cvtepi8_epi16(s8);
+    u->d = _cvtsh_ss(teai__load_u16(&b->d));
+}
+
+static ALWAYS_INLINE void rows_q6_k_body(int64_t n, const void *W, size_t rb, const uint8_t *xq,
+                                         size_t st, int nr, int nt, float *out) {
+    __m512 acc[NR][NT];
+    for (int r = 0; r < nr; r++)
+        for (int k = 0; k < nt; k++) acc[r][k] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n / 256; i++) {
+        q6k_w u[NR];
+        for (int r = 0; r < nr; r++)
+            q6k_unpack((const teai__block_q6_k *)((const uint8_t *)W + (size_t)r * rb) + i, &u[r]);
+        for (int k = 0; k < nt; k++) {
+            const uint8_t *y = xq + (size_t)k * st + (size_t)i * TEAI__Q8K_BYTES;
+            float dy = teai__load_f32(y + TEAI__Q8K_D);
+            __m512i yv[4];
+            for (int q = 0; q < 4; q++) yv[q] = _mm512_loadu_si512(y + TEAI__Q8K_QS + 64 * q);
+            __m256i bs = loadu256(y + TEAI__Q8K_BSUMS);
+            for (int r = 0; r < nr; r++) {
+                /* -32 * sum(scale_k * bsums_k) on lanes 0-7, then the codes */
+                __m512i isum = _mm512_zextsi256_si512(
+                    _mm256_sub_epi32(_mm256_setzero_si256(),
+                                     _mm256_slli_epi32(_mm256_madd_epi16(bs, u[r].sc16), 5)));
+                for (int q = 0; q < 4; q++)
+                    isum = _mm512_add_epi32(
+                        isum, _mm512_mullo_epi32(
+                                  _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[r].w[q], yv[q]),
+                                  u[r].sc[q]));
+                acc[r][k] = _mm512_fmadd_ps(_mm512_set1_ps(u[r].d * dy), _mm512_cvtepi32_ps(isum),
+                                            acc[r][k]);
+            }
+        }
+    }
+    for (int r = 0; r < nr; r++)
+        for (int k = 0; k < nt; k++) out[r * nt + k] = _mm512_reduce_add_ps(acc[r][k]);
+}
+
+#define KQ_FNS(name)                                                                               \
+    static float dotq_##name(int64_t n, const void *row, const void *xq) {                         \
+        float out;                                                                                 \
+        rows_##name##_body(n, row, 0, xq, 0, 1, 1, &out);                                          \
+        return out;                                                                                \
+    }                                                                                              \
+    static void rows_##name(int64_t n, const void *W, size_t rb, int nr, const void *xq,           \
+                            size_t st, int nt, float *out) {                                       \
+        const uint8_t *x = xq;                                                                     \
+        for (int r = 0; r < nr; r++) {                                                             \
+            const uint8_t *w = (const uint8_t *)W + (size_t)r * rb;                                \
+            float *o = out + r * nt;                                                               \
+            switch (nt) {                                                                          \
+                case 4:                                                                            \
+                    rows_##name##_body(n, w, 0, x, st, 1, 4, o);                                   \
+                    break;                                                                         \
+                case 3:                                                                            \
+                    rows_##name##_body(n, w, 0, x, st, 1, 3, o);                                   \
+                    break;                                                                         \
+                case 2:                                                                            \
+                    rows_##name##_body(n, w, 0, x, st, 1, 2, o);                                   \
+                    break;                                                                         \
+                default:                                                                           \
+                    rows_##name##_body(n, w, 0, x, st, 1, 1, o);                                   \
+                    break;                                                                         \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+KQ_FNS(q4_k)
+KQ_FNS(q6_k)
 
 teai__dotq_fn teai__dotq_avx512(teai_type wtype) {
     switch (wtype) {
@@ -277,6 +457,10 @@ teai__dotq_fn teai__dotq_avx512(teai_type wtype) {
             return dotq_i8;
         case TEAI_TYPE_F16:
             return dotq_f16;
+        case TEAI_TYPE_Q4_K:
+            return dotq_q4_k;
+        case TEAI_TYPE_Q6_K:
+            return dotq_q6_k;
         default:
             return NULL;
     }
@@ -292,6 +476,10 @@ teai__dotq_rows_fn teai__dotq_rows_avx512(teai_type wtype) {
             return rows_i8;
         case TEAI_TYPE_F16:
             return rows_f16;
+        case TEAI_TYPE_Q4_K:
+            return rows_q4_k;
+        case TEAI_TYPE_Q6_K:
+            return rows_q6_k;
         default:
             return NULL;
     }
