@@ -167,7 +167,9 @@ static ALWAYS_INLINE __m512i act_pair(const uint8_t *y, int64_t i, int last, __m
             CASE(name, 2, 4)                                                                       \
             CASE(name, 2, 3)                                                                       \
             CASE(name, 2, 2)                                                                       \
-            CASE(name, 2, 1) CASE(name, 1, 4) CASE(name, 1, 3) CASE(name, 1, 2) default            \
+            CASE(name, 2, 1)                                                                       \
+            CASE(name, 1, 4)                                                                       \
+            CASE(name, 1, 3) CASE(name, 1, 2) default                                              \
                 : rows_##name##_body(n, W, rb, x, st, 1, 1, out);                                  \
             break;                                                                                 \
         }                                                                                          \
@@ -262,9 +264,10 @@ static void rows_f16(int64_t n, const void *W, size_t rb, int nr, const void *xq
         F16_CASE(4, 2)
         F16_CASE(4, 1)
         F16_CASE(3, 4)
-        F16_CASE(3, 3) F16_CASE(3, 2) F16_CASE(3, 1) F16_CASE(2, 4) F16_CASE(2, 3) F16_CASE(2, 2)
-            F16_CASE(2, 1) F16_CASE(1, 4) F16_CASE(1, 3) F16_CASE(1, 2) default
-            : rows_f16_body(n, W, rb, x, st, 1, 1, out);
+        F16_CASE(3, 3)
+        F16_CASE(3, 2)
+        F16_CASE(3, 1) F16_CASE(2, 4) F16_CASE(2, 3) F16_CASE(2, 2) F16_CASE(2, 1) F16_CASE(1, 4)
+            F16_CASE(1, 3) F16_CASE(1, 2) default : rows_f16_body(n, W, rb, x, st, 1, 1, out);
         break;
     }
 }
@@ -447,6 +450,77 @@ static ALWAYS_INLINE void rows_q6_k_body(int64_t n, const void *W, size_t rb, co
 KQ_FNS(q4_k)
 KQ_FNS(q6_k)
 
+/* ---- NF4 against f32 activations ---------------------------------------------
+ * Per block of 64: the codes index the 16-value codebook with vpermps, 16 at
+ * a time, times the block's absmax (once per row), then FMA with the f32
+ * activations. */
+static ALWAYS_INLINE void nf4_unpack(const teai__block_nf4 *b, __m512 table, __m512 w[4]) {
+    const __m256i m15 = _mm256_set1_epi8(15);
+    __m256i q = loadu256(b->qs);
+    __m256i lo = _mm256_and_si256(q, m15), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m15);
+    __m512 a = _mm512_set1_ps(_cvtsh_ss(teai__load_u16(&b->absmax)));
+    __m128i g[4] = {_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1),
+                    _mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1)};
+    for (int c = 0; c < 4; c++) /* elements 16c .. 16c + 15 */
+        w[c] = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_cvtepu8_epi32(g[c]), table), a);
+}
+
+static ALWAYS_INLINE void rows_nf4_body(int64_t n, const void *W, size_t rb, const uint8_t *xq,
+                                        size_t st, int nr, int nt, float *out) {
+    const __m512 table = _mm512_loadu_ps(teai__nf4_values);
+    /* two FMA chains per (row, vector), even and odd groups of 16: one chain
+     * would wait on the FMA latency four times per block */
+    __m512 acc[4][NT][2];
+    for (int r = 0; r < nr; r++)
+        for (int k = 0; k < nt; k++) acc[r][k][0] = acc[r][k][1] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n / 64; i++) {
+        __m512 w[4][4];
+        for (int r = 0; r < nr; r++)
+            nf4_unpack((const teai__block_nf4 *)((const uint8_t *)W + (size_t)r * rb) + i, table,
+                       w[r]);
+        for (int k = 0; k < nt; k++) {
+            const float *x = (const float *)(xq + (size_t)k * st) + 64 * i;
+            for (int c = 0; c < 4; c++) {
+                __m512 xv = _mm512_loadu_ps(x + 16 * c);
+                for (int r = 0; r < nr; r++)
+                    acc[r][k][c & 1] = _mm512_fmadd_ps(w[r][c], xv, acc[r][k][c & 1]);
+            }
+        }
+    }
+    for (int r = 0; r < nr; r++)
+        for (int k = 0; k < nt; k++)
+            out[r * nt + k] = _mm512_reduce_add_ps(_mm512_add_ps(acc[r][k][0], acc[r][k][1]));
+}
+
+static float dotq_nf4(int64_t n, const void *row, const void *xq) {
+    float out;
+    rows_nf4_body(n, row, 0, xq, 0, 1, 1, &out);
+    return out;
+}
+
+#define NF4_CASE(r, t)                                                                             \
+    case r * 8 + t:                                                                                \
+        rows_nf4_body(n, w, rb, x, st, r, t, o);                                                   \
+        break;
+/* Tiles of 4 rows by 1 vector (decode) or 2 rows by up to 4 vectors (the
+ * registers hold 4 x 4 unpacked weights or 2 x 4 x 2 accumulators). */
+static void rows_nf4(int64_t n, const void *W, size_t rb, int nr, const void *xq, size_t st, int nt,
+                     float *out) {
+    const uint8_t *x = xq;
+    int step = nt == 1 ? 4 : 2;
+    for (int r0 = 0; r0 < nr; r0 += step) {
+        const uint8_t *w = (const uint8_t *)W + (size_t)r0 * rb;
+        float *o = out + r0 * nt;
+        switch ((nr - r0 < step ? nr - r0 : step) * 8 + nt) {
+            NF4_CASE(4, 1)
+            NF4_CASE(3, 1) NF4_CASE(2, 1) NF4_CASE(2, 4) NF4_CASE(2, 3) NF4_CASE(2, 2)
+                NF4_CASE(1, 4) NF4_CASE(1, 3) NF4_CASE(1, 2) default
+                : rows_nf4_body(n, w, rb, x, st, 1, 1, o);
+            break;
+        }
+    }
+}
+
 teai__dotq_fn teai__dotq_avx512(teai_type wtype) {
     switch (wtype) {
         case TEAI_TYPE_Q8_0:
@@ -461,6 +535,8 @@ teai__dotq_fn teai__dotq_avx512(teai_type wtype) {
             return dotq_q4_k;
         case TEAI_TYPE_Q6_K:
             return dotq_q6_k;
+        case TEAI_TYPE_NF4:
+            return dotq_nf4;
         default:
             return NULL;
     }
@@ -480,6 +556,8 @@ teai__dotq_rows_fn teai__dotq_rows_avx512(teai_type wtype) {
             return rows_q4_k;
         case TEAI_TYPE_Q6_K:
             return rows_q6_k;
+        case TEAI_TYPE_NF4:
+            return rows_nf4;
         default:
             return NULL;
     }
