@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TEAI_BATCH 32 /* tokens per forward chunk during prefill */
+#define TEAI_BATCH 128 /* tokens per forward chunk during prefill */
 
 struct teai_context {
     const teai_model *m;
