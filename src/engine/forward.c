@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TEAI_BATCH 128 /* tokens per forward chunk during prefill */
+#define TEAI_BATCH     128 /* tokens per forward chunk during prefill */
+#define TEAI_MAX_GROUP 128 /* query heads per KV head that attention handles */
 
 struct teai_context {
     const teai_model *m;
@@ -76,6 +77,9 @@ int teai_context_new(const teai_model *m, const teai_context_params *params, tea
     int n_ctx = p.n_ctx > 0 ? p.n_ctx : (hp->ctx_len < 4096 ? hp->ctx_len : 4096);
     if (n_ctx > (1 << 22))
         return teai__fail(err, TEAI_EINVAL, "context of %d tokens is too large", n_ctx);
+    if (hp->n_heads / hp->n_kv_heads > TEAI_MAX_GROUP)
+        return teai__fail(err, TEAI_EUNSUPPORTED, "%d query heads per KV head (at most %d)",
+                          hp->n_heads / hp->n_kv_heads, TEAI_MAX_GROUP);
     teai_context *c = calloc(1, sizeof *c);
     if (!c) return teai__fail(err, TEAI_ENOMEM, "out of memory");
     c->m = m;
@@ -95,7 +99,8 @@ int teai_context_new(const teai_model *m, const teai_context_params *params, tea
     c->v = xalloc(sizeof(float) * B * (size_t)c->kv_dim);
     c->hb = xalloc(sizeof(float) * B * (size_t)hp->ffn_dim);
     c->hb2 = xalloc(sizeof(float) * B * (size_t)hp->ffn_dim);
-    c->att = xalloc(sizeof(float) * (size_t)c->n_threads * (size_t)n_ctx);
+    c->att = xalloc(sizeof(float) * (size_t)c->n_threads * (size_t)(hp->n_heads / hp->n_kv_heads) *
+                    (size_t)n_ctx);
     c->rope_cs = xalloc(sizeof(float) * B * (size_t)hp->head_dim);
     /* the widest activation form is f32: 4 bytes per element */
     size_t widest = wide > (size_t)hp->ffn_dim ? wide : (size_t)hp->ffn_dim;
@@ -206,38 +211,48 @@ typedef struct attn_job {
     int layer, B;
 } attn_job;
 
+/* One work item: token t and KV head kvh, with the group of query heads
+ * that share it, so each K and V row is loaded once for the whole group. */
 static void attn_task(void *arg, int ith, int nth) {
     attn_job *j = arg;
     teai_context *c = j->c;
     const teai_hparams *hp = &c->m->hp;
     int hd = hp->head_dim, group = hp->n_heads / hp->n_kv_heads;
     float scale = 1.0f / sqrtf((float)hd);
-    float *s = c->att + (size_t)ith * (size_t)c->n_ctx;
+    float *s = c->att + (size_t)ith * (size_t)group * (size_t)c->n_ctx; /* (group, n_ctx) */
     size_t layer_off = (size_t)j->layer * (size_t)c->n_ctx * (size_t)c->kv_dim;
     const float *kc = c->k_cache + layer_off, *vc = c->v_cache + layer_off;
     teai__dot_fn dot = c->dot_f32;
     teai__axpy_fn axpy = c->axpy;
-    int items = j->B * hp->n_heads;
+    int items = j->B * hp->n_kv_heads;
     for (int it = ith; it < items; it += nth) {
-        int t = it / hp->n_heads, h = it % hp->n_heads, kvh = h / group;
+        int t = it / hp->n_kv_heads, kvh = it % hp->n_kv_heads, h0 = kvh * group;
         int last = c->pos + t; /* causal: attend to positions 0..last */
-        const float *q = c->q + (size_t)t * (size_t)c->q_dim + (size_t)h * (size_t)hd;
+        const float *q = c->q + (size_t)t * (size_t)c->q_dim + (size_t)h0 * (size_t)hd;
+        float mx[TEAI_MAX_GROUP], inv[TEAI_MAX_GROUP];
+        for (int g = 0; g < group; g++) mx[g] = -INFINITY;
         const float *k = kc + (size_t)kvh * (size_t)hd;
-        float mx = -INFINITY;
-        for (int p = 0; p <= last; p++, k += c->kv_dim) {
-            s[p] = dot(hd, k, q) * scale;
-            if (s[p] > mx) mx = s[p];
+        for (int p = 0; p <= last; p++, k += c->kv_dim)
+            for (int g = 0; g < group; g++) {
+                float v = dot(hd, k, q + (size_t)g * (size_t)hd) * scale;
+                s[(size_t)g * (size_t)c->n_ctx + (size_t)p] = v;
+                if (v > mx[g]) mx[g] = v;
+            }
+        for (int g = 0; g < group; g++) {
+            float *sg = s + (size_t)g * (size_t)c->n_ctx, sum = 0;
+            for (int p = 0; p <= last; p++) {
+                sg[p] = expf(sg[p] - mx[g]);
+                sum += sg[p];
+            }
+            inv[g] = 1.0f / sum;
         }
-        float sum = 0;
-        for (int p = 0; p <= last; p++) {
-            s[p] = expf(s[p] - mx);
-            sum += s[p];
-        }
-        float inv = 1.0f / sum;
-        float *o = c->xb + (size_t)t * (size_t)c->q_dim + (size_t)h * (size_t)hd;
-        memset(o, 0, sizeof(float) * (size_t)hd);
+        float *o = c->xb + (size_t)t * (size_t)c->q_dim + (size_t)h0 * (size_t)hd;
+        memset(o, 0, sizeof(float) * (size_t)hd * (size_t)group);
         const float *v = vc + (size_t)kvh * (size_t)hd;
-        for (int p = 0; p <= last; p++, v += c->kv_dim) axpy(hd, s[p] * inv, v, o);
+        for (int p = 0; p <= last; p++, v += c->kv_dim)
+            for (int g = 0; g < group; g++)
+                axpy(hd, s[(size_t)g * (size_t)c->n_ctx + (size_t)p] * inv[g], v,
+                     o + (size_t)g * (size_t)hd);
     }
 }
 
