@@ -1264,8 +1264,44 @@ static void test_quantize_row_best_vs_ref(void) {
     }
 }
 
+/* Activations in each weight type's vec form: the SIMD conversions equal the
+ * scalar code bit for bit (random data, ties, NaN, infinities, zero blocks,
+ * lengths with a partial last block for I8). */
+static void test_quantize_vec_best_vs_ref(void) {
+    static const teai_type types[] = {TEAI_TYPE_Q8_0, TEAI_TYPE_I8, TEAI_TYPE_F16, TEAI_TYPE_Q4_K};
+    for (int ti = 0; ti < 4; ti++) {
+        teai_type t = types[ti];
+        for (int trial = 0; trial < 50; trial++) {
+            int64_t n = t == TEAI_TYPE_Q4_K ? 256 * (1 + trial % 3)
+                        : t == TEAI_TYPE_I8 ? 1 + trial * 29 % 300
+                                            : 32 * (1 + trial % 9);
+            float *x = xmalloc((size_t)n * sizeof(float));
+            fill_acts(x, n);
+            if (trial % 5 == 1)
+                for (int64_t i = 0; i < n; i++) x[i] = (float)((int)(x[i] * 20.0f)) + 0.5f;
+            if (trial % 7 == 2 && n > 3) x[n / 2] = NAN;
+            if (trial % 11 == 3 && n > 3) x[n / 3] = INFINITY;
+            if (trial % 13 == 4) memset(x, 0, (size_t)n * sizeof(float));
+            size_t vs = teai__vec_size(t, n);
+            ASSERT_TRUE(vs > 0);
+            uint8_t *a = xmalloc(vs), *b = xmalloc(vs);
+            memset(a, 0xAA, vs), memset(b, 0x55, vs);
+            teai__quantize_vec(t, x, a, n);
+            teai__quantize_vec_ref(t, x, b, n);
+            if (memcmp(a, b, vs) != 0) {
+                size_t k = 0;
+                while (a[k] == b[k]) k++;
+                TEST_FAIL_AT("vec of %s n=%lld trial %d: byte %zu is %u, scalar %u",
+                             teai_type_name(t), (long long)n, trial, k, a[k], b[k]);
+            }
+            free(x), free(a), free(b);
+        }
+    }
+}
+
 int main(void) {
     RUN_TEST(test_f16_rows);
+    RUN_TEST(test_quantize_vec_best_vs_ref);
     RUN_TEST(test_quantize_row_best_vs_ref);
     RUN_TEST(test_axpy_best_vs_ref);
     RUN_TEST(test_type_names);

@@ -432,7 +432,7 @@ static void quantize_i8(const float *x, uint8_t *row, int64_t n, int simd) {
 #if TEAI_QUANT_AVX2
     simd = simd && cpu_has_avx2();
 #else
-    (void)simd; /* no SIMD part on this architecture */
+    (void)simd;            /* no SIMD part on this architecture */
 #endif
     float amax = absmax(x, n);
 #if TEAI_QUANT_AVX2
@@ -475,7 +475,7 @@ static void quantize_nf4(const float *x, teai__block_nf4 *y, int64_t nb, int sim
     float mids[15];
     for (int k = 0; k < 15; k++) mids[k] = 0.5f * (teai__nf4_values[k] + teai__nf4_values[k + 1]);
 #else
-    (void)simd; /* no SIMD part on this architecture */
+    (void)simd;            /* no SIMD part on this architecture */
 #endif
     for (int64_t i = 0; i < nb; i++, x += TEAI_QKNF4) {
         uint16_t ah = fp16_sat(absmax(x, TEAI_QKNF4));
@@ -836,16 +836,35 @@ static void quantize_vec_q8_k(const float *x, uint8_t *y, int64_t n) {
     }
 }
 
-void teai__quantize_vec(teai_type wtype, const float *x, void *xq, int64_t n) {
+static void quantize_vec(teai_type wtype, const float *x, void *xq, int64_t n, int simd) {
     uint8_t *y = xq;
+#if TEAI_QUANT_AVX2
+    simd = simd && cpu_has_avx2();
+#else
+    (void)simd;            /* the scalar code serves this architecture */
+#endif
     switch ((int)teai__vec_type(wtype)) {
         case TEAI_TYPE_Q8_0:
+#if TEAI_QUANT_AVX2
+            if (simd) {
+                int64_t nb = n / TEAI_QK8_0;
+                teai__quantize_vec_q8_0_avx2(x, y, nb);
+                if (n % TEAI_QK8_0)
+                    quantize_vec_q8_0(x + nb * TEAI_QK8_0, y + nb * sizeof(teai__block_q8_0),
+                                      n % TEAI_QK8_0);
+                break;
+            }
+#endif
             quantize_vec_q8_0(x, y, n);
             break;
         case (int)TEAI__TYPE_Q8_K:
             quantize_vec_q8_k(x, y, n - n % TEAI_QK_K);
             break;
         case TEAI_TYPE_F16:
+            if (simd) {
+                f32_to_f16_row(x, xq, n); /* F16C where the CPU has it: the same bits */
+                break;
+            }
             for (int64_t i = 0; i < n; i++) {
                 uint16_t h = teai__f32_to_fp16(x[i]);
                 memcpy(y + 2 * i, &h, 2);
@@ -857,6 +876,14 @@ void teai__quantize_vec(teai_type wtype, const float *x, void *xq, int64_t n) {
         default:
             break;
     }
+}
+
+void teai__quantize_vec(teai_type wtype, const float *x, void *xq, int64_t n) {
+    quantize_vec(wtype, x, xq, n, 1);
+}
+
+void teai__quantize_vec_ref(teai_type wtype, const float *x, void *xq, int64_t n) {
+    quantize_vec(wtype, x, xq, n, 0);
 }
 
 /* ---- scalar reference dotq kernels --------------------------------------

@@ -64,6 +64,8 @@ teai_type teai__vec_type(teai_type wtype);
 size_t teai__vec_size(teai_type wtype, int64_t n);
 /* x (n,) f32 -> xq (teai__vec_size(wtype, n) bytes, any alignment). */
 void teai__quantize_vec(teai_type wtype, const float *x, void *xq, int64_t n);
+/* The same with the scalar code only (the tests check they agree bit for bit). */
+void teai__quantize_vec_ref(teai_type wtype, const float *x, void *xq, int64_t n);
 
 /* dot(row, x) for one row of n elements of type wtype and xq = x in the
  * form teai__quantize_vec(wtype, x, xq, n) wrote. */

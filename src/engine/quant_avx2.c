@@ -776,6 +776,34 @@ void teai__i8_codes_avx2(const float *x, float id, int8_t *q, int64_t n) {
     }
 }
 
+/* Q8_0 activations (quantize_vec_q8_0 in quant.c, bit for bit) for the whole
+ * blocks of x: d = fp16(amax / 127), q = nearest-even(x * (127 / amax)),
+ * saturated to [-128, 127] (NaN: -128), which is what cvtps_epi32 and the
+ * saturating packs give. */
+void teai__quantize_vec_q8_0_avx2(const float *x, uint8_t *y, int64_t nb) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int64_t b = 0; b < nb; b++, x += 32, y += 34) {
+        __m256 v[4], m = _mm256_setzero_ps();
+        for (int k = 0; k < 4; k++) {
+            v[k] = _mm256_loadu_ps(x + 8 * k);
+            m = _mm256_max_ps(_mm256_andnot_ps(sign, v[k]), m); /* NaN leaves m */
+        }
+        float lanes[8], amax = 0.0f;
+        _mm256_storeu_ps(lanes, m);
+        for (int k = 0; k < 8; k++)
+            if (lanes[k] > amax) amax = lanes[k];
+        uint16_t dh = teai__f32_to_fp16(amax / 127.0f);
+        memcpy(y, &dh, 2);
+        __m256 id = _mm256_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
+        __m256i q[4];
+        for (int k = 0; k < 4; k++) q[k] = _mm256_cvtps_epi32(_mm256_mul_ps(v[k], id));
+        __m256i c =
+            _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+        c = _mm256_permutevar8x32_epi32(c, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(y + 2), c);
+    }
+}
+
 /* The NF4 codes of one block of 64: code = number of midpoints below x * ia. */
 void teai__nf4_codes_avx2(const float *x, float ia, const float *mids, uint8_t *qs) {
     const __m256 via = _mm256_set1_ps(ia);

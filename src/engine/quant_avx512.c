@@ -169,8 +169,8 @@ static ALWAYS_INLINE __m512i act_pair(const uint8_t *y, int64_t i, int last, __m
             CASE(name, 2, 2)                                                                       \
             CASE(name, 2, 1)                                                                       \
             CASE(name, 1, 4)                                                                       \
-            CASE(name, 1, 3) CASE(name, 1, 2) default                                              \
-                : rows_##name##_body(n, W, rb, x, st, 1, 1, out);                                  \
+            CASE(name, 1, 3)                                                                       \
+            CASE(name, 1, 2) default : rows_##name##_body(n, W, rb, x, st, 1, 1, out);             \
             break;                                                                                 \
         }                                                                                          \
     }
@@ -266,8 +266,9 @@ static void rows_f16(int64_t n, const void *W, size_t rb, int nr, const void *xq
         F16_CASE(3, 4)
         F16_CASE(3, 3)
         F16_CASE(3, 2)
-        F16_CASE(3, 1) F16_CASE(2, 4) F16_CASE(2, 3) F16_CASE(2, 2) F16_CASE(2, 1) F16_CASE(1, 4)
-            F16_CASE(1, 3) F16_CASE(1, 2) default : rows_f16_body(n, W, rb, x, st, 1, 1, out);
+        F16_CASE(3, 1)
+        F16_CASE(2, 4) F16_CASE(2, 3) F16_CASE(2, 2) F16_CASE(2, 1) F16_CASE(1, 4) F16_CASE(1, 3)
+            F16_CASE(1, 2) default : rows_f16_body(n, W, rb, x, st, 1, 1, out);
         break;
     }
 }
@@ -513,9 +514,9 @@ static void rows_nf4(int64_t n, const void *W, size_t rb, int nr, const void *xq
         float *o = out + r0 * nt;
         switch ((nr - r0 < step ? nr - r0 : step) * 8 + nt) {
             NF4_CASE(4, 1)
-            NF4_CASE(3, 1) NF4_CASE(2, 1) NF4_CASE(2, 4) NF4_CASE(2, 3) NF4_CASE(2, 2)
-                NF4_CASE(1, 4) NF4_CASE(1, 3) NF4_CASE(1, 2) default
-                : rows_nf4_body(n, w, rb, x, st, 1, 1, o);
+            NF4_CASE(3, 1)
+            NF4_CASE(2, 1) NF4_CASE(2, 4) NF4_CASE(2, 3) NF4_CASE(2, 2) NF4_CASE(1, 4)
+                NF4_CASE(1, 3) NF4_CASE(1, 2) default : rows_nf4_body(n, w, rb, x, st, 1, 1, o);
             break;
         }
     }

@@ -178,6 +178,7 @@ void teai__axpy_neon(int64_t n, float a, const float *x, float *y);
 float teai__absmax_avx2(const float *x, int64_t n);
 void teai__i8_codes_avx2(const float *x, float id, int8_t *q, int64_t n);
 void teai__nf4_codes_avx2(const float *x, float ia, const float *mids, uint8_t *qs);
+void teai__quantize_vec_q8_0_avx2(const float *x, uint8_t *y, int64_t nb); /* whole blocks */
 /* Rows of fp16 <-> f32 with F16C (round to nearest even, as the scalar
  * teai__f32_to_fp16): load-time conversion of whole models. */
 void teai__f32_to_f16_row_avx2(const float *x, uint16_t *y, int64_t n);
