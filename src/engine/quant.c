@@ -1178,6 +1178,11 @@ void teai__matvec_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, 
     /* AVX-512: the prefill tile one row at a time (rows in file order, which
      * the hardware prefetcher follows best), so decode and prefill agree bit
      * for bit */
+    teai__matvec_q_fn mv = cpu_has_avx512() ? teai__matvec_q_avx512(t) : NULL;
+    if (mv) {
+        mv(W, row_bytes, cols, r0, r1, xq, y);
+        return;
+    }
     teai__dotq_rows_fn rows = cpu_has_avx512() ? teai__dotq_rows_avx512(t) : NULL;
     if (rows) {
         for (int64_t r = r0; r < r1; r++, w += row_bytes)

@@ -15,6 +15,7 @@
 
 #include <immintrin.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
@@ -202,9 +203,77 @@ static ALWAYS_INLINE void i8_finish(int64_t n, const void *W, size_t rb, const u
     }
 }
 
+/* Decode: one activation vector against many rows. Its part of every block
+ * pair (the bytes in the form vpdpbusd takes, the offset, the scales) is
+ * prepared once per call instead of once per row; each row then does the
+ * same operations as the tile's (1, 1) case, so the results are the same bit
+ * for bit. */
+typedef struct act_prep {
+    __m512i y;  /* activations: y ^ 0x80 (signed weights) or y */
+    __m512i yi; /* the sums' start: -8 * sum(y) (Q4_0 codes), else 0 */
+    __m512 dy;  /* scales of the two blocks */
+} act_prep;
+
+#define MATVEC_FNS(name, pair, wtype, signed, finish)                                              \
+    static void matvec_##name(const void *W, size_t rb, int64_t n, int64_t r0, int64_t r1,         \
+                              const void *xq, float *y) {                                          \
+        const __m512i zero = _mm512_setzero_si512();                                               \
+        const __m512i bias = _mm512_set1_epi8(signed ? (char)0x80 : 8);                            \
+        int64_t nb = n / 32, np = (nb + 1) / 2;                                                    \
+        act_prep stack[256], *a = stack;                                                           \
+        if (np > 256 && !(a = aligned_alloc(64, sizeof *a * (size_t)np))) {                        \
+            for (int64_t r = r0; r < r1; r++)                                                      \
+                rows_##name(n, (const uint8_t *)W + (size_t)r * rb, rb, 1, xq, 0, 1, &y[r]);       \
+            return;                                                                                \
+        }                                                                                          \
+        for (int64_t p = 0; p < np; p++) {                                                         \
+            a[p].y = act_pair(xq, 2 * p, 2 * p + 1 == nb, &a[p].dy);                               \
+            if (signed) {                                                                          \
+                a[p].y = _mm512_xor_si512(a[p].y, bias);                                           \
+                a[p].yi = zero;                                                                    \
+            } else {                                                                               \
+                a[p].yi = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, bias, a[p].y));         \
+            }                                                                                      \
+        }                                                                                          \
+        for (int64_t r = r0; r < r1; r++) {                                                        \
+            const uint8_t *row = (const uint8_t *)W + (size_t)r * rb;                              \
+            __m512 acc = _mm512_setzero_ps();                                                      \
+            for (int64_t p = 0; p < np; p++) {                                                     \
+                __m512 dw;                                                                         \
+                __m512i w = pair((const wtype *)row, 2 * p, 2 * p + 1 == nb, &dw), s;              \
+                if (signed) {                                                                      \
+                    __m512i wi = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, bias, w));       \
+                    s = _mm512_dpbusd_epi32(wi, a[p].y, w);                                        \
+                } else {                                                                           \
+                    s = _mm512_dpbusd_epi32(a[p].yi, w, a[p].y);                                   \
+                }                                                                                  \
+                acc = _mm512_fmadd_ps(_mm512_mul_ps(dw, a[p].dy), _mm512_cvtepi32_ps(s), acc);     \
+            }                                                                                      \
+            y[r] = _mm512_reduce_add_ps(acc);                                                      \
+            finish(n, row, 0, xq, 0, 1, 1, &y[r]);                                                 \
+        }                                                                                          \
+        if (a != stack) free(a);                                                                   \
+    }
+
 ROWS_FNS(q8_0, q8_0_pair, teai__block_q8_0, 1, no_finish)
 ROWS_FNS(q4_0, q4_0_pair, teai__block_q4_0, 0, no_finish)
 ROWS_FNS(i8, i8_pair, int8_t, 1, i8_finish)
+MATVEC_FNS(q8_0, q8_0_pair, teai__block_q8_0, 1, no_finish)
+MATVEC_FNS(q4_0, q4_0_pair, teai__block_q4_0, 0, no_finish)
+MATVEC_FNS(i8, i8_pair, int8_t, 1, i8_finish)
+
+teai__matvec_q_fn teai__matvec_q_avx512(teai_type wtype) {
+    switch (wtype) {
+        case TEAI_TYPE_Q8_0:
+            return matvec_q8_0;
+        case TEAI_TYPE_Q4_0:
+            return matvec_q4_0;
+        case TEAI_TYPE_I8:
+            return matvec_i8;
+        default:
+            return NULL;
+    }
+}
 
 /* ---- F16 weights against f16 activations ----------------------------------
  * 16 elements per step: both converted with vcvtph2ps, one FMA chain of 16
@@ -267,7 +336,8 @@ static void rows_f16(int64_t n, const void *W, size_t rb, int nr, const void *xq
         F16_CASE(3, 3)
         F16_CASE(3, 2)
         F16_CASE(3, 1)
-        F16_CASE(2, 4) F16_CASE(2, 3) F16_CASE(2, 2) F16_CASE(2, 1) F16_CASE(1, 4) F16_CASE(1, 3)
+        F16_CASE(2, 4)
+        F16_CASE(2, 3) F16_CASE(2, 2) F16_CASE(2, 1) F16_CASE(1, 4) F16_CASE(1, 3)
             F16_CASE(1, 2) default : rows_f16_body(n, W, rb, x, st, 1, 1, out);
         break;
     }
@@ -515,8 +585,9 @@ static void rows_nf4(int64_t n, const void *W, size_t rb, int nr, const void *xq
         switch ((nr - r0 < step ? nr - r0 : step) * 8 + nt) {
             NF4_CASE(4, 1)
             NF4_CASE(3, 1)
-            NF4_CASE(2, 1) NF4_CASE(2, 4) NF4_CASE(2, 3) NF4_CASE(2, 2) NF4_CASE(1, 4)
-                NF4_CASE(1, 3) NF4_CASE(1, 2) default : rows_nf4_body(n, w, rb, x, st, 1, 1, o);
+            NF4_CASE(2, 1)
+            NF4_CASE(2, 4) NF4_CASE(2, 3) NF4_CASE(2, 2) NF4_CASE(1, 4) NF4_CASE(1, 3)
+                NF4_CASE(1, 2) default : rows_nf4_body(n, w, rb, x, st, 1, 1, o);
             break;
         }
     }
