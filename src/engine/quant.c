@@ -1235,6 +1235,13 @@ void teai__matmul_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, 
     teai__dotq_fn dot = teai__dotq_best(t);
     if (!dot || r0 >= r1 || B <= 0) return;
     const uint8_t *X = xq;
+#if TEAI_QUANT_AVX2
+    teai__matmul_q_fn mm = cpu_has_avx512() ? teai__matmul_q_avx512(t) : NULL;
+    if (mm && row_bytes) {
+        mm(W, row_bytes, cols, r0, r1, xq, xq_stride, B, y, y_stride);
+        return;
+    }
+#endif
     teai__dotq_rows_fn rows = teai__dotq_rows_best(t);
     if (rows && row_bytes) {
         matmul_rows(rows, W, row_bytes, cols, r0, r1, X, xq_stride, B, y, y_stride);

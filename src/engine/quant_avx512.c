@@ -255,12 +255,122 @@ typedef struct act_prep {
         if (a != stack) free(a);                                                                   \
     }
 
+/* Prefill: rows r0..r1 of W against B vectors, in tiles of about 256 KiB of
+ * rows (kept in L2) by NT vectors whose block-pair parts are prepared once
+ * per tile (act_prep), then NR rows by NT vectors at a time with the same
+ * operations per (row, vector) as the tile's (1, 1) case: the same results
+ * bit for bit as decode. */
+#define MATMUL_FNS(name, pair, wtype, signed, finish)                                              \
+    static ALWAYS_INLINE void mm_##name##_body(int64_t n, const uint8_t *W, size_t rb,             \
+                                               const act_prep *a, int64_t np, int nr, int nt,      \
+                                               float *out) {                                       \
+        const __m512i zero = _mm512_setzero_si512();                                               \
+        const __m512i bias = _mm512_set1_epi8(signed ? (char)0x80 : 8);                            \
+        int64_t nb = n / 32;                                                                       \
+        __m512 acc[NR][NT];                                                                        \
+        for (int r = 0; r < nr; r++)                                                               \
+            for (int k = 0; k < nt; k++) acc[r][k] = _mm512_setzero_ps();                          \
+        for (int64_t p = 0; p < np; p++) {                                                         \
+            __m512i w[NR], wi[NR];                                                                 \
+            __m512 dw[NR];                                                                         \
+            for (int r = 0; r < nr; r++) {                                                         \
+                w[r] = pair((const wtype *)(W + (size_t)r * rb), 2 * p, 2 * p + 1 == nb, &dw[r]);  \
+                if (signed) wi[r] = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, bias, w[r])); \
+            }                                                                                      \
+            for (int k = 0; k < nt; k++) {                                                         \
+                const act_prep *ak = a + (size_t)k * (size_t)np + (size_t)p;                       \
+                for (int r = 0; r < nr; r++) {                                                     \
+                    __m512i s_ = signed ? _mm512_dpbusd_epi32(wi[r], ak->y, w[r])                  \
+                                        : _mm512_dpbusd_epi32(ak->yi, w[r], ak->y);                \
+                    acc[r][k] = _mm512_fmadd_ps(_mm512_mul_ps(dw[r], ak->dy),                      \
+                                                _mm512_cvtepi32_ps(s_), acc[r][k]);                \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        for (int r = 0; r < nr; r++)                                                               \
+            for (int k = 0; k < nt; k++) out[r * nt + k] = _mm512_reduce_add_ps(acc[r][k]);        \
+    }                                                                                              \
+    static void matmul_##name(const void *W, size_t rb, int64_t n, int64_t r0, int64_t r1,         \
+                              const void *xq, size_t st, int B, float *y, size_t ys) {             \
+        const __m512i zero = _mm512_setzero_si512();                                               \
+        const __m512i bias = _mm512_set1_epi8(signed ? (char)0x80 : 8);                            \
+        int64_t nb = n / 32, np = (nb + 1) / 2;                                                    \
+        act_prep *a = aligned_alloc(64, sizeof *a * (size_t)np * NT);                              \
+        if (!a) { /* no memory for the prepared form: the plain tile */                            \
+            for (int b = 0; b < B; b++)                                                            \
+                for (int64_t r = r0; r < r1; r++)                                                  \
+                    rows_##name(n, (const uint8_t *)W + (size_t)r * rb, rb, 1,                     \
+                                (const uint8_t *)xq + (size_t)b * st, st, 1,                       \
+                                &y[(size_t)b * ys + (size_t)r]);                                   \
+            return;                                                                                \
+        }                                                                                          \
+        int64_t rt = (int64_t)((256 << 10) / rb) / NR * NR;                                        \
+        if (rt < NR) rt = NR;                                                                      \
+        for (int64_t ra = r0; ra < r1; ra += rt) {                                                 \
+            int64_t re = r1 - ra < rt ? r1 : ra + rt;                                              \
+            for (int b = 0; b < B; b += NT) {                                                      \
+                int nt = B - b < NT ? B - b : NT;                                                  \
+                for (int k = 0; k < nt; k++) {                                                     \
+                    const uint8_t *x = (const uint8_t *)xq + (size_t)(b + k) * st;                 \
+                    for (int64_t p = 0; p < np; p++) {                                             \
+                        act_prep *ap = a + (size_t)k * (size_t)np + (size_t)p;                     \
+                        ap->y = act_pair(x, 2 * p, 2 * p + 1 == nb, &ap->dy);                      \
+                        if (signed) {                                                              \
+                            ap->y = _mm512_xor_si512(ap->y, bias);                                 \
+                            ap->yi = zero;                                                         \
+                        } else {                                                                   \
+                            ap->yi =                                                               \
+                                _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, bias, ap->y));    \
+                        }                                                                          \
+                    }                                                                              \
+                }                                                                                  \
+                for (int64_t r = ra; r < re; r += NR) {                                            \
+                    int nr = re - r < NR ? (int)(re - r) : NR;                                     \
+                    const uint8_t *w = (const uint8_t *)W + (size_t)r * rb;                        \
+                    float out[NR * NT];                                                            \
+                    if (nr == NR && nt == NT)                                                      \
+                        mm_##name##_body(n, w, rb, a, np, NR, NT, out);                            \
+                    else                                                                           \
+                        for (int i = 0; i < nr; i++)                                               \
+                            for (int k = 0; k < nt; k++)                                           \
+                                mm_##name##_body(n, w + (size_t)i * rb, rb, a + (size_t)k * np,    \
+                                                 np, 1, 1, &out[i * nt + k]);                      \
+                    for (int i = 0; i < nr; i++) {                                                 \
+                        for (int k = 0; k < nt; k++) {                                             \
+                            float *o = &out[i * nt + k];                                           \
+                            finish(n, w + (size_t)i * rb, 0,                                       \
+                                   (const uint8_t *)xq + (size_t)(b + k) * st, 0, 1, 1, o);        \
+                            y[(size_t)(b + k) * ys + (size_t)(r + i)] = *o;                        \
+                        }                                                                          \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        free(a);                                                                                   \
+    }
+
 ROWS_FNS(q8_0, q8_0_pair, teai__block_q8_0, 1, no_finish)
 ROWS_FNS(q4_0, q4_0_pair, teai__block_q4_0, 0, no_finish)
 ROWS_FNS(i8, i8_pair, int8_t, 1, i8_finish)
 MATVEC_FNS(q8_0, q8_0_pair, teai__block_q8_0, 1, no_finish)
 MATVEC_FNS(q4_0, q4_0_pair, teai__block_q4_0, 0, no_finish)
 MATVEC_FNS(i8, i8_pair, int8_t, 1, i8_finish)
+MATMUL_FNS(q8_0, q8_0_pair, teai__block_q8_0, 1, no_finish)
+MATMUL_FNS(q4_0, q4_0_pair, teai__block_q4_0, 0, no_finish)
+MATMUL_FNS(i8, i8_pair, int8_t, 1, i8_finish)
+
+teai__matmul_q_fn teai__matmul_q_avx512(teai_type wtype) {
+    switch (wtype) {
+        case TEAI_TYPE_Q8_0:
+            return matmul_q8_0;
+        case TEAI_TYPE_Q4_0:
+            return matmul_q4_0;
+        case TEAI_TYPE_I8:
+            return matmul_i8;
+        default:
+            return NULL;
+    }
+}
 
 teai__matvec_q_fn teai__matvec_q_avx512(teai_type wtype) {
     switch (wtype) {
@@ -337,8 +447,9 @@ static void rows_f16(int64_t n, const void *W, size_t rb, int nr, const void *xq
         F16_CASE(3, 2)
         F16_CASE(3, 1)
         F16_CASE(2, 4)
-        F16_CASE(2, 3) F16_CASE(2, 2) F16_CASE(2, 1) F16_CASE(1, 4) F16_CASE(1, 3)
-            F16_CASE(1, 2) default : rows_f16_body(n, W, rb, x, st, 1, 1, out);
+        F16_CASE(2, 3)
+        F16_CASE(2, 2) F16_CASE(2, 1) F16_CASE(1, 4) F16_CASE(1, 3) F16_CASE(1, 2) default
+            : rows_f16_body(n, W, rb, x, st, 1, 1, out);
         break;
     }
 }
@@ -586,8 +697,9 @@ static void rows_nf4(int64_t n, const void *W, size_t rb, int nr, const void *xq
             NF4_CASE(4, 1)
             NF4_CASE(3, 1)
             NF4_CASE(2, 1)
-            NF4_CASE(2, 4) NF4_CASE(2, 3) NF4_CASE(2, 2) NF4_CASE(1, 4) NF4_CASE(1, 3)
-                NF4_CASE(1, 2) default : rows_nf4_body(n, w, rb, x, st, 1, 1, o);
+            NF4_CASE(2, 4)
+            NF4_CASE(2, 3) NF4_CASE(2, 2) NF4_CASE(1, 4) NF4_CASE(1, 3) NF4_CASE(1, 2) default
+                : rows_nf4_body(n, w, rb, x, st, 1, 1, o);
             break;
         }
     }

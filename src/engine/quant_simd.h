@@ -174,6 +174,11 @@ teai__dotq_fn teai__dotq_avx512(teai_type wtype);           /* its (1, 1) case; 
 typedef void (*teai__matvec_q_fn)(const void *W, size_t row_bytes, int64_t cols, int64_t r0,
                                   int64_t r1, const void *xq, float *y);
 teai__matvec_q_fn teai__matvec_q_avx512(teai_type wtype);
+/* Rows r0..r1 of W against B vectors (prefill), bit for bit the same. */
+typedef void (*teai__matmul_q_fn)(const void *W, size_t row_bytes, int64_t cols, int64_t r0,
+                                  int64_t r1, const void *xq, size_t xq_stride, int B, float *y,
+                                  size_t y_stride);
+teai__matmul_q_fn teai__matmul_q_avx512(teai_type wtype);
 teai__dotq_fn teai__dotq_neon(teai_type wtype);
 teai__dotq_tile_fn teai__dotq_tile_neon(teai_type wtype);
 void teai__axpy_avx2(int64_t n, float a, const float *x, float *y);
