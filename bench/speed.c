@@ -108,6 +108,12 @@ int main(int argc, char **argv) {
     const teai_hparams *hp = teai_model_hparams(m);
     double kv = 2.0 * 4.0 * hp->n_layers * (double)cp.n_ctx * hp->n_kv_heads * hp->head_dim;
     printf("peak_rss_mb %.1f\nkv_mb %.1f\n", (double)ru.ru_maxrss / 1024.0, kv / (1024.0 * 1024.0));
+    /* where the resident set is: anonymous (copies, scratch) or file pages */
+    FILE *st = fopen("/proc/self/status", "r");
+    char line[256];
+    while (st && fgets(line, sizeof line, st))
+        if (!strncmp(line, "RssAnon:", 8) || !strncmp(line, "RssFile:", 8)) fputs(line, stdout);
+    if (st) fclose(st);
     free(toks);
     free(logits);
     teai_context_free(c);

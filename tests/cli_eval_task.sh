@@ -126,6 +126,20 @@ expect 0 "$T" sweep -m "$M" --quantize default,int8,nf4 -n 2 --repetitions 1 --w
     --output-dir "$O" --eval gsm8k --eval-dataset "$D/gsm8k.jsonl" --eval-n $EN --eval-max-tokens 4
 grep -q "eval gsm8k: 1 run, 2 skipped" "$D/out" || fail "resume: $(cat "$D/out")"
 check_json "$SJ" 3
+# the whole chain: the sweep's logs and results -> CSVs with accuracy.csv -> pareto.png
+expect 0 "$T" collate --dir "$O"
+[ -f "$O/accuracy.csv" ] || fail "collate wrote no accuracy.csv: $(ls "$O")"
+for q in default int8 nf4; do
+    grep -q "^native,1B,$q,.*,gsm8k,reward," "$O/accuracy.csv" ||
+        fail "accuracy.csv lacks the gsm8k reward of $q: $(cat "$O/accuracy.csv")"
+done
+if "$T" plot --dir "$O" --output-dir "$D/plots" >"$D/out" 2>"$D/err"; then
+    [ -s "$D/plots/pareto.png" ] || fail "no pareto.png: $(cat "$D/out" "$D/err")"
+elif grep -q "cairo" "$D/err"; then
+    echo "skip: pareto.png (teai built without cairo)"
+else
+    fail "teai plot: $(cat "$D/err")"
+fi
 # a bad data set fails before any benchmark runs
 expect 3 "$T" sweep -m "$M" --quantize default -n 2 --output-dir "$D/sweep2" --eval gsm8k --eval-dataset "$D/bad.jsonl"
 [ ! -d "$D/sweep2" ] || fail "the sweep ran benchmarks with a bad data set"
