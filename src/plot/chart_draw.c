@@ -72,12 +72,24 @@ static void text_at(ctx *c, const char *s, double x, double y, double size, int 
     cairo_restore(c->cr);
 }
 
-/* A tick label: decimals from the step, k/M/G/T for large magnitudes. */
+/* A tick label: decimals from the step, k/M/G/T/P for large magnitudes, and
+ * powers of ten ("2e+44") beyond them or for tiny steps. */
 static void fmt_num(char *buf, size_t cap, double v, double step) {
     static const char *suffix[] = {"", "k", "M", "G", "T", "P"};
     double a = fabs(v), scale = 1;
     int si = 0;
     if (fabs(v) < step * 1e-6) v = 0, a = 0;
+    if (a >= 1e19 || (step > 0 && step < 1e-6) || step >= 1e19) {
+        /* significant digits from the step: 1.5e+44 and 2e+44 stay apart */
+        int digits = step > 0 && a > 0 ? (int)ceil(log10(a / step) - 1e-9) + 1 : 1;
+        if (digits < 1) digits = 1;
+        if (digits > 6) digits = 6;
+        if (a == 0)
+            snprintf(buf, cap, "0");
+        else
+            snprintf(buf, cap, "%.*g", digits, v);
+        return;
+    }
     while (a / scale >= 1e4 && si < 5) scale *= 1e3, si++;
     double st = step / scale;
     int dec = st > 0 && st < 1 ? (int)ceil(-log10(st) - 1e-9) : 0;
