@@ -451,10 +451,12 @@ int bench_session_run(bench_session *ss, const bench_opts *o, int synthetic, cha
         s.decode_ms = 0;
         s.prefill_ms = s.ttft_ms = NAN;
         s.n_prompt = -1;
-        teai_run_params rp = {o->prompt_tokens > 0 ? NULL
-                              : prompt_buf         ? prompt_buf
-                                                   : o->prompt,
-                              o->prompt_tokens, o->n_gen, r, o->seed, 0};
+        teai_run_params rp = {0};
+        rp.prompt = o->prompt_tokens > 0 ? NULL : prompt_buf ? prompt_buf : o->prompt;
+        rp.prompt_tokens = o->prompt_tokens;
+        rp.n_gen = o->n_gen;
+        rp.rep = r;
+        rp.seed = o->seed;
         st = ss->ops->run(ss->be, &rp, on_event, &s, &err);
         progress(&s, 1);
         pf[r] = s.n_prompt > 0 && s.prefill_ms > 0 ? s.n_prompt * 1000.0 / s.prefill_ms : NAN;

@@ -433,24 +433,29 @@ static float dotq_f16(int64_t n, const void *row, const void *xq) {
 #define F16_CASE(r, t)                                                                             \
     case r * 8 + t:                                                                                \
         rows_f16_body(n, W, rb, x, st, r, t, out);                                                 \
-        break;
+        break
 static void rows_f16(int64_t n, const void *W, size_t rb, int nr, const void *xq, size_t st, int nt,
                      float *out) {
     const uint8_t *x = xq;
     switch (nr * 8 + nt) {
-        F16_CASE(4, 4)
-        F16_CASE(4, 3)
-        F16_CASE(4, 2)
-        F16_CASE(4, 1)
-        F16_CASE(3, 4)
-        F16_CASE(3, 3)
-        F16_CASE(3, 2)
-        F16_CASE(3, 1)
-        F16_CASE(2, 4)
-        F16_CASE(2, 3)
-        F16_CASE(2, 2) F16_CASE(2, 1) F16_CASE(1, 4) F16_CASE(1, 3) F16_CASE(1, 2) default
-            : rows_f16_body(n, W, rb, x, st, 1, 1, out);
-        break;
+        F16_CASE(4, 4);
+        F16_CASE(4, 3);
+        F16_CASE(4, 2);
+        F16_CASE(4, 1);
+        F16_CASE(3, 4);
+        F16_CASE(3, 3);
+        F16_CASE(3, 2);
+        F16_CASE(3, 1);
+        F16_CASE(2, 4);
+        F16_CASE(2, 3);
+        F16_CASE(2, 2);
+        F16_CASE(2, 1);
+        F16_CASE(1, 4);
+        F16_CASE(1, 3);
+        F16_CASE(1, 2);
+        default:
+            rows_f16_body(n, W, rb, x, st, 1, 1, out);
+            break;
     }
 }
 
@@ -683,7 +688,7 @@ static float dotq_nf4(int64_t n, const void *row, const void *xq) {
 #define NF4_CASE(r, t)                                                                             \
     case r * 8 + t:                                                                                \
         rows_nf4_body(n, w, rb, x, st, r, t, o);                                                   \
-        break;
+        break
 /* Tiles of 4 rows by 1 vector (decode) or 2 rows by up to 4 vectors (the
  * registers hold 4 x 4 unpacked weights or 2 x 4 x 2 accumulators). */
 static void rows_nf4(int64_t n, const void *W, size_t rb, int nr, const void *xq, size_t st, int nt,
@@ -694,13 +699,18 @@ static void rows_nf4(int64_t n, const void *W, size_t rb, int nr, const void *xq
         const uint8_t *w = (const uint8_t *)W + (size_t)r0 * rb;
         float *o = out + r0 * nt;
         switch ((nr - r0 < step ? nr - r0 : step) * 8 + nt) {
-            NF4_CASE(4, 1)
-            NF4_CASE(3, 1)
-            NF4_CASE(2, 1)
-            NF4_CASE(2, 4)
-            NF4_CASE(2, 3) NF4_CASE(2, 2) NF4_CASE(1, 4) NF4_CASE(1, 3) NF4_CASE(1, 2) default
-                : rows_nf4_body(n, w, rb, x, st, 1, 1, o);
-            break;
+            NF4_CASE(4, 1);
+            NF4_CASE(3, 1);
+            NF4_CASE(2, 1);
+            NF4_CASE(2, 4);
+            NF4_CASE(2, 3);
+            NF4_CASE(2, 2);
+            NF4_CASE(1, 4);
+            NF4_CASE(1, 3);
+            NF4_CASE(1, 2);
+            default:
+                rows_nf4_body(n, w, rb, x, st, 1, 1, o);
+                break;
         }
     }
 }
