@@ -372,8 +372,13 @@ teai__matmul_q_fn teai__matmul_q_avx512(teai_type wtype) {
     }
 }
 
+static void matvec_f16(const void *W, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                       float *y);
+
 teai__matvec_q_fn teai__matvec_q_avx512(teai_type wtype) {
     switch (wtype) {
+        case TEAI_TYPE_F16:
+            return matvec_f16;
         case TEAI_TYPE_Q8_0:
             return matvec_q8_0;
         case TEAI_TYPE_Q4_0:
@@ -424,10 +429,55 @@ static ALWAYS_INLINE void rows_f16_body(int64_t n, const void *W, size_t rb, con
         for (int k = 0; k < nt; k++) out[r * nt + k] = _mm512_reduce_add_ps(acc[r][k]);
 }
 
+/* Decode: the f16 activations converted once per matrix, then per row four
+ * FMA chains over groups of 64 (one chain would wait on the FMA latency at
+ * every step). Its sums run in another order than the prefill tile's. */
+static ALWAYS_INLINE float f16_row_dot(int64_t n, const uint8_t *row, const float *x) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        a0 = _mm512_fmadd_ps(f16x16(row, i), _mm512_loadu_ps(x + i), a0);
+        a1 = _mm512_fmadd_ps(f16x16(row, i + 16), _mm512_loadu_ps(x + i + 16), a1);
+        a2 = _mm512_fmadd_ps(f16x16(row, i + 32), _mm512_loadu_ps(x + i + 32), a2);
+        a3 = _mm512_fmadd_ps(f16x16(row, i + 48), _mm512_loadu_ps(x + i + 48), a3);
+    }
+    for (; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        a0 = _mm512_fmadd_ps(f16x16_tail(row, i, m), _mm512_maskz_loadu_ps(m, x + i), a0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
+/* xq (n fp16) as f32 into buf (64-byte aligned) or a new buffer; NULL when
+ * out of memory. */
+static float *f16_acts(const void *xq, int64_t n, float *buf, int64_t cap) {
+    float *x = n <= cap ? buf : aligned_alloc(64, sizeof(float) * (size_t)((n + 15) / 16 * 16));
+    if (!x) return NULL;
+    const uint8_t *h = xq;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, f16x16(h, i));
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(x + i, m, f16x16_tail(h, i, m));
+    }
+    return x;
+}
+
+static void matvec_f16(const void *W, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                       float *y) {
+    float stack[16384] __attribute__((aligned(64))); /* 64 KiB: rows up to 16384 wide */
+    float *x = f16_acts(xq, n, stack, 16384);
+    for (int64_t r = r0; r < r1; r++)
+        y[r] = x ? f16_row_dot(n, (const uint8_t *)W + (size_t)r * rb, x)
+                 : (rows_f16_body(n, (const uint8_t *)W + (size_t)r * rb, 0, xq, 0, 1, 1, &y[r]),
+                    y[r]);
+    if (x != stack) free(x);
+}
+
 static float dotq_f16(int64_t n, const void *row, const void *xq) {
-    float out;
-    rows_f16_body(n, row, 0, xq, 0, 1, 1, &out);
-    return out;
+    float y = 0.0f;
+    matvec_f16(row, 0, n, 0, 1, xq, &y);
+    return y;
 }
 
 #define F16_CASE(r, t)                                                                             \
