@@ -358,8 +358,10 @@ static int gguf_vector(teai_model *m, teai__load *ld, const char *name, int requ
 
 static int load_gguf(teai_model *m, const char *path, const teai_model_params *p, teai_error *err) {
     /* converted at load: the file's pages are read as each tensor is converted
-     * and given back after, so the resident set stays near the converted size */
-    int rc = teai_gguf_open_ex(path, p->quantize == TEAI_QUANTIZE_DEFAULT, &m->gguf, err);
+     * and given back after, so the resident set stays near the converted size;
+     * a vocabulary-only load reads just the pages of the tokenizer */
+    int rc = teai_gguf_open_ex(path, p->quantize == TEAI_QUANTIZE_DEFAULT && !p->vocab_only,
+                               &m->gguf, err);
     if (rc) return rc;
     rc = teai__tokenizer_from_gguf(m->gguf, &m->tok, err);
     if (rc) return rc;
