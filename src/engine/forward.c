@@ -211,8 +211,9 @@ typedef struct attn_job {
     int layer, B;
 } attn_job;
 
-/* One work item: token t and KV head kvh, with the group of query heads
- * that share it, so each K and V row is loaded once for the whole group. */
+/* One work item: token t and KV head kvh, with the query heads that share it
+ * (all of them, or a part when there are more threads than items), so each K
+ * and V row is loaded once for those heads. */
 static void attn_task(void *arg, int ith, int nth) {
     attn_job *j = arg;
     teai_context *c = j->c;
@@ -224,21 +225,31 @@ static void attn_task(void *arg, int ith, int nth) {
     const float *kc = c->k_cache + layer_off, *vc = c->v_cache + layer_off;
     teai__dot_fn dot = c->dot_f32;
     teai__axpy_fn axpy = c->axpy;
-    int items = j->B * hp->n_kv_heads;
+    /* when tokens x KV heads are fewer than the threads (decode), each group
+     * of query heads is split in parts so that every thread has work */
+    int units = j->B * hp->n_kv_heads;
+    int parts = units >= nth ? 1 : (nth + units - 1) / units;
+    if (parts > group) parts = group;
+    int per = (group + parts - 1) / parts; /* query heads per item */
+    int items = units * parts;
     for (int it = ith; it < items; it += nth) {
-        int t = it / hp->n_kv_heads, kvh = it % hp->n_kv_heads, h0 = kvh * group;
+        int u = it / parts, part = it % parts;
+        int t = u / hp->n_kv_heads, kvh = u % hp->n_kv_heads;
+        int h0 = kvh * group + part * per;
+        int ng = group - part * per < per ? group - part * per : per;
+        if (ng <= 0) continue;
         int last = c->pos + t; /* causal: attend to positions 0..last */
         const float *q = c->q + (size_t)t * (size_t)c->q_dim + (size_t)h0 * (size_t)hd;
         float mx[TEAI_MAX_GROUP], inv[TEAI_MAX_GROUP];
-        for (int g = 0; g < group; g++) mx[g] = -INFINITY;
+        for (int g = 0; g < ng; g++) mx[g] = -INFINITY;
         const float *k = kc + (size_t)kvh * (size_t)hd;
         for (int p = 0; p <= last; p++, k += c->kv_dim)
-            for (int g = 0; g < group; g++) {
+            for (int g = 0; g < ng; g++) {
                 float v = dot(hd, k, q + (size_t)g * (size_t)hd) * scale;
                 s[(size_t)g * (size_t)c->n_ctx + (size_t)p] = v;
                 if (v > mx[g]) mx[g] = v;
             }
-        for (int g = 0; g < group; g++) {
+        for (int g = 0; g < ng; g++) {
             float *sg = s + (size_t)g * (size_t)c->n_ctx, sum = 0;
             for (int p = 0; p <= last; p++) {
                 sg[p] = expf(sg[p] - mx[g]);
@@ -247,10 +258,10 @@ static void attn_task(void *arg, int ith, int nth) {
             inv[g] = 1.0f / sum;
         }
         float *o = c->xb + (size_t)t * (size_t)c->q_dim + (size_t)h0 * (size_t)hd;
-        memset(o, 0, sizeof(float) * (size_t)hd * (size_t)group);
+        memset(o, 0, sizeof(float) * (size_t)hd * (size_t)ng);
         const float *v = vc + (size_t)kvh * (size_t)hd;
         for (int p = 0; p <= last; p++, v += c->kv_dim)
-            for (int g = 0; g < group; g++)
+            for (int g = 0; g < ng; g++)
                 axpy(hd, s[(size_t)g * (size_t)c->n_ctx + (size_t)p] * inv[g], v,
                      o + (size_t)g * (size_t)hd);
     }

@@ -739,7 +739,7 @@ static float dotq_nf4(int64_t n, const void *row, const void *xq) {
     case r * 8 + t:                                                                                \
         rows_nf4_body(n, w, rb, x, st, r, t, o);                                                   \
         break
-/* Tiles of 4 rows by 1 vector (decode) or 2 rows by up to 4 vectors (the
+/* Tiles of up to 4 rows by 1 vector or 2 rows by up to 4 vectors (the
  * registers hold 4 x 4 unpacked weights or 2 x 4 x 2 accumulators). */
 static void rows_nf4(int64_t n, const void *W, size_t rb, int nr, const void *xq, size_t st, int nt,
                      float *out) {

@@ -169,12 +169,14 @@ teai__dotq_tile_fn teai__dotq_tile_avx2(teai_type wtype);
 teai__dotq_rows_fn teai__dotq_rows_avx2(teai_type wtype);   /* Q8_0, Q4_0; else NULL */
 teai__dotq_rows_fn teai__dotq_rows_avx512(teai_type wtype); /* AVX-512 VNNI: the same */
 teai__dotq_fn teai__dotq_avx512(teai_type wtype);           /* its (1, 1) case; NULL elsewhere */
-/* Rows r0..r1 of W against one activation vector (decode), bit for bit the
- * rows kernel's (1, 1) results; NULL where the type has none. */
+/* Rows r0..r1 of W against one activation vector (decode); NULL where the
+ * type has none. Q8_0, Q4_0 and int8: bit for bit the rows kernel's (1, 1)
+ * results; F16: four FMA chains per row, so its sums run in another order. */
 typedef void (*teai__matvec_q_fn)(const void *W, size_t row_bytes, int64_t cols, int64_t r0,
                                   int64_t r1, const void *xq, float *y);
 teai__matvec_q_fn teai__matvec_q_avx512(teai_type wtype);
-/* Rows r0..r1 of W against B vectors (prefill), bit for bit the same. */
+/* Rows r0..r1 of W against B vectors (prefill), bit for bit the rows
+ * kernel's (1, 1) results. */
 typedef void (*teai__matmul_q_fn)(const void *W, size_t row_bytes, int64_t cols, int64_t r0,
                                   int64_t r1, const void *xq, size_t xq_stride, int B, float *y,
                                   size_t y_stride);

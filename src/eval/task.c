@@ -140,7 +140,10 @@ static int generate(const gen_ctx *g, int rollout, const char *user, char **text
     if (!g->is_openai && g->chat != TEAI_CHAT_NONE) {
         teai_chat_msg m = {"user", user};
         int need = teai_chat_apply(g->chat, &m, 1, 1, NULL, 0);
-        if (need < 0 || !(formatted = malloc((size_t)need + 1)))
+        if (need < 0)
+            return teai__fail(err, TEAI_EINVAL,
+                              "the prompt cannot be written in the chat template");
+        if (!(formatted = malloc((size_t)need + 1)))
             return teai__fail(err, TEAI_ENOMEM, "out of memory");
         teai_chat_apply(g->chat, &m, 1, 1, formatted, (size_t)need + 1);
         prompt = formatted;

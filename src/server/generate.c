@@ -138,7 +138,10 @@ int teai__srv_prompt(const teai__srv_engine *e, const teai__srv_request *req, in
                                   "the model has no chat template teai knows (Llama 3, ChatML); "
                                   "use /v1/completions");
         int len = teai_chat_apply(fmt, req->msgs, req->n_msgs, 1, NULL, 0);
-        char *text = len >= 0 ? malloc((size_t)len + 1) : NULL;
+        if (len < 0)
+            return teai__srv_fail(err, 400, "invalid_request_error", "messages", NULL,
+                                  "the messages cannot be written in the model's chat template");
+        char *text = malloc((size_t)len + 1);
         if (!text) return teai__srv_fail(err, 500, "server_error", NULL, NULL, "out of memory");
         teai_chat_apply(fmt, req->msgs, req->n_msgs, 1, text, (size_t)len + 1);
         rc = tokenize(tok, text, 1, ids, &n);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct teai_server {
     teai_server_params p; /* the strings point to the copies below */
     char *host, *api_key, *model_id;
     struct MHD_Daemon *d;
+    atomic_int started; /* set once MHD_start_daemon returned: the logger's cue */
     int port;
     char fingerprint[64];
     char start_err[256]; /* libmicrohttpd's words when it cannot start */
@@ -89,8 +91,10 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap) {
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
-    if (!s->d) { /* still starting: kept for the error message */
+    if (!atomic_load(&s->started)) { /* still starting: kept for the error message */
+        pthread_mutex_lock(&s->mu);
         if (!s->start_err[0]) snprintf(s->start_err, sizeof s->start_err, "%s", msg);
+        pthread_mutex_unlock(&s->mu);
         return;
     }
     /* a request this server ended on purpose (the client left) is logged by it */
@@ -577,6 +581,7 @@ int teai_server_start(const teai_model *model, const teai_server_params *p, teai
                             on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SRV_IDLE_S,
                             MHD_OPTION_END);
     freeaddrinfo(ai);
+    atomic_store(&s->started, 1);
     if (!s->d) {
         char msg[300];
         snprintf(msg, sizeof msg, "%s", s->start_err[0] ? s->start_err : "libmicrohttpd failed");
@@ -600,8 +605,9 @@ void teai_server_stop(teai_server *s) {
     s->eng.stopping = 1;
     pthread_cond_broadcast(&s->eng.cv);
     pthread_mutex_unlock(&s->eng.mu);
-    MHD_socket lfd = MHD_quiesce_daemon(s->d); /* no new connections */
-    if (lfd != MHD_INVALID_SOCKET) close(lfd);
+    /* no new connections; the socket stays open until the daemon has stopped
+     * (its polling thread may still look at it) */
+    MHD_socket lfd = MHD_quiesce_daemon(s->d);
     /* running requests end at their next token; let their last bytes go out */
     for (int waited = 0; waited < SRV_DRAIN_MS; waited += 10) {
         pthread_mutex_lock(&s->mu);
@@ -613,5 +619,6 @@ void teai_server_stop(teai_server *s) {
     }
     MHD_stop_daemon(s->d);
     s->d = NULL;
+    if (lfd != MHD_INVALID_SOCKET) close(lfd);
     server_free(s);
 }

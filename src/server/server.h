@@ -17,6 +17,7 @@
 #include "teai/engine.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -135,7 +136,7 @@ typedef struct teai__srv_engine {
     int waiting;                   /* requests waiting for it */
     int max_waiting;               /* --queue */
     teai__srv_waiter *head, *tail; /* the waiters, first come first */
-    volatile int stopping;         /* shutdown: waiters give up, generations stop */
+    atomic_int stopping;           /* shutdown: waiters give up, generations stop */
 } teai__srv_engine;
 
 int teai__srv_engine_init(teai__srv_engine *e, const teai_model *model,
