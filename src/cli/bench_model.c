@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "engine/gguf.h"
 #include "engine/hf.h"
+#include "engine/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -35,18 +36,6 @@ static int exists(const char *p) {
     return access(p, R_OK) == 0;
 }
 
-static void mkdirs(const char *path) {
-    char p[4096];
-    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p) return;
-    for (char *s = p + 1; *s; s++)
-        if (*s == '/') {
-            *s = '\0';
-            mkdir(p, 0755);
-            *s = '/';
-        }
-    mkdir(p, 0755);
-}
-
 /* A synthesized model of o->size in the cache; made when missing. */
 static int synthetic_model(const bench_opts *o, char *out, size_t cap) {
     const char *shape = synth_shape(o->size);
@@ -75,7 +64,8 @@ static int synthetic_model(const bench_opts *o, char *out, size_t cap) {
     if (exists(out)) return CLI_EXIT_OK;
     char models[4200];
     snprintf(models, sizeof models, "%s/models", dir);
-    mkdirs(models);
+    teai_error merr = {0};
+    if (teai__mkdirs(models, &merr) != TEAI_OK) return cli_fail("bench", &merr, merr.status);
     teai_synth_params p = teai_synth_default_params();
     teai_synth_shape(shape, &p.hp);
     p.shape_name = shape;

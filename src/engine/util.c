@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -249,4 +250,25 @@ uint64_t teai__now_ns(void) {
 int teai__n_cpus(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
+}
+
+int teai__mkdirs(const char *dir, teai_error *err) {
+    size_t n = strlen(dir);
+    char *p = malloc(n + 1);
+    if (!p) return teai__fail(err, TEAI_ENOMEM, "%s: out of memory", dir);
+    memcpy(p, dir, n + 1);
+    int rc = TEAI_OK;
+    for (size_t i = 1; i <= n && rc == TEAI_OK; i++) {
+        if (p[i] != '/' && p[i] != '\0') continue;
+        char c = p[i];
+        p[i] = '\0';
+        struct stat st;
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            rc = teai__fail(err, TEAI_EIO, "%s: %s", p, strerror(errno));
+        else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+            rc = teai__fail(err, TEAI_EIO, "%s: not a directory", p);
+        p[i] = c;
+    }
+    free(p);
+    return rc;
 }

@@ -24,6 +24,9 @@ int teai__map_file(const char *path, teai__map *map, teai_error *err);
 /* As teai__map_file; populate 0 maps pages in on first touch (a file that is
  * converted piece by piece and then dropped: teai__drop_pages). */
 int teai__map_file_ex(const char *path, int populate, teai__map *map, teai_error *err);
+/* Creates dir and its missing parents (mkdir -p). TEAI_EIO names the part
+ * that could not be made or is not a directory. */
+int teai__mkdirs(const char *dir, teai_error *err);
 /* Gives the whole pages inside [p, p + n) of a read-only file mapping back to
  * the kernel (they stay in the page cache): the resident set shrinks. */
 void teai__drop_pages(const void *p, size_t n);

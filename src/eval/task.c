@@ -399,18 +399,6 @@ static void *worker(void *arg) {
 
 /* ---- files ------------------------------------------------------------------ */
 
-static void mkdirs(const char *dir) {
-    char p[4096];
-    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) return;
-    for (char *q = p + 1; *q; q++) {
-        if (*q != '/') continue;
-        *q = '\0';
-        mkdir(p, 0755);
-        *q = '/';
-    }
-    mkdir(p, 0755);
-}
-
 /* The JSONL next to the results file: <results minus .json>_<quantize>.jsonl
  * (_2, _3, ... when taken). Opens it exclusively. */
 static FILE *open_examples(const char *json_path, const char *quant, char *out, size_t cap,
@@ -429,7 +417,7 @@ static FILE *open_examples(const char *json_path, const char *quant, char *out, 
     char *slash = strrchr(dir, '/');
     if (slash) {
         *slash = '\0';
-        if (dir[0]) mkdirs(dir);
+        if (dir[0] && teai__mkdirs(dir, err) != TEAI_OK) return NULL;
     }
     for (int k = 1; k < 1000; k++) {
         char suffix[16] = "";

@@ -44,21 +44,6 @@ int teai_eval_json_path(const char *dir, const char *backend, const char *env, c
     return TEAI_OK;
 }
 
-static void mkdirs_for(const char *path) {
-    char p[4096];
-    snprintf(p, sizeof p, "%s", path);
-    char *slash = strrchr(p, '/');
-    if (!slash) return;
-    *slash = '\0';
-    for (char *q = p + 1; *q; q++) {
-        if (*q != '/') continue;
-        *q = '\0';
-        mkdir(p, 0755);
-        *q = '/';
-    }
-    mkdir(p, 0755);
-}
-
 /* A number, or null when unknown. */
 static cJSON *num(double v) {
     return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
@@ -132,7 +117,14 @@ int teai_eval_json_append(const char *path, const teai_eval_record *r, teai_erro
             return teai__fail(err, TEAI_EFORMAT, "%s: not a JSON list of results", path);
         }
     } else {
-        mkdirs_for(path);
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+            *slash = '\0';
+            int rc = teai__mkdirs(dir, err);
+            if (rc != TEAI_OK) return rc;
+        }
         list = cJSON_CreateArray();
     }
     cJSON *rec = list ? record_json(r) : NULL;

@@ -40,27 +40,6 @@ static const char *kv_get(const teai_kv *kvs, int n, const char *key) {
 }
 
 /* mkdir -p */
-static int make_dirs(const char *dir, teai_error *err) {
-    size_t n = strlen(dir);
-    char *p = malloc(n + 1);
-    if (!p) return teai__fail(err, TEAI_ENOMEM, "%s: out of memory", dir);
-    memcpy(p, dir, n + 1);
-    int rc = TEAI_OK;
-    for (size_t i = 1; i <= n && rc == TEAI_OK; i++) {
-        if (p[i] != '/' && p[i] != '\0') continue;
-        char c = p[i];
-        p[i] = '\0';
-        struct stat st;
-        if (mkdir(p, 0777) != 0 && errno != EEXIST)
-            rc = teai__fail(err, TEAI_EIO, "%s: %s", p, strerror(errno));
-        else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
-            rc = teai__fail(err, TEAI_EIO, "%s: not a directory", p);
-        p[i] = c;
-    }
-    free(p);
-    return rc;
-}
-
 /* One write(2) of the whole line (looping only on a short write). */
 static int put_line(teai_log *log) {
     const char *p = log->line.data;
@@ -109,7 +88,7 @@ int teai_log_open(const char *dir, const teai_kv *kvs, int n_kv, teai_log **out,
     if (teai_log_prefix(backend, prefix, sizeof prefix) != TEAI_OK)
         return teai__fail(err, TEAI_EINVAL, "log header backend: '%s' is not [A-Za-z0-9._-]+",
                           backend);
-    int rc = make_dirs(dir, err);
+    int rc = teai__mkdirs(dir, err);
     if (rc != TEAI_OK) return rc;
 
     teai_log *log = calloc(1, sizeof *log);
