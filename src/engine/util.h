@@ -24,6 +24,9 @@ int teai__map_file(const char *path, teai__map *map, teai_error *err);
 /* As teai__map_file; populate 0 maps pages in on first touch (a file that is
  * converted piece by piece and then dropped: teai__drop_pages). */
 int teai__map_file_ex(const char *path, int populate, teai__map *map, teai_error *err);
+/* Length of the well-formed UTF-8 sequence at s (n bytes left: no overlongs,
+ * surrogates or code points past U+10FFFF), 0 if there is none. */
+size_t teai__utf8_seq(const unsigned char *s, size_t n);
 /* Creates dir and its missing parents (mkdir -p). TEAI_EIO names the part
  * that could not be made or is not a directory. */
 int teai__mkdirs(const char *dir, teai_error *err);

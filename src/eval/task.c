@@ -202,7 +202,7 @@ static cJSON *jstr(const char *s) {
     int rc = teai_buf_add(&b, "", 0);
     size_t left = strlen(s);
     for (const unsigned char *p = (const unsigned char *)s; !rc && left;) {
-        size_t n = teai__task_utf8_len(p, left);
+        size_t n = teai__utf8_seq(p, left);
         rc = n ? teai_buf_add(&b, p, n) : teai_buf_add(&b, "\xef\xbf\xbd", 3);
         p += n ? n : 1;
         left -= n ? n : 1;

@@ -189,10 +189,6 @@ int teai_task_run(const teai_task_config *cfg, teai_task_result *out, teai_error
 
 /* ---- internal: the environments' prompts (task.c drives the episodes) --------- */
 
-/* Bytes of the valid UTF-8 sequence at s, of avail bytes (1 for ASCII, NUL
- * included), 0 when it is not one (truncated, overlong forms, surrogates,
- * past U+10FFFF). */
-size_t teai__task_utf8_len(const unsigned char *s, size_t avail);
 /* The user message of a gsm8k or reverse_text example (malloc'd; NULL on ENOMEM). */
 char *teai__gsm8k_prompt(const teai_task_example *ex);
 char *teai__reverse_prompt(const teai_task_example *ex);

@@ -21,26 +21,6 @@ int teai_task_env_from_name(const char *name) {
     return -1;
 }
 
-/* JSON text is UTF-8 (RFC 8259); so are the JSONL lines teai writes. */
-size_t teai__task_utf8_len(const unsigned char *s, size_t avail) {
-    if (avail == 0) return 0;
-    unsigned c = s[0];
-    if (c < 0x80) return 1;
-    size_t n = c >= 0xc2 && c <= 0xdf   ? 2
-               : c >= 0xe0 && c <= 0xef ? 3
-               : c >= 0xf0 && c <= 0xf4 ? 4
-                                        : 0;
-    unsigned lo = 0x80, hi = 0xbf; /* the second byte's range */
-    if (c == 0xe0) lo = 0xa0;
-    if (c == 0xed) hi = 0x9f;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;
-    if (n == 0 || n > avail || s[1] < lo || s[1] > hi) return 0;
-    for (size_t k = 2; k < n; k++)
-        if ((s[k] & 0xc0) != 0x80) return 0;
-    return n;
-}
-
 void teai_task_example_free(teai_task_example *ex) {
     if (!ex) return;
     free(ex->input);
@@ -85,7 +65,7 @@ int teai_task_parse_line(teai_task_env env, const char *line, size_t len, teai_t
         return teai__fail(err, TEAI_EFORMAT, "line longer than %d bytes", TEAI_TASK_LINE_MAX);
     if (memchr(line, '\0', len)) return teai__fail(err, TEAI_EFORMAT, "NUL byte in the line");
     for (size_t k = 0; k < len;) {
-        size_t n = teai__task_utf8_len((const unsigned char *)line + k, len - k);
+        size_t n = teai__utf8_seq((const unsigned char *)line + k, len - k);
         if (!n) return teai__fail(err, TEAI_EFORMAT, "invalid UTF-8 at byte %zu", k + 1);
         k += n;
     }

@@ -28,38 +28,10 @@ size_t teai__fmt_num(char out[TEAI__NUM_MAX], double v) {
     return n > 0 ? (size_t)n : 0;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (n bytes left), 0 if none. */
-static size_t utf8_seq(const unsigned char *s, size_t n) {
-    unsigned c = s[0];
-    if (c < 0x80) return 1;
-    size_t len;
-    unsigned lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        if (c == 0xe0)
-            lo = 0xa0; /* no overlongs */
-        else if (c == 0xed)
-            hi = 0x9f; /* no surrogates */
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f; /* <= U+10FFFF */
-    } else
-        return 0;
-    if (n < len || s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80) return 0;
-    return len;
-}
-
 int teai__utf8_valid(const char *s, size_t n) {
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq(u + i, n - i);
+        size_t k = teai__utf8_seq(u + i, n - i);
         if (!k) return 0;
         i += k;
     }
@@ -74,7 +46,7 @@ int teai__json_str_lossy(teai_buf *b, const char *s, size_t n, int *lossy) {
     size_t run = 0; /* start of the bytes not yet copied */
     for (size_t i = 0; i < n && rc == TEAI_OK;) {
         unsigned c = u[i];
-        size_t k = utf8_seq(u + i, n - i);
+        size_t k = teai__utf8_seq(u + i, n - i);
         if (k > 1 || (k == 1 && c >= 0x20 && c != '"' && c != '\\')) {
             i += k;
             continue;
