@@ -135,51 +135,16 @@ static void print_kl(const teai_kl_summary *s) {
     printf("Same top p: %6.3lf ± %5.3lf %%\n", 100.0 * s->same_top, 100.0 * s->same_top_err);
 }
 
-static teai_eval_metric metric(const char *name, double avg, double std, double se, long n) {
-    teai_eval_metric m = teai_eval_metric_blank(name);
-    m.avg = avg, m.std = std, m.stderr_ = se, m.n = n;
-    if (isfinite(se)) m.ci_low = avg - 1.96 * se, m.ci_high = avg + 1.96 * se;
-    return m;
-}
-
 static int write_record(const ppl_opts *o, const teai_ppl_result *r, double elapsed,
                         int returncode) {
-    teai_eval_metric ms[4];
-    int n = 0;
-    ms[n++] = metric("ppl", r->ppl, NAN, r->ppl_err, r->n_scored);
-    if (isfinite(r->ppl_err) && r->ppl > 0) { /* symmetric in ln(PPL), where the error is */
-        double rel = r->ppl_err / r->ppl;
-        ms[0].ci_low = r->ppl * exp(-1.96 * rel), ms[0].ci_high = r->ppl * exp(1.96 * rel);
-    }
-    if (r->has_kl) {
-        const teai_kl_summary *k = &r->kl;
-        ms[n++] = metric("kl_divergence", k->kld, k->kld_std, k->kld_err, k->n);
-        ms[n++] = metric("top1_agreement", k->same_top, NAN, k->same_top_err, k->n);
-        ms[n++] = metric("delta_p", k->dp, k->dp_std, k->dp_err, k->n);
-    }
     const char *size = o->size ? o->size : "";
-    teai_eval_record rec;
-    memset(&rec, 0, sizeof rec);
-    rec.backend = "native";
-    rec.size = size;
-    rec.quantization = teai_quantize_name(o->quantize);
-    rec.environment = "perplexity";
-    rec.weight_format = r->weight_format;
-    rec.model = o->model;
-    rec.num_examples = r->n_chunks;
-    rec.max_tokens = r->n_ctx;
-    rec.rollouts = 1;
-    rec.returncode = returncode;
-    rec.temperature = NAN;
-    rec.metrics = ms;
-    rec.n_metrics = n;
-    rec.eval_time_seconds = r->eval_seconds;
-    rec.elapsed_seconds = elapsed;
     char path[4096];
     teai_error err = {0};
     int rc = teai_eval_json_path(o->results_dir, "native", "perplexity", *size ? size : "unknown",
                                  (int64_t)time(NULL), path, sizeof path, &err);
-    if (rc == TEAI_OK) rc = teai_eval_json_append(path, &rec, &err);
+    if (rc == TEAI_OK)
+        rc = teai_ppl_append_record(path, r, o->model, size, teai_quantize_name(o->quantize),
+                                    elapsed, returncode, &err);
     if (rc != TEAI_OK) return cli_fail("eval ppl", &err, rc);
     printf("results: %s\n", path);
     return CLI_EXIT_OK;

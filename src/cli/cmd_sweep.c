@@ -258,28 +258,9 @@ static int eval_ppl(const eval_opts *ev, const bench_opts *o, const char *model,
     uint64_t t0 = cli_now_ns();
     int rc = teai_ppl_run(&p, &r, &err);
     if (rc && rc != TEAI_EINTR) return cli_fail("sweep", &err, rc);
-    teai_eval_metric m = teai_eval_metric_blank("ppl");
-    m.avg = r.ppl, m.stderr_ = r.ppl_err, m.n = r.n_scored;
-    if (isfinite(r.ppl_err))
-        m.ci_low = r.ppl - 1.96 * r.ppl_err, m.ci_high = r.ppl + 1.96 * r.ppl_err;
-    teai_eval_record rec;
-    memset(&rec, 0, sizeof rec);
-    rec.backend = "native";
-    rec.size = o->size;
-    rec.quantization = o->quantize;
-    rec.environment = "perplexity";
-    rec.weight_format = r.weight_format;
-    rec.model = model;
-    rec.num_examples = r.n_chunks;
-    rec.max_tokens = r.n_ctx;
-    rec.rollouts = 1;
-    rec.returncode = rc == TEAI_EINTR ? 130 : 0;
-    rec.temperature = NAN;
-    rec.metrics = &m;
-    rec.n_metrics = 1;
-    rec.eval_time_seconds = r.eval_seconds;
-    rec.elapsed_seconds = (double)(cli_now_ns() - t0) / 1e9;
-    int wrc = teai_eval_json_append(path, &rec, &err);
+    int wrc =
+        teai_ppl_append_record(path, &r, model, o->size, o->quantize,
+                               (double)(cli_now_ns() - t0) / 1e9, rc == TEAI_EINTR ? 130 : 0, &err);
     if (wrc) return cli_fail("sweep", &err, wrc);
     snprintf(summary, cap, "ppl %.4f ± %.4f (%ld tokens)", r.ppl, r.ppl_err, r.n_scored);
     return rc == TEAI_EINTR ? CLI_EXIT_INTERRUPT : CLI_EXIT_OK;

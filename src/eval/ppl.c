@@ -3,6 +3,8 @@
  * llama.cpp's perplexity() and kl_divergence() with n_seq = 1. */
 #include "eval/ppl.h"
 
+#include "eval/eval.h"
+
 #include "engine/util.h"
 #include "sys/sys.h"
 
@@ -268,4 +270,47 @@ int teai_ppl_run(const teai_ppl_params *p, teai_ppl_result *r, teai_error *err) 
 done:
     run_free(&s);
     return rc;
+}
+
+static teai_eval_metric metric(const char *name, double avg, double std, double se, long n) {
+    teai_eval_metric m = teai_eval_metric_blank(name);
+    m.avg = avg, m.std = std, m.stderr_ = se, m.n = n;
+    if (isfinite(se)) m.ci_low = avg - 1.96 * se, m.ci_high = avg + 1.96 * se;
+    return m;
+}
+
+int teai_ppl_append_record(const char *path, const teai_ppl_result *r, const char *model,
+                           const char *size, const char *quantization, double elapsed,
+                           int returncode, teai_error *err) {
+    teai_eval_metric ms[4];
+    int n = 0;
+    ms[n++] = metric("ppl", r->ppl, NAN, r->ppl_err, r->n_scored);
+    if (isfinite(r->ppl_err) && r->ppl > 0) { /* symmetric in ln(PPL), where the error is */
+        double rel = r->ppl_err / r->ppl;
+        ms[0].ci_low = r->ppl * exp(-1.96 * rel), ms[0].ci_high = r->ppl * exp(1.96 * rel);
+    }
+    if (r->has_kl) {
+        const teai_kl_summary *k = &r->kl;
+        ms[n++] = metric("kl_divergence", k->kld, k->kld_std, k->kld_err, k->n);
+        ms[n++] = metric("top1_agreement", k->same_top, NAN, k->same_top_err, k->n);
+        ms[n++] = metric("delta_p", k->dp, k->dp_std, k->dp_err, k->n);
+    }
+    teai_eval_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.backend = "native";
+    rec.size = size ? size : "";
+    rec.quantization = quantization;
+    rec.environment = "perplexity";
+    rec.weight_format = r->weight_format;
+    rec.model = model;
+    rec.num_examples = r->n_chunks;
+    rec.max_tokens = r->n_ctx;
+    rec.rollouts = 1;
+    rec.returncode = returncode;
+    rec.temperature = NAN;
+    rec.metrics = ms;
+    rec.n_metrics = n;
+    rec.eval_time_seconds = r->eval_seconds;
+    rec.elapsed_seconds = elapsed;
+    return teai_eval_json_append(path, &rec, err);
 }

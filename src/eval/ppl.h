@@ -184,4 +184,12 @@ void teai_ppl_estimate(double nll, double nll2, long count, double *ppl, double 
  * vocabulary), engine errors. */
 int teai_ppl_run(const teai_ppl_params *p, teai_ppl_result *r, teai_error *err);
 
+/* Appends the seed-shaped record of a run (eval.h; environment
+ * "perplexity", backend "native") to path: metric ppl with its interval
+ * symmetric in ln(PPL), and with a KL comparison kl_divergence,
+ * top1_agreement and delta_p. returncode: 0, or 130 when interrupted. */
+int teai_ppl_append_record(const char *path, const teai_ppl_result *r, const char *model,
+                           const char *size, const char *quantization, double elapsed,
+                           int returncode, teai_error *err);
+
 #endif
