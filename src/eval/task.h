@@ -154,7 +154,9 @@ typedef struct teai_task_config {
     const teai_backend_ops *ops;
     teai_backend *be;
     const teai_backend_info *info;
-    /* optional callbacks (called from worker threads, one at a time) */
+    /* optional callbacks, called from worker threads: progress one call at a
+     * time; cancel from any of them at once (it must be safe for that: read a
+     * flag) */
     int (*cancel)(void *ud); /* non-zero: stop (Ctrl-C) */
     void (*progress)(void *ud, const teai_task_progress *p);
     void *ud;
