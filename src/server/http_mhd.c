@@ -30,6 +30,7 @@ typedef enum MHD_Result MHD_RESULT;
 #define SRV_STREAM_BLOCK 16384 /* bytes MHD asks the stream for at most */
 #define SRV_DRAIN_MS     10000 /* how long a stop waits for running requests to end */
 #define SRV_IDLE_S       120   /* an idle keep-alive connection is closed after this */
+#define SRV_STALL_S      15    /* a stream whose client reads nothing for this long ends */
 
 struct teai_server {
     teai__srv_engine eng;
@@ -362,6 +363,9 @@ static MHD_RESULT generate(teai_server *s, struct MHD_Connection *c, const char 
         MHD_add_response_header(r, "Cache-Control", "no-cache");
         MHD_add_response_header(r, "X-Accel-Buffering", "no");
         j->streaming = 1;
+        /* the stream holds the engine: a client that stops reading (its socket
+         * buffer full) gives it back after SRV_STALL_S, not SRV_IDLE_S */
+        MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)SRV_STALL_S);
         MHD_RESULT ret = MHD_queue_response(c, 200, r);
         MHD_destroy_response(r);
         return ret;
