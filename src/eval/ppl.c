@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WINDOW 32 /* scored positions evaluated per call (the engine's batch) */
+#define WINDOW 128 /* scored positions evaluated per call (the engine's prefill chunk) */
 
 teai_ppl_params teai_ppl_default_params(void) {
     teai_ppl_params p;
