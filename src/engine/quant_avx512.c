@@ -535,14 +535,16 @@ static ALWAYS_INLINE __m512i pick4(__m512i v, int q) {
                                     v);
 }
 
-typedef struct q4k_w { /* one Q4_K super-block of one row, unpacked */
-    __m512i w[4];      /* codes of elements 64p .. 64p + 63 */
-    __m512i sc[4];     /* their scales (lanes 0-7: sub-block 2p, 8-15: 2p + 1) */
-    __m256i mins;      /* int16 mins, each twice: m0 m0 m1 m1 ... (against bsums) */
-    float d, dmin;
-} q4k_w;
+typedef struct kq_w { /* one K-quant super-block of one row, unpacked */
+    __m512i w[4];     /* codes of elements 64p .. 64p + 63 */
+    __m512i sc[4];    /* their scales: Q4_K lanes 0-7 sub-block 2p, 8-15 2p + 1;
+                         Q6_K each 16-element group on 4 lanes */
+    __m256i v16;      /* against bsums: Q4_K mins, each twice (m0 m0 m1 m1 ...);
+                         Q6_K the 16 scales as int16 */
+    float d, dmin;    /* dmin: Q4_K only */
+} kq_w;
 
-static ALWAYS_INLINE void q4k_unpack(const teai__block_q4_k *b, q4k_w *u) {
+static ALWAYS_INLINE void q4k_unpack(const teai__block_q4_k *b, kq_w *u) {
     const __m256i m15 = _mm256_set1_epi8(15);
     for (int p = 0; p < 4; p++) {
         __m256i q = loadu256(b->qs + 32 * p);
@@ -554,53 +556,12 @@ static ALWAYS_INLINE void q4k_unpack(const teai__block_q4_k *b, q4k_w *u) {
     __m512i s32 = _mm512_cvtepu8_epi32(smv);
     for (int p = 0; p < 4; p++) u->sc[p] = pick2(s32, 2 * p, 2 * p + 1);
     __m128i m16 = _mm_cvtepu8_epi16(_mm_srli_si128(smv, 8));
-    u->mins = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+    u->v16 = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
     u->d = _cvtsh_ss(teai__load_u16(&b->d));
     u->dmin = _cvtsh_ss(teai__load_u16(&b->dmin));
 }
 
-static ALWAYS_INLINE void rows_q4_k_body(int64_t n, const void *W, size_t rb, const uint8_t *xq,
-                                         size_t st, int nr, int nt, float *out) {
-    __m512 acc[NR][NT];
-    for (int r = 0; r < nr; r++)
-        for (int k = 0; k < nt; k++) acc[r][k] = _mm512_setzero_ps();
-    for (int64_t i = 0; i < n / 256; i++) {
-        q4k_w u[NR];
-        for (int r = 0; r < nr; r++)
-            q4k_unpack((const teai__block_q4_k *)((const uint8_t *)W + (size_t)r * rb) + i, &u[r]);
-        for (int k = 0; k < nt; k++) {
-            const uint8_t *y = xq + (size_t)k * st + (size_t)i * TEAI__Q8K_BYTES;
-            float dy = teai__load_f32(y + TEAI__Q8K_D);
-            __m512i yv[4];
-            for (int p = 0; p < 4; p++) yv[p] = _mm512_loadu_si512(y + TEAI__Q8K_QS + 64 * p);
-            __m256i bs = loadu256(y + TEAI__Q8K_BSUMS);
-            for (int r = 0; r < nr; r++) {
-                __m512i isum = _mm512_setzero_si512();
-                for (int p = 0; p < 4; p++)
-                    isum = _mm512_add_epi32(
-                        isum, _mm512_mullo_epi32(
-                                  _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[r].w[p], yv[p]),
-                                  u[r].sc[p]));
-                acc[r][k] = _mm512_fmadd_ps(_mm512_set1_ps(u[r].d * dy), _mm512_cvtepi32_ps(isum),
-                                            acc[r][k]);
-                __m512i mins = _mm512_zextsi256_si512(_mm256_madd_epi16(bs, u[r].mins));
-                acc[r][k] = _mm512_fmadd_ps(_mm512_set1_ps(-(u[r].dmin * dy)),
-                                            _mm512_cvtepi32_ps(mins), acc[r][k]);
-            }
-        }
-    }
-    for (int r = 0; r < nr; r++)
-        for (int k = 0; k < nt; k++) out[r * nt + k] = _mm512_reduce_add_ps(acc[r][k]);
-}
-
-typedef struct q6k_w { /* one Q6_K super-block of one row, unpacked */
-    __m512i w[4];      /* codes 0..63 of elements 64q .. 64q + 63 */
-    __m512i sc[4];     /* scales of their four 16-element groups, each on 4 lanes */
-    __m256i sc16;      /* the 16 scales as int16 (against bsums) */
-    float d;
-} q6k_w;
-
-static ALWAYS_INLINE void q6k_unpack(const teai__block_q6_k *b, q6k_w *u) {
+static ALWAYS_INLINE void q6k_unpack(const teai__block_q6_k *b, kq_w *u) {
     const __m512i m15 = _mm512_set1_epi8(15), m3 = _mm512_set1_epi8(3);
     for (int h = 0; h < 2; h++) {
         __m512i ll = join(loadu256(b->ql + 64 * h), loadu256(b->ql + 64 * h + 32));
@@ -617,42 +578,64 @@ static ALWAYS_INLINE void q6k_unpack(const teai__block_q6_k *b, q6k_w *u) {
     __m128i s8 = _mm_loadu_si128((const __m128i *)b->scales);
     __m512i s32 = _mm512_cvtepi8_epi32(s8);
     for (int q = 0; q < 4; q++) u->sc[q] = pick4(s32, q);
-    u->sc16 = _mm256_cvtepi8_epi16(s8);
+    u->v16 = _mm256_cvtepi8_epi16(s8);
     u->d = _cvtsh_ss(teai__load_u16(&b->d));
+    u->dmin = 0.0f;
 }
 
-static ALWAYS_INLINE void rows_q6_k_body(int64_t n, const void *W, size_t rb, const uint8_t *xq,
-                                         size_t st, int nr, int nt, float *out) {
+/* Both K-quants: q6 (a constant) picks the layout and how bsums enter. */
+static ALWAYS_INLINE void rows_kq_body(int q6, int64_t n, const void *W, size_t rb,
+                                       const uint8_t *xq, size_t st, int nr, int nt, float *out) {
     __m512 acc[NR][NT];
     for (int r = 0; r < nr; r++)
         for (int k = 0; k < nt; k++) acc[r][k] = _mm512_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
-        q6k_w u[NR];
-        for (int r = 0; r < nr; r++)
-            q6k_unpack((const teai__block_q6_k *)((const uint8_t *)W + (size_t)r * rb) + i, &u[r]);
+        kq_w u[NR];
+        for (int r = 0; r < nr; r++) {
+            const uint8_t *row = (const uint8_t *)W + (size_t)r * rb;
+            if (q6)
+                q6k_unpack((const teai__block_q6_k *)row + i, &u[r]);
+            else
+                q4k_unpack((const teai__block_q4_k *)row + i, &u[r]);
+        }
         for (int k = 0; k < nt; k++) {
             const uint8_t *y = xq + (size_t)k * st + (size_t)i * TEAI__Q8K_BYTES;
             float dy = teai__load_f32(y + TEAI__Q8K_D);
             __m512i yv[4];
-            for (int q = 0; q < 4; q++) yv[q] = _mm512_loadu_si512(y + TEAI__Q8K_QS + 64 * q);
+            for (int p = 0; p < 4; p++) yv[p] = _mm512_loadu_si512(y + TEAI__Q8K_QS + 64 * p);
             __m256i bs = loadu256(y + TEAI__Q8K_BSUMS);
             for (int r = 0; r < nr; r++) {
-                /* -32 * sum(scale_k * bsums_k) on lanes 0-7, then the codes */
-                __m512i isum = _mm512_zextsi256_si512(
-                    _mm256_sub_epi32(_mm256_setzero_si256(),
-                                     _mm256_slli_epi32(_mm256_madd_epi16(bs, u[r].sc16), 5)));
-                for (int q = 0; q < 4; q++)
+                __m256i b8 = _mm256_madd_epi16(bs, u[r].v16);
+                /* Q6_K: -32 * sum(scale_k * bsums_k) on lanes 0-7, then the codes */
+                __m512i isum = q6 ? _mm512_zextsi256_si512(_mm256_sub_epi32(
+                                        _mm256_setzero_si256(), _mm256_slli_epi32(b8, 5)))
+                                  : _mm512_setzero_si512();
+                for (int p = 0; p < 4; p++)
                     isum = _mm512_add_epi32(
                         isum, _mm512_mullo_epi32(
-                                  _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[r].w[q], yv[q]),
-                                  u[r].sc[q]));
+                                  _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[r].w[p], yv[p]),
+                                  u[r].sc[p]));
                 acc[r][k] = _mm512_fmadd_ps(_mm512_set1_ps(u[r].d * dy), _mm512_cvtepi32_ps(isum),
                                             acc[r][k]);
+                if (!q6) /* Q4_K: - dmin * dy * sum(m_j * bsums) */
+                    acc[r][k] =
+                        _mm512_fmadd_ps(_mm512_set1_ps(-(u[r].dmin * dy)),
+                                        _mm512_cvtepi32_ps(_mm512_zextsi256_si512(b8)), acc[r][k]);
             }
         }
     }
     for (int r = 0; r < nr; r++)
         for (int k = 0; k < nt; k++) out[r * nt + k] = _mm512_reduce_add_ps(acc[r][k]);
+}
+
+static ALWAYS_INLINE void rows_q4_k_body(int64_t n, const void *W, size_t rb, const uint8_t *xq,
+                                         size_t st, int nr, int nt, float *out) {
+    rows_kq_body(0, n, W, rb, xq, st, nr, nt, out);
+}
+
+static ALWAYS_INLINE void rows_q6_k_body(int64_t n, const void *W, size_t rb, const uint8_t *xq,
+                                         size_t st, int nr, int nt, float *out) {
+    rows_kq_body(1, n, W, rb, xq, st, nr, nt, out);
 }
 
 #define KQ_FNS(name)                                                                               \
