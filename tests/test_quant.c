@@ -1243,6 +1243,30 @@ static void test_axpy_best_vs_ref(void) {
     }
 }
 
+/* The hard cases of the SIMD-vs-scalar conversion tests, by trial: exact
+ * ties (k + 0.5; with 127 present an int8 scale is 1), NaN, infinities, an
+ * all-zero input. x already holds random data. */
+static void add_hard_cases(float *x, int64_t n, int trial, float tie_scale) {
+    if (trial % 5 == 1) {
+        for (int64_t i = 0; i < n; i++) x[i] = (float)((int)(x[i] * tie_scale)) + 0.5f;
+        if (n > 2) x[0] = 127.0f;
+    }
+    if (trial % 7 == 2 && n > 3) x[n / 2] = NAN;
+    if (trial % 11 == 3 && n > 3) x[n / 3] = INFINITY, x[1] = -INFINITY;
+    if (trial % 13 == 4) memset(x, 0, (size_t)n * sizeof(float));
+}
+
+/* a (SIMD) and b (scalar) are the same len bytes; else fails naming the first
+ * byte that differs. */
+static void expect_same_bytes(const char *what, teai_type t, int64_t n, int trial, const uint8_t *a,
+                              const uint8_t *b, size_t len) {
+    if (memcmp(a, b, len) == 0) return;
+    size_t k = 0;
+    while (a[k] == b[k]) k++;
+    TEST_FAIL_AT("%s %s n=%lld trial %d: byte %zu is %u, scalar %u", what, teai_type_name(t),
+                 (long long)n, trial, k, a[k], b[k]);
+}
+
 /* Load-time int8 and nf4 quantization with their SIMD parts equal the scalar
  * code bit for bit: random rows of every scale, exact ties (k + 0.5 after
  * scaling), NaN, infinities and zeros. */
@@ -1254,23 +1278,13 @@ static void test_quantize_row_best_vs_ref(void) {
             int64_t n = t == TEAI_TYPE_NF4 ? 64 * (1 + trial % 9) : 1 + trial * 37 % 700;
             float *x = xmalloc((size_t)n * sizeof(float));
             fill_weights(x, n, 1.0f);
-            if (trial % 5 == 1) /* ties: absmax 127 makes the scale 1 */
-                for (int64_t i = 0; i < n; i++) x[i] = (float)((int)(x[i] * 40.0f)) + 0.5f;
-            if (trial % 5 == 1 && n > 2) x[0] = 127.0f;
-            if (trial % 7 == 2 && n > 3) x[n / 2] = NAN;
-            if (trial % 11 == 3 && n > 3) x[n / 3] = INFINITY, x[1] = -INFINITY;
-            if (trial % 13 == 4) memset(x, 0, (size_t)n * sizeof(float));
+            add_hard_cases(x, n, trial, 40.0f);
             size_t rs = teai_type_row_size(t, n);
             uint8_t *a = xmalloc(rs), *b = xmalloc(rs);
             memset(a, 0xAA, rs), memset(b, 0x55, rs);
             teai__quantize_row(t, x, a, n);
             teai__quantize_row_ref(t, x, b, n);
-            if (memcmp(a, b, rs) != 0) {
-                size_t k = 0;
-                while (a[k] == b[k]) k++;
-                TEST_FAIL_AT("%s n=%lld trial %d: byte %zu is %u, scalar %u", teai_type_name(t),
-                             (long long)n, trial, k, a[k], b[k]);
-            }
+            expect_same_bytes("row of", t, n, trial, a, b, rs);
             free(x), free(a), free(b);
         }
     }
@@ -1289,23 +1303,14 @@ static void test_quantize_vec_best_vs_ref(void) {
                                             : 32 * (1 + trial % 9);
             float *x = xmalloc((size_t)n * sizeof(float));
             fill_acts(x, n);
-            if (trial % 5 == 1)
-                for (int64_t i = 0; i < n; i++) x[i] = (float)((int)(x[i] * 20.0f)) + 0.5f;
-            if (trial % 7 == 2 && n > 3) x[n / 2] = NAN;
-            if (trial % 11 == 3 && n > 3) x[n / 3] = INFINITY;
-            if (trial % 13 == 4) memset(x, 0, (size_t)n * sizeof(float));
+            add_hard_cases(x, n, trial, 20.0f);
             size_t vs = teai__vec_size(t, n);
             ASSERT_TRUE(vs > 0);
             uint8_t *a = xmalloc(vs), *b = xmalloc(vs);
             memset(a, 0xAA, vs), memset(b, 0x55, vs);
             teai__quantize_vec(t, x, a, n);
             teai__quantize_vec_ref(t, x, b, n);
-            if (memcmp(a, b, vs) != 0) {
-                size_t k = 0;
-                while (a[k] == b[k]) k++;
-                TEST_FAIL_AT("vec of %s n=%lld trial %d: byte %zu is %u, scalar %u",
-                             teai_type_name(t), (long long)n, trial, k, a[k], b[k]);
-            }
+            expect_same_bytes("vec of", t, n, trial, a, b, vs);
             free(x), free(a), free(b);
         }
     }
