@@ -214,6 +214,20 @@ typedef struct act_prep {
     __m512 dy;  /* scales of the two blocks */
 } act_prep;
 
+/* Block pair p of the Q8_0 vector x (nb blocks) in the form the kernels take. */
+static ALWAYS_INLINE void prep_act(const uint8_t *x, int64_t p, int64_t nb, int signed_w,
+                                   act_prep *ap) {
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i bias = _mm512_set1_epi8(signed_w ? (char)0x80 : 8);
+    ap->y = act_pair(x, 2 * p, 2 * p + 1 == nb, &ap->dy);
+    if (signed_w) {
+        ap->y = _mm512_xor_si512(ap->y, bias);
+        ap->yi = zero;
+    } else {
+        ap->yi = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, bias, ap->y));
+    }
+}
+
 #define MATVEC_FNS(name, pair, wtype, signed, finish)                                              \
     static void matvec_##name(const void *W, size_t rb, int64_t n, int64_t r0, int64_t r1,         \
                               const void *xq, float *y) {                                          \
@@ -227,13 +241,7 @@ typedef struct act_prep {
             return;                                                                                \
         }                                                                                          \
         for (int64_t p = 0; p < np; p++) {                                                         \
-            a[p].y = act_pair(xq, 2 * p, 2 * p + 1 == nb, &a[p].dy);                               \
-            if (signed) {                                                                          \
-                a[p].y = _mm512_xor_si512(a[p].y, bias);                                           \
-                a[p].yi = zero;                                                                    \
-            } else {                                                                               \
-                a[p].yi = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, bias, a[p].y));         \
-            }                                                                                      \
+            prep_act(xq, p, nb, signed, &a[p]);                                                    \
         }                                                                                          \
         for (int64_t r = r0; r < r1; r++) {                                                        \
             const uint8_t *row = (const uint8_t *)W + (size_t)r * rb;                              \
@@ -292,8 +300,6 @@ typedef struct act_prep {
     }                                                                                              \
     static void matmul_##name(const void *W, size_t rb, int64_t n, int64_t r0, int64_t r1,         \
                               const void *xq, size_t st, int B, float *y, size_t ys) {             \
-        const __m512i zero = _mm512_setzero_si512();                                               \
-        const __m512i bias = _mm512_set1_epi8(signed ? (char)0x80 : 8);                            \
         int64_t nb = n / 32, np = (nb + 1) / 2;                                                    \
         act_prep *a = aligned_alloc(64, sizeof *a * (size_t)np * NT);                              \
         if (!a) { /* no memory for the prepared form: the plain tile */                            \
@@ -314,14 +320,7 @@ typedef struct act_prep {
                     const uint8_t *x = (const uint8_t *)xq + (size_t)(b + k) * st;                 \
                     for (int64_t p = 0; p < np; p++) {                                             \
                         act_prep *ap = a + (size_t)k * (size_t)np + (size_t)p;                     \
-                        ap->y = act_pair(x, 2 * p, 2 * p + 1 == nb, &ap->dy);                      \
-                        if (signed) {                                                              \
-                            ap->y = _mm512_xor_si512(ap->y, bias);                                 \
-                            ap->yi = zero;                                                         \
-                        } else {                                                                   \
-                            ap->yi =                                                               \
-                                _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, bias, ap->y));    \
-                        }                                                                          \
+                        prep_act(x, p, nb, signed, ap);                                            \
                     }                                                                              \
                 }                                                                                  \
                 for (int64_t r = ra; r < re; r += NR) {                                            \
