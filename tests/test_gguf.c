@@ -162,8 +162,127 @@ static void test_corrupt(void) {
     ASSERT_TRUE(strstr(err.msg, "/nonexistent/x.gguf") != NULL);
 }
 
+/* Rewrites the tensor info of `name` (n_dims dimensions) in the file at path:
+ * its type (when type >= 0) and data offset (when offset >= 0). */
+static void patch_tensor(const char *path, const char *name, int n_dims, long type, long offset) {
+    char *data;
+    size_t len;
+    teai_error err = {0};
+    ASSERT_EQ(teai__read_file(path, 1 << 20, &data, &len, &err), TEAI_OK);
+    /* the tensor info: u64 name length, name, u32 n_dims, u64 ne[n_dims], u32 type, u64 offset */
+    uint8_t key[64];
+    uint64_t n = strlen(name);
+    memcpy(key, &n, 8);
+    memcpy(key + 8, name, n);
+    uint32_t nd = (uint32_t)n_dims;
+    memcpy(key + 8 + n, &nd, 4);
+    size_t klen = 12 + n, at = 0;
+    while (at + klen <= len && memcmp(data + at, key, klen) != 0) at++;
+    ASSERT_TRUE(at + klen <= len);
+    size_t type_at = at + klen + 8 * (size_t)n_dims;
+    if (type >= 0) {
+        uint32_t t = (uint32_t)type;
+        memcpy(data + type_at, &t, 4);
+    }
+    if (offset >= 0) {
+        uint64_t o = (uint64_t)offset;
+        memcpy(data + type_at + 4, &o, 8);
+    }
+    FILE *f = fopen(path, "wb");
+    ASSERT_TRUE(f != NULL);
+    ASSERT_EQ(fwrite(data, 1, len, f), len);
+    fclose(f);
+    free(data);
+}
+
+/* Writes tensors a (f16, [32]) and b (f32, [256]) with zero data. */
+static int write_pair(const char *path) {
+    teai_gguf_writer *w = teai_gguf_writer_new();
+    teai_error err = {0};
+    int64_t ne_a[1] = {32}, ne_b[1] = {256};
+    int rc = teai_gguf_writer_set_str(w, "general.architecture", "llama");
+    rc |= teai_gguf_writer_add_tensor(w, "a", TEAI_TYPE_F16, 1, ne_a);
+    rc |= teai_gguf_writer_add_tensor(w, "b", TEAI_TYPE_F32, 1, ne_b);
+    static uint8_t zeros[1024];
+    if (rc || teai_gguf_writer_begin(w, path, &err)) return 1;
+    rc = teai_gguf_writer_write_data(w, zeros, 64, &err);
+    rc |= teai_gguf_writer_write_data(w, zeros, 1024, &err);
+    rc |= teai_gguf_writer_finish(w, &err);
+    teai_gguf_writer_free(w);
+    return rc;
+}
+
+/* Opens path, expects TEAI_EFORMAT with the path and every string of what[]
+ * in the message. */
+static void expect_layout_error(const char *label, const char *path, const char *const *what) {
+    teai_gguf *g = NULL;
+    teai_error err = {0};
+    int rc = teai_gguf_open(path, &g, &err);
+    if (rc != TEAI_EFORMAT) TEST_FAIL_AT("%s: status %d (%s)", label, rc, err.msg);
+    ASSERT_TRUE(g == NULL);
+    if (!strstr(err.msg, path)) TEST_FAIL_AT("%s: message '%s' lacks the path", label, err.msg);
+    for (; *what; what++)
+        if (!strstr(err.msg, *what))
+            TEST_FAIL_AT("%s: message '%s' lacks '%s'", label, err.msg, *what);
+    unlink(path);
+}
+
+/* Tensor data must lie where llama.cpp's reader expects it: in declaration
+ * order, each tensor after the one before (aligned), inside the file. */
+static void test_layout(void) {
+    char path[512];
+    test_tmp_path(path, sizeof path, "layout.gguf");
+    teai_gguf *g = NULL;
+    teai_error err = {0};
+    /* the unpatched files open: the layout the writer produces is accepted */
+    ASSERT_EQ(write_pair(path), 0);
+    ASSERT_EQ(teai_gguf_open(path, &g, &err), TEAI_OK);
+    ASSERT_EQ(teai_gguf_find_tensor(g, "b")->offset, 64);
+    teai_gguf_close(g);
+    ASSERT_EQ(write_sample(path), 0);
+    ASSERT_EQ(teai_gguf_open(path, &g, &err), TEAI_OK);
+    ASSERT_EQ(teai_gguf_find_tensor(g, "q")->offset, 416);
+    teai_gguf_close(g);
+
+    /* a's type changed f16 -> f32 without moving b: a's 128 bytes run into b */
+    ASSERT_EQ(write_pair(path), 0);
+    patch_tensor(path, "a", 1, TEAI_TYPE_F32, -1);
+    expect_layout_error("type grown", path,
+                        (const char *const[]){"tensor a: data", "overlaps b", NULL});
+    /* q moved back into m's data */
+    ASSERT_EQ(write_sample(path), 0);
+    patch_tensor(path, "q", 2, -1, 64);
+    expect_layout_error("offset moved back", path,
+                        (const char *const[]){"tensor m: data", "overlaps q", NULL});
+    /* two tensors at the same offset */
+    ASSERT_EQ(write_sample(path), 0);
+    patch_tensor(path, "q", 2, -1, 32);
+    expect_layout_error("same offset", path, (const char *const[]){"overlaps q", NULL});
+    /* m's type changed f16 -> q8_0: its data shrinks and leaves a gap before q */
+    ASSERT_EQ(write_sample(path), 0);
+    patch_tensor(path, "m", 2, TEAI_TYPE_Q8_0, -1);
+    expect_layout_error(
+        "type shrunk", path,
+        (const char *const[]){"tensor q: data at offset 416, expected 256 after m", NULL});
+    /* misaligned */
+    ASSERT_EQ(write_sample(path), 0);
+    patch_tensor(path, "q", 2, -1, 420);
+    expect_layout_error("misaligned", path,
+                        (const char *const[]){"tensor q: offset 420 not aligned to 32", NULL});
+    /* out of bounds: an aligned offset past the end of the file */
+    ASSERT_EQ(write_sample(path), 0);
+    patch_tensor(path, "q", 2, -1, 1 << 16);
+    expect_layout_error("out of bounds", path,
+                        (const char *const[]){"tensor q: data", "past end of file", NULL});
+    /* an offset near 2^64: no wrap-around */
+    ASSERT_EQ(write_sample(path), 0);
+    patch_tensor(path, "q", 2, -1, 0x7fffffffffffffe0l);
+    expect_layout_error("huge offset", path, (const char *const[]){"past end of file", NULL});
+}
+
 int main(void) {
     RUN_TEST(test_round_trip);
     RUN_TEST(test_corrupt);
+    RUN_TEST(test_layout);
     TEST_MAIN_END();
 }

@@ -256,6 +256,48 @@ static int check_tensor(teai_gguf *g, teai_gguf_tensor *t, teai_error *err) {
     return TEAI_OK;
 }
 
+/* The data section as llama.cpp's gguf reader requires it: the tensors' data
+ * in declaration order, each starting where the one before ends, padded to
+ * the alignment. A tensor whose type or shape was changed without moving the
+ * offsets after it (its data now overlaps the next, or leaves a gap) is
+ * refused, not read as garbage. A tensor of a type teai does not know has no
+ * known size: the next one need only start after it. */
+static int check_layout(teai_gguf *g, teai_error *err) {
+    uint64_t expected = 0; /* where the next tensor's data must start */
+    const teai_gguf_tensor *prev = NULL;
+    for (int64_t i = 0; i < g->n_tensors; i++) {
+        const teai_gguf_tensor *t = &g->tensors[i];
+        int known = !prev || prev->data;
+        if (known ? t->offset < expected : t->offset <= prev->offset) {
+            /* name the earlier tensor whose data this one's start falls in */
+            const teai_gguf_tensor *o = prev;
+            for (int64_t j = 0; j < i; j++) {
+                const teai_gguf_tensor *c = &g->tensors[j];
+                if (c->offset <= t->offset && t->offset - c->offset < (c->nbytes ? c->nbytes : 1)) {
+                    o = c;
+                    break;
+                }
+            }
+            return teai__fail(err, TEAI_EFORMAT,
+                              "%s: tensor %s: data (offset %llu, %llu bytes) overlaps %s "
+                              "(offset %llu): a tensor's type or shape does not match its data",
+                              g->path, o->name, (unsigned long long)o->offset,
+                              (unsigned long long)o->nbytes, t->name,
+                              (unsigned long long)t->offset);
+        }
+        if (known && t->offset > expected)
+            return teai__fail(err, TEAI_EFORMAT,
+                              "%s: tensor %s: data at offset %llu, expected %llu after %s: a "
+                              "tensor's type or shape does not match its data",
+                              g->path, t->name, (unsigned long long)t->offset,
+                              (unsigned long long)expected, prev ? prev->name : "the header");
+        /* aligned offsets, known data inside the file: no overflow */
+        expected = (t->offset + t->nbytes + g->alignment - 1) / g->alignment * g->alignment;
+        prev = t;
+    }
+    return TEAI_OK;
+}
+
 static int parse(teai_gguf *g, teai_error *err) {
     cursor c = {g->base, 0, g->size, g->path, err};
     uint32_t magic;
@@ -304,6 +346,7 @@ static int parse(teai_gguf *g, teai_error *err) {
     for (int64_t i = 0; i < g->n_tensors; i++) {
         if ((rc = check_tensor(g, &g->tensors[i], err))) return rc;
     }
+    if ((rc = check_layout(g, err))) return rc;
     /* duplicate tensor names would make lookups ambiguous */
     for (int64_t i = 1; i < g->n_tensors; i++)
         for (int64_t j = 0; j < i && g->n_tensors < 4096; j++)
