@@ -165,9 +165,52 @@ int teai_context_eval_all(teai_context *ctx, const int32_t *tokens, int n, float
 int teai_context_pos(const teai_context *ctx); /* tokens in the KV cache */
 int teai_context_n_ctx(const teai_context *ctx);
 void teai_context_reset(teai_context *ctx); /* empties the KV cache */
-/* Bytes one decode step at position pos reads and writes: weights, KV cache
- * read and written, activations (DESIGN §5 memory_throughput). */
+/* Bytes one decode step at position pos moves (DESIGN §5 memory_throughput):
+ * teai_decode_bytes_per_step of the model (teai_decode_shape_from_model)
+ * with the engine's f32 K and V cache. */
 uint64_t teai_context_step_bytes(const teai_context *ctx, int pos);
+/* The clock (CLOCK_MONOTONIC, ns) when the last teai_context_eval* call ran
+ * its first kernel (the token-embedding lookup): what it did before that
+ * (argument checks) is the engine's work before computing starts. 0 before
+ * any call. */
+uint64_t teai_context_compute_start_ns(const teai_context *ctx);
+
+/* ---- bytes per decode step (DESIGN §5 memory_throughput_gb_s) ---------- *
+ * One definition for every backend, so that the same file at the same speed
+ * gives the same GB/s:
+ *   weights: every tensor of the model read once, whole, except the token
+ *     embedding table, of which a step reads one row, unless the output
+ *     layer is tied to it (no output.weight tensor), when it is read whole
+ *     as the output matrix;
+ *   KV cache: a step at position pos (tokens already cached) writes one K
+ *     and one V row per layer and reads pos + 1 of each (attention over
+ *     positions 0..pos, its own included): (pos + 2) rows of K and of V per
+ *     layer, a K row n_kv_heads x head_dim_k elements of the cache's type;
+ *   activations are not counted (they stay in the CPU's caches; an estimate
+ *     of them would differ between backends).
+ * Sizes are the tensors' as stored: block size and bytes per block of each
+ * type, as ggml defines them (every GGUF type, not only those teai runs). */
+typedef struct teai_decode_shape {
+    uint64_t weight_bytes; /* weights one decode step reads (above) */
+    uint64_t param_bytes;  /* every parameter tensor, whole */
+    int n_layers;
+    int n_kv_heads;
+    int head_dim_k; /* <arch>.attention.key_length when given, else embedding / heads */
+    int head_dim_v; /* <arch>.attention.value_length when given, else embedding / heads */
+    int tied_output;
+} teai_decode_shape;
+
+/* From a GGUF file's metadata and tensor directory (no tensor data is read). */
+int teai_decode_shape_from_file(const char *path, teai_decode_shape *out, teai_error *err);
+/* From a loaded model: for a GGUF file loaded as stored (quantization
+ * "default"), exactly teai_decode_shape_from_file of the file; otherwise
+ * (load-time conversion, Hugging Face folders) the weights as held in memory. */
+void teai_decode_shape_from_model(const teai_model *model, teai_decode_shape *out);
+/* Bytes one decode step at position pos moves with a K cache of type k_type
+ * and a V cache of v_type (GGUF/ggml type numbers: TEAI_TYPE_F32, TEAI_TYPE_F16,
+ * TEAI_TYPE_Q8_0, ...). 0 when a type is unknown or the row is not whole blocks. */
+uint64_t teai_decode_bytes_per_step(const teai_decode_shape *shape, uint32_t k_type,
+                                    uint32_t v_type, int pos);
 
 /* ---- sampling ------------------------------------------------------- */
 

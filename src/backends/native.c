@@ -66,10 +66,14 @@ static int native_open(const teai_backend_config *cfg, teai_backend **out, teai_
     snprintf(info->device, sizeof info->device, "CPU (%s)", teai__simd_name());
     snprintf(info->weight_format, sizeof info->weight_format, "%s",
              teai_model_weight_format(b->model));
-    info->param_bytes = teai_model_param_bytes(b->model);
+    /* the bytes every backend counts for the same file (teai_decode_shape) */
+    teai_decode_shape shape;
+    teai_decode_shape_from_model(b->model, &shape);
+    info->param_bytes = shape.param_bytes;
     info->param_count = teai_model_param_count(b->model);
-    info->bits_per_weight =
-        info->param_count ? 8.0 * (double)info->param_bytes / (double)info->param_count : NAN;
+    info->bits_per_weight = info->param_count ? 8.0 * (double)teai_model_param_bytes(b->model) /
+                                                    (double)info->param_count
+                                              : NAN;
     info->n_vocab = hp->n_vocab;
     *out = b;
     return TEAI_OK;
@@ -120,9 +124,11 @@ static int native_run(teai_backend *b, const teai_run_params *p, teai_event_fn c
     for (int step = 1; step <= p->n_gen && !rc; step++) {
         uint64_t s0 = teai__now_ns();
         int pos = teai_context_pos(b->ctx);
-        uint64_t s1 = teai__now_ns(); /* the forward pass starts: nothing is queued on a CPU */
         rc = teai_context_eval(b->ctx, &tokid, 1, b->logits, err);
         if (rc) break;
+        /* enqueue: from the step's start to the engine's first kernel (its
+         * argument checks; on a CPU nothing is queued) */
+        uint64_t s1 = teai_context_compute_start_ns(b->ctx);
         tokid = teai_sampler_sample(s, b->logits);
         uint64_t s2 = teai__now_ns();
         int len = teai_token_to_piece(tok, tokid, 0, piece, sizeof piece);

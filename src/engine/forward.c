@@ -38,6 +38,8 @@ struct teai_context {
     float *rope_cs;       /* (B, head_dim) cos/sin pairs per position */
     teai__dot_fn dot_f32; /* attention kernels, picked once */
     teai__axpy_fn axpy;
+    teai_decode_shape shape; /* what a decode step moves (teai_context_step_bytes) */
+    uint64_t t_compute_ns;   /* when the last eval ran its first kernel */
 };
 
 teai_context_params teai_context_default_params(void) {
@@ -108,6 +110,7 @@ int teai_context_new(const teai_model *m, const teai_context_params *params, tea
     c->xq = xalloc(c->xq_cap);
     c->dot_f32 = teai__dot_best(TEAI_TYPE_F32);
     c->axpy = teai__axpy_best();
+    teai_decode_shape_from_model(m, &c->shape);
     if (!c->pool || !c->k_cache || !c->v_cache || !c->x || !c->xb || !c->q || !c->k || !c->v ||
         !c->hb || !c->hb2 || !c->att || !c->rope_cs || !c->xq) {
         teai_context_free(c);
@@ -378,6 +381,7 @@ static int eval_tokens(teai_context *c, const int32_t *tokens, int n, float *log
             return teai__fail(err, TEAI_EINVAL, "token id %d out of range (vocabulary of %d)",
                               tokens[i], hp->n_vocab);
     int last_B = 0;
+    c->t_compute_ns = teai__now_ns(); /* the first kernel, the embedding lookup, follows */
     for (int done = 0; done < n; done += last_B) {
         last_B = n - done < TEAI_BATCH ? n - done : TEAI_BATCH;
         forward_chunk(c, tokens + done, last_B);
@@ -411,18 +415,9 @@ int teai_context_eval_all(teai_context *c, const int32_t *tokens, int n, float *
 }
 
 uint64_t teai_context_step_bytes(const teai_context *c, int pos) {
-    const teai_model *m = c->m;
-    const teai_hparams *hp = &m->hp;
-    /* weights: every matrix but the embedding table is read whole; the
-     * embedding table contributes one row (unless it is the output layer too) */
-    uint64_t bytes = m->param_bytes;
-    if (!hp->tied_output) bytes -= m->tok_embd.row_bytes * (uint64_t)(m->tok_embd.rows - 1);
-    /* KV cache: read positions 0..pos, write one position, per layer, K and V */
-    uint64_t kv_row = sizeof(float) * (uint64_t)c->kv_dim;
-    bytes += 2 * (uint64_t)hp->n_layers * kv_row * (uint64_t)(pos + 2);
-    /* activations: each layer reads and writes vectors of the sizes below
-     * (norm in/out, q/k/v, attention out, Wo out, residual add, gate/up/act, down) */
-    uint64_t per_layer = (uint64_t)(6 * hp->dim + 2 * c->q_dim + 2 * c->kv_dim + 4 * hp->ffn_dim);
-    bytes += sizeof(float) * ((uint64_t)hp->n_layers * per_layer + (uint64_t)hp->n_vocab);
-    return bytes;
+    return teai_decode_bytes_per_step(&c->shape, TEAI_TYPE_F32, TEAI_TYPE_F32, pos);
+}
+
+uint64_t teai_context_compute_start_ns(const teai_context *c) {
+    return c->t_compute_ns;
 }

@@ -242,6 +242,7 @@ int teai__model_weight(teai_model *m, teai__load *ld, const char *name, teai_typ
         out->data = data;
         return TEAI_OK;
     }
+    m->converted = 1;
     uint8_t *dst = teai__model_alloc(m, out->row_bytes * (size_t)rows);
     float *scratch = malloc(sizeof(float) * (size_t)cols * (size_t)teai__pool_size(ld->pool));
     if (!dst || !scratch) {

@@ -44,6 +44,7 @@ struct teai_model {
     char weight_format[64];
     char *chat_template;
     uint64_t param_bytes, param_count;
+    int converted; /* 1: some weight was converted at load (not as stored in the file) */
 };
 
 /* Tensor names of the GGUF convention, used for every source format. */
