@@ -251,6 +251,77 @@ static int write_log(const char *dir, char *path, size_t cap, int close_it) {
     return teai_log_close(log, "failed", "deliberately \"failed\"\n", &err) == TEAI_OK ? 0 : -1;
 }
 
+/* s sanitized: the expected text (n bytes) and number of replacements. */
+static void check_clean(const char *s, size_t n, const char *want, size_t want_n, size_t bad) {
+    teai_buf b;
+    teai_buf_init(&b, 0);
+    size_t n_bad = 99;
+    ASSERT_EQ(teai__utf8_sanitize(&b, s, n, &n_bad), TEAI_OK);
+    ASSERT_EQ(b.len, want_n);
+    ASSERT_TRUE(memcmp(b.data, want, want_n) == 0);
+    ASSERT_EQ(n_bad, bad);
+    ASSERT_TRUE(teai__utf8_valid(b.data, b.len));
+    teai_buf_free(&b);
+}
+#define CLEAN(s, want, bad) check_clean(s, sizeof s - 1, want, sizeof want - 1, bad)
+#define FFFD                "\xef\xbf\xbd"
+
+/* The one sanitizer (engine/util.c): one U+FFFD per maximal ill-formed part,
+ * as Python's bytes.decode("utf-8", "replace") gives. */
+static void test_utf8_sanitize(void) {
+    CLEAN("", "", 0);
+    CLEAN("plain ascii, \"quotes\"\r\n", "plain ascii, \"quotes\"\r\n", 0);
+    CLEAN("nul\0kept", "nul\0kept", 0);               /* NUL is valid UTF-8 */
+    CLEAN("\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", 0); /* valid 4 bytes (U+1F600) */
+    CLEAN("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf", 0); /* U+10FFFF, the last */
+    CLEAN("\xc3\xa9\xe2\x82\xac", "\xc3\xa9\xe2\x82\xac", 0);
+    /* overlongs: C0/C1 never lead; E0 80.., F0 80.. are too short forms */
+    CLEAN("\xc0\xaf", FFFD FFFD, 2);
+    CLEAN("\xe0\x80\xaf", FFFD FFFD FFFD, 3);
+    CLEAN("\xf0\x80\x80\xaf", FFFD FFFD FFFD FFFD, 4);
+    /* surrogates (ED A0..BF) and past U+10FFFF (F4 90.., F5..) */
+    CLEAN("\xed\xa0\x80", FFFD FFFD FFFD, 3);
+    CLEAN("a\xed\xbf\xbfz", "a" FFFD FFFD FFFD "z", 3);
+    CLEAN("\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD, 4);
+    CLEAN("\xf5\x80", FFFD FFFD, 2);
+    /* cut short: the lead and its fitting continuation bytes are one part */
+    CLEAN("x\xe2\x82", "x" FFFD, 1);
+    CLEAN("\xf0\x9f\x98", FFFD, 1);
+    CLEAN("\xe2\x82"
+          "A",
+          FFFD "A", 1);
+    CLEAN("\xf0\x9f"
+          "\xf0\x9f\x98\x80",
+          FFFD "\xf0\x9f\x98\x80", 1);
+    /* stray continuation bytes, one each */
+    CLEAN("\x80\xbf", FFFD FFFD, 2);
+    CLEAN("\xff\xfe", FFFD FFFD, 2);
+    int cut = -1;
+    ASSERT_EQ(teai__utf8_bad_len((const unsigned char *)"\xe2\x82", 2, &cut), 2);
+    ASSERT_EQ(cut, 1);
+    ASSERT_EQ(teai__utf8_bad_len((const unsigned char *)"\xe2\x82"
+                                                        "A",
+                                 3, &cut),
+              2);
+    ASSERT_EQ(cut, 0);
+    ASSERT_EQ(teai__utf8_bad_len((const unsigned char *)"\xed\xa0", 2, &cut), 1);
+    ASSERT_EQ(cut, 0);
+
+    /* the CSV field and the JSON string writers go through it */
+    teai_buf b;
+    teai_buf_init(&b, 0);
+    ASSERT_EQ(teai__csv_field(&b, "a,\xff\"", 4), TEAI_OK);
+    ASSERT_EQ(b.len, 9);
+    ASSERT_TRUE(memcmp(b.data, "\"a," FFFD "\"\"\"", 9) == 0);
+    b.len = 0;
+    int lossy = 0;
+    ASSERT_EQ(teai__json_str_lossy(&b, "\xe2\x82\n", 3, &lossy), TEAI_OK);
+    ASSERT_EQ(lossy, 1);
+    ASSERT_EQ(b.len, 7);
+    ASSERT_TRUE(memcmp(b.data, "\"" FFFD "\\n\"", 7) == 0);
+    teai_buf_free(&b);
+}
+
 static void test_round_trip(void) {
     char dir[512], path[1024], want[1200];
     tmp_dir(dir, sizeof dir, "rt/nested");
@@ -634,6 +705,7 @@ int main(void) {
     RUN_TEST(test_prefix);
     RUN_TEST(test_columns);
     RUN_TEST(test_numbers);
+    RUN_TEST(test_utf8_sanitize);
     RUN_TEST(test_round_trip);
     RUN_TEST(test_failed_status);
     RUN_TEST(test_header_refused);

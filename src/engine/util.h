@@ -27,6 +27,13 @@ int teai__map_file_ex(const char *path, int populate, teai__map *map, teai_error
 /* Length of the well-formed UTF-8 sequence at s (n bytes left: no overlongs,
  * surrogates or code points past U+10FFFF), 0 if there is none. */
 size_t teai__utf8_seq(const unsigned char *s, size_t n);
+/* Where s[0..n) is not well-formed (teai__utf8_seq 0): the bytes one U+FFFD
+ * replaces, i.e. the maximal subpart of an ill-formed sequence (Unicode 3.9,
+ * as Python's "replace" and WHATWG decoders do): a lead byte and the
+ * continuation bytes that could still complete it, or 1. *cut (may be NULL)
+ * is 1 when those bytes run to the end of s: a sequence cut short, which more
+ * bytes could complete. */
+size_t teai__utf8_bad_len(const unsigned char *s, size_t n, int *cut);
 /* Creates dir and its missing parents (mkdir -p). TEAI_EIO names the part
  * that could not be made or is not a directory. */
 int teai__mkdirs(const char *dir, teai_error *err);
@@ -52,6 +59,14 @@ int teai_buf_add(teai_buf *b, const void *data, size_t n); /* TEAI_ENOMEM past m
 int teai_buf_addstr(teai_buf *b, const char *s);
 int teai_buf_printf(teai_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void teai_buf_free(teai_buf *b);
+
+/* Appends s[0..n) to b as well-formed UTF-8: each ill-formed part
+ * (teai__utf8_bad_len bytes: overlongs, surrogates, stray or cut-short
+ * sequences, bytes past U+10FFFF) becomes one U+FFFD; everything else, NULs
+ * included, is copied. *n_bad (may be NULL) gets the replacements made. The
+ * one sanitizer for every text teai writes into a file meant to be read as
+ * UTF-8 (CSV, JSON). TEAI_ENOMEM. */
+int teai__utf8_sanitize(teai_buf *b, const char *s, size_t n, size_t *n_bad);
 
 /* Overflow-checked size arithmetic: returns 0 on overflow. */
 static inline int teai__mul_ok(uint64_t a, uint64_t b, uint64_t *out) {

@@ -199,14 +199,7 @@ static cJSON *jstr(const char *s) {
     if (!s) return cJSON_CreateNull();
     teai_buf b;
     teai_buf_init(&b, 0);
-    int rc = teai_buf_add(&b, "", 0);
-    size_t left = strlen(s);
-    for (const unsigned char *p = (const unsigned char *)s; !rc && left;) {
-        size_t n = teai__utf8_seq(p, left);
-        rc = n ? teai_buf_add(&b, p, n) : teai_buf_add(&b, "\xef\xbf\xbd", 3);
-        p += n ? n : 1;
-        left -= n ? n : 1;
-    }
+    int rc = teai__utf8_sanitize(&b, s, strlen(s), NULL);
     cJSON *j = rc ? NULL : cJSON_CreateString(b.data ? b.data : "");
     teai_buf_free(&b);
     return j;

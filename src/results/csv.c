@@ -1,24 +1,37 @@
 /* RFC 4180 output (DESIGN §4): CRLF line ends (as the seed's Python csv
  * module wrote them); a field is quoted when it holds a comma, a double quote,
- * CR or LF, with its quotes doubled. Bytes are written as they are (any
- * encoding, NULs included). */
+ * CR or LF, with its quotes doubled. Every field is written as well-formed
+ * UTF-8 (teai__utf8_sanitize: ill-formed bytes become U+FFFD; NULs are kept),
+ * so the file opens with Python's csv module, pandas and spreadsheets even
+ * when a byte-level tokenizer split a character between two tokens: the
+ * exact bytes stay in the log (text_hex). */
 #include "results/results_impl.h"
 
-static int field(teai_buf *b, const char *s, size_t n) {
+int teai__csv_field(teai_buf *b, const char *s, size_t n) {
+    teai_buf clean;
+    teai_buf_init(&clean, 0);
+    int rc = TEAI_OK;
+    if (!teai__utf8_valid(s, n)) {
+        rc = teai__utf8_sanitize(&clean, s, n, NULL);
+        s = clean.data, n = clean.len;
+    }
     int quote = 0;
     for (size_t i = 0; i < n && !quote; i++)
         quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-    if (!quote) return teai_buf_add(b, s, n);
-    int rc = teai_buf_add(b, "\"", 1);
-    size_t run = 0;
-    for (size_t i = 0; i < n && rc == TEAI_OK; i++) {
-        if (s[i] != '"') continue;
-        rc = teai_buf_add(b, s + run, i + 1 - run); /* through the quote */
+    if (rc == TEAI_OK && !quote) rc = teai_buf_add(b, s, n);
+    if (rc == TEAI_OK && quote) {
+        rc = teai_buf_add(b, "\"", 1);
+        size_t run = 0;
+        for (size_t i = 0; i < n && rc == TEAI_OK; i++) {
+            if (s[i] != '"') continue;
+            rc = teai_buf_add(b, s + run, i + 1 - run); /* through the quote */
+            if (rc == TEAI_OK) rc = teai_buf_add(b, "\"", 1);
+            run = i + 1;
+        }
+        if (rc == TEAI_OK) rc = teai_buf_add(b, s + run, n - run);
         if (rc == TEAI_OK) rc = teai_buf_add(b, "\"", 1);
-        run = i + 1;
     }
-    if (rc == TEAI_OK) rc = teai_buf_add(b, s + run, n - run);
-    if (rc == TEAI_OK) rc = teai_buf_add(b, "\"", 1);
+    teai_buf_free(&clean);
     return rc;
 }
 
@@ -39,7 +52,7 @@ int teai__csv_rows(teai_buf *b, const teai_log_rows *r) {
             size_t n;
             const char *s = teai_log_rows_cell(r, i, c, &n);
             if (c) rc = teai_buf_add(b, ",", 1);
-            if (rc == TEAI_OK) rc = field(b, s, n);
+            if (rc == TEAI_OK) rc = teai__csv_field(b, s, n);
         }
         if (rc == TEAI_OK) rc = teai_buf_add(b, "\r\n", 2);
     }

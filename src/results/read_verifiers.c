@@ -130,16 +130,6 @@ void teai_acc_rows_sort(teai_acc_rows *r) {
 
 /* ---- CSV out ------------------------------------------------------------------- */
 
-static int csv_field(teai_buf *b, const char *s) {
-    size_t n = strlen(s);
-    if (!strpbrk(s, ",\"\r\n")) return teai_buf_add(b, s, n);
-    int rc = teai_buf_add(b, "\"", 1);
-    for (size_t i = 0; i < n && rc == TEAI_OK; i++)
-        rc = s[i] == '"' ? teai_buf_add(b, "\"\"", 2) : teai_buf_add(b, s + i, 1);
-    if (rc == TEAI_OK) rc = teai_buf_add(b, "\"", 1);
-    return rc;
-}
-
 int teai_acc_rows_csv(const teai_acc_rows *r, char **out, size_t *len) {
     *out = NULL;
     *len = 0;
@@ -154,7 +144,10 @@ int teai_acc_rows_csv(const teai_acc_rows *r, char **out, size_t *len) {
     for (long i = 0; r && i < r->n && rc == TEAI_OK; i++) {
         for (int c = 0; c < TEAI_ACC_N_COLS && rc == TEAI_OK; c++) {
             if (c) rc = teai_buf_add(&b, ",", 1);
-            if (rc == TEAI_OK) rc = csv_field(&b, teai_acc_rows_cell(r, i, c));
+            if (rc == TEAI_OK) {
+                const char *cell = teai_acc_rows_cell(r, i, c);
+                rc = teai__csv_field(&b, cell, strlen(cell));
+            }
         }
         if (rc == TEAI_OK) rc = teai_buf_add(&b, "\r\n", 2);
     }

@@ -9,7 +9,7 @@
  *   read_tinygrad.c the seed's tinygrad text logs
  *   read_llamabench.c the seed's llama-bench JSONL logs (and raw llama-bench lines)
  *   read_mlc.c      the seed's MLC logs
- *   csv.c           RFC 4180 output
+ *   csv.c           RFC 4180 output (valid UTF-8, also for accuracy.csv)
  *   collate.c       a directory of logs -> one CSV per backend */
 #ifndef TEAI_RESULTS_IMPL_H
 #define TEAI_RESULTS_IMPL_H
@@ -154,6 +154,8 @@ int teai__llamabench_rows(teai__reader *rd, const cJSON *o, long long index);
 
 /* ---- csv.c --------------------------------------------------------------- */
 
+/* Appends one field (RFC 4180 quoting; ill-formed UTF-8 becomes U+FFFD). */
+int teai__csv_field(teai_buf *b, const char *s, size_t n);
 /* The header line, and the rows of one log, CRLF-terminated (RFC 4180). */
 int teai__csv_header(teai_buf *b);
 int teai__csv_rows(teai_buf *b, const teai_log_rows *r);

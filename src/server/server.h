@@ -91,8 +91,8 @@ void teai__srv_request_free(teai__srv_request *req);
 
 /* ---- text to send (text.c) --------------------------------------------- */
 
-/* Valid UTF-8 from arbitrary bytes: copies n bytes of s to out, each
- * invalid byte replaced by U+FFFD. Unless final, an incomplete but so far
+/* Valid UTF-8 from arbitrary bytes: copies n bytes of s to out through
+ * teai__utf8_sanitize (each ill-formed part becomes U+FFFD). Unless final, an incomplete but so far
  * valid sequence at the end is held back. *used gets the bytes consumed (n
  * when final). Applied piecewise, it gives the same text as on the whole.
  * TEAI_ENOMEM when out cannot grow. */

@@ -5,54 +5,22 @@
 
 #include <string.h>
 
-/* Bytes of the sequence starting with lead byte c, and the range its second
- * byte must fall in (Unicode Table 3-7: no overlongs, no surrogates, nothing
- * past U+10FFFF); 0 for a byte that cannot start one. */
-static int seq_len(unsigned char c, unsigned char *lo, unsigned char *hi) {
-    *lo = 0x80, *hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) return 2;
-    if (c == 0xE0) return *lo = 0xA0, 3;
-    if (c >= 0xE1 && c <= 0xEF) return c == 0xED ? (*hi = 0x9F, 3) : 3;
-    if (c == 0xF0) return *lo = 0x90, 4;
-    if (c >= 0xF1 && c <= 0xF3) return 4;
-    if (c == 0xF4) return *hi = 0x8F, 4;
-    return 0;
-}
-
 int teai__srv_utf8_clean(const char *s, size_t n, int final, teai_buf *out, size_t *used) {
-    static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
     *used = 0;
     if (n == 0) return TEAI_OK;
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, run = 0; /* run: valid bytes from i - run not yet copied */
-    int rc = TEAI_OK;
-    while (i < n) {
-        if (u[i] < 0x80) {
-            i++, run++;
-            continue;
-        }
-        unsigned char lo, hi;
-        int len = seq_len(u[i], &lo, &hi), ok = len > 0, cut = 0;
-        for (int k = 1; ok && k < len; k++) {
-            if (i + (size_t)k >= n) {
-                cut = 1;
-                break;
-            }
-            unsigned char b = u[i + (size_t)k];
-            ok = k == 1 ? b >= lo && b <= hi : b >= 0x80 && b <= 0xBF;
-        }
-        if (ok && cut && !final) break; /* may still complete: hold it back */
-        if (ok && !cut) {
-            i += (size_t)len, run += (size_t)len;
-            continue;
-        }
-        if ((rc = teai_buf_add(out, s + i - run, run)) || (rc = teai_buf_add(out, replacement, 3)))
+    size_t end = n;
+    /* not final: hold back a last sequence that more bytes could complete
+     * (its lead byte is one of the last three) */
+    for (size_t k = 1; !final && k <= 3 && k <= n; k++) {
+        const unsigned char *t = (const unsigned char *)s + n - k;
+        int cut;
+        if (!teai__utf8_seq(t, k) && teai__utf8_bad_len(t, k, &cut) == k && cut) {
+            end = n - k;
             break;
-        run = 0;
-        i++;
+        }
     }
-    if (!rc) rc = teai_buf_add(out, s + i - run, run);
-    *used = rc ? 0 : i;
+    int rc = teai__utf8_sanitize(out, s, end, NULL);
+    *used = rc ? 0 : end;
     return rc;
 }
 
