@@ -2,6 +2,7 @@
  * the CSV header line exactly, row counts and cells per backend, byte-identical
  * reruns, corrupt lines and unknown files reported and skipped, and an output
  * that cannot be written failing cleanly, leaving no partial file. */
+#include "analysis/analysis.h"
 #include "results/results.h"
 #include "test_util.h"
 
@@ -191,7 +192,7 @@ static void test_collate_fixtures(void) {
     ASSERT_EQ(rep.n_unreadable, 0);
     ASSERT_EQ(rep.n_bad_lines, 2);
     ASSERT_EQ(rep.n_csv, 5);
-    ASSERT_EQ(rep.n_rows, 29);
+    ASSERT_EQ(rep.n_rows, 32);
     /* corrupt lines as file:line, the unknown file listed */
     ASSERT_TRUE(strstr(n.text, "llamacpp_host1_1B_nf4_seed42_uuid1234abcd.txt:11: bad JSON, "
                                "skipped\n") != NULL);
@@ -203,7 +204,7 @@ static void test_collate_fixtures(void) {
     ASSERT_TRUE(!leftover_tmp(dir));
 
     csv c;
-    static const int rows[] = {11, 3, 7, 3, 5};
+    static const int rows[] = {11, 6, 7, 3, 5};
     for (int i = 0; i < 5; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, csv_names[i]);
         ASSERT_EQ(csv_load(&c, path), 0);
@@ -236,8 +237,9 @@ static void test_collate_fixtures(void) {
     ASSERT_STREQ(cell(&c, 1, "param_throughput_gb_s"), "33.6");
     ASSERT_STREQ(cell(&c, 1, "generated_text"), "Hello");
     ASSERT_STREQ(cell(&c, 2, "generated_text"), "Hello, \"world\"");
-    ASSERT_STREQ(cell(&c, 3, "generated_text"), "Hello, \"world\"\nand a second line\xff");
-    ASSERT_STREQ(cell(&c, 0, "generated_text"), "Hello, \"world\"\nand a second line\xff!");
+    /* the CSV is UTF-8: the stray byte is U+FFFD there (the log keeps it) */
+    ASSERT_STREQ(cell(&c, 3, "generated_text"), "Hello, \"world\"\nand a second line\xef\xbf\xbd");
+    ASSERT_STREQ(cell(&c, 0, "generated_text"), "Hello, \"world\"\nand a second line\xef\xbf\xbd!");
     ASSERT_NEAR(num(&c, 0, "total_latency_ms"), (44.77 + 24.07 + 24.16 + 24.08) / 4, 1e-9);
     ASSERT_NEAR(num(&c, 0, "tokens_per_sec"), 4000 / (44.77 + 24.07 + 24.16 + 24.08), 1e-9);
     ASSERT_NEAR(num(&c, 0, "enqueue_latency_ms"), (21.90 + 1.26 + 1.20 + 1.16) / 4, 1e-9);
@@ -292,19 +294,29 @@ static void test_collate_fixtures(void) {
     ASSERT_STREQ(cell(&c, 10, "prefill_tokens_per_sec"), "500");
     csv_free(&c);
 
-    /* MLC: one step-0 row per run; its rate is end to end, not decode */
+    /* MLC: per run a step-0 summary (end-to-end rate) and one chunk row of
+     * `tokens` decoded tokens with the run's rate, as llama-bench's samples */
     snprintf(path, sizeof path, "%s/mlc_llm.csv", dir);
     ASSERT_EQ(csv_load(&c, path), 0);
     ASSERT_STREQ(cell(&c, 0, "step"), "0");
     ASSERT_STREQ(cell(&c, 0, "tokens_per_sec"), "");
     ASSERT_STREQ(cell(&c, 0, "e2e_tokens_per_sec"), "24.691358024691358");
     ASSERT_STREQ(cell(&c, 0, "run_ms"), "810");
-    ASSERT_STREQ(cell(&c, 2, "repetition"), "2");
-    ASSERT_STREQ(cell(&c, 2, "tokens_in_chunk"), "18");
-    ASSERT_STREQ(cell(&c, 2, "backend"), "mlc_llm");
-    ASSERT_STREQ(cell(&c, 2, "device"), "metal");
-    ASSERT_STREQ(cell(&c, 2, "status"), "ok");
-    ASSERT_STREQ(cell(&c, 2, "source_format"), "mlc");
+    ASSERT_STREQ(cell(&c, 1, "step"), "1");
+    ASSERT_STREQ(cell(&c, 1, "repetition"), "0");
+    ASSERT_STREQ(cell(&c, 1, "tokens_in_chunk"), "20");
+    ASSERT_STREQ(cell(&c, 1, "total_latency_ms"), "810");
+    ASSERT_STREQ(cell(&c, 1, "tokens_per_sec"), "24.691358024691358");
+    ASSERT_STREQ(cell(&c, 4, "step"), "0");
+    ASSERT_STREQ(cell(&c, 4, "repetition"), "2");
+    ASSERT_STREQ(cell(&c, 4, "tokens_in_chunk"), "18");
+    ASSERT_STREQ(cell(&c, 5, "step"), "1");
+    ASSERT_STREQ(cell(&c, 5, "tokens_per_sec"), "24");
+    ASSERT_STREQ(cell(&c, 5, "total_latency_ms"), "750");
+    ASSERT_STREQ(cell(&c, 5, "backend"), "mlc_llm");
+    ASSERT_STREQ(cell(&c, 5, "device"), "metal");
+    ASSERT_STREQ(cell(&c, 5, "status"), "ok");
+    ASSERT_STREQ(cell(&c, 5, "source_format"), "mlc");
     csv_free(&c);
 
     /* native: warm-up marked, NULs empty, text with quotes/commas/newlines/bytes */
@@ -320,7 +332,7 @@ static void test_collate_fixtures(void) {
     ASSERT_STREQ(cell(&c, 0, "load_ms"), "12.5");
     ASSERT_STREQ(cell(&c, 3, "step"), "0");
     ASSERT_STREQ(cell(&c, 3, "repetition"), "1");
-    ASSERT_STREQ(cell(&c, 3, "generated_text"), "Hi, \"there\"\n\xff!");
+    ASSERT_STREQ(cell(&c, 3, "generated_text"), "Hi, \"there\"\n\xef\xbf\xbd!");
     ASSERT_STREQ(cell(&c, 3, "tokens_per_sec"), "75");
     ASSERT_STREQ(cell(&c, 3, "p50_latency_ms"), "10");
     ASSERT_STREQ(cell(&c, 3, "p90_latency_ms"), "20.5");
@@ -329,7 +341,7 @@ static void test_collate_fixtures(void) {
     ASSERT_STREQ(cell(&c, 4, "enqueue_latency_ms"), "");
     ASSERT_STREQ(cell(&c, 4, "memory_throughput_gb_s"), "");
     ASSERT_STREQ(cell(&c, 4, "tokens_per_sec"), "100");
-    ASSERT_STREQ(cell(&c, 5, "generated_text"), "\xff");
+    ASSERT_STREQ(cell(&c, 5, "generated_text"), "\xef\xbf\xbd");
     ASSERT_STREQ(cell(&c, 5, "tokens_per_sec"), "48.78048780487805");
     ASSERT_STREQ(cell(&c, 6, "token_id"), "23");
     ASSERT_STREQ(cell(&c, 6, "model_sha256"),
@@ -362,7 +374,7 @@ static void test_idempotent(void) {
     for (int i = 0; i < 5; i++) ASSERT_TRUE((first[i] = slurp(dir, csv_names[i], &len[i])));
     teai_collate_report rep;
     ASSERT_EQ(teai_collate(dir, NULL, NULL, &rep, &err), TEAI_OK);
-    ASSERT_EQ(rep.n_rows, 29);
+    ASSERT_EQ(rep.n_rows, 32);
     for (int i = 0; i < 5; i++) {
         size_t n;
         char *again = slurp(dir, csv_names[i], &n);
@@ -428,6 +440,104 @@ static void test_unreadable(void) {
     ASSERT_TRUE(stat(path, &st) != 0);
 }
 
+/* Dangling and looping symbolic links are named, counted and skipped. */
+static void test_symlinks(void) {
+    char dir[512], path[1200], target[1200];
+    ASSERT_EQ(copy_fixtures(dir, sizeof dir, "symlinks"), 0);
+    snprintf(path, sizeof path, "%s/dangling_host_1B_default_seed1_uuid00000002.txt", dir);
+    snprintf(target, sizeof target, "%s/no-such-file", dir);
+    ASSERT_EQ(symlink(target, path), 0);
+    snprintf(path, sizeof path, "%s/loop.txt", dir);
+    ASSERT_EQ(symlink(path, path), 0); /* points at itself */
+    snprintf(path, sizeof path, "%s/adir.txt", dir);
+    ASSERT_EQ(mkdir(path, 0755), 0);
+    notes n = {{0}, 0};
+    teai_collate_report rep;
+    teai_error err = {0};
+    ASSERT_EQ(teai_collate(dir, take_note, &n, &rep, &err), TEAI_OK);
+    ASSERT_EQ(rep.n_unreadable, 3);
+    ASSERT_EQ(rep.n_logs, 6); /* the rest goes on */
+    snprintf(path, sizeof path,
+             "%s/dangling_host_1B_default_seed1_uuid00000002.txt: dangling symbolic link (No "
+             "such file or directory), skipped\n",
+             dir);
+    ASSERT_TRUE(strstr(n.text, path) != NULL);
+    snprintf(path, sizeof path, "%s/loop.txt: symbolic link loop (", dir);
+    ASSERT_TRUE(strstr(n.text, path) != NULL);
+    snprintf(path, sizeof path, "%s/adir.txt: not a regular file, skipped\n", dir);
+    ASSERT_TRUE(strstr(n.text, path) != NULL);
+
+    /* the command: one line each on stderr, and the count */
+    const char *bin = getenv("TEAI_BIN");
+    if (!bin || !*bin) {
+        printf("(no TEAI_BIN: command not checked)\n");
+        return;
+    }
+    char out[1200];
+    snprintf(out, sizeof out, "%s/../%ld-symlinks.err", dir, (long)getpid());
+    ASSERT_EQ(test_system("'%s' collate --dir '%s' 2>'%s'", bin, dir, out), 0);
+    size_t len;
+    char *text = NULL;
+    ASSERT_EQ(teai__read_file(out, 1 << 20, &text, &len, &err), TEAI_OK);
+    ASSERT_TRUE(strstr(text, "teai collate: ") != NULL);
+    ASSERT_TRUE(strstr(text, "dangling symbolic link") != NULL);
+    ASSERT_TRUE(strstr(text, "loop.txt: symbolic link loop") != NULL);
+    ASSERT_TRUE(strstr(text, "3 unreadable") != NULL);
+    free(text);
+}
+
+/* llama-bench's prompt test: every sample is a prefill measurement (a step-0
+ * row each), so the statistics have n = samples, not one mean. */
+static void test_pp_samples(void) {
+    char dir[512], path[1200];
+    test_tmp_path(dir, sizeof dir, "pp-samples");
+    ASSERT_EQ(test_system("rm -rf '%s' && mkdir -p '%s'", dir, dir), 0);
+    snprintf(path, sizeof path, "%s/llamacpp_h_1B_default_seed1_uuid0000000a.txt", dir);
+    FILE *f = fopen(path, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("platform: Linux\nhostname: h\nsize: 1B\nquantize: default\nseed: 1\n"
+          "uuid: uuid0000000a\n"
+          "{\"n_prompt\": 512, \"n_gen\": 0, \"avg_ns\": 1000000000, \"avg_ts\": 512.0, "
+          "\"stddev_ts\": 50.0, \"samples_ns\": [800000000, 1000000000, 1280000000], "
+          "\"samples_ts\": [640.0, 512.0, 400.0]}\n"
+          "{\"n_prompt\": 256, \"n_gen\": 0, \"avg_ns\": 500000000, \"avg_ts\": 512.0}\n",
+          f);
+    ASSERT_EQ(fclose(f), 0);
+    teai_collate_report rep;
+    teai_error err = {0};
+    ASSERT_EQ(teai_collate(dir, NULL, NULL, &rep, &err), TEAI_OK);
+    ASSERT_EQ(rep.n_rows, 4); /* 3 samples + the mean of a test without samples */
+    csv c;
+    snprintf(path, sizeof path, "%s/llamacpp.csv", dir);
+    ASSERT_EQ(csv_load(&c, path), 0);
+    ASSERT_EQ(c.n_rows, 4);
+    static const char *const ms[] = {"800", "1000", "1280", "500"};
+    static const char *const ts[] = {"640", "512", "400", "512"};
+    for (int r = 0; r < 4; r++) {
+        ASSERT_STREQ(cell(&c, r, "step"), "0");
+        ASSERT_STREQ(cell(&c, r, "repetition"), r < 3 ? "0" : "1");
+        ASSERT_STREQ(cell(&c, r, "prefill_tokens"), r < 3 ? "512" : "256");
+        ASSERT_STREQ(cell(&c, r, "prefill_ms"), ms[r]);
+        ASSERT_STREQ(cell(&c, r, "prefill_tokens_per_sec"), ts[r]);
+        ASSERT_STREQ(cell(&c, r, "tokens_per_sec"), "");
+    }
+    csv_free(&c);
+    /* the statistics see the samples */
+    static const char *const cols[] = {"prefill_tokens"};
+    teai_dataset *ds;
+    ASSERT_EQ(teai_dataset_new(cols, 1, &ds, &err), TEAI_OK);
+    ASSERT_EQ(teai_dataset_add_csv(ds, path, NULL, NULL, NULL, &err), TEAI_OK);
+    ASSERT_EQ(teai_dataset_n_groups(ds), 2);
+    for (int g = 0; g < 2; g++) {
+        size_t n;
+        const double *v = teai_dataset_values(ds, g, TEAI_M_PREFILL_TOK_S, &n);
+        int is512 = !strcmp(teai_dataset_key(ds, g, 0), "512");
+        ASSERT_EQ(n, is512 ? 3 : 1);
+        if (is512 && n == 3) ASSERT_NEAR(v[0] + v[1] + v[2], 640 + 512 + 400, 1e-9);
+    }
+    teai_dataset_free(ds);
+}
+
 /* The command: exit codes and notes (once main.c knows the command). */
 static void test_cli(void) {
     const char *bin = getenv("TEAI_BIN");
@@ -448,7 +558,7 @@ static void test_cli(void) {
     teai_error e;
     ASSERT_EQ(teai__read_file(out, 1 << 20, &err_text, &len, &e), TEAI_OK);
     int ok = strstr(err_text, "notes.txt: unknown log dialect, skipped") != NULL &&
-             strstr(err_text, "6 logs, 29 rows in 5 CSV files") != NULL;
+             strstr(err_text, "6 logs, 32 rows in 5 CSV files") != NULL;
     free(err_text);
     ASSERT_TRUE(ok);
     ASSERT_EQ(test_system("'%s' collate --dir '%s/none' 2>/dev/null", bin, dir), 3);
@@ -468,6 +578,8 @@ int main(void) {
     RUN_TEST(test_collate_fixtures);
     RUN_TEST(test_idempotent);
     RUN_TEST(test_unwritable);
+    RUN_TEST(test_symlinks);
+    RUN_TEST(test_pp_samples);
     RUN_TEST(test_unreadable);
     RUN_TEST(test_cli);
     TEST_MAIN_END();

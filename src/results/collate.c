@@ -41,10 +41,29 @@ static void note(teai_note_fn fn, void *ud, const char *fmt, ...) {
     fn(ud, line);
 }
 
+/* Why the entry path (which stat(2) could not follow, errno e, or which is
+ * not a regular file) cannot be read. */
+static const char *why_unreadable(const char *path, int e, int stat_ok, char *buf, size_t cap) {
+    struct stat l;
+    int link = lstat(path, &l) == 0 && S_ISLNK(l.st_mode);
+    if (stat_ok)
+        snprintf(buf, cap, "not a regular file");
+    else if (link && e == ELOOP)
+        snprintf(buf, cap, "symbolic link loop (%s)", strerror(e));
+    else if (link && e == ENOENT)
+        snprintf(buf, cap, "dangling symbolic link (%s)", strerror(e));
+    else
+        snprintf(buf, cap, "%s", strerror(e));
+    return buf;
+}
+
 /* The sorted names of the regular files in dir whose names end in ext
- * (".txt"; hidden ones skipped). */
+ * (".txt"; hidden ones skipped). Entries that are not regular files, or
+ * cannot be followed (dangling or looping symbolic links), are noted one per
+ * line ("dir/x.txt: dangling symbolic link (...), skipped") and counted in
+ * *n_unreadable. */
 static int list_files(const char *dir, const char *ext, char ***names_out, int *n_out,
-                      teai_error *err) {
+                      teai_note_fn fn, void *ud, int *n_unreadable, teai_error *err) {
     size_t ext_len = strlen(ext);
     *names_out = NULL;
     *n_out = 0;
@@ -64,7 +83,13 @@ static int list_files(const char *dir, const char *ext, char ***names_out, int *
         struct stat st;
         if (teai_buf_printf(&path, "%s/%s", dir, e->d_name) != TEAI_OK) {
             rc = teai__fail(err, TEAI_ENOMEM, "out of memory");
-        } else if (stat(path.data, &st) == 0 && S_ISREG(st.st_mode)) {
+        } else if (stat(path.data, &st) != 0 || !S_ISREG(st.st_mode)) {
+            int stat_errno = errno, stat_ok = stat(path.data, &st) == 0;
+            char why[128];
+            (*n_unreadable)++;
+            note(fn, ud, "%s: %s, skipped", path.data,
+                 why_unreadable(path.data, stat_errno, stat_ok, why, sizeof why));
+        } else {
             if (n == cap) {
                 cap = cap ? cap * 2 : 64;
                 char **p = realloc(names, sizeof *p * (size_t)cap);
@@ -119,7 +144,7 @@ int teai_collate(const char *dir, teai_note_fn fn, void *ud, teai_collate_report
     memset(rep, 0, sizeof *rep);
     char **names;
     int n_names;
-    int rc = list_files(dir, ".txt", &names, &n_names, err);
+    int rc = list_files(dir, ".txt", &names, &n_names, fn, ud, &rep->n_unreadable, err);
     if (rc != TEAI_OK) return rc;
     csv_out *outs = NULL;
     int n_outs = 0, cap_outs = 0;
@@ -209,7 +234,8 @@ int teai_collate_accuracy(const char *dir, const char *eval_dir, teai_note_fn fn
     char **names = NULL;
     int n_names = 0;
     teai_error le = {0};
-    int rc = edir ? list_files(edir, ".json", &names, &n_names, &le) : TEAI_ENOMEM;
+    int rc = edir ? list_files(edir, ".json", &names, &n_names, fn, ud, &rep->n_bad_files, &le)
+                  : TEAI_ENOMEM;
     if (rc == TEAI_ENOTFOUND) { /* no results: nothing to collate */
         free(edir);
         teai_buf_free(&path);

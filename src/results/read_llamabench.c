@@ -4,8 +4,10 @@
  *
  * A test that generates (n_gen > 0, n_prompt = 0) gives one row per sample
  * (step 1, 2, ...: one repetition of n_gen tokens each) and a step-0 summary
- * row; a prompt test (n_prompt > 0, n_gen = 0) gives a step-0 row of prefill
- * figures; a mixed test (both > 0) a step-0 row with its end-to-end rate. */
+ * row; a prompt test (n_prompt > 0, n_gen = 0) gives one step-0 row of
+ * prefill figures per sample (the mean's row when it has none), so each
+ * sample is a prefill measurement; a mixed test (both > 0) a step-0 row with
+ * its end-to-end rate. */
 #include "results/results_impl.h"
 
 #include <math.h>
@@ -93,10 +95,22 @@ int teai__llamabench_rows(teai__reader *rd, const cJSON *o, long long index) {
             if (rc == TEAI_OK) rc = teai__rows_setint(r, row, TEAI_COL_TOKENS_IN_CHUNK, ng);
         }
     } else if (okp && okg && np > 0 && ng == 0) { /* prompt processing */
-        if (rc == TEAI_OK) rc = teai__rows_setint(r, row0, TEAI_COL_PREFILL_TOKENS, np);
-        if (rc == TEAI_OK) rc = teai__rows_setnum(r, row0, TEAI_COL_PREFILL_MS, avg_ns / 1e6);
-        if (rc == TEAI_OK) rc = teai__rows_setnum(r, row0, TEAI_COL_PREFILL_TOK_S, avg_ts);
-        if (rc == TEAI_OK) rc = teai__rows_setnum(r, row0, TEAI_COL_RUN_MS, avg_ns / 1e6);
+        /* each sample is one prefill measurement (a step-0 row of its own,
+         * so n = samples); without samples, the mean is the one measurement */
+        const cJSON *ns = cJSON_GetObjectItemCaseSensitive(o, "samples_ns");
+        const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "samples_ts");
+        int n = cJSON_IsArray(ns) ? cJSON_GetArraySize(ns) : 0;
+        for (int i = 0; i < n || i == 0; i++) {
+            double t = n ? sample(ns, i) : avg_ns, rate = n ? sample(ts, i) : avg_ts;
+            if (isnan(rate) && t > 0) rate = n_prompt * 1e9 / t;
+            long row = row0;
+            if (i > 0 && (row = teai__rows_add(r, index, 0)) < 0) return TEAI_ENOMEM;
+            if (rc == TEAI_OK && i > 0) rc = test_cells(r, row, o, index, 0, n_prompt, n_gen);
+            if (rc == TEAI_OK) rc = teai__rows_setint(r, row, TEAI_COL_PREFILL_TOKENS, np);
+            if (rc == TEAI_OK) rc = teai__rows_setnum(r, row, TEAI_COL_PREFILL_MS, t / 1e6);
+            if (rc == TEAI_OK) rc = teai__rows_setnum(r, row, TEAI_COL_PREFILL_TOK_S, rate);
+            if (rc == TEAI_OK) rc = teai__rows_setnum(r, row, TEAI_COL_RUN_MS, t / 1e6);
+        }
     } else { /* prompt and generation together (or counts unknown) */
         if (rc == TEAI_OK) rc = teai__rows_setnum(r, row0, TEAI_COL_RUN_MS, avg_ns / 1e6);
         if (rc == TEAI_OK) rc = teai__rows_setnum(r, row0, TEAI_COL_E2E_TOK_S, avg_ts);
