@@ -564,9 +564,12 @@ static int have_real_llama_bench(char *bin, size_t cap, const char **teai) {
         snprintf(bin, cap, "%s/.cache/teai/llama.cpp/build/bin/llama-bench", home ? home : "");
     *teai = getenv("TEAI_BIN");
     if (!teai__is_executable(bin)) {
-        printf("skip: real llama-bench part: %s is not built (scripts/provision-llama.sh "
-               "--build)\n",
-               bin);
+        if (test_llama_required()) /* TEAI_REQUIRE_LLAMA=1: CI must run it */
+            TEST_FAIL_AT("%s is not built (TEAI_REQUIRE_LLAMA=1)", bin);
+        else
+            printf("skip: real llama-bench part: %s is not built (scripts/provision-llama.sh "
+                   "--build)\n",
+                   bin);
         return 0;
     }
     if (!*teai || !**teai) {

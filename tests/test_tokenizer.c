@@ -710,8 +710,9 @@ int main(void) {
     RUN_TEST(test_bad_json);
     if (!test_llama_src_dir()) {
         if (teai_test_failures) return 1;
-        test_skip("llama.cpp sources with models/ggml-vocab-*.gguf not found (set TEAI_LLAMA_SRC "
-                  "or run scripts/provision-llama.sh); tests without them passed");
+        test_skip_llama(
+            "llama.cpp sources with models/ggml-vocab-*.gguf not found (set TEAI_LLAMA_SRC "
+            "or run scripts/provision-llama.sh); tests without them passed");
     }
     RUN_TEST(test_vectors_llama_bpe);
     RUN_TEST(test_vectors_llama_spm);

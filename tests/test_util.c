@@ -1,6 +1,7 @@
 #include "test_util.h"
 
 #include <stdarg.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +23,22 @@ void test_skip(const char *fmt, ...) {
     printf("\n");
     va_end(ap);
     exit(TEST_SKIP_CODE);
+}
+
+int test_llama_required(void) {
+    const char *v = getenv("TEAI_REQUIRE_LLAMA");
+    return v && strcmp(v, "1") == 0;
+}
+
+void test_skip_llama(const char *fmt, ...) {
+    int required = test_llama_required();
+    va_list ap;
+    va_start(ap, fmt);
+    printf(required ? "FAIL: " : "SKIP: ");
+    vprintf(fmt, ap);
+    printf(required ? " (TEAI_REQUIRE_LLAMA=1: llama.cpp is required)\n" : "\n");
+    va_end(ap);
+    exit(required ? 1 : TEST_SKIP_CODE);
 }
 
 const char *test_llama_src_dir(void) {

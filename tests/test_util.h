@@ -73,6 +73,13 @@ extern int teai_test_failures;
 const char *test_tmp_path(char *buf, size_t cap, const char *name);
 /* Prints "SKIP: reason" and exits with TEST_SKIP_CODE. */
 void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* 1 when TEAI_REQUIRE_LLAMA=1 (set by .ci/run): llama.cpp must be there, so
+ * a test that would skip for its lack fails instead. */
+int test_llama_required(void);
+/* A skip because llama.cpp (or a part of it: sources, libraries, a built
+ * tool) is missing: like test_skip, but under TEAI_REQUIRE_LLAMA=1 prints
+ * "FAIL: ..." and exits 1. */
+void test_skip_llama(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* Directory of the provisioned llama.cpp sources (vocab files), or NULL. */
 const char *test_llama_src_dir(void);
 /* Runs a shell command, returns its exit status (-1 if it could not run). */

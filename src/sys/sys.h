@@ -4,6 +4,7 @@
 #ifndef TEAI_SYS_H
 #define TEAI_SYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,16 @@ uint64_t teai_peak_rss(void);
 void teai_rfc3339_now(char *buf, int cap);
 /* 8 random lowercase hex digits (from /dev/urandom, else time and pid). */
 void teai_uuid8(char out[9]);
+
+/* Intel AMX here (src/sys/amx.c): absent (not advertised by the CPU), usable
+ * (a probe in a forked child ran tilezero), or advertised but unusable (the
+ * kernel refused XTILEDATA, or tilezero trapped). TEAI_ASSUME_AMX_UNUSABLE=1
+ * forces "unusable", to test that path on any machine. Probed once per
+ * process; *why (optional) gets a static phrase that reads after "AMX "
+ * ("advertised, but tilezero trapped (Illegal instruction)"). */
+typedef enum teai_amx_state { TEAI_AMX_ABSENT, TEAI_AMX_USABLE, TEAI_AMX_UNUSABLE } teai_amx_state;
+teai_amx_state teai_cpu_amx(const char **why);
+bool teai_cpu_amx_usable(void); /* teai_cpu_amx() == TEAI_AMX_USABLE */
 
 /* SHA-256 of memory, as 64 lowercase hex digits + NUL. */
 void teai_sha256_hex(const void *data, size_t n, char hex[65]);

@@ -10,6 +10,8 @@
 
 #include <llama.h>
 
+#include "backends/ggml_cpu.h"
+
 struct llref {
     struct llama_model *model;
     struct llama_context *ctx; /* NULL for a vocab-only handle */
@@ -47,6 +49,7 @@ static void log_drop(enum ggml_log_level level, const char *text, void *user) {
  * finds them. */
 typedef void (*load_all_from_path_fn)(const char *dir);
 typedef size_t (*dev_count_fn)(void);
+typedef void *(*load_fn)(const char *path);
 
 static void *ggml_sym(const char *name) {
     return dlsym(RTLD_DEFAULT, name);
@@ -78,7 +81,21 @@ int llref_init(void) {
         char buf[4096];
         const char *dir = getenv("TEAI_LLAMA_LIBDIR");
         if (!dir || !*dir) dir = libllama_dir(buf, sizeof buf);
-        load(dir); /* NULL: ggml's own search (the executable's folder, then cwd) */
+        /* the CPU variant teai's llamacpp backend would load (not one whose
+         * AMX kernels trap here), or ggml's choice */
+        char path[4200] = "", why[160];
+        teai_error err = {0};
+        if (dir && teai__ggml_cpu_choose(dir, path, sizeof path, why, sizeof why, &err) != 0) {
+            fprintf(stderr, "llref: %s\n", err.msg);
+            return LLREF_ENOBACKEND;
+        }
+        load_fn load_one = (load_fn)(uintptr_t)ggml_sym("ggml_backend_load");
+        if (path[0] && load_one) {
+            printf("llref: llama.cpp CPU backend %s\n", why);
+            if (!load_one(path)) return LLREF_ENOBACKEND;
+        } else {
+            load(dir); /* NULL: ggml's own search (the executable's folder, then cwd) */
+        }
     }
     /* A libggml built without GGML_BACKEND_DL has the CPU backend built in. */
     if (dev_count && dev_count() == 0) return LLREF_ENOBACKEND;

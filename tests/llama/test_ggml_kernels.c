@@ -103,14 +103,14 @@ static void *open_in(const char *dir, const char *file, int flags) {
 
 static void load_ggml(void) {
     const char *dir = getenv("TEAI_LLAMA_LIBDIR");
-    if (!dir || !*dir) test_skip("TEAI_LLAMA_LIBDIR not set (llama.cpp not provisioned)");
+    if (!dir || !*dir) test_skip_llama("TEAI_LLAMA_LIBDIR not set (llama.cpp not provisioned)");
     void *base = open_in(dir, "libggml-base.so", RTLD_NOW | RTLD_GLOBAL);
-    if (!base) test_skip("cannot load %s/libggml-base.so: %s", dir, dlerror());
+    if (!base) test_skip_llama("cannot load %s/libggml-base.so: %s", dir, dlerror());
     *(void **)&g_q8_0_ref = dlsym(base, "quantize_row_q8_0_ref");
     *(void **)&g_q8_k_ref = dlsym(base, "quantize_row_q8_K_ref");
     *(void **)&g_fp32_to_fp16_row = dlsym(base, "ggml_fp32_to_fp16_row");
     if (!g_q8_0_ref || !g_q8_k_ref || !g_fp32_to_fp16_row)
-        test_skip("libggml-base.so lacks quantize_row_q8_0_ref / quantize_row_q8_K_ref");
+        test_skip_llama("libggml-base.so lacks quantize_row_q8_0_ref / quantize_row_q8_K_ref");
 
     const char *variant = getenv("TEAI_GGML_CPU");
     if (!variant || !*variant) {
@@ -126,6 +126,8 @@ static void load_ggml(void) {
         g_cpu_is_x86_avx = -1; /* unknown: report, do not require */
     }
     void *cpu = variant ? open_in(dir, variant, RTLD_NOW | RTLD_LOCAL) : NULL;
+    if (!cpu && variant && test_llama_required())
+        test_skip_llama("cannot load %s/%s: %s", dir, variant, dlerror());
     if (!cpu) {
         printf("note: no CPU backend loaded (%s); from_float and vec_dot comparisons skipped\n",
                variant ? dlerror() : "no known variant for this CPU");

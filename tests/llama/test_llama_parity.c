@@ -203,8 +203,8 @@ static void compare(const shape_case *sc, int ti) {
 
 int main(void) {
     if (!test_llama_src_dir())
-        test_skip("llama.cpp sources not provisioned (run scripts/provision-llama.sh)");
-    if (llref_init() != 0) test_skip("llama.cpp has no CPU backend to load");
+        test_skip_llama("llama.cpp sources not provisioned (run scripts/provision-llama.sh)");
+    if (llref_init() != 0) test_skip_llama("llama.cpp has no CPU backend to load");
     static const shape_case shapes[] = {
         {"llama gqa tied", "llama", 256, 8, 4, 2, 512, 1, 0, 0},
         {"llama mha untied", "llama", 256, 4, 4, 2, 768, 0, 0, 0},

@@ -89,12 +89,12 @@ static kl_line teai_kl(const char *model, const char *base) {
 
 int main(void) {
     const char *src = test_llama_src_dir();
-    if (!src) test_skip("llama.cpp is not provisioned (~/.cache/teai/llama.cpp)");
+    if (!src) test_skip_llama("llama.cpp is not provisioned (~/.cache/teai/llama.cpp)");
     snprintf(g_bin, sizeof g_bin, "%s/../build/bin/llama-perplexity", src);
-    if (access(g_bin, X_OK) != 0) test_skip("%s is not built", g_bin);
+    if (access(g_bin, X_OK) != 0) test_skip_llama("%s is not built", g_bin);
     char vocab[4300];
     snprintf(vocab, sizeof vocab, "%s/models/ggml-vocab-llama-bpe.gguf", src);
-    if (access(vocab, R_OK) != 0) test_skip("%s is missing", vocab);
+    if (access(vocab, R_OK) != 0) test_skip_llama("%s is missing", vocab);
     test_tmp_path(g_dir, sizeof g_dir, "llama-ppl");
     test_system("mkdir -p '%s'", g_dir);
 

@@ -434,7 +434,8 @@ static void test_params(void) {
 
 int main(void) {
     g_src = test_llama_src_dir();
-    if (!g_src) test_skip("llama.cpp sources not provisioned (run scripts/provision-llama.sh)");
+    if (!g_src)
+        test_skip_llama("llama.cpp sources not provisioned (run scripts/provision-llama.sh)");
     int rc = llref_init();
     if (rc != 0) {
         fprintf(stderr, "llref_init: %s\n", llref_strerror(rc));

@@ -260,9 +260,10 @@ static void test_byte_vocab(void) {
 
 int main(void) {
     if (!test_llama_src_dir())
-        test_skip("llama.cpp sources with models/ggml-vocab-*.gguf not found (set TEAI_LLAMA_SRC "
-                  "or run scripts/provision-llama.sh)");
-    if (llref_init() != 0) test_skip("llama.cpp's CPU backend could not be loaded");
+        test_skip_llama(
+            "llama.cpp sources with models/ggml-vocab-*.gguf not found (set TEAI_LLAMA_SRC "
+            "or run scripts/provision-llama.sh)");
+    if (llref_init() != 0) test_skip_llama("llama.cpp's CPU backend could not be loaded");
     RUN_TEST(test_llama_bpe);
     RUN_TEST(test_llama_spm);
     RUN_TEST(test_qwen2);

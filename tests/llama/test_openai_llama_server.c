@@ -216,7 +216,7 @@ static void test_prompt_tokens(void) {
 
 int main(void) {
     const char *bin = getenv("TEAI_BIN");
-    if (!bin || !*bin) test_skip("TEAI_BIN is not set (run through ctest)");
+    if (!bin || !*bin) test_skip_llama("TEAI_BIN is not set (run through ctest)");
     char server[1024];
     const char *env = getenv("TEAI_LLAMA_SERVER");
     const char *cache = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
@@ -228,7 +228,7 @@ int main(void) {
         snprintf(server, sizeof server, "%s/.cache/teai/llama.cpp/build/bin/llama-server",
                  home ? home : "");
     if (access(server, X_OK) != 0)
-        test_skip("%s not found (scripts/provision-llama.sh --build makes it)", server);
+        test_skip_llama("%s not found (scripts/provision-llama.sh --build makes it)", server);
 
     char model[512];
     test_tmp_path(model, sizeof model, "oai-tiny.gguf");
@@ -261,8 +261,9 @@ int main(void) {
 #else
 
 int main(void) {
-    test_skip("the openai backend is not linked into this test (it needs teai_backends, built "
-              "with libcurl)");
+    test_skip_llama(
+        "the openai backend is not linked into this test (it needs teai_backends, built "
+        "with libcurl)");
 }
 
 #endif
