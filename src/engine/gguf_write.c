@@ -211,7 +211,7 @@ static uint64_t align_up(uint64_t x) {
 
 static int write_all(teai_gguf_writer *w, const void *p, size_t n, teai_error *err) {
     if (n && fwrite(p, 1, n, w->f) != n)
-        return teai__fail(err, TEAI_EIO, "%s: write failed: %s", w->tmp_path, strerror(errno));
+        return teai__fail(err, TEAI_EIO, "%s: write: %s", w->path, strerror(errno));
     return TEAI_OK;
 }
 
@@ -227,7 +227,8 @@ int teai_gguf_writer_begin(teai_gguf_writer *w, const char *path, teai_error *er
         return teai__fail(err, TEAI_ENOMEM, "%s: out of memory", path);
     snprintf(w->tmp_path, n, "%s.tmp.%ld", path, (long)getpid());
     if (!(w->f = fopen(w->tmp_path, "wb")))
-        return teai__fail(err, TEAI_EIO, "%s: %s", w->tmp_path, strerror(errno));
+        return teai__fail(err, TEAI_EIO, "%s: cannot create %s: %s", path, w->tmp_path,
+                          strerror(errno));
 
     teai_buf h;
     teai_buf_init(&h, 0);
@@ -290,13 +291,13 @@ int teai_gguf_writer_finish(teai_gguf_writer *w, teai_error *err) {
     if (w->next != w->n_t)
         return teai__fail(err, TEAI_EINVAL, "%s: %lld of %lld tensors written", w->path,
                           (long long)w->next, (long long)w->n_t);
-    int bad = fflush(w->f) != 0 || fsync(fileno(w->f)) != 0;
-    int e = errno;
-    bad |= fclose(w->f) != 0;
+    int e = 0;
+    if (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0) e = errno;
+    if (fclose(w->f) != 0 && !e) e = errno;
     w->f = NULL;
-    if (bad) {
+    if (e) {
         unlink(w->tmp_path);
-        return teai__fail(err, TEAI_EIO, "%s: %s", w->tmp_path, strerror(e));
+        return teai__fail(err, TEAI_EIO, "%s: write: %s", w->path, strerror(e));
     }
     if (rename(w->tmp_path, w->path) != 0) {
         e = errno;

@@ -103,7 +103,7 @@ static int open_tmp(const char *path, char **tmp_out, FILE **f_out, teai_error *
     snprintf(tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&st_tmp_counter, 1));
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) {
-        int rc = teai__fail(err, TEAI_EIO, "%s: %s", tmp, strerror(errno));
+        int rc = teai__fail(err, TEAI_EIO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
         free(tmp);
         return rc;
     }
@@ -120,14 +120,16 @@ static int open_tmp(const char *path, char **tmp_out, FILE **f_out, teai_error *
     return TEAI_OK;
 }
 
-/* Flushes, syncs and closes f, then renames tmp to path; removes tmp on failure. */
+/* Flushes, syncs and closes f, then renames tmp to path; removes tmp on
+ * failure. Errors name path (the file the caller asked for) and the
+ * system's reason ("out.csv: write: No space left on device"). */
 static int commit_tmp(FILE *f, const char *tmp, const char *path, teai_error *err) {
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int e = errno;
-    if (fclose(f) != 0 && !bad) bad = 1, e = errno;
-    if (bad) {
+    int e = 0;
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0) e = errno;
+    if (fclose(f) != 0 && !e) e = errno;
+    if (e) {
         unlink(tmp);
-        return teai__fail(err, TEAI_EIO, "%s: %s", tmp, strerror(e));
+        return teai__fail(err, TEAI_EIO, "%s: write: %s", path, strerror(e));
     }
     if (rename(tmp, path) != 0) {
         e = errno;
@@ -143,7 +145,7 @@ int teai__write_file_atomic(const char *path, const void *data, size_t len, teai
     int rc = open_tmp(path, &tmp, &f, err);
     if (rc != TEAI_OK) return rc;
     if (len && fwrite(data, 1, len, f) != len) {
-        rc = teai__fail(err, TEAI_EIO, "%s: write failed: %s", tmp, strerror(errno));
+        rc = teai__fail(err, TEAI_EIO, "%s: write: %s", path, strerror(errno));
         fclose(f);
         unlink(tmp);
     } else {

@@ -219,7 +219,7 @@ int teai_kl_base_create(const char *path, int n_ctx, int n_vocab, int n_chunk,
     char part[sizeof b->path + 8];
     part_path(b, part, sizeof part);
     b->f = fopen(part, "w+b");
-    if (!b->f) return teai__fail(err, TEAI_EIO, "%s: cannot create", part);
+    if (!b->f) return teai__fail(err, TEAI_EIO, "%s: cannot create: %s", part, strerror(errno));
     b->n_ctx = n_ctx, b->n_vocab = n_vocab, b->n_chunk = n_chunk, b->writing = 1;
     b->rows_offset = HEADER_BYTES + 4 * (int64_t)n_ctx * n_chunk;
     uint8_t h[HEADER_BYTES];
@@ -229,9 +229,10 @@ int teai_kl_base_create(const char *path, int n_ctx, int n_vocab, int n_chunk,
     put_u32(h + 16, (uint32_t)n_chunk);
     size_t nt = (size_t)n_ctx * (size_t)n_chunk;
     if (fwrite(h, 1, sizeof h, b->f) != sizeof h || fwrite(tokens, 4, nt, b->f) != nt) {
+        int e = errno;
         teai_kl_base_close(b);
         remove(part);
-        return teai__fail(err, TEAI_EIO, "%s: write error", part);
+        return teai__fail(err, TEAI_EIO, "%s: write: %s", part, strerror(e));
     }
     return TEAI_OK;
 }
@@ -240,7 +241,7 @@ int teai_kl_base_write_rows(teai_kl_base *b, const uint16_t *rows, int64_t n_row
                             teai_error *err) {
     size_t n = (size_t)n_rows * (size_t)teai_kl_row_units(b->n_vocab);
     if (fwrite(rows, sizeof(uint16_t), n, b->f) != n)
-        return teai__fail(err, TEAI_EIO, "%s.part: write error (disk full?)", b->path);
+        return teai__fail(err, TEAI_EIO, "%s.part: write: %s", b->path, strerror(errno));
     return TEAI_OK;
 }
 
@@ -281,11 +282,13 @@ int teai_kl_base_finish(teai_kl_base *b, int n_done, const char *meta, teai_erro
     else if ((n_done < b->n_chunk && shrink(b, n_done) != 0) ||
              (len && fwrite(meta, 1, len, b->f) != len) || fwrite(t, 1, 12, b->f) != 12 ||
              fflush(b->f) != 0)
-        rc = teai__fail(err, TEAI_EIO, "%s: write error (disk full?)", part);
-    if (fclose(b->f) != 0 && rc == TEAI_OK) rc = teai__fail(err, TEAI_EIO, "%s: write error", part);
+        rc = teai__fail(err, TEAI_EIO, "%s: write: %s", part, strerror(errno));
+    if (fclose(b->f) != 0 && rc == TEAI_OK)
+        rc = teai__fail(err, TEAI_EIO, "%s: write: %s", part, strerror(errno));
     b->f = NULL;
     if (rc == TEAI_OK && rename(part, b->path) != 0)
-        rc = teai__fail(err, TEAI_EIO, "%s: cannot rename to %s", part, b->path);
+        rc = teai__fail(err, TEAI_EIO, "%s: cannot rename to %s: %s", part, b->path,
+                        strerror(errno));
     if (rc != TEAI_OK) remove(part);
     teai_kl_base_close(b);
     return rc;

@@ -601,7 +601,8 @@ int teai_task_run(const teai_task_config *cfg, teai_task_result *out, teai_error
     out->eval_time_seconds = seconds_since(t_eval);
     if (jsonl && fclose(jsonl) != 0 && !rc && !s.write_failed) {
         s.write_failed = 1;
-        teai__fail(&s.write_err, TEAI_EIO, "%s: cannot write", out->examples_path);
+        teai__fail(&s.write_err, TEAI_EIO, "%s: cannot write (%s)", out->examples_path,
+                   strerror(errno));
     }
     if (!rc && s.write_failed) rc = teai__fail(err, s.write_err.status, "%s", s.write_err.msg);
     if (!rc) rc = summarize(&s, names, out) ? teai__fail(err, TEAI_ENOMEM, "out of memory") : 0;

@@ -381,8 +381,32 @@ static int draw_figure(cairo_t *cr, const page *pg, const slide *s, double y) {
     return 0;
 }
 
-static int render_pdf(const deck *d, const page *pg, const char *path, teai_error *err) {
-    cairo_surface_t *sf = cairo_pdf_surface_create(path, pg->w, pg->h);
+/* The PDF's bytes go to fd through this sink, which keeps the system's
+ * reason for a failed write (cairo's own status only says "write error"). */
+typedef struct pdf_sink {
+    int fd;
+    int err; /* first errno from write(2), 0 if none */
+} pdf_sink;
+
+static cairo_status_t pdf_write(void *closure, const unsigned char *data, unsigned int length) {
+    pdf_sink *s = closure;
+    while (length > 0 && !s->err) {
+        ssize_t n = write(s->fd, data, length);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            s->err = n < 0 ? errno : EIO;
+            break;
+        }
+        data += n;
+        length -= (unsigned)n;
+    }
+    return s->err ? CAIRO_STATUS_WRITE_ERROR : CAIRO_STATUS_SUCCESS;
+}
+
+/* Renders the deck into fd; errors name path, the file the user asked for. */
+static int render_pdf(const deck *d, const page *pg, int fd, const char *path, teai_error *err) {
+    pdf_sink sink = {fd, 0};
+    cairo_surface_t *sf = cairo_pdf_surface_create_for_stream(pdf_write, &sink, pg->w, pg->h);
     cairo_t *cr = cairo_create(sf);
     for (int i = 0; i < d->n; i++) {
         const slide *s = &d->s[i];
@@ -428,6 +452,11 @@ static int render_pdf(const deck *d, const page *pg, const char *path, teai_erro
     cairo_surface_finish(sf);
     cairo_status_t cs = cairo_surface_status(sf);
     cairo_surface_destroy(sf);
+    if (!sink.err && fsync(fd) != 0) sink.err = errno;
+    if (sink.err) {
+        snprintf(err->msg, sizeof err->msg, "%.400s: write: %s", path, strerror(sink.err));
+        return TEAI_EIO;
+    }
     if (cs != CAIRO_STATUS_SUCCESS) {
         snprintf(err->msg, sizeof err->msg, "%.400s: %s", path, cairo_status_to_string(cs));
         return TEAI_EIO;
@@ -938,11 +967,13 @@ int teai_report_write(const teai_report_opts *o, teai_report_result *res, teai_e
     snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", o->pdf_path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        st = set_err(err, TEAI_EIO, "%s: %s", tmp, strerror(errno));
+        st = set_err(err, TEAI_EIO, "%s: cannot create %s: %s", o->pdf_path, tmp, strerror(errno));
         goto done;
     }
-    close(fd);
-    st = render_pdf(&d, &pg, tmp, err);
+    (void)fchmod(fd, 0644); /* mkstemp's 0600 is too narrow for a report */
+    st = render_pdf(&d, &pg, fd, o->pdf_path, err);
+    if (close(fd) != 0 && !st)
+        st = set_err(err, TEAI_EIO, "%s: write: %s", o->pdf_path, strerror(errno));
     if (st) {
         err->status = st;
         unlink(tmp);
@@ -961,9 +992,11 @@ int teai_report_write(const teai_report_opts *o, teai_report_result *res, teai_e
         goto done;
     }
     render_typ(&d, &pg, o->paper, base_name(res->figures_dir), tf);
-    if (ferror(tf) | fclose(tf)) {
+    int terr = fflush(tf) != 0 || ferror(tf) ? (errno ? errno : EIO) : 0;
+    if (fclose(tf) != 0 && !terr) terr = errno;
+    if (terr) {
         unlink(tmp), unlink(ttmp);
-        st = set_err(err, TEAI_EIO, "%s: write failed", res->typ_path);
+        st = set_err(err, TEAI_EIO, "%s: write: %s", res->typ_path, strerror(terr));
         goto done;
     }
 
