@@ -7,6 +7,7 @@
  *   scripts/provision-llama.sh made (~/.cache/teai/llama.cpp/install);
  * in each, lib/, the folder itself, or build/bin/ holding libllama. */
 #include "backends/backend.h"
+#include "backends/ggml_cpu.h"
 #include "backends/prompt.h"
 #include "engine/util.h"
 
@@ -147,6 +148,32 @@ static int load_api(llama_api *a, const char *libdir, teai_error *err) {
     return TEAI_OK;
 }
 
+/* Loads ggml's backends from libdir. The prebuilt libraries load their CPU
+ * backend (libggml-cpu-<cpu>.so) only when told where: without it no model
+ * loads. ggml picks the best-scoring variant by CPUID alone, unless
+ * teai__ggml_cpu_choose() names one (TEAI_LLAMA_CPU_VARIANT, or AMX that the
+ * CPU advertises but the system does not grant); then only that CPU backend
+ * is loaded. variant gets the choice ("cpu=haswell (...)"), "" when ggml
+ * chose. */
+static int load_backends(const llama_api *a, const char *libdir, char *variant, size_t cap,
+                         teai_error *err) {
+    char path[4200];
+    int rc = teai__ggml_cpu_choose(libdir, path, sizeof path, variant, cap, err);
+    if (rc) return rc;
+    if (!path[0]) {
+        if (a->load_all_from_path) a->load_all_from_path(libdir);
+        return TEAI_OK;
+    }
+    void *(*load)(const char *);
+    *(void **)&load = dlsym(a->lib, "ggml_backend_load");
+    if (!load)
+        return teai__fail(err, TEAI_EUNSUPPORTED, "%s/libllama.so: no symbol ggml_backend_load",
+                          libdir);
+    if (!load(path))
+        return teai__fail(err, TEAI_EUNSUPPORTED, "%s: ggml cannot load it (%s)", path, variant);
+    return TEAI_OK;
+}
+
 /* The llama.cpp version from the provisioning record, when there is one. */
 static void read_version(const char *libdir, char *out, size_t cap) {
     char path[4200], line[256];
@@ -187,7 +214,11 @@ static int llamacpp_open(const teai_backend_config *cfg, teai_backend **out,
         return rc;
     }
     if (!getenv("TEAI_LLAMA_VERBOSE")) a->llama_log_set(quiet_log, NULL);
-    if (a->load_all_from_path) a->load_all_from_path(libdir);
+    char cpu_variant[160];
+    if ((rc = load_backends(a, libdir, cpu_variant, sizeof cpu_variant, err))) {
+        free(b);
+        return rc;
+    }
     a->llama_backend_init();
 
     struct llama_model_params mp = a->llama_model_default_params();
@@ -229,6 +260,11 @@ static int llamacpp_open(const teai_backend_config *cfg, teai_backend **out,
 
     snprintf(info->name, sizeof info->name, "llamacpp");
     read_version(libdir, info->version, sizeof info->version);
+    if (cpu_variant[0]) { /* what ran is part of the version: "... cpu=haswell" */
+        size_t n = strlen(info->version);
+        snprintf(info->version + n, sizeof info->version - n, " %.*s",
+                 (int)strcspn(cpu_variant, " "), cpu_variant);
+    }
     snprintf(info->device, sizeof info->device, "CPU");
     char desc[128] = "";
     a->llama_model_desc(b->model, desc, sizeof desc);
