@@ -8,8 +8,10 @@
 # Required: a C compiler, cmake, make, pkg-config, git, cJSON headers.
 # Optional (installed when possible, never fatal): cairo, DejaVu fonts (plots), libcurl,
 # libmicrohttpd, poppler-utils, node + npm (scripts/provision-llama.sh),
-# a C++ compiler (provision-llama.sh --build), and on x86_64 Debian/Ubuntu
-# qemu-user + gcc-aarch64-linux-gnu (NEON tests).
+# a C++ compiler (provision-llama.sh --build), python3 (the CSV checks),
+# clang + libFuzzer and its runtimes (fuzz targets), and on x86_64
+# Debian/Ubuntu qemu-user + gcc-aarch64-linux-gnu + the aarch64 C library
+# headers (NEON tests).
 # Exit status: 0 when every required package is present afterwards, 1 if not,
 # 2 on a usage error.
 set -eu
@@ -19,7 +21,7 @@ for arg in "$@"; do
     case $arg in
     --check) check_only=1 ;;
     -h | --help)
-        sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -113,8 +115,23 @@ pkgname() {
     apt:fonts) echo fonts-dejavu-core ;; dnf:fonts) echo dejavu-sans-fonts ;;
     apt:qemu) echo qemu-user ;;
     apt:aarch64-gcc) echo gcc-aarch64-linux-gnu ;;
+    apt:aarch64-libc) echo libc6-dev-arm64-cross ;;
+    apt:python3 | dnf:python3 | brew:python3) echo python3 ;; pkg:python3) echo python ;;
+    apt:clang | dnf:clang | pkg:clang) echo clang ;; brew:clang) echo llvm ;;
+    apt:libfuzzer) echo "libfuzzer-$llvm-dev" ;; dnf:libfuzzer) echo compiler-rt ;;
+    apt:clang-rt) echo "libclang-rt-$llvm-dev" ;; dnf:clang-rt) echo compiler-rt ;;
     esac
 }
+
+# The LLVM version of clang (installed, else the one apt would install), for
+# the versioned libFuzzer packages; Debian 12 has 14.
+llvm=
+if have clang; then
+    llvm=$(clang -dumpversion 2>/dev/null | cut -d. -f1)
+elif [ "$pm" = apt ]; then
+    llvm=$(apt-cache depends clang 2>/dev/null | sed -n 's/.*Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -n 1)
+fi
+case $llvm in '' | *[!0-9]*) llvm=14 ;; esac
 
 # need NAME required|optional PROBE...
 missing_req=
@@ -163,9 +180,22 @@ need fonts optional file /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf \
     /usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf /usr/share/fonts/TTF/DejaVuSans.ttf
 need node optional cmd node nodejs
 need npm optional cmd npm
+need python3 optional cmd python3
+need clang optional cmd clang
+if [ "$pm" = apt ] || [ "$pm" = dnf ]; then
+    # clang -fsanitize=fuzzer(,address) links libclang_rt.fuzzer and .asan from
+    # the runtimes package, which clang only recommends; libfuzzer-N-dev has
+    # libFuzzer.a
+    need clang-rt optional file /usr/lib/llvm-"$llvm"/lib/clang/*/lib/linux/libclang_rt.fuzzer-"$arch".a \
+        /usr/lib/clang/*/lib/linux/libclang_rt.fuzzer-"$arch".a \
+        /usr/lib/clang/*/lib/*/libclang_rt.fuzzer.a /usr/lib64/clang/*/lib/*/libclang_rt.fuzzer.a
+    [ "$pm" = apt ] && need libfuzzer optional file /usr/lib/llvm-"$llvm"/lib/libFuzzer.a
+fi
 if [ "$pm" = apt ] && [ "$arch" = x86_64 ]; then
     need qemu optional cmd qemu-aarch64 qemu-aarch64-static
     need aarch64-gcc optional cmd aarch64-linux-gnu-gcc
+    # the cross compiler alone has no C library headers (bits/libc-header-start.h)
+    need aarch64-libc optional file /usr/aarch64-linux-gnu/include/stdio.h
 fi
 
 if [ -z "$missing_req$missing_opt" ] && [ "$req_unavailable" = 0 ]; then
