@@ -59,8 +59,9 @@ struct teai_backend {
     const struct llama_vocab *vocab;
     int n_vocab, n_batch;
     teai_sampler_params sp;
-    uint64_t kv_row_bytes; /* K+V bytes per position per layer (f16 cache) */
-    int n_layer;
+    teai_decode_shape shape; /* what a decode step moves, from the file's tensors */
+    int have_shape;          /* 0: the file's tensors could not be sized: GB/s unknown */
+    uint32_t type_k, type_v; /* the KV cache's ggml types (f16 by default) */
 };
 
 static void quiet_log(enum ggml_log_level level, const char *text, void *ud) {
@@ -248,12 +249,10 @@ static int llamacpp_open(const teai_backend_config *cfg, teai_backend **out,
     b->n_batch = (int)cp.n_batch;
     b->vocab = a->llama_model_get_vocab(b->model);
     b->n_vocab = a->llama_vocab_n_tokens(b->vocab);
-    b->n_layer = a->llama_model_n_layer(b->model);
-    int n_head = a->llama_model_n_head(b->model);
-    int n_embd_kv =
-        n_head > 0 ? a->llama_model_n_embd(b->model) / n_head * a->llama_model_n_head_kv(b->model)
-                   : 0;
-    b->kv_row_bytes = 2ull * 2ull * (uint64_t)n_embd_kv; /* K and V, f16 */
+    /* bytes per decode step: the one definition every backend uses, with the
+     * KV cache types the context was made with (ggml and GGUF type numbers agree) */
+    b->have_shape = teai_decode_shape_from_file(cfg->model, &b->shape, NULL) == TEAI_OK;
+    b->type_k = (uint32_t)cp.type_k, b->type_v = (uint32_t)cp.type_v;
     b->sp = teai_sampler_default_params();
     b->sp.temperature = cfg->temperature;
     b->sp.seed = cfg->seed;
@@ -272,7 +271,7 @@ static int llamacpp_open(const teai_backend_config *cfg, teai_backend **out,
     const char *fmt = desc;
     for (int sp = 0; sp < 2 && strchr(fmt, ' '); sp++) fmt = strchr(fmt, ' ') + 1;
     snprintf(info->weight_format, sizeof info->weight_format, "%.63s", fmt);
-    info->param_bytes = a->llama_model_size(b->model);
+    info->param_bytes = b->have_shape ? b->shape.param_bytes : a->llama_model_size(b->model);
     info->param_count = a->llama_model_n_params(b->model);
     info->bits_per_weight =
         info->param_count ? 8.0 * (double)info->param_bytes / (double)info->param_count : NAN;
@@ -358,15 +357,13 @@ static int llamacpp_run(teai_backend *b, const teai_run_params *p, teai_event_fn
     for (int step = 1; step <= p->n_gen && !rc; step++) {
         uint64_t s0 = teai__now_ns();
         int pos = n_prompt + step - 1;
-        uint64_t s1 = teai__now_ns(); /* llama_decode on the CPU computes before returning */
         rc = decode(b, &tokid, 1, err);
         if (rc) break;
         tokid = pick(b, s);
         uint64_t s2 = teai__now_ns();
         piece_of(b, tokid, piece, sizeof piece);
-        /* weights once, and the f16 KV cache: read positions 0..pos, write one */
-        uint64_t bytes = a->llama_model_size(b->model) +
-                         (uint64_t)b->n_layer * b->kv_row_bytes * (uint64_t)(pos + 2);
+        uint64_t bytes =
+            b->have_shape ? teai_decode_bytes_per_step(&b->shape, b->type_k, b->type_v, pos) : 0;
         teai_event ev = {.kind = TEAI_EV_TOKEN,
                          .n_prompt = -1,
                          .prefill_ms = NAN,
@@ -376,7 +373,9 @@ static int llamacpp_run(teai_backend *b, const teai_run_params *p, teai_event_fn
                          .text = piece,
                          .n_tokens = 1,
                          .total_ms = (double)(s2 - s0) / 1e6,
-                         .enqueue_ms = (double)(s1 - s0) / 1e6,
+                         /* llama.cpp builds its graph inside llama_decode, out
+                          * of sight: the time before computing is not known */
+                         .enqueue_ms = NAN,
                          .bytes_moved = bytes,
                          .t_ms = (double)(s2 - t_run) / 1e6};
         if (cb(ud, &ev)) rc = teai__fail(err, TEAI_EINTR, "interrupted after %d tokens", step);
