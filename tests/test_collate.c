@@ -538,6 +538,37 @@ static void test_pp_samples(void) {
     teai_dataset_free(ds);
 }
 
+/* A log in the original MLC format is measured data for teai analyze: its
+ * three runs are decode tokens/s values (per-run rates, said so). */
+static void test_mlc_analyze(void) {
+    const char *bin = getenv("TEAI_BIN");
+    if (!bin || !*bin) {
+        printf("(no TEAI_BIN: command not checked)\n");
+        return;
+    }
+    char dir[512], out[1200];
+    test_tmp_path(dir, sizeof dir, "mlc-analyze");
+    ASSERT_EQ(test_system("rm -rf '%s' && mkdir -p '%s' && cp "
+                          "'%s'/mlc_host1_1B_q4f16_1_seed42_uuidabcdef12.txt '%s'/",
+                          dir, dir, fixtures(), dir),
+              0);
+    ASSERT_EQ(test_system("'%s' collate --dir '%s' 2>/dev/null", bin, dir), 0);
+    snprintf(out, sizeof out, "%s/analyze.out", dir);
+    ASSERT_EQ(test_system("'%s' analyze --dir '%s' >'%s' 2>&1", bin, dir, out), 0);
+    size_t len;
+    char *text = NULL;
+    teai_error e;
+    ASSERT_EQ(teai__read_file(out, 1 << 20, &text, &len, &e), TEAI_OK);
+    ASSERT_TRUE(strstr(text, "backend=mlc_llm") != NULL);
+    ASSERT_TRUE(strstr(text, "no measured rows") == NULL);
+    const char *d = strstr(text, "decode tokens/s");
+    ASSERT_TRUE(d != NULL);
+    /* n = 3 runs, mean (24.69 + 25 + 24) / 3 = 24.56 */
+    ASSERT_TRUE(d && strstr(d, " 3 ") && strstr(d, "24.56") != NULL);
+    ASSERT_TRUE(strstr(text, "3 of the 3 are rates over chunks of several tokens") != NULL);
+    free(text);
+}
+
 /* The command: exit codes and notes (once main.c knows the command). */
 static void test_cli(void) {
     const char *bin = getenv("TEAI_BIN");
@@ -580,6 +611,7 @@ int main(void) {
     RUN_TEST(test_unwritable);
     RUN_TEST(test_symlinks);
     RUN_TEST(test_pp_samples);
+    RUN_TEST(test_mlc_analyze);
     RUN_TEST(test_unreadable);
     RUN_TEST(test_cli);
     TEST_MAIN_END();

@@ -10,6 +10,7 @@
 
 #if TEAI_HAVE_CAIRO
 #include "plot/figures.h"
+#include "results/results.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -233,9 +234,134 @@ static void test_pareto(void) {
     teai_dataset_free(ds);
 }
 
+/* A log in the original MLC format (tests/fixtures/logs), collated, is in
+ * backend_comparison: its bar has mlc_llm's colour at its rate, and the
+ * figure's data (the dataset it is drawn from) has its three per-run rates. */
+static void test_mlc_in_figures(void) {
+    char dir[512], png[600];
+    test_tmp_path(dir, sizeof dir, "figures-mlc");
+    const char *src = getenv("TEAI_SOURCE_DIR");
+    ASSERT_EQ(test_system("rm -rf '%s' && mkdir -p '%s' && cp '%s/tests/fixtures/logs/"
+                          "mlc_host1_1B_q4f16_1_seed42_uuidabcdef12.txt' '%s/'",
+                          dir, dir, src && *src ? src : ".", dir),
+              0);
+    teai_error err = {0};
+    ASSERT_EQ(teai_collate(dir, NULL, NULL, NULL, &err), TEAI_OK);
+    teai_dataset *ds = NULL;
+    int nf = 0, nb = 0;
+    ASSERT_EQ(teai_figures_open(dir, NULL, NULL, &ds, &nf, &nb, &err), TEAI_OK);
+    ASSERT_EQ(teai_dataset_n_groups(ds), 1);
+    size_t n = 0;
+    const double *v = teai_dataset_values(ds, 0, TEAI_M_DECODE_TOK_S, &n);
+    ASSERT_EQ(n, 3);
+    ASSERT_EQ(teai_dataset_run_rates(ds, 0), 3);
+    ASSERT_STREQ(teai_dataset_key(ds, 0, 4), "mlc_llm");
+    if (n == 3) ASSERT_NEAR(v[0] + v[1] + v[2], 24.691358024691358 + 25 + 24, 1e-9);
+    snprintf(png, sizeof png, "%s/backend_comparison.png", dir);
+    teai_plot_params pp = teai_plot_default_params();
+    char msg[1024];
+    int r = teai_figure_write(TEAI_FIG_BACKEND_COMPARISON, ds, png, TEAI_PLOT_PNG, &pp, msg,
+                              sizeof msg);
+    ASSERT_EQ(r, 1);
+    ASSERT_TRUE(strstr(msg, "mlc_llm decodes highest at 1B q4f16_1: 24.56 tokens/s") != NULL);
+    teai_dataset_free(ds);
+    cairo_surface_t *s = cairo_image_surface_create_from_png(png);
+    ASSERT_EQ(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    double cm[3];
+    teai_chart_color("mlc_llm", cm);
+    ASSERT_TRUE(top_of_colour(s, cm) > 0); /* a bar of mlc_llm's colour */
+    cairo_surface_destroy(s);
+}
+
+/* Three backends, each measuring another configuration: speedup_comparison
+ * is skipped saying so, not "only one backend". */
+static void test_speedup_needs_shared_config(void) {
+    char dir[512], csv[600], png[600];
+    test_tmp_path(dir, sizeof dir, "figures-speedup");
+    ASSERT_EQ(test_system("rm -rf '%s' && mkdir -p '%s'", dir, dir), 0);
+    snprintf(csv, sizeof csv, "%s/bench.csv", dir);
+    FILE *f = fopen(csv, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("step,total_latency_ms,tokens_per_sec,hostname,device,size,quantize,backend,warmup\n", f);
+    static const char *const cfg[3][2] = {
+        {"native", "int8"}, {"llamacpp", "nf4"}, {"mlc_llm", "q4f16_1"}};
+    for (int b = 0; b < 3; b++)
+        for (int i = 1; i <= 4; i++)
+            fprintf(f, "%d,100,%d,h,cpu,1B,%s,%s,0\n", i, 10 + i + b, cfg[b][1], cfg[b][0]);
+    fclose(f);
+    teai_dataset *ds = NULL;
+    teai_error err = {0};
+    int nf = 0, nb = 0;
+    ASSERT_EQ(teai_figures_open(dir, NULL, NULL, &ds, &nf, &nb, &err), TEAI_OK);
+    snprintf(png, sizeof png, "%s/speedup_comparison.png", dir);
+    teai_plot_params pp = teai_plot_default_params();
+    char msg[1024];
+    int r = teai_figure_write(TEAI_FIG_SPEEDUP_COMPARISON, ds, png, TEAI_PLOT_PNG, &pp, msg,
+                              sizeof msg);
+    ASSERT_EQ(r, 0);
+    ASSERT_TRUE(strstr(msg, "no configuration measured by two backends") != NULL);
+    ASSERT_TRUE(strstr(msg, "only one backend") == NULL);
+    ASSERT_TRUE(strstr(msg, "llamacpp") != NULL && strstr(msg, "mlc_llm") != NULL);
+    struct stat sb;
+    ASSERT_TRUE(stat(png, &sb) != 0);
+    teai_dataset_free(ds);
+}
+
+/* The roofline draws the points and no bandwidth line through them: the
+ * chart holds only the two points' colours, in small blobs. */
+static void test_roofline_no_lines(void) {
+    char dir[512], csv[600], png[600];
+    test_tmp_path(dir, sizeof dir, "figures-roofline");
+    ASSERT_EQ(test_system("rm -rf '%s' && mkdir -p '%s'", dir, dir), 0);
+    snprintf(csv, sizeof csv, "%s/bench.csv", dir);
+    FILE *f = fopen(csv, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("step,total_latency_ms,tokens_per_sec,param_throughput_gb_s,hostname,device,size,"
+          "quantize,backend,warmup\n",
+          f);
+    for (int i = 1; i <= 4; i++) {
+        fprintf(f, "%d,50,20,%g,h,cpu,1B,int8,native,0\n", i, 30.0 + i);
+        fprintf(f, "%d,100,10,%g,h,cpu,1B,nf4,native,0\n", i, 8.0 + i);
+    }
+    fclose(f);
+    teai_dataset *ds = NULL;
+    teai_error err = {0};
+    int nf = 0, nb = 0;
+    ASSERT_EQ(teai_figures_open(dir, NULL, NULL, &ds, &nf, &nb, &err), TEAI_OK);
+    snprintf(png, sizeof png, "%s/roofline.png", dir);
+    teai_plot_params pp = teai_plot_default_params();
+    char msg[1024];
+    ASSERT_EQ(teai_figure_write(TEAI_FIG_ROOFLINE, ds, png, TEAI_PLOT_PNG, &pp, msg, sizeof msg),
+              1);
+    teai_dataset_free(ds);
+    cairo_surface_t *s = cairo_image_surface_create_from_png(png);
+    ASSERT_EQ(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    /* every pixel that is neither grey (axes, grid, text) nor white belongs to
+     * native's two markers and error bars: a few hundred pixels, where one
+     * line across the plot would add a thousand more */
+    int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+    int stride = cairo_image_surface_get_stride(s);
+    const unsigned char *d = cairo_image_surface_get_data(s);
+    long coloured = 0;
+    for (int y = 130; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const unsigned char *p = d + (size_t)y * (size_t)stride + (size_t)x * 4;
+            int mx = p[0] > p[1] ? p[0] : p[1], mn = p[0] < p[1] ? p[0] : p[1];
+            mx = mx > p[2] ? mx : p[2], mn = mn < p[2] ? mn : p[2];
+            coloured += mx - mn > 40; /* saturated: not grey */
+        }
+    cairo_surface_destroy(s);
+    printf("(roofline: %ld saturated pixels below the legend)\n", coloured);
+    ASSERT_TRUE(coloured > 50);   /* the points are there */
+    ASSERT_TRUE(coloured < 1000); /* and nothing else */
+}
+
 int main(void) {
     RUN_TEST(test_backend_comparison);
     RUN_TEST(test_pareto);
+    RUN_TEST(test_mlc_in_figures);
+    RUN_TEST(test_speedup_needs_shared_config);
+    RUN_TEST(test_roofline_no_lines);
     TEST_MAIN_END();
 }
 

@@ -127,6 +127,11 @@ const char *teai_dataset_col(const teai_dataset *ds, int k); /* group column nam
 int teai_dataset_n_groups(const teai_dataset *ds);
 const char *teai_dataset_key(const teai_dataset *ds, int g, int k); /* "" when empty */
 long teai_dataset_rows(const teai_dataset *ds, int g);              /* all rows of the group */
+/* How many of the group's DECODE_TOK_S values are rates over a chunk of
+ * several tokens (tokens_in_chunk > 1), not one step: per-run rates for
+ * llama-bench's generation samples and MLC's runs (a whole run's tokens over
+ * its time), or a streamed chunk. */
+long teai_dataset_run_rates(const teai_dataset *ds, int g);
 const double *teai_dataset_values(const teai_dataset *ds, int g, int metric, size_t *n);
 
 /* Comparisons: for every two groups that differ only in column `col`, with

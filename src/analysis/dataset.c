@@ -16,6 +16,7 @@ typedef struct dvec {
 typedef struct group {
     char *key[TEAI_GROUP_MAX_COLS];
     long rows;
+    long run_rates; /* DECODE_TOK_S values from rows of several tokens */
     dvec m[TEAI_M_N];
 } group;
 
@@ -131,6 +132,9 @@ const char *teai_dataset_key(const teai_dataset *ds, int g, int k) {
 }
 long teai_dataset_rows(const teai_dataset *ds, int g) {
     return g >= 0 && g < ds->n ? ds->g[ds->order[g]].rows : 0;
+}
+long teai_dataset_run_rates(const teai_dataset *ds, int g) {
+    return g >= 0 && g < ds->n ? ds->g[ds->order[g]].run_rates : 0;
 }
 const double *teai_dataset_values(const teai_dataset *ds, int g, int metric, size_t *n) {
     *n = 0;
@@ -343,10 +347,13 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
         if (warm == 1) continue; /* warm-up repetitions never enter statistics */
         int e = 0;
         if (step >= 1) {
-            if (col[C_TOK_S] >= 0 && parse_num(CELL(C_TOK_S), &v))
+            if (col[C_CHUNK] < 0 || !parse_num(CELL(C_CHUNK), &chunk)) chunk = 1;
+            if (col[C_TOK_S] >= 0 && parse_num(CELL(C_TOK_S), &v)) {
                 e |= dvec_push(&gp->m[TEAI_M_DECODE_TOK_S], v);
+                gp->run_rates += chunk > 1;
+            }
             if (col[C_TOTAL] >= 0 && parse_num(CELL(C_TOTAL), &v)) {
-                if (col[C_CHUNK] >= 0 && parse_num(CELL(C_CHUNK), &chunk) && chunk >= 1) v /= chunk;
+                if (chunk >= 1) v /= chunk;
                 e |= dvec_push(&gp->m[TEAI_M_TOKEN_MS], v);
             }
             if (col[C_MEM] >= 0 && parse_num(CELL(C_MEM), &v))

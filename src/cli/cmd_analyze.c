@@ -326,6 +326,11 @@ int cmd_analyze(int argc, char **argv) {
                     printf("  %-22s %-9s %8ld %10s %10s %10s %10s %10s %10s %10s  %s\n",
                            teai_metric_label(m), teai_metric_unit(m), s.n, t[0], t[1], t[2], t[3],
                            t[4], t[5], t[6], ci);
+                    long runs = m == TEAI_M_DECODE_TOK_S ? teai_dataset_run_rates(ds, g) : 0;
+                    if (runs)
+                        printf("  %-22s (%ld of the %ld are rates over chunks of several tokens: "
+                               "per-run rates for llama-bench samples and MLC runs)\n",
+                               "", runs, s.n);
                 } else {
                     fputs("| ", stdout);
                     for (int k = 0; k < nk; k++) printf("%s | ", teai_dataset_key(ds, g, k));

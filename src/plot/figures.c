@@ -163,8 +163,25 @@ typedef struct bars {
     teai_chart_series series[MAXS];
     const char *cats[MAXC];
     char sub[512];
-    char names[MAXS][64];
+    char names[MAXS][96];
 } bars;
+
+/* Decode values of series s (on the grid's host, in its categories) that are
+ * rates over chunks of several tokens (teai_dataset_run_rates: whole runs for
+ * llama-bench samples and MLC runs): marked "chunk rates" in the figures. */
+static long run_rates(const teai_dataset *ds, const grid *gr, int s) {
+    long n = 0;
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        if (strcmp(gr->host, teai_dataset_key(ds, g, K_HOST)) ||
+            strcmp(gr->ser[s], teai_dataset_key(ds, g, K_BACKEND)))
+            continue;
+        for (int c = 0; c < gr->nc; c++)
+            if (!strcmp(gr->size[c], teai_dataset_key(ds, g, K_SIZE)) &&
+                !strcmp(gr->quant[c], teai_dataset_key(ds, g, K_QUANT)))
+                n += teai_dataset_run_rates(ds, g);
+    }
+    return n;
+}
 
 static int bars_fill(const teai_dataset *ds, int m, const grid *gr, bars *b, teai_stats *best,
                      int *best_c, int *best_s) {
@@ -183,7 +200,15 @@ static int bars_fill(const teai_dataset *ds, int m, const grid *gr, bars *b, tea
             b->n[s] += st.n;
             if (st.n && (*best_c < 0 || st.mean > best->mean)) *best = st, *best_c = c, *best_s = s;
         }
-        snprintf(b->names[s], sizeof b->names[s], "%s (n=%ld)", gr->ser[s], b->n[s]);
+        long runs = m == TEAI_M_DECODE_TOK_S ? run_rates(ds, gr, s) : 0;
+        if (runs && runs == b->n[s])
+            snprintf(b->names[s], sizeof b->names[s], "%s (n=%ld chunk rates)", gr->ser[s],
+                     b->n[s]);
+        else if (runs)
+            snprintf(b->names[s], sizeof b->names[s], "%s (n=%ld, %ld chunk rates)", gr->ser[s],
+                     b->n[s], runs);
+        else
+            snprintf(b->names[s], sizeof b->names[s], "%s (n=%ld)", gr->ser[s], b->n[s]);
         b->series[s].name = gr->ser[s];
         b->series[s].values = b->v[s];
         b->series[s].lo = b->lo[s];
@@ -343,16 +368,57 @@ static int ratios_chart(ratios *r, const char *title, const char *ylabel, const 
     return write_chart(&ch, path, fmt, pp, msg, cap);
 }
 
+/* "a, b, c": the backends with rows in the data (any host, any metric);
+ * their number. */
+static int backends_in_data(const teai_dataset *ds, char *out, size_t cap) {
+    const char *seen[MAXS];
+    int n = 0;
+    out[0] = '\0';
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        const char *b = teai_dataset_key(ds, g, K_BACKEND);
+        if (!teai_dataset_rows(ds, g) || find_str(seen, n, b) >= 0 || n == MAXS) continue;
+        append(out, cap, "%s%s", n ? ", " : "", b);
+        seen[n++] = b;
+    }
+    return n;
+}
+
+/* 1 if backend s of the grid (-1: any) has decode values in some (size,
+ * quantize) that another backend has too. */
+static int shares_config(const teai_dataset *ds, const grid *gr, int s) {
+    for (int c = 0; c < gr->nc; c++) {
+        int k = 0, mine = s < 0;
+        for (int t = 0; t < gr->ns; t++) {
+            pool p;
+            if (cell_pool(ds, TEAI_M_DECODE_TOK_S, gr, c, t, &p)) return 0;
+            k += p.n > 0;
+            if (t == s && p.n) mine = 1;
+            free(p.v);
+        }
+        if (k >= 2 && mine) return 1;
+    }
+    return 0;
+}
+
 static int fig_speedup(const teai_dataset *ds, const char *path, teai_plot_format fmt,
                        const teai_plot_params *pp, char *msg, size_t cap) {
     const char *host = primary_host(ds);
     grid gr;
+    char names[256];
+    int n_all = backends_in_data(ds, names, sizeof names);
     if (host) grid_make(ds, TEAI_M_DECODE_TOK_S, host, &gr);
-    if (!host || gr.ns < 2)
+    if (n_all < 2)
         return say(msg, cap, 0, "only one backend (%s) in the data: nothing to compare",
-                   host && gr.ns ? gr.ser[0] : "none");
+                   n_all ? names : "none");
+    if (!host || gr.ns < 2 || !shares_config(ds, &gr, -1))
+        return say(msg, cap, 0,
+                   "no configuration measured by two backends: no size and quantization has "
+                   "decode tokens/s from two backends on host %s (backends in the data: %s)",
+                   host ? host : "(none)", names);
+    /* the reference: llamacpp, else the first backend, that shares a configuration */
     int ref = find_str(gr.ser, gr.ns, "llamacpp");
-    if (ref < 0) ref = 0;
+    if (ref < 0 || !shares_config(ds, &gr, ref))
+        for (ref = 0; ref < gr.ns - 1 && !shares_config(ds, &gr, ref); ref++) continue;
     ratios *r = malloc(sizeof *r);
     if (!r) return say(msg, cap, TEAI_ENOMEM, "out of memory");
     ratios_init(r);
@@ -385,7 +451,7 @@ static int fig_speedup(const teai_dataset *ds, const char *path, teai_plot_forma
     }
     if (!any) {
         free(r);
-        return say(msg, cap, 0, "no size and quantization measured with %s and another backend",
+        return say(msg, cap, 0, "no configuration measured by two backends (%s and another)",
                    gr.ser[ref]);
     }
     snprintf(r->sub, sizeof r->sub,
@@ -695,12 +761,11 @@ static int fig_roofline(const teai_dataset *ds, const char *path, teai_plot_form
     grid gr;
     if (host) grid_make(ds, TEAI_M_PARAM_GB_S, host, &gr);
     if (!host || !gr.nc) return say(msg, cap, 0, "no param_throughput_gb_s values in the CSVs");
-    static teai_chart_point pts[MAXS][MAXC], lines[MAXS * MAXC][2];
-    static char plab[MAXS][MAXC][64], llab[MAXS * MAXC][32];
-    teai_chart_xy_series xs[MAXS + MAXS * MAXC];
-    double bw[MAXS * MAXC];
-    int nbw = 0, nx = 0, st = TEAI_OK;
-    double xmin = INFINITY, xmax = 0, best_bw = 0;
+    static teai_chart_point pts[MAXS][MAXC];
+    static char plab[MAXS][MAXC][64];
+    teai_chart_xy_series xs[MAXS];
+    int nx = 0, st = TEAI_OK;
+    double best_bw = 0;
     char best[96] = "";
     for (int s = 0; s < gr.ns && !st; s++) {
         int np = 0;
@@ -723,12 +788,6 @@ static int fig_roofline(const teai_dataset *ds, const char *path, teai_plot_form
                                  ts.n) >= (int)sizeof plab[s][np])
                         plab[s][np][sizeof plab[s][np] - 1] = '\0'; /* cut */
                     q->label = plab[s][np++];
-                    if (mb < xmin) xmin = mb;
-                    if (mb > xmax) xmax = mb;
-                    int dup = 0;
-                    for (int i = 0; i < nbw; i++)
-                        if (fabs(bw[i] - gbs) < 0.05 * gbs) dup = 1;
-                    if (!dup) bw[nbw++] = gbs;
                     if (gbs > best_bw) {
                         best_bw = gbs;
                         if (snprintf(best, sizeof best,
@@ -748,17 +807,13 @@ static int fig_roofline(const teai_dataset *ds, const char *path, teai_plot_form
     }
     if (st) return say(msg, cap, st, "out of memory");
     if (!nx) return say(msg, cap, 0, "no rows with both decode tokens/s and param_throughput_gb_s");
-    double x0 = xmin / 2, x1 = xmax * 2;
-    for (int i = 0; i < nbw; i++) {
-        snprintf(llab[i], sizeof llab[i], "%.3g GB/s", bw[i]);
-        lines[i][0] = (teai_chart_point){x0, bw[i] * 1e3 / x0, NAN, NAN, NAN, NAN, NULL};
-        lines[i][1] = (teai_chart_point){x1, bw[i] * 1e3 / x1, NAN, NAN, NAN, NAN, llab[i]};
-        xs[nx].name = llab[i], xs[nx].points = lines[i], xs[nx].n = 2, xs[nx].connect = 1;
-        nx++;
-    }
+    /* No bandwidth lines: a line through each point's own GB/s passes through
+     * that point whatever it is, so it shows nothing. The roof is the
+     * device's measured read bandwidth (DESIGN §5); until teai measures it,
+     * the figure has none. */
     char sub[256];
-    snprintf(sub, sizeof sub, "host %s; points: mean, 95%% CI; lines: bandwidth / bytes per token",
-             host);
+    snprintf(sub, sizeof sub,
+             "host %s; points: mean, 95%% CI; no roof drawn (no measured bandwidth yet)", host);
     teai_chart ch = teai_chart_init(TEAI_CHART_XY);
     ch.title = "Decode roofline (parameter bandwidth)", ch.subtitle = sub;
     ch.x_label = "Parameter bytes read per token (MB)", ch.y_label = "Decode throughput (tokens/s)";
