@@ -8,6 +8,8 @@ set -u
 NAME=cli_eval_task
 . "$(dirname "$0")/lib_cli.sh"
 count() { grep -c "$1" "$2" 2>/dev/null || true; }
+PY=1
+command -v python3 >/dev/null 2>&1 || { PY=0 && echo "skip: JSON parse checks: python3 missing"; }
 # check_json FILE N: FILE is a JSON list of N records with the seed's fields
 check_json() {
     for k in quantization size environment num_examples max_tokens metrics reward avg std \
@@ -16,7 +18,7 @@ check_json() {
         grep -q "\"$k\":" "$1" || fail "$1 lacks \"$k\""
     done
     [ "$(head -c 1 "$1")" = "[" ] || fail "$1 is not a JSON list"
-    if command -v python3 >/dev/null 2>&1; then
+    if [ $PY = 1 ]; then
         python3 - "$1" "$2" <<'EOF' || fail "$1 does not parse as the records wanted"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -59,15 +61,12 @@ for k in example rollout prompt completion extracted reference reward tokens sec
 done
 grep -q '"reference":"36"' "$1" || fail "the second example's reference is not 36"
 
-# llamacpp on the same file, when this build has it: the same files, its prefix
-if "$T" eval task --env gsm8k --dataset "$D/gsm8k.jsonl" --backend llamacpp -m "$M" -n 1 \
-    --max-tokens 4 --results-dir "$R" -t 2 >"$D/out" 2>"$D/err"; then
+# llamacpp on the same file, when llama.cpp is here: the same files, its prefix
+if need_llama "llamacpp eval task"; then
+    expect 0 "$T" eval task --env gsm8k --dataset "$D/gsm8k.jsonl" --backend llamacpp -m "$M" -n 1 \
+        --max-tokens 4 --results-dir "$R" -t 2
     set -- "$R"/llamacpp_sweep_gsm8k_1B_*.json
     [ -f "$1" ] && check_json "$1" 1 || fail "llamacpp results: $(ls "$R")"
-elif grep -q "built without llama.cpp\|no llama.cpp found" "$D/err"; then
-    echo "skip: the llamacpp backend is not available here ($(head -n 1 "$D/err"))"
-else
-    fail "llamacpp eval: $(cat "$D/err")"
 fi
 
 # reverse_text and wordle, int8, one example each
@@ -133,12 +132,11 @@ for q in default int8 nf4; do
     grep -q "^native,1B,$q,.*,gsm8k,reward," "$O/accuracy.csv" ||
         fail "accuracy.csv lacks the gsm8k reward of $q: $(cat "$O/accuracy.csv")"
 done
-if "$T" plot --dir "$O" --output-dir "$D/plots" >"$D/out" 2>"$D/err"; then
+if has_feature cairo; then
+    expect 0 "$T" plot --dir "$O" --output-dir "$D/plots"
     [ -s "$D/plots/pareto.png" ] || fail "no pareto.png: $(cat "$D/out" "$D/err")"
-elif grep -q "cairo" "$D/err"; then
-    echo "skip: pareto.png (teai built without cairo)"
 else
-    fail "teai plot: $(cat "$D/err")"
+    echo "skip: pareto.png: cairo missing (teai was built without it)"
 fi
 # a bad data set fails before any benchmark runs
 expect 3 "$T" sweep -m "$M" --quantize default -n 2 --output-dir "$D/sweep2" --eval gsm8k --eval-dataset "$D/bad.jsonl"

@@ -7,21 +7,19 @@
 set -u
 NAME=cli_plot
 . "$(dirname "$0")/lib_cli.sh"
-"$T" plot --help >"$D/h" 2>&1
-if ! grep -q "output-dir" "$D/h"; then
-    echo "SKIP: teai plot is not available in this build: $(head -c 200 "$D/h")"
-    exit 77
-fi
+has_feature cairo || skip_test "cairo missing: teai was built without it (libcairo2-dev)"
 # u32 big-endian at byte offset $2 of file $1
 be32() { od -An -tu1 -j "$2" -N4 "$1" | awk '{print $1*16777216 + $2*65536 + $3*256 + $4}'; }
 
 M=$D/m.gguf
 expect 0 "$T" model synth --shape tiny -o "$M"
 B=$D/bench
+LL=0
+need_llama "llamacpp runs in the figures" && LL=1
 for q in default int8; do
     expect 0 "$T" bench --backend native -m "$M" -n 6 --repetitions 2 --warmup 1 --quantize $q --output-dir "$B"
-    "$T" bench --backend llamacpp -m "$M" -n 6 --repetitions 2 --warmup 1 --quantize $q \
-        --output-dir "$B" >/dev/null 2>&1 || echo "note: llamacpp $q not run"
+    [ $LL = 0 ] || expect 0 "$T" bench --backend llamacpp -m "$M" -n 6 --repetitions 2 --warmup 1 \
+        --quantize $q --output-dir "$B"
 done
 expect 0 "$T" collate --dir "$B"
 

@@ -6,20 +6,10 @@
 NAME=cli_report
 . "$(dirname "$0")/lib_cli.sh"
 
-command -v pdfinfo >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || {
-    echo "SKIP: pdfinfo/pdftotext missing (install poppler-utils)"
-    exit 77
-}
-"$T" report --help >"$D/out" 2>"$D/err"
-rc=$?
-if [ "$rc" -eq 2 ] && grep -q "unknown command" "$D/err"; then
-    echo "SKIP: teai report is not registered in main.c yet"
-    exit 77
-fi
-if [ "$rc" -eq 1 ] && grep -q "built without cairo" "$D/err"; then
-    echo "SKIP: built without cairo"
-    exit 77
-fi
+has_feature cairo || skip_test "cairo missing: teai was built without it (libcairo2-dev)"
+command -v pdfinfo >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 ||
+    skip_test "pdfinfo/pdftotext missing (install poppler-utils)"
+expect 0 "$T" report --help
 
 # missing or empty folder: exit 3, a message, no file
 expect 3 "$T" report --dir "$D/nope" -o "$D/x.pdf"

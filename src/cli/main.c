@@ -33,6 +33,30 @@ static void usage(FILE *f) {
             "            3 bad input (missing, malformed or unsupported file), 130 interrupted\n");
 }
 
+/* The optional parts compiled into this build, one word each, for people and
+ * for the tests (tests/lib_cli.sh has_feature): "features: llamacpp cairo ...";
+ * the words missing from the line were left out at configure time. */
+static void print_features(void) {
+    static const struct {
+        const char *name;
+        int on;
+    } f[] = {
+        {"cjson", TEAI_HAVE_CJSON},
+        {"curl", TEAI_HAVE_CURL},
+        {"llamacpp", TEAI_HAVE_LLAMA},
+        {"microhttpd", TEAI_HAVE_MHD},
+#if TEAI_HAVE_CAIRO
+        {"cairo", 1},
+#else
+        {"cairo", 0},
+#endif
+    };
+    fputs("features:", stdout);
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+        if (f[i].on) printf(" %s", f[i].name);
+    putchar('\n');
+}
+
 int main(int argc, char **argv) {
     if (argc < 2 || cli_is(argv[1], "-h", "--help") || strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
@@ -40,6 +64,7 @@ int main(int argc, char **argv) {
     }
     if (cli_is(argv[1], NULL, "--version")) {
         printf("teai %s (%s)\n", TEAI_VERSION, TEAI_GIT_COMMIT);
+        print_features();
         return CLI_EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
