@@ -1,7 +1,8 @@
 #!/bin/sh
 # The teai program end to end: help and exit codes, synth -> info -> generate
 # (every quantization, greedy reproducibility, the seed's timing lines),
-# tokenize, convert, quantize, bad input and Ctrl-C.
+# tokenize (hand-worked ids, --bos, --no-special, the ids generate consumes,
+# llama.cpp's vectors), convert, quantize, bad input and Ctrl-C.
 set -u
 NAME=cli_basic
 . "$(dirname "$0")/lib_cli.sh"
@@ -47,9 +48,53 @@ grep -q "^prefill " "$D/err" || fail "--timing: no prefill line"
 expect 2 "$T" generate -m "$M" -c 8 -p "this prompt is certainly longer than eight tokens of bytes"
 grep -q "exceed the context" "$D/err" || fail "context overflow message"
 
-# tokenize: the same ids as the engine's prompt
-printf 'hello world' | "$T" tokenize -m "$M" >"$D/ids" 2>"$D/err" || fail "tokenize"
-[ "$(wc -w <"$D/ids")" -ge 2 ] || fail "tokenize printed $(cat "$D/ids")"
+# tokenize: the ids of the synthesized byte-level vocabulary, worked out by
+# hand from its definition (src/engine/tokenizer_bytes.c: ids 0-255 are the
+# bytes, then the merges in rank order: 257 "he", 266 "or", 268 " w", ...,
+# then the specials: 272 <|begin_of_text|>, 274 <|eot_id|>)
+# tok WANT TEXT ARGS...: teai tokenize ARGS on TEXT prints exactly WANT
+tok() {
+    _want=$1 _text=$2
+    shift 2
+    printf '%s' "$_text" | "$T" tokenize "$@" >"$D/ids" 2>"$D/err" || fail "tokenize $*: exit $? $(cat "$D/err")"
+    [ "$(cat "$D/ids")" = "$_want" ] || fail "tokenize $* '$_text': '$(cat "$D/ids")', wanted '$_want'"
+}
+HW="257 108 108 111 268 266 108 100" # he l l o " w" or l d
+tok "$HW" "hello world" -m "$M"
+tok "272 $HW" "hello world" -m "$M" --bos
+# specials are recognized in the text unless --no-special (then: its bytes)
+tok "97 274 98" "a<|eot_id|>b" -m "$M"
+tok "97 60 124 101 111 116 95 105 100 124 62 98" "a<|eot_id|>b" -m "$M" --no-special
+tok "272 97 274" "a<|eot_id|>" -m "$M" --bos
+tok "" "" -m "$M"
+# ... and they are what the engine consumes: teai generate's prompt (BOS, no
+# special tokens parsed) is tokenize --bos --no-special's
+expect 0 "$T" generate -m "$M" -p "hello world<|eot_id|>" -n 2 --temp 0 --ids
+grep -q "^prompt ids: 272 $HW 60 124 101 111 116 95 105 100 124 62\$" "$D/err" ||
+    fail "generate consumed $(grep '^prompt ids' "$D/err"), wanted 272 $HW and the bytes of <|eot_id|>"
+expect 0 "$T" generate -m "$M" -p "hello world" -n 2 --temp 0 --ids --no-bos
+grep -q "^prompt ids: $HW\$" "$D/err" || fail "generate --no-bos consumed $(grep '^prompt ids' "$D/err")"
+expect 2 "$T" tokenize -m "$M" --bogus
+expect 2 "$T" tokenize
+# a real vocabulary against llama.cpp's own test vectors (its
+# models/ggml-vocab-*.gguf.inp/.out, as test-tokenizer-0 reads them: no BOS,
+# no special tokens), when the provisioned llama.cpp sources are here
+V=${TEAI_LLAMA_SRC:-${XDG_CACHE_HOME:-$HOME/.cache}/teai/llama.cpp/src}/models/ggml-vocab-llama-bpe.gguf
+if [ -f "$V" ] && [ -f "$V.inp" ] && [ -f "$V.out" ]; then
+    for text in "Hello world" " Hello, world!" " this is 🦙.cpp" "w048 7tuijk dsdfhu"; do
+        k=$(awk -v want="$text" '$0 == "__ggml_vocab_test__" { if (cur == want && !k) { print i + 1; k = 1 } i++; cur = ""; n = 0; next }
+            { cur = n++ ? cur "\n" $0 : $0 }' "$V.inp")
+        [ -n "$k" ] || {
+            fail "'$text' is not among llama.cpp's vectors in $V.inp"
+            continue
+        }
+        tok "$(sed -n "${k}s/^ //p" "$V.out")" "$text" -m "$V" --no-special
+    done
+elif [ "${TEAI_REQUIRE_LLAMA:-}" = 1 ]; then
+    fail "llama.cpp's vocabulary test vectors are missing ($V): TEAI_REQUIRE_LLAMA=1 requires them"
+else
+    echo "skip: tokenize against llama.cpp's vectors: $V missing (scripts/provision-llama.sh)"
+fi
 
 # convert and quantize
 H=$D/hf

@@ -26,7 +26,8 @@ static const char *help =
     "  --timing            per-token timing lines on stderr, in the seed's format:\n"
     "                        enqueue in <ms> ms\n"
     "                        total <ms> ms, <tok/s> tok/s, <GB/s> GB/s, param <GB/s> GB/s\n"
-    "  --ids               print the generated token ids (one line) instead of text\n";
+    "  --ids               print the generated token ids (one line) instead of text,\n"
+    "                      and the prompt's ids on stderr (\"prompt ids: 1 2 3\")\n";
 
 typedef struct gen_opts {
     const char *model, *prompt;
@@ -184,6 +185,11 @@ int cmd_generate(int argc, char **argv) {
         goto done;
     }
     if ((rc = prompt_tokens(&o, m, &ids, &n_prompt))) goto done;
+    if (o.ids) { /* what the engine consumes, comparable with teai tokenize --bos --no-special */
+        fputs("prompt ids:", stderr);
+        for (int i = 0; i < n_prompt; i++) fprintf(stderr, " %d", ids[i]);
+        fputc('\n', stderr);
+    }
     if (n_prompt == 0) {
         fprintf(stderr, "teai generate: the prompt is empty (and no BOS token)\n");
         rc = CLI_EXIT_USAGE;
