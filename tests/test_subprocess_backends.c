@@ -1,7 +1,8 @@
 /* The subprocess runner (src/backends/subprocess.c) and the two backends on
  * it: tinygrad against a stand-in llama3.py (tests/fixtures/fake_tinygrad),
  * llama-bench against a stand-in script (tests/fixtures/fake_llama_bench)
- * and, when it is built, the real llama-bench on a synthesized model. */
+ * and, with --real-llama-bench (ctest: test_llama_bench_real), the real
+ * llama-bench on a synthesized model. */
 #include "backends/backend.h"
 #include "backends/subprocess.h"
 #include "test_util.h"
@@ -554,8 +555,11 @@ static void test_llama_bench_faults(void) {
     free(r);
 }
 
-/* The provisioned llama-bench, when built, or why not. */
-static int have_real_llama_bench(char *bin, size_t cap, const char **teai) {
+/* The provisioned llama-bench. Its run is a test of its own (ctest's
+ * test_llama_bench_real: this program with --real-llama-bench), so that
+ * without it ctest reports SKIP with the reason instead of a pass, and
+ * under TEAI_REQUIRE_LLAMA=1 (.ci/run) a failure. */
+static void find_real_llama_bench(char *bin, size_t cap, const char **teai) {
     const char *cache = getenv("XDG_CACHE_HOME");
     const char *home = getenv("HOME");
     if (cache && *cache)
@@ -563,26 +567,16 @@ static int have_real_llama_bench(char *bin, size_t cap, const char **teai) {
     else
         snprintf(bin, cap, "%s/.cache/teai/llama.cpp/build/bin/llama-bench", home ? home : "");
     *teai = getenv("TEAI_BIN");
-    if (!teai__is_executable(bin)) {
-        if (test_llama_required()) /* TEAI_REQUIRE_LLAMA=1: CI must run it */
-            TEST_FAIL_AT("%s is not built (TEAI_REQUIRE_LLAMA=1)", bin);
-        else
-            printf("skip: real llama-bench part: %s is not built (scripts/provision-llama.sh "
-                   "--build)\n",
-                   bin);
-        return 0;
-    }
-    if (!*teai || !**teai) {
-        printf("skip: real llama-bench part: TEAI_BIN is not set (run through ctest)\n");
-        return 0;
-    }
-    return 1;
+    if (!*teai || !**teai) test_skip("TEAI_BIN is not set (run through ctest)");
+    if (!teai__is_executable(bin))
+        test_skip_llama("llama-bench missing: %s is not built (scripts/provision-llama.sh --build)",
+                        bin);
 }
 
 static void test_llama_bench_real(void) {
     char bin[4096];
     const char *teai;
-    if (!have_real_llama_bench(bin, sizeof bin, &teai)) return;
+    find_real_llama_bench(bin, sizeof bin, &teai);
     char model[4096];
     test_tmp_path(model, sizeof model, "lb-tiny.gguf");
     if (test_system("'%s' model synth --shape tiny -o '%s' >/dev/null 2>&1", teai, model) != 0) {
@@ -627,7 +621,11 @@ static void test_llama_bench_real(void) {
     unlink(model);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "--real-llama-bench") == 0) {
+        RUN_TEST(test_llama_bench_real);
+        TEST_MAIN_END();
+    }
     RUN_TEST(test_proc_lines);
     RUN_TEST(test_proc_exit_status);
     RUN_TEST(test_proc_stop);
@@ -639,6 +637,5 @@ int main(void) {
     RUN_TEST(test_tinygrad_stop);
     RUN_TEST(test_llama_bench_fake);
     RUN_TEST(test_llama_bench_faults);
-    RUN_TEST(test_llama_bench_real);
     TEST_MAIN_END();
 }
