@@ -501,13 +501,19 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
                                          o.prompt_tokens, o.n_gen, (unsigned long long)o.seed);
                                 int skip = !base.force && already_done(&o, threads_key);
                                 if (base.dry_run) {
+                                    /* the whole command: the same configuration when run */
                                     printf("%s teai bench --backend %s --size %s --quantize %s "
-                                           "--seed %llu -t %d -n %d%s%s --output-dir %s\n",
+                                           "--seed %llu -t %d -n %d%s%s%s%s --repetitions %d "
+                                           "--warmup %d --output-dir %s\n",
                                            skip ? "skip (complete log exists):" : "run:", o.backend,
                                            o.size, o.quantize, (unsigned long long)o.seed,
                                            threads_key, o.n_gen,
                                            o.prompt_tokens ? " --prompt-tokens " : "",
                                            o.prompt_tokens ? L->prompt_tokens.item[p] : "",
+                                           o.model       ? " -m "
+                                           : o.synthetic ? " --synthetic"
+                                                         : "",
+                                           o.model ? o.model : "", o.repetitions, o.warmup,
                                            o.output_dir);
                                     continue;
                                 }
