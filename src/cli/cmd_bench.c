@@ -199,6 +199,20 @@ static void progress(run_state *s, int done) {
     if (done) fputc('\n', stderr);
 }
 
+/* Keeps the first failed write's message: the log writer's own, which names
+ * the file and the system's reason ("...: write: No space left on device"). */
+static void log_failed(run_state *s, int rc) {
+    if (s->write_failed) return;
+    s->write_failed = 1;
+    const char *why = teai_log_error(s->log);
+    if (why[0])
+        snprintf(s->werr.msg, sizeof s->werr.msg, "%s", why);
+    else
+        snprintf(s->werr.msg, sizeof s->werr.msg, "%s: cannot write the log (%s)",
+                 teai_log_path(s->log), teai_status_str(rc));
+    s->werr.status = rc;
+}
+
 static int on_event(void *ud, const teai_event *ev) {
     run_state *s = ud;
     uint64_t t_in = cli_now_ns();
@@ -253,10 +267,7 @@ static int on_event(void *ud, const teai_event *ev) {
             break;
     }
     if (rc) {
-        s->write_failed = 1;
-        snprintf(s->werr.msg, sizeof s->werr.msg, "%s: cannot write the log (%s)",
-                 teai_log_path(s->log), teai_status_str(rc));
-        s->werr.status = rc;
+        log_failed(s, rc);
         return 1;
     }
     return cli_interrupted();
@@ -428,7 +439,7 @@ int bench_session_run(bench_session *ss, const bench_opts *o, int synthetic, cha
         return cli_fail(cmd, &err, st);
     }
     snprintf(log_path, log_cap, "%s", teai_log_path(log));
-    teai_log_load(log, info->load_ms, (double)teai_peak_rss() / (1024.0 * 1024.0));
+    int load_st = teai_log_load(log, info->load_ms, (double)teai_peak_rss() / (1024.0 * 1024.0));
     if (!o->quiet)
         fprintf(stderr, "teai bench: %s on %s (%s, %s), log %s\n", backend_name, where,
                 info->weight_format, info->version, teai_log_path(log));
@@ -438,13 +449,14 @@ int bench_session_run(bench_session *ss, const bench_opts *o, int synthetic, cha
     s.log = log;
     s.info = info;
     s.interactive = isatty(2);
+    if (load_st) log_failed(&s, load_st);
     int total = o->warmup + o->repetitions;
     double *pf = calloc((size_t)total, sizeof(double)),
            *dec = calloc((size_t)total, sizeof(double)),
            *ttft = calloc((size_t)total, sizeof(double));
     int rc = CLI_EXIT_OK;
     const char *status = "ok";
-    for (int r = 0; r < total && pf && dec && ttft; r++) {
+    for (int r = 0; r < total && pf && dec && ttft && !s.write_failed; r++) {
         s.rep = r;
         s.warmup = r < o->warmup;
         s.tokens = s.decode_tokens = 0;
@@ -465,7 +477,8 @@ int bench_session_run(bench_session *ss, const bench_opts *o, int synthetic, cha
         if (!st || st == TEAI_EINTR) {
             teai_log_summary sum = {
                 r, s.warmup, s.n_prompt, s.decode_tokens, pf[r], dec[r], s.ttft_ms, NAN, NAN, NAN};
-            teai_log_summary_event(log, &sum);
+            int wst = teai_log_summary_event(log, &sum);
+            if (wst) log_failed(&s, wst);
         }
         if (s.write_failed) {
             rc = cli_fail(cmd, &s.werr, s.werr.status);
@@ -485,9 +498,17 @@ int bench_session_run(bench_session *ss, const bench_opts *o, int synthetic, cha
             break;
         }
     }
+    if (s.write_failed && rc == CLI_EXIT_OK) { /* before the first repetition */
+        rc = cli_fail(cmd, &s.werr, s.werr.status);
+        status = "failed";
+    }
     teai_error cerr = {0};
-    int cst = teai_log_close(log, status, strcmp(status, "failed") == 0 ? err.msg : NULL, &cerr);
+    const char *why = s.write_failed ? s.werr.msg : strcmp(status, "failed") == 0 ? err.msg : NULL;
+    int cst = teai_log_close(log, status, why, &cerr);
     if (cst && rc == CLI_EXIT_OK) rc = cli_fail(cmd, &cerr, cst);
+    if (s.write_failed)
+        fprintf(stderr, "teai bench: what was measured before the failed write is in %s\n",
+                log_path);
 
     if (rc == CLI_EXIT_OK && !o->quiet) {
         double m, sd, tm, tsd, pm, psd;

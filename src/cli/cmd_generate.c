@@ -225,6 +225,8 @@ int cmd_generate(int argc, char **argv) {
                 n_prompt, prefill_ms, n_prompt * 1000.0 / prefill_ms);
     int generated = 0;
     double decode_ms = 0;
+    teai_decode_shape shape; /* param GB/s: the bytes every backend counts */
+    teai_decode_shape_from_model(m, &shape);
     for (;;) {
         if (!o.ignore_eos && teai_tokenizer_is_eog(tok, tokid)) break;
         emit_token(&o, tok, tokid, generated == 0);
@@ -233,11 +235,12 @@ int cmd_generate(int argc, char **argv) {
         /* one decode step: feed the last token, sample the next */
         uint64_t s0 = cli_now_ns();
         int pos = teai_context_pos(ctx);
-        uint64_t s1 = cli_now_ns();
         if ((st = teai_context_eval(ctx, &tokid, 1, logits, &err))) {
             rc = cli_fail("generate", &err, st);
             goto done;
         }
+        /* enqueue: the step's start to the engine's first kernel (same clock) */
+        uint64_t s1 = teai_context_compute_start_ns(ctx);
         tokid = teai_sampler_sample(smp, logits);
         uint64_t s2 = cli_now_ns();
         double total = (double)(s2 - s0) / 1e6;
@@ -247,7 +250,7 @@ int cmd_generate(int argc, char **argv) {
             fprintf(stderr, "enqueue in %.2f ms\n", (double)(s1 - s0) / 1e6);
             fprintf(stderr, "total %.2f ms, %.2f tok/s, %.2f GB/s, param %.2f GB/s\n", total,
                     1.0 / sec, (double)teai_context_step_bytes(ctx, pos) / 1e9 / sec,
-                    (double)teai_model_param_bytes(m) / 1e9 / sec);
+                    (double)shape.param_bytes / 1e9 / sec);
         }
     }
     if (o.ids || generated) printf("\n");

@@ -1,6 +1,7 @@
 /* teai: benchmark LLM inference on the devices people own. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,6 +58,16 @@ static void print_features(void) {
     putchar('\n');
 }
 
+/* What a command printed must reach its file: a full disk or a failed
+ * device under stdout is an error that says so, not a silent success. */
+static int stdout_checked(const char *cmd, int rc) {
+    errno = 0;
+    int e = fflush(stdout) != 0 || ferror(stdout) ? (errno ? errno : EIO) : 0;
+    if (!e) return rc;
+    fprintf(stderr, "teai %s: standard output: write: %s\n", cmd, strerror(e));
+    return rc ? rc : CLI_EXIT_FAIL;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2 || cli_is(argv[1], "-h", "--help") || strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
@@ -68,7 +79,8 @@ int main(int argc, char **argv) {
         return CLI_EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return stdout_checked(argv[1], commands[i].fn(argc - 1, argv + 1));
     fprintf(stderr, "teai: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return CLI_EXIT_USAGE;
