@@ -72,7 +72,7 @@ typedef struct teai_event {
     int n_tokens;         /* tokens this event carries (a chunk of several: >1; unknown: -1) */
     double total_ms;      /* DESIGN §5 total_latency_ms; NAN unknown */
     double enqueue_ms;    /* DESIGN §5 enqueue_latency_ms; NAN unknown */
-    uint64_t bytes_moved; /* bytes the step moved (weights, KV, activations); 0 unknown */
+    uint64_t bytes_moved; /* bytes the step moved (teai_decode_bytes_per_step); 0 unknown */
     double t_ms;          /* arrival time since the run started */
     /* RAW */
     const char *raw; /* one line, no newline */
