@@ -17,7 +17,8 @@ static const char *help =
     "\n"
     "  teai model info FILE|DIR|ORG/NAME\n"
     "      architecture, shapes, parameter count, tensor types and bytes,\n"
-    "      tokenizer and chat template of a GGUF file or Hugging Face folder\n"
+    "      tokenizer and chat template of a GGUF file or Hugging Face folder;\n"
+    "      exits non-zero when teai generate would refuse the model\n"
     "  teai model synth --shape SHAPE -o OUT.gguf|OUT-DIR [options]\n"
     "      a random-weight model with the exact shapes of SHAPE:\n"
     "      tiny, llama-3.2-1b, llama-3.2-3b, llama-3.1-8b, qwen2.5-0.5b\n"
@@ -141,7 +142,11 @@ static int info_gguf(const char *path) {
     print_tokenizer(tok, tmpl);
     free(tmpl);
     teai__tokenizer_free(tok);
+    int vocab_only = teai_gguf_n_tensors(g) == 0;
     teai_gguf_close(g);
+    /* what was shown may be readable while the model is not: exit as
+     * `teai generate` (or, for a vocabulary, `teai tokenize`) would */
+    if ((rc = teai__model_check(path, vocab_only, &err))) return cli_fail("model info", &err, rc);
     return CLI_EXIT_OK;
 }
 
@@ -170,6 +175,7 @@ static int info_hf(const char *dir) {
         printf("tokenizer:     %s\n", err.msg);
     print_tokenizer(tok, tok ? teai__tokenizer_chat_template(tok) : NULL);
     teai__tokenizer_free(tok);
+    if ((rc = teai__model_check(dir, 0, &err))) return cli_fail("model info", &err, rc);
     return CLI_EXIT_OK;
 }
 

@@ -238,6 +238,10 @@ int teai__model_weight(teai_model *m, teai__load *ld, const char *name, teai_typ
     out->type = to;
     out->row_bytes = teai_type_row_size(to, cols);
     m->param_count += (uint64_t)rows * (uint64_t)cols;
+    if (ld->check_only) {
+        out->data = NULL;
+        return TEAI_OK;
+    }
     if (to == type) {
         out->data = data;
         return TEAI_OK;
@@ -271,7 +275,9 @@ int teai__model_weight(teai_model *m, teai__load *ld, const char *name, teai_typ
 
 int teai__model_vector(teai_model *m, teai__load *ld, const char *name, teai_type type,
                        const void *data, int64_t n, const float **out, teai_error *err) {
-    if (type == TEAI_TYPE_F32 && ((uintptr_t)data % sizeof(float)) == 0) {
+    if (ld->check_only) {
+        *out = NULL;
+    } else if (type == TEAI_TYPE_F32 && ((uintptr_t)data % sizeof(float)) == 0) {
         *out = data;
     } else {
         float *v = teai__model_alloc(m, sizeof(float) * (size_t)n);
@@ -361,8 +367,9 @@ static int load_gguf(teai_model *m, const char *path, const teai_model_params *p
     /* converted at load: the file's pages are read as each tensor is converted
      * and given back after, so the resident set stays near the converted size;
      * a vocabulary-only load reads just the pages of the tokenizer */
-    int rc = teai_gguf_open_ex(path, p->quantize == TEAI_QUANTIZE_DEFAULT && !p->vocab_only,
-                               &m->gguf, err);
+    int rc = teai_gguf_open_ex(
+        path, p->quantize == TEAI_QUANTIZE_DEFAULT && !p->vocab_only && !m->check_only, &m->gguf,
+        err);
     if (rc) return rc;
     rc = teai__tokenizer_from_gguf(m->gguf, &m->tok, err);
     if (rc) return rc;
@@ -386,7 +393,7 @@ static int load_gguf(teai_model *m, const char *path, const teai_model_params *p
         return teai__fail(err, TEAI_EFORMAT, "%s: tokenizer has %d tokens but the model only %d",
                           path, teai_tokenizer_n_vocab(m->tok), hp->n_vocab);
 
-    teai__load ld = {path, p->quantize, teai__pool_new(p->n_threads)};
+    teai__load ld = {path, p->quantize, teai__pool_new(p->n_threads), m->check_only};
     if (!ld.pool) return teai__fail(err, TEAI_ENOMEM, "%s: cannot start threads", path);
     m->layers = calloc((size_t)hp->n_layers, sizeof *m->layers);
     m->rope_inv_freq = malloc(sizeof(float) * (size_t)(hp->head_dim / 2));
@@ -470,4 +477,16 @@ int teai_model_load(const char *path, const teai_model_params *params, teai_mode
     if (!p.vocab_only) teai__model_finish(m);
     *out = m;
     return TEAI_OK;
+}
+
+int teai__model_check(const char *path, int vocab_only, teai_error *err) {
+    teai_model_params p = teai_model_default_params();
+    p.n_threads = 1;
+    p.vocab_only = vocab_only;
+    teai_model *m = calloc(1, sizeof *m);
+    if (!m) return teai__fail(err, TEAI_ENOMEM, "%s: out of memory", path);
+    m->check_only = 1;
+    int rc = is_dir(path) ? teai__load_hf(m, path, &p, err) : load_gguf(m, path, &p, err);
+    teai_model_free(m);
+    return rc;
 }

@@ -44,7 +44,8 @@ struct teai_model {
     char weight_format[64];
     char *chat_template;
     uint64_t param_bytes, param_count;
-    int converted; /* 1: some weight was converted at load (not as stored in the file) */
+    int converted;  /* 1: some weight was converted at load (not as stored in the file) */
+    int check_only; /* 1: loaded by teai__model_check: shapes only, no weights */
 };
 
 /* Tensor names of the GGUF convention, used for every source format. */
@@ -63,5 +64,11 @@ void teai__rope_inv_freq(const teai_hparams *hp, float *out);
 int teai__hparams_from_gguf(const teai_gguf *g, teai_hparams *hp, teai_error *err);
 /* Checks shapes are consistent and within sane bounds. `what` names the source. */
 int teai__hparams_check(const teai_hparams *hp, const char *what, teai_error *err);
+
+/* Checks that teai_model_load would accept path (vocab_only: as a vocabulary):
+ * the same checks of the metadata, the tokenizer and every tensor's presence,
+ * type and shape, without reading or converting the weights (`teai model
+ * info`). TEAI_OK, or teai_model_load's error. */
+int teai__model_check(const char *path, int vocab_only, teai_error *err);
 
 #endif

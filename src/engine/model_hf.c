@@ -99,7 +99,7 @@ int teai__load_hf(teai_model *m, const char *dir, const teai_model_params *p, te
                           dir, teai_tokenizer_n_vocab(m->tok), hp->n_vocab);
     if ((rc = teai_st_open(dir, &m->st, err))) return rc;
 
-    teai__load ld = {dir, p->quantize, teai__pool_new(p->n_threads)};
+    teai__load ld = {dir, p->quantize, teai__pool_new(p->n_threads), m->check_only};
     m->layers = calloc((size_t)hp->n_layers, sizeof *m->layers);
     m->rope_inv_freq = malloc(sizeof(float) * (size_t)(hp->head_dim / 2));
     if (!ld.pool || !m->layers || !m->rope_inv_freq) {

@@ -10,6 +10,7 @@ typedef struct teai__load {
     const char *path;
     teai_quantize quantize;
     teai__pool *pool; /* for load-time conversion */
+    int check_only;   /* 1: weights are checked, neither read nor converted */
 } teai__load;
 
 /* A buffer owned by the model (64-byte aligned), freed with it; NULL on OOM. */

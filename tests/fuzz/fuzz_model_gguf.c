@@ -34,6 +34,11 @@ static int rare(src *s, unsigned in) {
     return b && b % in == 0;
 }
 
+/* v, or now and then a byte of the input instead */
+static uint32_t perturb(src *s, int v) {
+    return rare(s, 31) ? take(s) : (uint32_t)v;
+}
+
 static void put(teai_buf *b, const void *p, size_t n) {
     if (teai_buf_add(b, p, n)) abort();
 }
@@ -193,13 +198,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     kv_str(&b, "general.architecture", arch);
     char key[96];
 #define KEY(suffix) (snprintf(key, sizeof key, "%s." suffix, arch), key)
-    kv_u32(&b, KEY("embedding_length"), (uint32_t)(rare(&s, 31) ? take(&s) : dim));
-    kv_u32(&b, KEY("block_count"), (uint32_t)(rare(&s, 31) ? take(&s) : n_layers));
-    kv_u32(&b, KEY("attention.head_count"), (uint32_t)(rare(&s, 31) ? take(&s) : n_heads));
-    kv_u32(&b, KEY("attention.head_count_kv"), (uint32_t)(rare(&s, 31) ? take(&s) : n_kv));
-    kv_u32(&b, KEY("feed_forward_length"), (uint32_t)(rare(&s, 31) ? take(&s) : ffn));
+    kv_u32(&b, KEY("embedding_length"), perturb(&s, dim));
+    kv_u32(&b, KEY("block_count"), perturb(&s, n_layers));
+    kv_u32(&b, KEY("attention.head_count"), perturb(&s, n_heads));
+    kv_u32(&b, KEY("attention.head_count_kv"), perturb(&s, n_kv));
+    kv_u32(&b, KEY("feed_forward_length"), perturb(&s, ffn));
     kv_u32(&b, KEY("context_length"), 16);
-    kv_u32(&b, KEY("vocab_size"), (uint32_t)(rare(&s, 31) ? take(&s) : n_vocab));
+    kv_u32(&b, KEY("vocab_size"), perturb(&s, n_vocab));
 #undef KEY
     kv_str(&b, "tokenizer.ggml.model", "llama");
     put_str(&b, "tokenizer.ggml.tokens");
