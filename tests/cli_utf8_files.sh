@@ -30,6 +30,11 @@ expect 0 "$T" collate --dir "$B"
 [ -f "$B/accuracy.csv" ] || fail "collate wrote no accuracy.csv"
 "$T" analyze --dir "$B" --format json >"$D/analyze.json" 2>"$D/err" || fail "analyze --format json: $(tail -c 300 "$D/err")"
 "$T" analyze --dir "$B" --format csv >"$D/analyze.csv" 2>"$D/err" || fail "analyze --format csv: $(tail -c 300 "$D/err")"
+# a CSV teai did not write, with a key that is not UTF-8: analyze's output stays UTF-8
+mkdir -p "$D/foreign"
+printf 'step,tokens_per_sec,hostname,backend\r\n1,10,h\377st,x\r\n2,12,h\377st,x\r\n' >"$D/foreign/input_not_utf8.csv"
+"$T" analyze --dir "$D/foreign" --group-by hostname --format json >"$D/foreign_analyze.json" 2>"$D/err" || fail "analyze of a foreign CSV: $(tail -c 300 "$D/err")"
+"$T" analyze --dir "$D/foreign" --group-by hostname --format csv >"$D/foreign_analyze.csv" 2>"$D/err" || fail "analyze of a foreign CSV: $(tail -c 300 "$D/err")"
 if has_feature cairo; then
     expect 0 "$T" plot --dir "$B" --output-dir "$D/plots"
     expect 0 "$T" report --dir "$B" -o "$D/report.pdf"
@@ -46,7 +51,7 @@ bad, seen = [], {"csv": 0, "json": 0, "jsonl": 0}
 for dirpath, _, files in os.walk(root):
     for f in sorted(files):
         ext = f.rsplit(".", 1)[-1]
-        if ext not in seen:
+        if ext not in seen or f == "input_not_utf8.csv":  # the input, not teai's
             continue
         path = os.path.join(dirpath, f)
         data = open(path, "rb").read()
@@ -73,7 +78,7 @@ for dirpath, _, files in os.walk(root):
         if f == "native.csv" and "\ufffd" not in text:
             bad.append("%s: no U+FFFD where the log has text_hex" % path)
 # what the flow must have written
-if seen["csv"] < 3 or seen["json"] < 2 or seen["jsonl"] < 1:
+if seen["csv"] < 4 or seen["json"] < 3 or seen["jsonl"] < 1:
     bad.append("too few files checked: %s" % seen)
 print("checked", seen)
 if bad:

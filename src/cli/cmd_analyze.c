@@ -3,6 +3,7 @@
 #ifdef TEAI_HAVE_ANALYSIS
 #include "analysis/analysis.h"
 #include "cli.h"
+#include "engine/util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -63,7 +64,17 @@ static void num(char *out, size_t cap, double v) {
         snprintf(out, cap, "%.4g", v);
 }
 
-static void json_str(const char *s) {
+/* Group keys come from CSVs that may not be teai's: printed as valid UTF-8
+ * (teai__utf8_sanitize), so the JSON and CSV output parse. */
+static const char *utf8_clean(const char *s, teai_buf *b) {
+    b->len = 0;
+    return teai__utf8_sanitize(b, s, strlen(s), NULL) == TEAI_OK ? b->data : "";
+}
+
+static void json_str(const char *raw) {
+    teai_buf b;
+    teai_buf_init(&b, 0);
+    const char *s = utf8_clean(raw, &b);
     putchar('"');
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
@@ -75,6 +86,7 @@ static void json_str(const char *s) {
             putchar(c);
     }
     putchar('"');
+    teai_buf_free(&b);
 }
 
 static void json_num(double v) {
@@ -84,17 +96,21 @@ static void json_num(double v) {
         printf("%.17g", v);
 }
 
-static void csv_str(const char *s) {
+static void csv_str(const char *raw) {
+    teai_buf b;
+    teai_buf_init(&b, 0);
+    const char *s = utf8_clean(raw, &b);
     if (!strpbrk(s, ",\"\r\n")) {
         fputs(s, stdout);
-        return;
+    } else {
+        putchar('"');
+        for (; *s; s++) {
+            if (*s == '"') putchar('"');
+            putchar(*s);
+        }
+        putchar('"');
     }
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"') putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
+    teai_buf_free(&b);
 }
 
 /* "size=1B quantize=int8": the group's keys other than column skip (-1: all) */
