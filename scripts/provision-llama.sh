@@ -6,6 +6,8 @@
 #   scripts/provision-llama.sh --build  also build llama-bench, llama-quantize,
 #                                       llama-server, ... from the sources
 #                                       (about 7 minutes on 2 cores)
+#   scripts/provision-llama.sh --amx-probe  only say whether AMX runs here and
+#                                       how --build would compile (no download)
 #
 # llama.cpp comes from the npm package node-llama-cpp@3.22.1, which ships the
 # llama.cpp v0.5.0 sources as a git bundle; the prebuilt libraries come from
@@ -14,21 +16,33 @@
 #   npm/      the two npm tarballs
 #   src/      git clone of the bundle (models/ggml-vocab-*.gguf test vectors)
 #   install/  include/llama.h + ggml headers, lib/libllama.so ..., VERSION
-#   build/    --build only: bin/llama-bench ...
+#   build/    --build only: bin/llama-bench ...; AMX.txt, the AMX decision
 #   VERSION   what is there (written last; its presence means "done")
 # If TEAI_LLAMA_CPP names your own llama.cpp install, the script only checks it.
 # The last line printed is the install path.
+#
+# --build compiles for this CPU (GGML_NATIVE=ON). Where the CPU advertises AMX
+# (amx_tile in /proc/cpuinfo) a probe, compiled and run in a child process,
+# asks the kernel for the tile state (arch_prctl ARCH_REQ_XCOMP_PERM) and runs
+# ldtilecfg + tilezero; if that fails (VMs that advertise AMX without granting
+# it: llama.cpp's AMX kernels then trap), the build has AMX off
+# (-mno-amx-tile -mno-amx-int8 -mno-amx-bf16). TEAI_ASSUME_AMX_UNUSABLE=1
+# takes that path on any machine. The decision is printed and kept in
+# build/AMX.txt. teai makes the same check when it picks one of the prebuilt
+# CPU variants (and TEAI_LLAMA_CPU_VARIANT=haswell names one).
 set -eu
 
 NLC_VERSION=3.22.1
 BUILD_TARGETS=${LLAMA_BUILD_TARGETS:-"llama-bench llama-quantize llama-server llama-cli llama-completion llama-perplexity llama-tokenize"}
 
 do_build=0
+amx_only=0
 for arg in "$@"; do
     case $arg in
     --build) do_build=1 ;;
+    --amx-probe) amx_only=1 ;;
     -h | --help)
-        sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -106,11 +120,99 @@ is_provisioned() {
     check_install "$INSTALL" && [ -f "$INSTALL/VERSION" ]
 }
 
+# ---- AMX: advertised is not always usable -----------------------------------
+# Sets amx_state (absent, usable, unusable), amx_why, and amx_cflags (what
+# the build adds to CMAKE_C_FLAGS and CMAKE_CXX_FLAGS: "" or the -mno-amx-*).
+amx_probe() {
+    amx_state=absent amx_cflags=
+    amx_why="not advertised by the CPU (no amx_tile in /proc/cpuinfo)"
+    if [ "${TEAI_ASSUME_AMX_UNUSABLE:-}" = 1 ]; then
+        amx_state=unusable amx_why="assumed unusable (TEAI_ASSUME_AMX_UNUSABLE=1)"
+    else
+        case $os:$arch in
+        Linux:x86_64 | Linux:amd64) ;;
+        *)
+            amx_why="not probed (not x86-64 Linux)"
+            return 0
+            ;;
+        esac
+        grep -qw amx_tile /proc/cpuinfo 2>/dev/null || return 0
+        pdir=$(mktemp -d "${TMPDIR:-/tmp}/teai-amx.XXXXXX")
+        # exit 0: the tile instructions ran; 2: the kernel refused the tile
+        # state; SIGILL: they trapped. Bytes, so no assembler support is needed.
+        cat >"$pdir/amx.c" <<'EOF'
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) {
+    unsigned char cfg[64] __attribute__((aligned(64)));
+    if (syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */))
+        return 2;
+    memset(cfg, 0, sizeof cfg);
+    cfg[0] = 1;  /* palette 1 */
+    cfg[16] = 4; /* tile 0: 4 bytes per row */
+    cfg[48] = 1; /* tile 0: 1 row */
+    __asm__ volatile(".byte 0xc4, 0xe2, 0x78, 0x49, 0x07\n\t" /* ldtilecfg (%rdi) */
+                     ".byte 0xc4, 0xe2, 0x7b, 0x49, 0xc0\n\t" /* tilezero %tmm0 */
+                     ".byte 0xc4, 0xe2, 0x78, 0x49, 0xc0\n\t" /* tilerelease */
+                     : : "D"(cfg) : "memory");
+    return 0;
+}
+EOF
+        cc=cc
+        have cc || cc=gcc
+        if ! "$cc" -O0 -o "$pdir/amx" "$pdir/amx.c" >"$pdir/log" 2>&1; then
+            amx_state=unusable
+            amx_why="advertised, but the probe did not compile (treated as unusable): $(head -n 1 "$pdir/log")"
+        else
+            # in a child shell: a trap kills the probe, not this script (no core file)
+            set +e
+            (
+                ulimit -c 0 2>/dev/null
+                exec "$pdir/amx"
+            ) >/dev/null 2>&1
+            rc=$?
+            set -e
+            case $rc in
+            0) amx_state=usable amx_why="advertised, and the probe ran tilezero" ;;
+            2) amx_state=unusable amx_why="advertised, but the kernel refused the tile state (arch_prctl ARCH_REQ_XCOMP_PERM)" ;;
+            *) amx_state=unusable amx_why="advertised, but the probe failed (exit $rc; 132 is SIGILL: tilezero trapped)" ;;
+            esac
+        fi
+        rm -rf "$pdir"
+    fi
+    # without these, -march=native turns AMX on (the GGML_AMX_* options count
+    # only without GGML_NATIVE; they are set off too)
+    [ "$amx_state" = unusable ] && amx_cflags="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+    return 0
+}
+
+# Probes, prints the decision, and writes it into $1 when given.
+amx_decide() {
+    amx_probe
+    if [ -n "$amx_cflags" ]; then
+        amx_build="AMX off ($amx_cflags; GGML_AMX_TILE/INT8/BF16=OFF)"
+    else
+        amx_build="GGML_NATIVE=ON as is"
+    fi
+    say "AMX $amx_state: $amx_why; --build: $amx_build"
+    [ -n "${1:-}" ] || return 0
+    {
+        echo "amx=$amx_state"
+        echo "reason=$amx_why"
+        echo "build=$amx_build"
+        echo "cflags=$amx_cflags"
+    } >"$1"
+}
+
 # ---- --build: llama.cpp's tools from the sources ------------------------------
 build_tools() {
     bdir=$CACHE/build
     commit=$(sed -n 's/^commit=//p' "$CACHE/VERSION")
+    mkdir -p "$bdir"
+    amx_decide "$bdir/AMX.txt"
     stamp="commit=$commit targets=$BUILD_TARGETS"
+    [ -z "$amx_cflags" ] || stamp="$stamp amx=off"
     if [ -f "$bdir/BUILD_OK" ] && [ "$(cat "$bdir/BUILD_OK")" = "$stamp" ]; then
         say "tools already built in $bdir/bin"
         return 0
@@ -118,14 +220,19 @@ build_tools() {
     have cmake || die "--build needs cmake (scripts/setup.sh installs it)"
     have c++ || have g++ || have clang++ || die "--build needs a C++ compiler (scripts/setup.sh installs one)"
     jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
-    mkdir -p "$bdir"
     rm -f "$bdir/BUILD_OK"
     log=$bdir/build.log
     say "building $BUILD_TARGETS (about 7 minutes on 2 cores; log: $log)"
     # No network at build time: the server's web UI is not fetched.
+    # The flags are given every time, so that a changed decision replaces the
+    # one in CMakeCache.txt (GGML_AMX_* are ignored under GGML_NATIVE).
+    amx_opts=
+    [ -z "$amx_cflags" ] || amx_opts="-DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
     if ! cmake -S "$SRC" -B "$bdir" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
         -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
-        -DLLAMA_USE_PREBUILT_UI=OFF >"$log" 2>&1; then
+        -DLLAMA_USE_PREBUILT_UI=OFF \
+        "-DCMAKE_C_FLAGS=${CFLAGS:-} $amx_cflags" "-DCMAKE_CXX_FLAGS=${CXXFLAGS:-} $amx_cflags" \
+        $amx_opts >"$log" 2>&1; then
         tail -n 30 "$log" >&2
         die "cmake configure failed (log: $log)"
     fi
@@ -173,6 +280,11 @@ copy_headers() {
         ch_todo="$ch_todo $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$ch_f" | tr '\n' ' ')"
     done
 }
+
+if [ "$amx_only" = 1 ]; then
+    amx_decide
+    exit 0
+fi
 
 if is_provisioned; then
     [ "$do_build" = 1 ] && build_tools
