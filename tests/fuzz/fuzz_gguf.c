@@ -1,9 +1,11 @@
 /* Fuzz target: the GGUF reader over arbitrary bytes, then every accessor on
- * whatever it accepted. */
+ * whatever it accepted, and the layout it promises (tensor data aligned,
+ * inside the file, no two tensors' data overlapping). */
 #include "gguf.h"
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,9 +31,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 }
             }
     }
+    /* what was accepted: each tensor's data aligned, inside the input, and
+     * overlapping no other tensor's */
+    uint64_t aln = teai_gguf_alignment(g);
+    const uint8_t *base = data, *end = data + size;
     for (int64_t i = 0; i < teai_gguf_n_tensors(g); i++) {
         const teai_gguf_tensor *t = teai_gguf_tensor_at(g, i);
-        if (t->data && t->nbytes) sink += ((const uint8_t *)t->data)[t->nbytes - 1];
+        if (t->offset % aln) abort();
+        if (!t->data) continue;
+        const uint8_t *p = t->data;
+        if (p < base || t->nbytes > (uint64_t)(end - p) || (uint64_t)(p - base) % aln) abort();
+        if (t->nbytes) sink += p[t->nbytes - 1];
+        for (int64_t j = 0; j < i && i < 256; j++) {
+            const teai_gguf_tensor *u = teai_gguf_tensor_at(g, j);
+            if (u->data && t->offset < u->offset + u->nbytes && u->offset < t->offset + t->nbytes)
+                abort();
+        }
     }
     (void)sink;
     teai_gguf_close(g);
