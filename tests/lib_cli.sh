@@ -6,6 +6,14 @@ T=${TEAI_BIN:?TEAI_BIN is not set (run through ctest)}
 D=${TEAI_TEST_TMP:-/tmp}/$NAME.$$
 mkdir -p "$D"
 trap 'rm -rf "$D"' EXIT
+# In sanitizer builds a report is a failure whatever exit code the command
+# had: ASan and LSan write theirs to files in $D/.sanitizer (log_path, out of
+# the tests' sight) that finish fails on; UBSan (which writes to stderr whatever log_path says) exits 198,
+# a code no check accepts, and expect looks for its report on stderr.
+mkdir -p "$D/.sanitizer"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$D/.sanitizer/report"
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}log_path=$D/.sanitizer/report"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=198"
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # expect CODE CMD...: runs CMD, checks its exit code; output in $D/out, $D/err
@@ -15,9 +23,15 @@ expect() {
     "$@" >"$D/out" 2>"$D/err"
     got=$?
     [ "$got" -eq "$want" ] || fail "exit $got (wanted $want): $* -- $(tail -c 400 "$D/err")"
+    ! grep -q "runtime error: \|Sanitizer" "$D/err" || fail "sanitizer report: $* -- $(head -c 2000 "$D/err")"
 }
-# finish: prints the verdict and exits 0 when no check failed
+# finish: prints the verdict and exits 0 when no check failed and no
+# sanitizer reported anything (matched leak suppressions alone are no report)
 finish() {
+    for _f in "$D"/.sanitizer/report.*; do
+        [ -f "$_f" ] && grep -q "ERROR: \|runtime error\|SUMMARY: " "$_f" &&
+            fail "sanitizer report ($_f): $(head -c 4000 "$_f")"
+    done
     [ "$fails" -eq 0 ] && echo "$NAME: all checks passed"
     [ "$fails" -eq 0 ]
     exit $?
