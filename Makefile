@@ -11,6 +11,7 @@ CMAKE ?= cmake
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 10
 FUZZ ?= .
+FUZZ_DIR ?= build-fuzz
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -47,10 +48,10 @@ fuzz:
 	  clang -x c -fsanitize=fuzzer,address,undefined -o /dev/null - >/dev/null 2>&1; then \
 	  echo "make fuzz: skip: libFuzzer needs clang and its fuzzer runtime (Debian: apt-get install clang libclang-rt-14-dev libfuzzer-14-dev, or make setup)"; \
 	  exit 0; fi; \
-	CC=clang $(CMAKE) -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DTEAI_SANITIZE=ON \
+	CC=clang $(CMAKE) -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DTEAI_SANITIZE=ON \
 	  -DTEAI_LIBFUZZER=ON -DTEAI_FUZZ_SECONDS=$(FUZZ_SECONDS) $(CMAKE_FLAGS) >/dev/null && \
-	$(CMAKE) --build build-fuzz -j $(JOBS) --target teai_fuzz && \
-	cd build-fuzz && $(SAN_ENV) ctest -L libfuzzer -R '$(FUZZ)' --output-on-failure -j $(JOBS)
+	$(CMAKE) --build $(FUZZ_DIR) -j $(JOBS) --target teai_fuzz && \
+	cd $(FUZZ_DIR) && $(SAN_ENV) ctest -L libfuzzer -R '$(FUZZ)' --output-on-failure -j $(JOBS)
 
 demo: setup build
 	@sh scripts/demo.sh
