@@ -63,7 +63,11 @@ int teai__srv_text_push(teai__srv_text *t, const char *piece, size_t n, teai_buf
                 break;
             }
     }
-    if (first < avail) { /* a stop string: the text ends before it */
+    /* A stop string: the text ends before it, unless another one that would
+     * begin earlier may still complete (it begins where the held suffix
+     * does): then wait, so that the earliest match wins however the tokens
+     * split the text. */
+    if (first < avail && avail - hold >= first) {
         t->stopped = 1;
         return emit(t, first, 1, out);
     }
@@ -72,7 +76,15 @@ int teai__srv_text_push(teai__srv_text *t, const char *piece, size_t n, teai_buf
 
 int teai__srv_text_finish(teai__srv_text *t, teai_buf *out) {
     if (t->stopped) return TEAI_OK;
-    return emit(t, t->raw.len - t->sent, 1, out);
+    /* a stop string that was waiting for a longer, earlier one */
+    const char *rest = t->raw.data ? t->raw.data + t->sent : "";
+    size_t avail = t->raw.len - t->sent, first = avail;
+    for (int s = 0; s < t->n_stop; s++) {
+        size_t at = find(rest, avail, t->stop[s], strlen(t->stop[s]));
+        if (at < first) first = at;
+    }
+    if (first < avail) t->stopped = 1;
+    return emit(t, first, 1, out);
 }
 
 void teai__srv_text_free(teai__srv_text *t) {
