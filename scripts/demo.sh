@@ -6,7 +6,14 @@
 #      scripts/provision-llama.sh has fetched it);
 #   2. a sweep of the native backend over the four quantizations (default,
 #      int8, nf4, float16), one raw log per configuration, each followed by
-#      its perplexity on a text (this README, 2 chunks of 512 tokens);
+#      its perplexity on a text (this README, 2 chunks of 512 tokens); and of
+#      the llamacpp backend (llama.cpp in process) over the same model and
+#      quantizations, in the seed's GGUF types (Q6_K, Q8_0, Q4_K_M, F16),
+#      synthesized from the same weights: llama.cpp's prebuilt libraries are
+#      provisioned first (scripts/provision-llama.sh, seconds from the npm
+#      registry, no build) and teai rebuilt with the backend; without the
+#      registry the demo says so and runs native alone
+#      (TEAI_DEMO_BACKENDS=native skips llama.cpp);
 #   3. collation of the logs into the seed's CSV schema, and of the accuracy
 #      results into accuracy.csv;
 #   4. the terminal comparison, the figures (plots/, pareto.png included) and
@@ -19,8 +26,38 @@ OUT=${TEAI_DEMO_DIR:-demo}/benchmark_output
 N=${TEAI_DEMO_TOKENS:-20}
 mkdir -p "$OUT"
 
-echo "== teai sweep: native backend, Llama-3.2-1B shape (synthesized), 4 quantizations, with perplexity"
-"$TEAI" sweep --backends native --sizes 1B --quantize default,int8,nf4,float16 \
+BACKENDS=${TEAI_DEMO_BACKENDS:-native,llamacpp}
+has_llamacpp() { "$TEAI" --version 2>/dev/null | grep -q '^features:.* llamacpp\( \|$\)'; }
+case ,$BACKENDS, in
+*,llamacpp,*)
+    echo "== scripts/provision-llama.sh: llama.cpp's prebuilt libraries, for the llamacpp backend"
+    plog=$(mktemp "${TMPDIR:-/tmp}/teai-demo-provision.XXXXXX")
+    why=
+    if sh scripts/provision-llama.sh >"$plog" 2>&1; then
+        grep '^provision-llama: ' "$plog" | tail -n 1
+        # a build configured before the libraries were there lacks the
+        # backend: configuring it again finds them
+        bdir=$(dirname "$TEAI")
+        if ! has_llamacpp && [ -f "$bdir/CMakeCache.txt" ]; then
+            echo "== rebuilding $TEAI with the llamacpp backend"
+            cmake -S . -B "$bdir" >/dev/null
+            cmake --build "$bdir" -j "$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)" --target teai >/dev/null
+        fi
+        has_llamacpp || why="$TEAI was built without the llamacpp backend"
+    else
+        why="llama.cpp could not be provisioned ($(grep -m 1 '^provision-llama: error' "$plog" || tail -n 1 "$plog"))"
+    fi
+    rm -f "$plog"
+    if [ -n "$why" ]; then
+        echo "demo: $why; running native alone"
+        BACKENDS=$(echo ",$BACKENDS," | sed 's/,llamacpp,/,/; s/^,//; s/,$//')
+    fi
+    echo
+    ;;
+esac
+
+echo "== teai sweep: $BACKENDS, Llama-3.2-1B shape (synthesized), 4 quantizations, with perplexity (native)"
+"$TEAI" sweep --backends "$BACKENDS" --sizes 1B --quantize default,int8,nf4,float16 \
     --synthetic -n "$N" --repetitions 3 --warmup 1 --output-dir "$OUT" \
     --eval ppl --eval-text README.md --eval-n 2
 echo
