@@ -6,14 +6,16 @@
 #      scripts/provision-llama.sh has fetched it);
 #   2. a sweep of the native backend over the four quantizations (default,
 #      int8, nf4, float16), one raw log per configuration, each followed by
-#      its perplexity on a text (this README, 2 chunks of 512 tokens); and of
-#      the llamacpp backend (llama.cpp in process) over the same model and
-#      quantizations, in the seed's GGUF types (Q6_K, Q8_0, Q4_K_M, F16),
-#      synthesized from the same weights: llama.cpp's prebuilt libraries are
-#      provisioned first (scripts/provision-llama.sh, seconds from the npm
+#      its perplexity on a text (this README, 2 chunks of 512 tokens); then
+#      of the llamacpp backend (llama.cpp in process) on the same model file
+#      (float16: the f16 file native reads). llama.cpp's prebuilt libraries
+#      are provisioned first (scripts/provision-llama.sh, seconds from the npm
 #      registry, no build) and teai rebuilt with the backend; without the
-#      registry the demo says so and runs native alone
-#      (TEAI_DEMO_BACKENDS=native skips llama.cpp);
+#      registry the demo says so and runs native alone.
+#      TEAI_DEMO_BACKENDS=native skips llama.cpp; TEAI_DEMO_LLAMA_QUANTIZE=
+#      default,int8,nf4,float16 runs llamacpp over all four, in the seed's
+#      GGUF types (Q6_K, Q8_0, Q4_K_M, F16) synthesized from the same weights
+#      (about a minute each on 2 cores, once: they are cached too);
 #   3. collation of the logs into the seed's CSV schema, and of the accuracy
 #      results into accuracy.csv;
 #   4. the terminal comparison, the figures (plots/, pareto.png included) and
@@ -27,6 +29,7 @@ N=${TEAI_DEMO_TOKENS:-20}
 mkdir -p "$OUT"
 
 BACKENDS=${TEAI_DEMO_BACKENDS:-native,llamacpp}
+LLAMA_QUANTIZE=${TEAI_DEMO_LLAMA_QUANTIZE:-float16}
 has_llamacpp() { "$TEAI" --version 2>/dev/null | grep -q '^features:.* llamacpp\( \|$\)'; }
 case ,$BACKENDS, in
 *,llamacpp,*)
@@ -56,11 +59,19 @@ case ,$BACKENDS, in
     ;;
 esac
 
-echo "== teai sweep: $BACKENDS, Llama-3.2-1B shape (synthesized), 4 quantizations, with perplexity (native)"
-"$TEAI" sweep --backends "$BACKENDS" --sizes 1B --quantize default,int8,nf4,float16 \
+echo "== teai sweep: native backend, Llama-3.2-1B shape (synthesized), 4 quantizations, with perplexity"
+"$TEAI" sweep --backends native --sizes 1B --quantize default,int8,nf4,float16 \
     --synthetic -n "$N" --repetitions 3 --warmup 1 --output-dir "$OUT" \
     --eval ppl --eval-text README.md --eval-n 2
 echo
+case ,$BACKENDS, in
+*,llamacpp,*)
+    echo "== teai sweep: llamacpp backend (llama.cpp in process), the same model, $LLAMA_QUANTIZE"
+    "$TEAI" sweep --backends llamacpp --sizes 1B --quantize "$LLAMA_QUANTIZE" \
+        --synthetic -n "$N" --repetitions 3 --warmup 1 --output-dir "$OUT"
+    echo
+    ;;
+esac
 echo "== teai collate --dir $OUT"
 "$TEAI" collate --dir "$OUT"
 echo
