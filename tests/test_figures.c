@@ -356,12 +356,182 @@ static void test_roofline_no_lines(void) {
     ASSERT_TRUE(coloured < 1000); /* and nothing else */
 }
 
+/* Non-white pixels within `band` pixels of the image's edge: text cut off by
+ * the border (a subtitle wider than the image, a y label longer than the
+ * plot is high) leaves some there; a chart that fits leaves none. */
+static long edge_ink(cairo_surface_t *s, int band) {
+    int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+    int stride = cairo_image_surface_get_stride(s);
+    const unsigned char *d = cairo_image_surface_get_data(s);
+    long n = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            if (x >= band && x < w - band && y >= band && y < h - band) continue;
+            const unsigned char *p = d + (size_t)y * (size_t)stride + (size_t)x * 4;
+            n += p[0] < 230 || p[1] < 230 || p[2] < 230;
+        }
+    return n;
+}
+
+/* Pixels inside box b of colour rgb. */
+static long ink_in(cairo_surface_t *s, const double b[4], const double rgb[3]) {
+    int stride = cairo_image_surface_get_stride(s);
+    const unsigned char *d = cairo_image_surface_get_data(s);
+    long n = 0;
+    for (int y = (int)floor(b[1]); y < (int)ceil(b[3]); y++)
+        for (int x = (int)floor(b[0]); x < (int)ceil(b[2]); x++)
+            n += near_colour(d + (size_t)y * (size_t)stride + (size_t)x * 4, rgb);
+    return n;
+}
+
+static int box_inside(const double b[4], double x0, double y0, double x1, double y1) {
+    return b[0] >= x0 && b[1] >= y0 && b[2] <= x1 && b[3] <= y1;
+}
+
+/* speedup_comparison's chart: a y label longer than the plot is high, a
+ * reference line at 1 under tall bars whose error bars cross it. The label is
+ * measured and fits left of the plot; the reference label touches no bar and
+ * no error bar (checked on the pixels). Then ratios under 1: the label finds
+ * a free spot inside the plot. */
+static void test_chart_layout_fits(void) {
+    static const char *const cats[] = {"1B default", "1B int8"};
+    double v[2] = {105, 97}, lo[2] = {61.6, 71}, hi[2] = {209, 129};
+    teai_chart_series se = {"native", v, lo, hi};
+    teai_chart ch = teai_chart_init(TEAI_CHART_BARS);
+    ch.title = "Decode speedup between backends";
+    ch.subtitle = "host vm; ratio of mean decode tokens/s, error bars: 95% bootstrap CI";
+    ch.y_label = "Speedup over llamacpp (x, decode tokens/s)";
+    ch.categories = cats, ch.n_categories = 2, ch.series = &se, ch.n_series = 1;
+    ch.ref_y = 1, ch.ref_label = "llamacpp = 1";
+    double blue[3], dark[3] = {0.1, 0.1, 0.1};
+    teai_chart_color("native", blue);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) { /* ratios below 1: room above the line at the right */
+            v[0] = 0.5, lo[0] = 0.4, hi[0] = 0.6, v[1] = 0.3, lo[1] = 0.25, hi[1] = 0.35;
+            ch.y_label = "Decode tokens/s relative to default (x)";
+        }
+        teai_chart_layout L;
+        char err[256];
+        ASSERT_EQ(teai__chart_layout(&ch, 1000, 600, &L, err, sizeof err), TEAI_OK);
+        ASSERT_TRUE(box_inside(L.y_label, 0, 0, L.plot[0], 600));
+        ASSERT_TRUE(box_inside(L.subtitle, 0, 0, 1000, 600));
+        ASSERT_EQ(L.subtitle_lines, 1);
+        ASSERT_TRUE(isfinite(L.ref_label[0]));
+        ASSERT_TRUE(box_inside(L.ref_label, 0, 0, 1000, 600));
+        ASSERT_EQ(L.ref_in_margin, pass == 0); /* 105x: no free spot by the line */
+        cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1000, 600);
+        cairo_t *cr = cairo_create(s);
+        ASSERT_EQ(teai_chart_draw(cr, &ch, 0, 0, 1000, 600, err, sizeof err), TEAI_OK);
+        cairo_destroy(cr);
+        cairo_surface_flush(s);
+        ASSERT_EQ(edge_ink(s, 2), 0);
+        ASSERT_EQ(ink_in(s, L.ref_label, blue), 0); /* no bar under the label */
+        ASSERT_EQ(ink_in(s, L.ref_label, dark), 0); /* no error bar either */
+        cairo_surface_destroy(s);
+    }
+}
+
+/* backend_comparison's subtitle with twelve backends (its "n:" list) wraps to
+ * the chart's width instead of running off both sides. */
+static void test_subtitle_wraps(void) {
+    char dir[512], csv[600], png[600];
+    test_tmp_path(dir, sizeof dir, "figures-subtitle");
+    ASSERT_EQ(test_system("rm -rf '%s' && mkdir -p '%s'", dir, dir), 0);
+    snprintf(csv, sizeof csv, "%s/bench.csv", dir);
+    FILE *f = fopen(csv, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("step,total_latency_ms,tokens_per_sec,hostname,device,size,quantize,backend,warmup\n", f);
+    for (int b = 0; b < 12; b++)
+        for (int i = 1; i <= 3; i++)
+            fprintf(f, "%d,100,%d,h,cpu,1B,int8,backend_number_%02d,0\n", i, 10 + i + b, b);
+    fclose(f);
+    teai_dataset *ds = NULL;
+    teai_error err = {0};
+    int nf = 0, nb = 0;
+    ASSERT_EQ(teai_figures_open(dir, NULL, NULL, &ds, &nf, &nb, &err), TEAI_OK);
+    snprintf(png, sizeof png, "%s/backend_comparison.png", dir);
+    teai_plot_params pp = teai_plot_default_params();
+    char msg[1024];
+    ASSERT_EQ(teai_figure_write(TEAI_FIG_BACKEND_COMPARISON, ds, png, TEAI_PLOT_PNG, &pp, msg,
+                                sizeof msg),
+              1);
+    teai_dataset_free(ds);
+    cairo_surface_t *s = cairo_image_surface_create_from_png(png);
+    ASSERT_EQ(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    ASSERT_EQ(edge_ink(s, 2), 0);
+    cairo_surface_destroy(s);
+
+    /* the same subtitle on a bare chart: two or more lines, inside the width */
+    char sub[512] = "host h; bars: mean, error bars: 95% CI; n:";
+    for (int b = 0; b < 12; b++) {
+        size_t len = strlen(sub);
+        snprintf(sub + len, sizeof sub - len, "%s backend_number_%02d (n=3)", b ? "," : "", b);
+    }
+    static const char *const cats[] = {"1B int8"};
+    double v[1] = {1};
+    teai_chart_series se = {"native", v, NULL, NULL};
+    teai_chart ch = teai_chart_init(TEAI_CHART_BARS);
+    ch.title = "t", ch.subtitle = sub, ch.y_label = "Decode throughput (tokens/s)";
+    ch.categories = cats, ch.n_categories = 1, ch.series = &se, ch.n_series = 1;
+    teai_chart_layout L;
+    char e[256];
+    ASSERT_EQ(teai__chart_layout(&ch, 1000, 600, &L, e, sizeof e), TEAI_OK);
+    ASSERT_TRUE(L.subtitle_lines >= 2);
+    ASSERT_TRUE(box_inside(L.subtitle, 0, 0, 1000, L.plot[1]));
+}
+
+/* One decode step per backend: no interval can be drawn, and the findings
+ * say so ("no CI, n=1") instead of printing "nan-nan". */
+static void test_findings_without_ci(void) {
+    char dir[512], csv[600], png[600];
+    test_tmp_path(dir, sizeof dir, "figures-n1");
+    ASSERT_EQ(test_system("rm -rf '%s' && mkdir -p '%s'", dir, dir), 0);
+    snprintf(csv, sizeof csv, "%s/bench.csv", dir);
+    FILE *f = fopen(csv, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("step,total_latency_ms,tokens_per_sec,memory_throughput_gb_s,param_throughput_gb_s,"
+          "hostname,device,size,quantize,backend,warmup\n",
+          f);
+    fputs("1,50,20,3,3,h,cpu,1B,default,native,0\n", f);
+    fputs("1,40,25,3,3,h,cpu,1B,int8,native,0\n", f);
+    fputs("1,100,10,2,2,h,cpu,1B,default,llamacpp,0\n", f);
+    fputs("1,90,11,2,2,h,cpu,1B,int8,llamacpp,0\n", f);
+    fclose(f);
+    teai_dataset *ds = NULL;
+    teai_error err = {0};
+    int nf = 0, nb = 0;
+    ASSERT_EQ(teai_figures_open(dir, NULL, NULL, &ds, &nf, &nb, &err), TEAI_OK);
+    teai_plot_params pp = teai_plot_default_params();
+    int drawn = 0;
+    for (int fig = 0; fig < TEAI_FIG_N; fig++) {
+        char msg[1024] = "";
+        snprintf(png, sizeof png, "%s/%s.png", dir, teai_figure_name(fig));
+        int r = teai_figure_write(fig, ds, png, TEAI_PLOT_PNG, &pp, msg, sizeof msg);
+        printf("(%s: %d: %s)\n", teai_figure_name(fig), r, msg);
+        ASSERT_TRUE(r >= 0);
+        ASSERT_TRUE(strstr(msg, "nan") == NULL);
+        ASSERT_TRUE(strstr(msg, "inf") == NULL);
+        if (r == 1) drawn++;
+    }
+    ASSERT_TRUE(drawn >= 5);
+    char msg[1024];
+    snprintf(png, sizeof png, "%s/backend_comparison.png", dir);
+    ASSERT_EQ(teai_figure_write(TEAI_FIG_BACKEND_COMPARISON, ds, png, TEAI_PLOT_PNG, &pp, msg,
+                                sizeof msg),
+              1);
+    ASSERT_TRUE(strstr(msg, "no CI, n=1") != NULL);
+    teai_dataset_free(ds);
+}
+
 int main(void) {
     RUN_TEST(test_backend_comparison);
     RUN_TEST(test_pareto);
     RUN_TEST(test_mlc_in_figures);
     RUN_TEST(test_speedup_needs_shared_config);
     RUN_TEST(test_roofline_no_lines);
+    RUN_TEST(test_chart_layout_fits);
+    RUN_TEST(test_subtitle_wraps);
+    RUN_TEST(test_findings_without_ci);
     TEST_MAIN_END();
 }
 

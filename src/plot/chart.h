@@ -15,6 +15,11 @@
  * bar chart's y axis always includes 0; a missing value (NAN) is drawn as
  * "n/a", never as a zero bar. Colours follow the series name
  * (teai_chart_color), so one backend has one colour in every figure.
+ * Text is measured with cairo and kept inside the rectangle: a long
+ * subtitle wraps (smaller, up to four lines), a y label longer than the plot
+ * is high shrinks or takes two lines and the left margin makes room for it,
+ * and the reference line's label goes where it touches no bar, error bar or
+ * box (else into a right margin).
  *
  * Library code: never prints. Errors are negative teai_status values; when
  * err is non-NULL a one-line detail ("plots/a.png: No such file or
@@ -157,5 +162,24 @@ int teai_box_stats_compute(const double *v, size_t n, teai_box_stats *out);
  * `target` of them. Writes the first tick (<= lo) and the step; returns the
  * number of ticks (the last one >= hi). lo < hi required (else returns 0). */
 int teai_chart_ticks(double lo, double hi, int target, double *first, double *step);
+
+/* ---- internal (for tests) ------------------------------------------------ */
+
+/* Where teai_chart_draw puts a chart's text and plot area in a w x h
+ * rectangle at (0, 0). Boxes are {x0, y0, x1, y1} in the chart's units; all
+ * NAN for an element the chart does not draw. */
+typedef struct teai_chart_layout {
+    double plot[4];      /* the plot area inside the axes */
+    double y_label[4];   /* the rotated y-axis label, all its lines */
+    double subtitle[4];  /* the subtitle, all its lines */
+    int subtitle_lines;  /* lines the subtitle was wrapped into (0 = none) */
+    double ref_label[4]; /* the reference line's label */
+    int ref_in_margin;   /* 1: no free spot in the plot, the label is right of it */
+} teai_chart_layout;
+
+/* Lays the chart out (and draws it on a scratch surface) as teai_chart_draw
+ * would into (0, 0, w, h); same errors. */
+int teai__chart_layout(const teai_chart *chart, double w, double h, teai_chart_layout *out,
+                       char *err, size_t errcap);
 
 #endif

@@ -1,7 +1,9 @@
 /* Drawing a teai_chart onto a cairo_t: layout (title, subtitle, legend, axes
  * with nice ticks), then the bars, boxes or points. All sizes derive from the
  * base font size f, itself a fraction of the chart's rectangle, so a chart
- * reads the same at any size. */
+ * reads the same at any size. Margins come from measured text (cairo
+ * extents), never fixed widths: the subtitle wraps to the width, the y label
+ * fits the plot's height, the reference label avoids the data (ref_place). */
 #include "plot/chart.h"
 
 #include <math.h>
@@ -22,11 +24,17 @@ typedef struct ctx {
     double px, py, pw, ph; /* plot area */
     double f;              /* base font size */
     axis ax, ay;
+    double ref[4];          /* the reference label's box {x0, y0, x1, y1}, NAN = none */
+    double ref_fs;          /* its font size */
+    int ref_margin;         /* 1: the label sits in a right margin taken from the plot */
+    teai_chart_layout *lay; /* filled when non-NULL (teai__chart_layout) */
     char *err;
     size_t errcap;
 } ctx;
 
 #define LEGEND_MAX 64
+#define WRAP_LINES 4   /* the most lines a subtitle or y label is wrapped into */
+#define WRAP_CAP   512 /* bytes of one wrapped line */
 #define CHART_PI   3.14159265358979323846
 
 static int fail(ctx *c, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -53,6 +61,49 @@ static double text_w(ctx *c, const char *s, double size, int bold) {
     font(c, size, bold);
     cairo_text_extents(c->cr, s, &te);
     return te.x_advance;
+}
+
+/* Height of the font's box (ascent + descent) at size. */
+static double text_h(ctx *c, double size, int bold) {
+    cairo_font_extents_t fe;
+    font(c, size, bold);
+    cairo_font_extents(c->cr, &fe);
+    return fe.ascent + fe.descent;
+}
+
+/* Greedy word wrap of s at spaces into lines no wider than maxw (a single
+ * word wider than maxw gets a line of its own). Stores the first WRAP_LINES
+ * lines in out; returns how many lines s needs. */
+static int wrap(ctx *c, const char *s, double size, int bold, double maxw,
+                char out[WRAP_LINES][WRAP_CAP]) {
+    const char *ls = NULL; /* the current line: ll bytes from ls */
+    size_t ll = 0;
+    char cand[WRAP_CAP];
+    int n = 0;
+    while (*s) {
+        while (*s == ' ') s++;
+        if (!*s) break;
+        size_t wl = strcspn(s, " ");
+        if (!ls) {
+            ls = s, ll = wl;
+        } else {
+            size_t cl = (size_t)(s + wl - ls);
+            snprintf(cand, sizeof cand, "%.*s", (int)cl, ls);
+            if (text_w(c, cand, size, bold) > maxw) {
+                if (n < WRAP_LINES) snprintf(out[n], WRAP_CAP, "%.*s", (int)ll, ls);
+                n++;
+                ls = s, ll = wl;
+            } else {
+                ll = cl;
+            }
+        }
+        s += wl;
+    }
+    if (ls) {
+        if (n < WRAP_LINES) snprintf(out[n], WRAP_CAP, "%.*s", (int)ll, ls);
+        n++;
+    }
+    return n;
 }
 
 /* Draws s anchored at (x, y): ha 0 = left .. 1 = right, va 0 = top .. 1 =
@@ -319,6 +370,153 @@ static void legend(ctx *c, double *top) {
     }
 }
 
+/* Draws the subtitle centred at *top, wrapped to the chart's width: one line
+ * at 0.85 f when it fits, else up to 2, 3, 4 lines at smaller sizes (a
+ * subtitle lists every backend's n); the rest of a longer one is cut with
+ * "...". A line still wider (one long word) is shrunk to fit. Advances *top. */
+static void subtitle(ctx *c, double *top) {
+    static const double size_k[] = {0.85, 0.85, 0.75, 0.65};
+    char lines[WRAP_LINES][WRAP_CAP];
+    double avail = c->w - c->f * 1.6, fs = c->f;
+    int n = 0;
+    for (int k = 0; k < WRAP_LINES; k++) {
+        fs = c->f * size_k[k];
+        n = wrap(c, c->ch->subtitle, fs, 0, avail, lines);
+        if (n <= k + 1) break;
+    }
+    if (n > WRAP_LINES) { /* cut the last line so that "..." fits */
+        char *last = lines[WRAP_LINES - 1], tmp[WRAP_CAP];
+        size_t len = strlen(last);
+        if (len > WRAP_CAP - 4) len = WRAP_CAP - 4;
+        n = WRAP_LINES;
+        do {
+            snprintf(tmp, sizeof tmp, "%.*s...", (int)len, last);
+        } while (len-- > 0 && text_w(c, tmp, fs, 0) > avail);
+        memcpy(last, tmp, strlen(tmp) + 1);
+    }
+    double x0 = c->x + c->w / 2, x1 = x0, y0 = *top;
+    cairo_set_source_rgb(c->cr, 0.35, 0.35, 0.35);
+    for (int i = 0; i < n; i++) {
+        double lw = text_w(c, lines[i], fs, 0), ls = lw > avail ? fs * avail / lw : fs;
+        text_at(c, lines[i], c->x + c->w / 2, *top, ls, 0, 0.5, 0, 0);
+        lw = text_w(c, lines[i], ls, 0);
+        x0 = fmin(x0, c->x + (c->w - lw) / 2), x1 = fmax(x1, c->x + (c->w + lw) / 2);
+        *top += fs * (i + 1 < n ? 1.2 : 1.4);
+    }
+    if (c->lay) {
+        double *b = c->lay->subtitle;
+        b[0] = x0, b[1] = y0, b[2] = x1, b[3] = y0 + fs * 1.2 * n;
+        c->lay->subtitle_lines = n;
+    }
+}
+
+/* The y label along a plot of height avail: one line at f when it fits,
+ * else one line shrunk to no less than 0.75 f, else two lines at 0.85 f (or
+ * smaller, so that both fit). Writes the lines, the size and the longest
+ * line's length; returns the number of lines. */
+static int y_label_fit(ctx *c, double avail, char lines[WRAP_LINES][WRAP_CAP], double *fs,
+                       double *len) {
+    const char *s = c->ch->y_label;
+    double f = c->f, w = text_w(c, s, f, 0);
+    int n = 1;
+    snprintf(lines[0], WRAP_CAP, "%s", s);
+    *fs = f;
+    if (w > avail && f * avail / w >= f * 0.75) {
+        *fs = f * avail / w;
+    } else if (w > avail) {
+        *fs = f * 0.85;
+        /* two lines of about half the length each */
+        double w2 = text_w(c, s, *fs, 0);
+        for (double k = 0.55; k < 0.9; k += 0.1)
+            if ((n = wrap(c, s, *fs, 0, w2 * k, lines)) <= 2) break;
+        if (n > 2) {
+            n = 1;
+            snprintf(lines[0], WRAP_CAP, "%s", s);
+        }
+    }
+    double m = 0;
+    for (int i = 0; i < n; i++) m = fmax(m, text_w(c, lines[i], *fs, 0));
+    if (m > avail && m > 0) *fs *= avail / m, m = avail;
+    *len = m;
+    return n;
+}
+
+/* Bar s of category i: left edge x, width bw (screen). */
+static void bar_x(const ctx *c, size_t i, size_t s, double *x, double *bw) {
+    double slot = c->pw / (double)c->ch->n_categories;
+    *bw = slot * 0.8 / (double)c->ch->n_series;
+    *x = c->px + slot * (double)i + slot * 0.1 + *bw * (double)s;
+}
+
+static int overlaps(const double a[4], double x0, double y0, double x1, double y1) {
+    return a[0] < x1 && x0 < a[2] && a[1] < y1 && y0 < a[3];
+}
+
+/* 1 if box b (screen) touches a bar, its error bar or "n/a", or a box plot's
+ * whiskers and outliers. */
+static int occupied(const ctx *c, const double b[4]) {
+    const teai_chart *ch = c->ch;
+    double m = c->f * 0.15, y0 = map_y(c, 0);
+    if (ch->kind == TEAI_CHART_BARS) {
+        for (size_t i = 0; i < ch->n_categories; i++)
+            for (size_t s = 0; s < ch->n_series; s++) {
+                const teai_chart_series *se = &ch->series[s];
+                double x, bw, v = se->values[i], ylo = y0, yhi = y0;
+                bar_x(c, i, s, &x, &bw);
+                if (isnan(v)) {
+                    ylo -= c->f; /* "n/a" above the axis */
+                } else {
+                    double e[3] = {v, se->lo ? se->lo[i] : NAN, se->hi ? se->hi[i] : NAN};
+                    for (int k = 0; k < 3; k++)
+                        if (isfinite(e[k]))
+                            ylo = fmin(ylo, map_y(c, e[k])), yhi = fmax(yhi, map_y(c, e[k]));
+                }
+                if (overlaps(b, x - m, ylo - m, x + bw + m, yhi + m)) return 1;
+            }
+    } else if (ch->kind == TEAI_CHART_BOXES) {
+        double slot = c->pw / (double)ch->n_dists;
+        for (size_t d = 0; d < ch->n_dists; d++) {
+            const teai_chart_dist *di = &ch->dists[d];
+            double xc = c->px + slot * ((double)d + 0.5), lo = INFINITY, hi = -INFINITY;
+            for (size_t i = 0; di->values && i < di->n; i++)
+                if (isfinite(di->values[i]))
+                    lo = fmin(lo, di->values[i]), hi = fmax(hi, di->values[i]);
+            double ylo = isfinite(hi) ? map_y(c, hi) : c->py + c->ph - c->f;
+            double yhi = isfinite(lo) ? map_y(c, lo) : c->py + c->ph;
+            if (overlaps(b, xc - slot * 0.25 - m, ylo - c->f * 0.25 - m, xc + slot * 0.25 + m,
+                         yhi + c->f * 0.25 + m))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Where the reference line's label goes: above the line at its right end,
+ * below it, above at the left end, below; the first spot where it touches
+ * no data. When none is free, the plot gives up a right margin and the label
+ * sits there, level with the line. Sets c->ref (and narrows c->pw). */
+static void ref_place(ctx *c) {
+    const teai_chart *ch = c->ch;
+    c->ref[0] = c->ref[1] = c->ref[2] = c->ref[3] = NAN;
+    c->ref_margin = 0;
+    if (ch->kind == TEAI_CHART_XY || !isfinite(ch->ref_y) || !ch->ref_label || !*ch->ref_label)
+        return;
+    double fs = c->f * 0.75, tw = text_w(c, ch->ref_label, fs, 0), th = text_h(c, fs, 0);
+    double yy = map_y(c, ch->ref_y), g = c->f * 0.2;
+    double xs[2] = {c->px + c->pw - g - tw, c->px + g}, ys[2] = {yy - g - th, yy + g};
+    c->ref_fs = fs;
+    for (int k = 0; k < 4; k++) {
+        double b[4] = {xs[k / 2], ys[k % 2], xs[k / 2] + tw, ys[k % 2] + th};
+        if (b[1] < c->py || b[3] > c->py + c->ph || occupied(c, b)) continue;
+        memcpy(c->ref, b, sizeof b);
+        return;
+    }
+    c->pw -= tw + c->f * 0.5;
+    c->ref_margin = 1;
+    c->ref[0] = c->px + c->pw + c->f * 0.3, c->ref[2] = c->ref[0] + tw;
+    c->ref[1] = yy - th / 2, c->ref[3] = yy + th / 2;
+}
+
 static void frame(ctx *c) {
     const teai_chart *ch = c->ch;
     cairo_t *cr = c->cr;
@@ -333,31 +531,34 @@ static void frame(ctx *c) {
         text_at(c, ch->title, c->x + c->w / 2, top, f * 1.3, 1, 0.5, 0, 0);
         top += f * 1.3 * 1.3;
     }
-    if (ch->subtitle && *ch->subtitle) {
-        cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
-        text_at(c, ch->subtitle, c->x + c->w / 2, top, f * 0.85, 0, 0.5, 0, 0);
-        top += f * 0.85 * 1.4;
-    }
+    if (ch->subtitle && *ch->subtitle) subtitle(c, &top);
     legend(c, &top);
     top += f * 0.5;
 
-    /* Left margin: rotated y label, then the widest tick label. */
+    /* Bottom margin: ticks, category labels (two lines for boxes), x label. */
     double ticks[64], step, tf = f * 0.85, maxw = 0;
+    double tick = f * 0.35;
+    int label_lines = ch->kind == TEAI_CHART_BOXES ? 2 : 1;
+    double bottom = pad + tick + tf * 1.25 * label_lines + f * 0.3;
+    if (ch->x_label && *ch->x_label) bottom += f * 1.4;
+    c->py = top;
+    c->ph = c->y + c->h - bottom - top;
+
+    /* Left margin: the y label's lines as measured, then the widest tick label. */
+    char yl[WRAP_LINES][WRAP_CAP];
+    double yfs, ylen;
+    int nyl = y_label_fit(c, c->ph, yl, &yfs, &ylen);
+    double ylh = text_h(c, yfs, 0);
     int nt = axis_ticks(&c->ay, ticks, 64, &step);
     for (int i = 0; i < nt; i++) {
         tick_label(buf, sizeof buf, &c->ay, ticks[i], step);
         double tw = text_w(c, buf, tf, 0);
         if (tw > maxw) maxw = tw;
     }
-    double tick = f * 0.35;
-    double left = pad + f * 1.4 + maxw + tick + f * 0.3;
-    int label_lines = ch->kind == TEAI_CHART_BOXES ? 2 : 1;
-    double bottom = pad + tick + tf * 1.25 * label_lines + f * 0.3;
-    if (ch->x_label && *ch->x_label) bottom += f * 1.4;
+    double left = pad + ylh * nyl + f * 0.2 + maxw + tick + f * 0.3;
     c->px = c->x + left;
-    c->py = top;
     c->pw = c->w - left - pad * 2;
-    c->ph = c->y + c->h - bottom - top;
+    ref_place(c);
 
     /* Grid and y ticks. */
     cairo_set_line_width(cr, f * 0.06);
@@ -398,9 +599,16 @@ static void frame(ctx *c) {
     cairo_line_to(cr, c->px + c->pw, c->py + c->ph);
     cairo_stroke(cr);
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-    text_at(c, ch->y_label, c->x + pad, c->py + c->ph / 2, f, 0, 0.5, 0, -CHART_PI / 2);
+    for (int i = 0; i < nyl; i++)
+        text_at(c, yl[i], c->x + pad + ylh * i, c->py + c->ph / 2, yfs, 0, 0.5, 0, -CHART_PI / 2);
     if (ch->x_label && *ch->x_label)
         text_at(c, ch->x_label, c->px + c->pw / 2, c->y + c->h - pad, f, 0, 0.5, 1, 0);
+    if (c->lay) {
+        double *b = c->lay->y_label, *pl = c->lay->plot;
+        b[0] = c->x + pad, b[2] = b[0] + ylh * nyl;
+        b[1] = c->py + c->ph / 2 - ylen / 2, b[3] = c->py + c->ph / 2 + ylen / 2;
+        pl[0] = c->px, pl[1] = c->py, pl[2] = c->px + c->pw, pl[3] = c->py + c->ph;
+    }
 }
 
 /* A category label under the plot, shrunk (to 60%) when wider than slot. */
@@ -423,15 +631,13 @@ static void ref_line(ctx *c) {
     cairo_line_to(c->cr, c->px + c->pw, yy);
     cairo_stroke(c->cr);
     cairo_restore(c->cr);
-    if (ch->ref_label && *ch->ref_label) {
-        double fs = c->f * 0.75, tw = text_w(c, ch->ref_label, fs, 0);
-        cairo_set_source_rgba(c->cr, 1, 1, 1, 0.85); /* readable over a bar */
-        cairo_rectangle(c->cr, c->px + c->pw - c->f * 0.35 - tw, yy - c->f * 0.2 - fs * 1.2,
-                        tw + c->f * 0.3, fs * 1.2);
-        cairo_fill(c->cr);
+    if (isfinite(c->ref[0])) { /* placed by ref_place, clear of the data */
         cairo_set_source_rgb(c->cr, 0.3, 0.3, 0.3);
-        text_at(c, ch->ref_label, c->px + c->pw - c->f * 0.2, yy - c->f * 0.15, c->f * 0.75, 0, 1,
-                1, 0);
+        text_at(c, ch->ref_label, c->ref[0], c->ref[1], c->ref_fs, 0, 0, 0, 0);
+        if (c->lay) {
+            memcpy(c->lay->ref_label, c->ref, sizeof c->ref);
+            c->lay->ref_in_margin = c->ref_margin;
+        }
     }
 }
 
@@ -462,11 +668,12 @@ static void draw_bars(ctx *c) {
     const teai_chart *ch = c->ch;
     cairo_t *cr = c->cr;
     size_t nc = ch->n_categories, ns = ch->n_series;
-    double slot = c->pw / (double)nc, bw = slot * 0.8 / (double)ns, y0 = map_y(c, 0);
+    double slot = c->pw / (double)nc, y0 = map_y(c, 0);
     for (size_t i = 0; i < nc; i++) {
         for (size_t s = 0; s < ns; s++) {
             const teai_chart_series *se = &ch->series[s];
-            double x = c->px + slot * (double)i + slot * 0.1 + bw * (double)s;
+            double x, bw;
+            bar_x(c, i, s, &x, &bw);
             double xc = x + bw / 2, v = se->values[i], rgb[3];
             if (isnan(v)) {
                 cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
@@ -629,9 +836,18 @@ static void draw_xy(ctx *c) {
     }
 }
 
-int teai_chart_draw(cairo_t *cr, const teai_chart *chart, double x, double y, double w, double h,
-                    char *err, size_t errcap) {
-    ctx c = {.cr = cr, .ch = chart, .x = x, .y = y, .w = w, .h = h, .err = err, .errcap = errcap};
+static int draw(cairo_t *cr, const teai_chart *chart, double x, double y, double w, double h,
+                teai_chart_layout *lay, char *err, size_t errcap) {
+    ctx c = {.cr = cr,
+             .ch = chart,
+             .x = x,
+             .y = y,
+             .w = w,
+             .h = h,
+             .lay = lay,
+             .err = err,
+             .errcap = errcap};
+    c.ref[0] = c.ref[1] = c.ref[2] = c.ref[3] = NAN;
     if (err && errcap) err[0] = '\0';
     if (!cr || !chart) return fail(&c, TEAI_EINVAL, "chart: NULL argument");
     if (!(w > 0) || !(h > 0)) return fail(&c, TEAI_EINVAL, "chart: empty rectangle");
@@ -666,4 +882,28 @@ int teai_chart_draw(cairo_t *cr, const teai_chart *chart, double x, double y, do
     if (cairo_status(cr) != CAIRO_STATUS_SUCCESS)
         return fail(&c, TEAI_EIO, "cairo: %s", cairo_status_to_string(cairo_status(cr)));
     return TEAI_OK;
+}
+
+int teai_chart_draw(cairo_t *cr, const teai_chart *chart, double x, double y, double w, double h,
+                    char *err, size_t errcap) {
+    return draw(cr, chart, x, y, w, h, NULL, err, errcap);
+}
+
+int teai__chart_layout(const teai_chart *chart, double w, double h, teai_chart_layout *out,
+                       char *err, size_t errcap) {
+    if (!out || !(w > 0) || !(h > 0) || w > 1e5 || h > 1e5) {
+        if (err && errcap) snprintf(err, errcap, "chart layout: bad argument");
+        return TEAI_EINVAL;
+    }
+    double *boxes[] = {out->plot, out->y_label, out->subtitle, out->ref_label};
+    for (size_t i = 0; i < sizeof boxes / sizeof *boxes; i++)
+        boxes[i][0] = boxes[i][1] = boxes[i][2] = boxes[i][3] = NAN;
+    out->subtitle_lines = out->ref_in_margin = 0;
+    cairo_surface_t *sf =
+        cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)ceil(w), (int)ceil(h));
+    cairo_t *cr = cairo_create(sf);
+    int rc = draw(cr, chart, 0, 0, w, h, out, err, errcap);
+    cairo_destroy(cr);
+    cairo_surface_destroy(sf);
+    return rc;
 }

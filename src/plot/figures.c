@@ -52,6 +52,29 @@ static int say(char *msg, size_t cap, int ret, const char *fmt, ...) {
     return ret;
 }
 
+/* "95% CI lo-hi" at `digits` significant digits, or "no CI, n=<n>" when a
+ * bound is not finite (one sample, nothing to resample); n < 0 leaves n out
+ * (the caller prints it). Every finding prints its interval through this, so
+ * none says "nan". Returns buf. */
+static const char *ci_text(char *buf, size_t cap, double lo, double hi, int digits, long n) {
+    if (isfinite(lo) && isfinite(hi))
+        snprintf(buf, cap, "95%% CI %.*g-%.*g", digits, lo, digits, hi);
+    else if (n >= 0)
+        snprintf(buf, cap, "no CI, n=%ld", n);
+    else
+        snprintf(buf, cap, "no CI");
+    return buf;
+}
+
+/* ", Mann-Whitney p=<p>", or "" when p is not finite. Returns buf. */
+static const char *mwu_text(char *buf, size_t cap, double p) {
+    if (isfinite(p))
+        snprintf(buf, cap, ", Mann-Whitney p=%.2g", p);
+    else
+        buf[0] = '\0';
+    return buf;
+}
+
 /* ---- pooling groups ------------------------------------------------------- */
 
 /* Values of metric m pooled over the groups whose keys match f (NULL = any). */
@@ -252,9 +275,11 @@ static int fig_metric_bars(const teai_dataset *ds, int m, const char *title, con
     ch.categories = b->cats, ch.n_categories = (size_t)gr.nc;
     ch.series = b->series, ch.n_series = (size_t)gr.ns;
     st = write_chart(&ch, path, fmt, pp, msg, cap);
+    char ci[96];
     if (st == 1)
-        say(msg, cap, 1, "%s %s highest at %s: %.4g %s (95%% CI %.4g-%.4g, n=%ld)", gr.ser[bs],
-            verb, gr.label[bc], best.mean, teai_metric_unit(m), best.ci_lo, best.ci_hi, best.n);
+        say(msg, cap, 1, "%s %s highest at %s: %.4g %s (%s, n=%ld)", gr.ser[bs], verb, gr.label[bc],
+            best.mean, teai_metric_unit(m), ci_text(ci, sizeof ci, best.ci_lo, best.ci_hi, 4, -1),
+            best.n);
     free(b);
     return st;
 }
@@ -310,10 +335,12 @@ static int fig_backend(const teai_dataset *ds, const char *path, teai_plot_forma
             b = s;
     }
     teai_speedup sp;
+    char ci[96], mw[64];
+    long nmin = (long)(p[a].n < p[b].n ? p[a].n : p[b].n);
     if (!teai_speedup_compute(p[a].v, p[a].n, p[b].v, p[b].n, TEAI_SEED_DEFAULT, BOOTS, &sp))
-        say(msg, cap, 1,
-            "%s decodes %.3gx faster than %s at %s (95%% CI %.3g-%.3g, Mann-Whitney p=%.2g)",
-            gr.ser[a], sp.ratio, gr.ser[b], gr.label[best_c], sp.ci_lo, sp.ci_hi, sp.mwu.p);
+        say(msg, cap, 1, "%s decodes %.3gx faster than %s at %s (%s%s)", gr.ser[a], sp.ratio,
+            gr.ser[b], gr.label[best_c], ci_text(ci, sizeof ci, sp.ci_lo, sp.ci_hi, 3, nmin),
+            mwu_text(mw, sizeof mw, sp.mwu.p));
     for (int s = 0; s < gr.ns; s++) free(p[s].v);
     return 1;
 }
@@ -330,6 +357,7 @@ typedef struct ratios {
     char sub[512];
     /* the largest effect, for the finding */
     double best_r, best_lo, best_hi, best_p;
+    long best_n; /* the smaller of the two samples */
     int best_c, best_s;
 } ratios;
 
@@ -341,7 +369,7 @@ static int ratio_cell(ratios *r, const pool *a, const pool *b, int c, int s) {
     r->v[s][c] = sp.ratio, r->lo[s][c] = sp.ci_lo, r->hi[s][c] = sp.ci_hi;
     if (r->best_c < 0 || fabs(log(sp.ratio)) > fabs(log(r->best_r)))
         r->best_r = sp.ratio, r->best_lo = sp.ci_lo, r->best_hi = sp.ci_hi, r->best_p = sp.mwu.p,
-        r->best_c = c, r->best_s = s;
+        r->best_n = (long)(a->n < b->n ? a->n : b->n), r->best_c = c, r->best_s = s;
     return TEAI_OK;
 }
 
@@ -461,13 +489,14 @@ static int fig_speedup(const teai_dataset *ds, const char *path, teai_plot_forma
     snprintf(reflabel, sizeof reflabel, "%s = 1", gr.ser[ref]);
     st = ratios_chart(r, "Decode speedup between backends", ylabel, reflabel, path, fmt, pp, msg,
                       cap);
+    char ci[96], mw[64];
     if (st == 1)
-        say(msg, cap, 1,
-            "%s decodes %.3gx %s than %s at %s (95%% CI %.3g-%.3g, Mann-Whitney p=%.2g)",
-            r->ser[r->best_s], r->best_r >= 1 ? r->best_r : 1 / r->best_r,
-            r->best_r >= 1 ? "faster" : "slower", gr.ser[ref], r->cat[r->best_c],
-            r->best_r >= 1 ? r->best_lo : 1 / r->best_hi,
-            r->best_r >= 1 ? r->best_hi : 1 / r->best_lo, r->best_p);
+        say(msg, cap, 1, "%s decodes %.3gx %s than %s at %s (%s%s)", r->ser[r->best_s],
+            r->best_r >= 1 ? r->best_r : 1 / r->best_r, r->best_r >= 1 ? "faster" : "slower",
+            gr.ser[ref], r->cat[r->best_c],
+            ci_text(ci, sizeof ci, r->best_r >= 1 ? r->best_lo : 1 / r->best_hi,
+                    r->best_r >= 1 ? r->best_hi : 1 / r->best_lo, 3, r->best_n),
+            mwu_text(mw, sizeof mw, r->best_p));
     free(r);
     return st;
 }
@@ -522,9 +551,11 @@ static int fig_quant(const teai_dataset *ds, const char *path, teai_plot_format 
     st = ratios_chart(r, "Quantization impact on decode throughput",
                       "Decode tokens/s relative to default (x)", "default = 1", path, fmt, pp, msg,
                       cap);
+    char ci[96];
     if (st == 1)
-        say(msg, cap, 1, "%s at %s decodes at %.3gx its default-weights rate (95%% CI %.3g-%.3g)",
-            r->ser[r->best_s], r->cat[r->best_c], r->best_r, r->best_lo, r->best_hi);
+        say(msg, cap, 1, "%s at %s decodes at %.3gx its default-weights rate (%s)",
+            r->ser[r->best_s], r->cat[r->best_c], r->best_r,
+            ci_text(ci, sizeof ci, r->best_lo, r->best_hi, 3, r->best_n));
     free(r);
     return st;
 }
@@ -569,7 +600,7 @@ static int fig_summary(const teai_dataset *ds, const char *path, teai_plot_forma
         val[k] = v + (3 * k) * MAXC * MAXS, lo[k] = val[k] + MAXC * MAXS,
         hi[k] = lo[k] + MAXC * MAXS;
     int nc = 0, st = TEAI_OK, bi = -1;
-    long ntot = 0;
+    long ntot = 0, bn = 0;
     double bmed = 0, blo = 0, bhi = 0;
     for (int s = 0; s < gr.ns && !st; s++)
         for (int c = 0; c < gr.nc && !st; c++) {
@@ -585,7 +616,7 @@ static int fig_summary(const teai_dataset *ds, const char *path, teai_plot_forma
                 cats[nc] = lab[nc];
                 ntot += (long)p.n;
                 if (bi < 0 || val[1][nc] < bmed)
-                    bi = nc, bmed = val[1][nc], blo = lo[1][nc], bhi = hi[1][nc];
+                    bi = nc, bmed = val[1][nc], blo = lo[1][nc], bhi = hi[1][nc], bn = (long)p.n;
                 nc++;
             }
             free(p.v);
@@ -605,9 +636,10 @@ static int fig_summary(const teai_dataset *ds, const char *path, teai_plot_forma
     ch.y_label = "Per-token latency (ms)", ch.x_label = "backend, size and quantization";
     ch.categories = cats, ch.n_categories = (size_t)nc, ch.series = ser, ch.n_series = NS;
     st = write_chart(&ch, path, fmt, pp, msg, cap);
+    char ci[96];
     if (st == 1)
-        say(msg, cap, 1, "lowest median per-token latency: %s, %.3g ms (95%% CI %.3g-%.3g)",
-            lab[bi], bmed, blo, bhi);
+        say(msg, cap, 1, "lowest median per-token latency: %s, %.3g ms (%s)", lab[bi], bmed,
+            ci_text(ci, sizeof ci, blo, bhi, 3, bn));
     free(v), free(lab), free(cats);
     return st;
 }
@@ -714,6 +746,7 @@ static int fig_device(const teai_dataset *ds, const char *path, teai_plot_format
     teai_chart_series cs[MAXS];
     double bmean = -1, blo = 0, bhi = 0;
     int bi = -1, bs = -1;
+    long bn = 0;
     for (int i = 0; i < nm; i++) {
         snprintf(lab[i], sizeof lab[i], "%s (%s)", md[i][0] ? md[i] : "?", mh[i]);
         cats[i] = lab[i];
@@ -730,7 +763,7 @@ static int fig_device(const teai_dataset *ds, const char *path, teai_plot_format
             if (rc) return say(msg, cap, rc, "out of memory");
             v[s][i] = ts.n ? ts.mean : NAN, lo[s][i] = ts.ci_lo, hi[s][i] = ts.ci_hi;
             if (ts.n && ts.mean > bmean)
-                bmean = ts.mean, blo = ts.ci_lo, bhi = ts.ci_hi, bi = i, bs = s;
+                bmean = ts.mean, blo = ts.ci_lo, bhi = ts.ci_hi, bi = i, bs = s, bn = ts.n;
         }
         cs[s].name = ser[s], cs[s].values = v[s], cs[s].lo = lo[s], cs[s].hi = hi[s];
     }
@@ -741,9 +774,10 @@ static int fig_device(const teai_dataset *ds, const char *path, teai_plot_format
     ch.y_label = "Decode throughput (tokens/s)", ch.x_label = "device (host)";
     ch.categories = cats, ch.n_categories = (size_t)nm, ch.series = cs, ch.n_series = (size_t)ns;
     int st = write_chart(&ch, path, fmt, pp, msg, cap);
+    char ci[96];
     if (st == 1)
-        say(msg, cap, 1, "fastest device: %s with %s, %.4g tokens/s (95%% CI %.4g-%.4g)", lab[bi],
-            ser[bs], bmean, blo, bhi);
+        say(msg, cap, 1, "fastest device: %s with %s, %.4g tokens/s (%s)", lab[bi], ser[bs], bmean,
+            ci_text(ci, sizeof ci, blo, bhi, 4, bn));
     return st;
 }
 
@@ -789,12 +823,13 @@ static int fig_roofline(const teai_dataset *ds, const char *path, teai_plot_form
                         plab[s][np][sizeof plab[s][np] - 1] = '\0'; /* cut */
                     q->label = plab[s][np++];
                     if (gbs > best_bw) {
+                        char ci[96];
                         best_bw = gbs;
                         if (snprintf(best, sizeof best,
-                                     "%s %s reads %.3g MB per token at %.4g tokens/s (95%% CI "
-                                     "%.4g-%.4g)",
-                                     gr.ser[s], gr.label[c], mb, ts.mean, ts.ci_lo,
-                                     ts.ci_hi) >= (int)sizeof best)
+                                     "%s %s reads %.3g MB per token at %.4g tokens/s (%s)",
+                                     gr.ser[s], gr.label[c], mb, ts.mean,
+                                     ci_text(ci, sizeof ci, ts.ci_lo, ts.ci_hi, 4, ts.n)) >=
+                            (int)sizeof best)
                             best[sizeof best - 1] = '\0'; /* cut */
                     }
                 }
@@ -1176,16 +1211,16 @@ static int fig_pareto(const teai_dataset *ds, const teai_figure_accuracy *acc, c
             if (b < 0 || (lower ? q->y < ps->p[b].y : q->y > ps->p[b].y)) b = i;
         }
         const ppoint *F = &ps->p[f], *B = &ps->p[b];
+        char ci[96];
+        ci_text(ci, sizeof ci, F->x_lo, F->x_hi, 4, F->n_tok);
         if (ps->n == 1)
-            say(msg, cap, 1,
-                "one configuration joins: %s at %.4g tokens/s (95%% CI %.4g-%.4g) with %s %s "
-                "%.3g",
-                F->name, F->x, F->x_lo, F->x_hi, env, metric, F->y);
+            say(msg, cap, 1, "one configuration joins: %s at %.4g tokens/s (%s) with %s %s %.3g",
+                F->name, F->x, ci, env, metric, F->y);
         else if (f == b)
             say(msg, cap, 1,
-                "%s dominates: fastest (%.4g tokens/s, 95%% CI %.4g-%.4g) and best %s %s (%.3g) "
-                "of %d configurations",
-                F->name, F->x, F->x_lo, F->x_hi, env, metric, F->y, ps->n);
+                "%s dominates: fastest (%.4g tokens/s, %s) and best %s %s (%.3g) of %d "
+                "configurations",
+                F->name, F->x, ci, env, metric, F->y, ps->n);
         else
             say(msg, cap, 1,
                 "%s is on the frontier: %.3gx faster than %s for %+.3g %s (%.3g vs %.3g); %d of "
