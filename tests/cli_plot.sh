@@ -1,7 +1,9 @@
 #!/bin/sh
 # teai plot end to end: figures from real bench runs (native default and
 # int8, plus llamacpp when this build has it), PNG validity and size,
-# device_comparison skipped on one host, exit 3 on missing or bad data;
+# speedup_comparison drawn with llamacpp (skipped, naming the one backend,
+# without), no "nan" in a finding, device_comparison skipped on one host,
+# exit 3 on missing or bad data;
 # pareto skipped without accuracy.csv, then drawn from verifiers results
 # collated by teai collate (byte-identical on a re-run).
 set -u
@@ -39,6 +41,24 @@ for f in backend_comparison summary_stats quantization_impact latency_distributi
     [ "$(be32 "$F" 20)" -eq 900 ] || fail "$f.png height $(be32 "$F" 20), wanted 900"
     grep -q "wrote $F" "$D/out" || fail "no line for $f.png"
 done
+# speedup_comparison: drawn when llamacpp ran next to native; without
+# llama.cpp the one backend is named in the skip line
+F=$P/speedup_comparison.png
+if [ $LL = 1 ]; then
+    if [ -f "$F" ]; then
+        [ "$(od -An -tx1 -N8 "$F" | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "speedup_comparison.png is not a PNG"
+        [ "$(be32 "$F" 16)" -eq 1500 ] && [ "$(be32 "$F" 20)" -eq 900 ] || fail "speedup_comparison.png size"
+    else
+        fail "no speedup_comparison.png with native and llamacpp: $(grep speedup "$D/out")"
+    fi
+    grep -q "^skipped speedup_comparison" "$D/out" && fail "speedup_comparison skipped: $(grep speedup "$D/out")"
+    grep -q "^wrote $F: .* than llamacpp at " "$D/out" || fail "speedup finding: $(grep speedup "$D/out")"
+else
+    grep -q "^skipped speedup_comparison: only one backend (native)" "$D/out" ||
+        fail "speedup_comparison not skipped with its reason: $(grep speedup "$D/out")"
+    [ -f "$F" ] && fail "speedup_comparison.png written from one backend"
+fi
+grep -qw nan "$D/out" && fail "a finding prints nan: $(grep -w nan "$D/out")"
 grep -q "^skipped device_comparison: one device only" "$D/out" || fail "device_comparison not skipped: $(cat "$D/out")"
 [ -f "$P/device_comparison.png" ] && fail "device_comparison.png written from one host"
 ls "$P" | grep -q tmp && fail "temporary files left in $P"
