@@ -43,17 +43,26 @@ static int top_of_colour(cairo_surface_t *s, const double rgb[3]) {
     return -1;
 }
 
+/* A fresh directory dir (test_tmp_path of name) and its bench.csv (path in
+ * csv), opened for writing with the header line written; NULL on failure. */
+static FILE *new_bench_csv(const char *name, char *dir, size_t dir_cap, char *csv, size_t csv_cap,
+                           const char *header) {
+    test_tmp_path(dir, dir_cap, name);
+    if (test_system("rm -rf '%s' && mkdir -p '%s'", dir, dir) != 0) return NULL;
+    snprintf(csv, csv_cap, "%s/bench.csv", dir);
+    FILE *f = fopen(csv, "w");
+    if (f) fputs(header, f);
+    return f;
+}
+
 static void test_backend_comparison(void) {
     char dir[512], csv[600], png[600];
-    test_tmp_path(dir, sizeof dir, "figures");
-    mkdir(dir, 0777);
-    snprintf(csv, sizeof csv, "%s/bench.csv", dir);
-    snprintf(png, sizeof png, "%s/backend_comparison.png", dir);
-    FILE *f = fopen(csv, "w");
+    FILE *f = new_bench_csv(
+        "figures", dir, sizeof dir, csv, sizeof csv,
+        "step,total_latency_ms,tokens_per_sec,memory_throughput_gb_s,param_throughput_gb_s,"
+        "hostname,device,size,quantize,backend,warmup,tokens_in_chunk\n");
     ASSERT_TRUE(f != NULL);
-    fputs("step,total_latency_ms,tokens_per_sec,memory_throughput_gb_s,param_throughput_gb_s,"
-          "hostname,device,size,quantize,backend,warmup,tokens_in_chunk\n",
-          f);
+    snprintf(png, sizeof png, "%s/backend_comparison.png", dir);
     for (int rep = 0; rep < 2; rep++) {
         /* a step-0 summary row and a warm-up row that must not count */
         fprintf(f, "0,10,100,,,h,cpu,1B,int8,native,%d,5\n", rep);
@@ -127,14 +136,12 @@ static long centroid(cairo_surface_t *s, const double rgb[3], int y0, double *cx
  * are on the frontier; tinygrad is beaten by both. */
 static void test_pareto(void) {
     char dir[512], csv[600], acc[600], png[600];
-    test_tmp_path(dir, sizeof dir, "pareto");
-    mkdir(dir, 0777);
-    snprintf(csv, sizeof csv, "%s/bench.csv", dir);
+    FILE *f = new_bench_csv(
+        "pareto", dir, sizeof dir, csv, sizeof csv,
+        "step,total_latency_ms,tokens_per_sec,hostname,device,size,quantize,backend,warmup\n");
+    ASSERT_TRUE(f != NULL);
     snprintf(acc, sizeof acc, "%s/accuracy.csv", dir);
     snprintf(png, sizeof png, "%s/pareto.png", dir);
-    FILE *f = fopen(csv, "w");
-    ASSERT_TRUE(f != NULL);
-    fputs("step,total_latency_ms,tokens_per_sec,hostname,device,size,quantize,backend,warmup\n", f);
     static const struct {
         const char *b;
         double tps;
@@ -277,12 +284,10 @@ static void test_mlc_in_figures(void) {
  * is skipped saying so, not "only one backend". */
 static void test_speedup_needs_shared_config(void) {
     char dir[512], csv[600], png[600];
-    test_tmp_path(dir, sizeof dir, "figures-speedup");
-    ASSERT_EQ(test_system("rm -rf '%s' && mkdir -p '%s'", dir, dir), 0);
-    snprintf(csv, sizeof csv, "%s/bench.csv", dir);
-    FILE *f = fopen(csv, "w");
+    FILE *f = new_bench_csv(
+        "figures-speedup", dir, sizeof dir, csv, sizeof csv,
+        "step,total_latency_ms,tokens_per_sec,hostname,device,size,quantize,backend,warmup\n");
     ASSERT_TRUE(f != NULL);
-    fputs("step,total_latency_ms,tokens_per_sec,hostname,device,size,quantize,backend,warmup\n", f);
     static const char *const cfg[3][2] = {
         {"native", "int8"}, {"llamacpp", "nf4"}, {"mlc_llm", "q4f16_1"}};
     for (int b = 0; b < 3; b++)
@@ -311,14 +316,11 @@ static void test_speedup_needs_shared_config(void) {
  * chart holds only the two points' colours, in small blobs. */
 static void test_roofline_no_lines(void) {
     char dir[512], csv[600], png[600];
-    test_tmp_path(dir, sizeof dir, "figures-roofline");
-    ASSERT_EQ(test_system("rm -rf '%s' && mkdir -p '%s'", dir, dir), 0);
-    snprintf(csv, sizeof csv, "%s/bench.csv", dir);
-    FILE *f = fopen(csv, "w");
+    FILE *f = new_bench_csv(
+        "figures-roofline", dir, sizeof dir, csv, sizeof csv,
+        "step,total_latency_ms,tokens_per_sec,param_throughput_gb_s,hostname,device,size,"
+        "quantize,backend,warmup\n");
     ASSERT_TRUE(f != NULL);
-    fputs("step,total_latency_ms,tokens_per_sec,param_throughput_gb_s,hostname,device,size,"
-          "quantize,backend,warmup\n",
-          f);
     for (int i = 1; i <= 4; i++) {
         fprintf(f, "%d,50,20,%g,h,cpu,1B,int8,native,0\n", i, 30.0 + i);
         fprintf(f, "%d,100,10,%g,h,cpu,1B,nf4,native,0\n", i, 8.0 + i);
@@ -435,12 +437,10 @@ static void test_chart_layout_fits(void) {
  * the chart's width instead of running off both sides. */
 static void test_subtitle_wraps(void) {
     char dir[512], csv[600], png[600];
-    test_tmp_path(dir, sizeof dir, "figures-subtitle");
-    ASSERT_EQ(test_system("rm -rf '%s' && mkdir -p '%s'", dir, dir), 0);
-    snprintf(csv, sizeof csv, "%s/bench.csv", dir);
-    FILE *f = fopen(csv, "w");
+    FILE *f = new_bench_csv(
+        "figures-subtitle", dir, sizeof dir, csv, sizeof csv,
+        "step,total_latency_ms,tokens_per_sec,hostname,device,size,quantize,backend,warmup\n");
     ASSERT_TRUE(f != NULL);
-    fputs("step,total_latency_ms,tokens_per_sec,hostname,device,size,quantize,backend,warmup\n", f);
     for (int b = 0; b < 12; b++)
         for (int i = 1; i <= 3; i++)
             fprintf(f, "%d,100,%d,h,cpu,1B,int8,backend_number_%02d,0\n", i, 10 + i + b, b);
@@ -484,14 +484,11 @@ static void test_subtitle_wraps(void) {
  * say so ("no CI, n=1") instead of printing "nan-nan". */
 static void test_findings_without_ci(void) {
     char dir[512], csv[600], png[600];
-    test_tmp_path(dir, sizeof dir, "figures-n1");
-    ASSERT_EQ(test_system("rm -rf '%s' && mkdir -p '%s'", dir, dir), 0);
-    snprintf(csv, sizeof csv, "%s/bench.csv", dir);
-    FILE *f = fopen(csv, "w");
+    FILE *f = new_bench_csv(
+        "figures-n1", dir, sizeof dir, csv, sizeof csv,
+        "step,total_latency_ms,tokens_per_sec,memory_throughput_gb_s,param_throughput_gb_s,"
+        "hostname,device,size,quantize,backend,warmup\n");
     ASSERT_TRUE(f != NULL);
-    fputs("step,total_latency_ms,tokens_per_sec,memory_throughput_gb_s,param_throughput_gb_s,"
-          "hostname,device,size,quantize,backend,warmup\n",
-          f);
     fputs("1,50,20,3,3,h,cpu,1B,default,native,0\n", f);
     fputs("1,40,25,3,3,h,cpu,1B,int8,native,0\n", f);
     fputs("1,100,10,2,2,h,cpu,1B,default,llamacpp,0\n", f);
