@@ -79,12 +79,34 @@ echo "== teai viz --dir $OUT"
 "$TEAI" viz --dir "$OUT"
 echo
 PLOTS=${TEAI_DEMO_DIR:-demo}/plots
-echo "== teai plot --dir $OUT --output-dir $PLOTS"
-"$TEAI" plot --dir "$OUT" --output-dir "$PLOTS" || echo "demo: plots skipped (teai built without cairo?)"
-echo
 REPORT=${TEAI_DEMO_DIR:-demo}/presentation.pdf
-echo "== teai report --dir $OUT -o $REPORT"
-"$TEAI" report --dir "$OUT" -o "$REPORT" || echo "demo: report skipped (teai built without cairo?)"
+if "$TEAI" --version 2>/dev/null | grep -q '^features:.* cairo\( \|$\)'; then
+    echo "== teai plot --dir $OUT --output-dir $PLOTS"
+    "$TEAI" plot --dir "$OUT" --output-dir "$PLOTS"
+    echo
+    echo "== teai report --dir $OUT -o $REPORT"
+    "$TEAI" report --dir "$OUT" -o "$REPORT"
+else
+    echo "demo: figures and report skipped: $TEAI was built without cairo (install libcairo2-dev)"
+fi
 echo
+# every CSV and JSON file the demo wrote is valid UTF-8 and reads with
+# Python's csv / json modules (the tools people open them with)
+if command -v python3 >/dev/null 2>&1; then
+    find "$OUT" "${TEAI_DEMO_DIR:-demo}" -maxdepth 3 -type f \( -name '*.csv' -o -name '*.json' \) |
+        python3 -c '
+import csv, json, sys
+paths = [p.strip() for p in sys.stdin if p.strip()]
+for p in paths:
+    with open(p, encoding="utf-8", errors="strict", newline="") as f:
+        if p.endswith(".csv"):
+            rows = list(csv.reader(f, strict=True))
+            if rows and any(len(r) != len(rows[0]) for r in rows):
+                sys.exit(p + ": rows of different lengths")
+        else:
+            json.load(f)
+print("demo: %d CSV and JSON files are valid UTF-8 and read with Python\x27s csv/json" % len(paths))
+'
+fi
 echo "demo: raw logs and CSVs are in $OUT/, figures in $PLOTS/, the presentation is $REPORT"
 ls -1 "$OUT"/*.csv

@@ -262,7 +262,7 @@ static int eval_ppl(const eval_opts *ev, const bench_opts *o, const char *model,
         teai_ppl_append_record(path, &r, model, o->size, o->quantize,
                                (double)(cli_now_ns() - t0) / 1e9, rc == TEAI_EINTR ? 130 : 0, &err);
     if (wrc) return cli_fail("sweep", &err, wrc);
-    snprintf(summary, cap, "ppl %.4f ± %.4f (%ld tokens)", r.ppl, r.ppl_err, r.n_scored);
+    snprintf(summary, cap, "ppl %.6g ± %.3g (%ld tokens)", r.ppl, r.ppl_err, r.n_scored);
     return rc == TEAI_EINTR ? CLI_EXIT_INTERRUPT : CLI_EXIT_OK;
 }
 
