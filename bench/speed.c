@@ -59,8 +59,9 @@ int main(int argc, char **argv) {
             break;
         i++;
     }
-    int q = teai_quantize_from_name(quant);
-    if (!model || q < 0 || (pp > 0) == (tg > 0) || pp < 0 || tg < 0 || reps < 1) {
+    teai_quantize q = TEAI_QUANTIZE_DEFAULT;
+    if (!model || teai_quantize_from_name(quant, &q) != TEAI_OK || (pp > 0) == (tg > 0) || pp < 0 ||
+        tg < 0 || reps < 1) {
         fprintf(stderr, "usage: teai-speed -m MODEL [--quantize Q] [-t THREADS] (-p N | -n N) "
                         "[-r REPS]\n");
         return 2;

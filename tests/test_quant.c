@@ -108,16 +108,26 @@ static void test_type_names(void) {
                                   "q4_k", "q6_k", "int8", "nf4"};
     for (int i = 0; i < N_TYPES; i++) {
         ASSERT_STREQ(teai_type_name(all_types[i]), names[i]);
-        ASSERT_EQ(teai_type_from_name(names[i]), all_types[i]);
+        teai_type got = TEAI_TYPE_F32;
+        ASSERT_EQ(teai_type_from_name(names[i], &got), TEAI_OK);
+        ASSERT_EQ(got, all_types[i]);
         ASSERT_TRUE(teai_type_is_known((uint32_t)all_types[i]));
     }
-    ASSERT_EQ(teai_type_from_name("Q4_K"), TEAI_TYPE_Q4_K);
-    ASSERT_EQ(teai_type_from_name("BF16"), TEAI_TYPE_BF16);
-    ASSERT_EQ(teai_type_from_name("q4_1"), -1);
-    ASSERT_EQ(teai_type_from_name("q4"), -1);
-    ASSERT_EQ(teai_type_from_name("q4_k_m"), -1);
-    ASSERT_EQ(teai_type_from_name(""), -1);
-    ASSERT_EQ(teai_type_from_name(NULL), -1);
+    {
+        teai_type got = TEAI_TYPE_F32;
+        ASSERT_EQ(teai_type_from_name("Q4_K", &got), TEAI_OK);
+        ASSERT_EQ(got, TEAI_TYPE_Q4_K);
+    }
+    {
+        teai_type got = TEAI_TYPE_F32;
+        ASSERT_EQ(teai_type_from_name("BF16", &got), TEAI_OK);
+        ASSERT_EQ(got, TEAI_TYPE_BF16);
+    }
+    ASSERT_EQ(teai_type_from_name("q4_1", NULL), TEAI_ENOTFOUND);
+    ASSERT_EQ(teai_type_from_name("q4", NULL), TEAI_ENOTFOUND);
+    ASSERT_EQ(teai_type_from_name("q4_k_m", NULL), TEAI_ENOTFOUND);
+    ASSERT_EQ(teai_type_from_name("", NULL), TEAI_ENOTFOUND);
+    ASSERT_EQ(teai_type_from_name(NULL, NULL), TEAI_ENOTFOUND);
     ASSERT_TRUE(teai_type_name((teai_type)3) == NULL); /* GGUF Q4_1: not supported */
     ASSERT_TRUE(!teai_type_is_known(3));
     ASSERT_TRUE(!teai_type_is_known(999));

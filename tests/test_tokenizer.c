@@ -271,8 +271,9 @@ static void test_special_and_bos(void) {
     ASSERT_EQ(teai_token_to_piece(t, 128009, 0, buf, sizeof buf), 0);
     ASSERT_EQ(teai_token_to_piece(t, 128009, 1, buf, sizeof buf), 10);
     ASSERT_STREQ(buf, "<|eot_id|>");
-    ASSERT_EQ(teai_token_to_piece(t, 128009, 1, buf, 10), -1); /* no room for the NUL */
-    ASSERT_EQ(teai_token_to_piece(t, -1, 1, buf, sizeof buf), -1);
+    ASSERT_EQ(teai_token_to_piece(t, 128009, 1, buf, 10), TEAI_ERANGE); /* no room for the NUL */
+    ASSERT_EQ(teai_token_to_piece(t, -1, 1, buf, sizeof buf), TEAI_EINVAL);
+    ASSERT_EQ(teai_token_to_piece(t, teai_tokenizer_n_vocab(t), 1, buf, sizeof buf), TEAI_EINVAL);
     /* The count-only call and a short buffer. */
     int32_t two[2];
     ASSERT_EQ(teai_tokenize(t, "Hello world again", 17, 0, 0, two, 2, &n), TEAI_ERANGE);

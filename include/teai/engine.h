@@ -62,8 +62,9 @@ typedef enum teai_type {
     TEAI_TYPE_NF4 = 1001 /* NormalFloat-4, blocks of 64, fp16 absmax scale */
 } teai_type;
 
-const char *teai_type_name(teai_type t);           /* "q4_k"; NULL if unknown */
-int teai_type_from_name(const char *name);         /* case-insensitive; -1 if unknown */
+const char *teai_type_name(teai_type t); /* "q4_k"; NULL if unknown */
+/* Case-insensitive; TEAI_OK and *out (may be NULL), or TEAI_ENOTFOUND. */
+int teai_type_from_name(const char *name, teai_type *out);
 int teai_type_is_known(uint32_t t);                /* 1 if teai can read this type */
 int64_t teai_type_block_size(teai_type t);         /* elements per block (1 for f32) */
 size_t teai_type_row_size(teai_type t, int64_t n); /* bytes of a row of n elements */
@@ -79,7 +80,8 @@ typedef enum teai_quantize {
 } teai_quantize;
 
 const char *teai_quantize_name(teai_quantize q); /* "default", "float16", "int8", "nf4" */
-int teai_quantize_from_name(const char *name);   /* -1 if unknown */
+/* "fp16" and "f16" too; TEAI_OK and *out (may be NULL), or TEAI_ENOTFOUND. */
+int teai_quantize_from_name(const char *name, teai_quantize *out);
 
 typedef enum teai_rope_style {
     TEAI_ROPE_NORM = 0, /* rotate adjacent pairs (llama in GGUF layout) */
@@ -238,7 +240,9 @@ int32_t teai_sampler_sample(teai_sampler *s, float *logits);
 int teai_tokenize(const teai_tokenizer *tok, const char *text, size_t len, int add_bos,
                   int parse_special, int32_t *ids, int cap, int *n_out);
 /* Bytes of one token as text (byte-fallback tokens give their byte; control
- * tokens give "" unless render_special). Returns bytes written (< cap), or -1. */
+ * tokens give "" unless render_special). Returns bytes written (< cap), or a
+ * negative status: TEAI_EINVAL for an id out of range, TEAI_ERANGE when the
+ * piece and its NUL do not fit in cap, TEAI_ENOMEM. */
 int teai_token_to_piece(const teai_tokenizer *tok, int32_t id, int render_special, char *buf,
                         int cap);
 int teai_tokenizer_n_vocab(const teai_tokenizer *tok);

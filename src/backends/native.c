@@ -28,8 +28,8 @@ static double ms_since(uint64_t t0) {
 static int native_open(const teai_backend_config *cfg, teai_backend **out, teai_backend_info *info,
                        teai_error *err) {
     *out = NULL;
-    int q = teai_quantize_from_name(cfg->quantize ? cfg->quantize : "default");
-    if (q < 0)
+    teai_quantize q = TEAI_QUANTIZE_DEFAULT;
+    if (teai_quantize_from_name(cfg->quantize ? cfg->quantize : "default", &q) != TEAI_OK)
         return teai__fail(err, TEAI_EINVAL, "unknown quantization %s (default, float16, int8, nf4)",
                           cfg->quantize);
     teai_backend *b = calloc(1, sizeof *b);

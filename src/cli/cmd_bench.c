@@ -158,7 +158,7 @@ int bench_parse(const char *cmd, int argc, char **argv, bench_opts *o) {
             }
         }
     }
-    if (teai_quantize_from_name(o->quantize) < 0)
+    if (teai_quantize_from_name(o->quantize, NULL) != TEAI_OK)
         return cli_usage_error(cmd, "unknown quantization '%s' (default, int8, nf4, float16)",
                                o->quantize);
     return CLI_EXIT_OK;

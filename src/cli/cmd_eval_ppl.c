@@ -64,11 +64,9 @@ static int parse(int argc, char **argv, ppl_opts *o) {
         else if (cli_is(a, NULL, "--size"))
             o->size = v;
         else if (cli_is(a, NULL, "--quantize")) {
-            int q = teai_quantize_from_name(v);
-            if (q < 0)
+            if (teai_quantize_from_name(v, &o->quantize) != TEAI_OK)
                 return cli_usage_error(
                     cmd, "unknown quantization '%s' (default, float16, int8, nf4)", v);
-            o->quantize = (teai_quantize)q;
         } else if (cli_is(a, "-c", "--ctx")) {
             if (cli_int(cmd, a, v, 4, 1 << 22, &o->ctx)) return CLI_EXIT_USAGE;
         } else if (cli_is(a, NULL, "--chunks")) {

@@ -190,7 +190,7 @@ int cmd_eval_task(int argc, char **argv) {
                                cfg.backend);
     if (cfg.concurrency > 1 && !is_openai)
         return cli_usage_error(cmd, "--concurrency applies to the openai backend only");
-    if (teai_quantize_from_name(cfg.bcfg.quantize) < 0)
+    if (teai_quantize_from_name(cfg.bcfg.quantize, NULL) != TEAI_OK)
         return cli_usage_error(cmd, "unknown quantization '%s' (default, int8, nf4, float16)",
                                cfg.bcfg.quantize);
     if (is_openai && !cfg.bcfg.base_url)

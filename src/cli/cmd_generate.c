@@ -66,11 +66,9 @@ static int parse(int argc, char **argv, gen_opts *o) {
             else if (cli_is(a, "-n", "--n-predict")) {
                 if (cli_int(cmd, a, v, 0, 1 << 24, &o->n_predict)) return CLI_EXIT_USAGE;
             } else if (cli_is(a, NULL, "--quantize")) {
-                int q = teai_quantize_from_name(v);
-                if (q < 0)
+                if (teai_quantize_from_name(v, &o->quantize) != TEAI_OK)
                     return cli_usage_error(
                         cmd, "unknown quantization '%s' (default, float16, int8, nf4)", v);
-                o->quantize = (teai_quantize)q;
             } else if (cli_is(a, NULL, "--seed")) {
                 if (cli_u64(cmd, a, v, &o->sp.seed)) return CLI_EXIT_USAGE;
             } else if (cli_is(a, "-t", "--threads")) {

@@ -74,11 +74,9 @@ static int parse(int argc, char **argv, serve_opts *o) {
         else if (cli_is(a, NULL, "--alias"))
             o->alias = v;
         else if (cli_is(a, NULL, "--quantize")) {
-            int q = teai_quantize_from_name(v);
-            if (q < 0)
+            if (teai_quantize_from_name(v, &o->quantize) != TEAI_OK)
                 return cli_usage_error(
                     cmd, "unknown quantization '%s' (default, float16, int8, nf4)", v);
-            o->quantize = (teai_quantize)q;
         } else if (cli_is(a, NULL, "--port")) {
             if (cli_int(cmd, a, v, 0, 65535, &o->port)) return CLI_EXIT_USAGE;
         } else if (cli_is(a, "-t", "--threads")) {

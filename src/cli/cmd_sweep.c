@@ -247,7 +247,7 @@ static int eval_ppl(const eval_opts *ev, const bench_opts *o, const char *model,
                     const char *path, char *summary, size_t cap) {
     teai_ppl_params p = teai_ppl_default_params();
     p.model_path = model;
-    p.quantize = (teai_quantize)teai_quantize_from_name(o->quantize);
+    teai_quantize_from_name(o->quantize, &p.quantize); /* checked with the lists */
     p.text_file = ev->text;
     p.n_chunks = ev->n;
     p.n_threads = threads;
@@ -454,7 +454,7 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
     }
     int bad = 0;
     for (int i = 0; i < L->quantize.n; i++)
-        if (teai_quantize_from_name(L->quantize.item[i]) < 0)
+        if (teai_quantize_from_name(L->quantize.item[i], NULL) != TEAI_OK)
             return cli_usage_error(cmd, "unknown quantization '%s'", L->quantize.item[i]);
     for (int i = 0; i < L->threads.n; i++) parse_long(L->threads.item[i], 0, 1024, &bad);
     for (int i = 0; i < L->prompt_tokens.n; i++)

@@ -21,11 +21,15 @@ const char *teai_quantize_name(teai_quantize q) {
     return (unsigned)q < 4 ? quantize_names[q] : "?";
 }
 
-int teai_quantize_from_name(const char *name) {
-    for (int i = 0; i < 4; i++)
-        if (strcasecmp(name, quantize_names[i]) == 0) return i;
-    if (strcasecmp(name, "fp16") == 0 || strcasecmp(name, "f16") == 0) return TEAI_QUANTIZE_FLOAT16;
-    return -1;
+int teai_quantize_from_name(const char *name, teai_quantize *out) {
+    int q = -1;
+    for (int i = 0; name && i < 4 && q < 0; i++)
+        if (strcasecmp(name, quantize_names[i]) == 0) q = i;
+    if (name && (strcasecmp(name, "fp16") == 0 || strcasecmp(name, "f16") == 0))
+        q = TEAI_QUANTIZE_FLOAT16;
+    if (q < 0) return TEAI_ENOTFOUND;
+    if (out) *out = (teai_quantize)q;
+    return TEAI_OK;
 }
 
 teai_model_params teai_model_default_params(void) {

@@ -106,8 +106,8 @@ static teai_type tensor_type(const tdesc *t, const char *type) {
     teai_type want;
     if (strcmp(type, "q4_k_m") == 0)
         want = t->more_bits ? TEAI_TYPE_Q6_K : TEAI_TYPE_Q4_K;
-    else
-        want = (teai_type)teai_type_from_name(type);
+    else if (teai_type_from_name(type, &want) != TEAI_OK)
+        want = TEAI_TYPE_F32; /* not reached: callers check teai__write_type_ok */
     /* rows that are not whole blocks fall back, as llama-quantize does */
     if (t->cols % teai_type_block_size(want) == 0) return want;
     if (t->cols % 32 == 0 && want != TEAI_TYPE_F32 && want != TEAI_TYPE_F16 &&
@@ -305,8 +305,9 @@ int teai__write_gguf_model(const teai__model_desc *d, const char *type, const te
 
 int teai__write_hf_model(const teai__model_desc *d, const char *dtype, const teai__row_source *src,
                          int n_threads, const char *dir, teai_error *err) {
-    teai_type type = (teai_type)teai_type_from_name(dtype);
-    const char *st_dtype = teai_st_type_to_dtype(type);
+    teai_type type = TEAI_TYPE_F32;
+    const char *st_dtype =
+        teai_type_from_name(dtype, &type) == TEAI_OK ? teai_st_type_to_dtype(type) : NULL;
     if (!st_dtype)
         return teai__fail(err, TEAI_EINVAL, "%s: safetensors output takes f32, f16 or bf16, not %s",
                           dir, dtype);

@@ -74,14 +74,17 @@ static int ascii_lower(int c) {
     return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
-int teai_type_from_name(const char *name) {
-    if (!name) return -1;
+int teai_type_from_name(const char *name, teai_type *out) {
+    if (!name) return TEAI_ENOTFOUND;
     for (size_t i = 0; i < sizeof type_table / sizeof *type_table; i++) {
         const char *a = name, *b = type_table[i].name;
         while (*a && ascii_lower((unsigned char)*a) == *b) a++, b++;
-        if (!*a && !*b) return (int)type_table[i].type;
+        if (!*a && !*b) {
+            if (out) *out = type_table[i].type;
+            return TEAI_OK;
+        }
     }
-    return -1;
+    return TEAI_ENOTFOUND;
 }
 
 /* Every type in the table has kernels, including teai's own I8 and NF4 (which

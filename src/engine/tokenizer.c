@@ -625,7 +625,7 @@ static size_t piece_into(const teai_tokenizer *t, int32_t id, int render_special
 
 int teai_token_to_piece(const teai_tokenizer *tok, int32_t id, int render_special, char *buf,
                         int cap) {
-    if (!tok || !buf || cap <= 0 || id < 0 || id >= tok->n_vocab) return -1;
+    if (!tok || !buf || cap <= 0 || id < 0 || id >= tok->n_vocab) return TEAI_EINVAL;
     size_t need = tok->len[id];
     if ((size_t)cap > need) {
         size_t n = piece_into(tok, id, render_special, buf);
@@ -633,9 +633,9 @@ int teai_token_to_piece(const teai_tokenizer *tok, int32_t id, int render_specia
         return (int)n;
     }
     char *tmp = malloc(need + 1);
-    if (!tmp) return -1;
+    if (!tmp) return TEAI_ENOMEM;
     size_t n = piece_into(tok, id, render_special, tmp);
-    int rc = -1;
+    int rc = TEAI_ERANGE;
     if (n < (size_t)cap) {
         memcpy(buf, tmp, n);
         buf[n] = '\0';
