@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/util.h"
+#include "base/base.h"
 
 static const char *const header_line =
     "step,enqueue_latency_ms,total_latency_ms,tokens_per_sec,memory_throughput_gb_s,"

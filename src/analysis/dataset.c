@@ -49,31 +49,6 @@ const char *teai_metric_unit(int m) {
     return m >= 0 && m < TEAI_M_N ? metric_units[m] : NULL;
 }
 
-static int fail(teai_error *err, int st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(teai_error *err, int st, const char *fmt, ...) {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-        err->status = st;
-    }
-    return st;
-}
-
-static void notef(teai_note_fn note, void *ud, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void notef(teai_note_fn note, void *ud, const char *fmt, ...) {
-    if (!note) return;
-    char line[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    note(ud, line);
-}
-
 static char *dupn(const char *s, size_t n) {
     char *d = malloc(n + 1);
     if (d) {
@@ -87,18 +62,18 @@ int teai_dataset_new(const char *const *group_cols, int n_cols, teai_dataset **o
                      teai_error *err) {
     *out = NULL;
     if (n_cols < 1 || n_cols > TEAI_GROUP_MAX_COLS)
-        return fail(err, TEAI_EINVAL, "group by 1 to %d columns, not %d", TEAI_GROUP_MAX_COLS,
-                    n_cols);
+        return teai__fail(err, TEAI_EINVAL, "group by 1 to %d columns, not %d", TEAI_GROUP_MAX_COLS,
+                          n_cols);
     for (int k = 0; k < n_cols; k++)
         if (teai_csv_column_index(group_cols[k]) < 0)
-            return fail(err, TEAI_EINVAL, "unknown column '%s'", group_cols[k]);
+            return teai__fail(err, TEAI_EINVAL, "unknown column '%s'", group_cols[k]);
     teai_dataset *ds = calloc(1, sizeof *ds);
-    if (!ds) return fail(err, TEAI_ENOMEM, "out of memory");
+    if (!ds) return teai__fail(err, TEAI_ENOMEM, "out of memory");
     ds->n_cols = n_cols;
     for (int k = 0; k < n_cols; k++)
         if (!(ds->cols[k] = dupn(group_cols[k], strlen(group_cols[k])))) {
             teai_dataset_free(ds);
-            return fail(err, TEAI_ENOMEM, "out of memory");
+            return teai__fail(err, TEAI_ENOMEM, "out of memory");
         }
     *out = ds;
     return TEAI_OK;
@@ -298,7 +273,7 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
     st = teai_csv_next(r, &f, &nf, err);
     if (st <= 0) {
         teai_csv_close(r);
-        return st < 0 ? st : fail(err, TEAI_EFORMAT, "%s: empty file (no header line)", name);
+        return st < 0 ? st : teai__fail(err, TEAI_EFORMAT, "%s: empty file (no header line)", name);
     }
     int col[C_N], gcol[TEAI_GROUP_MAX_COLS], n_hdr = nf;
     for (int c = 0; c < C_N; c++) col[c] = -1;
@@ -313,11 +288,12 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
     for (int k = 0; k < ds->n_cols; k++)
         if (gcol[k] < 0) {
             teai_csv_close(r);
-            return fail(err, TEAI_EFORMAT, "%s:1: no column '%s' in the header", name, ds->cols[k]);
+            return teai__fail(err, TEAI_EFORMAT, "%s:1: no column '%s' in the header", name,
+                              ds->cols[k]);
         }
     if (col[C_STEP] < 0) {
         teai_csv_close(r);
-        return fail(err, TEAI_EFORMAT, "%s:1: no column 'step' in the header", name);
+        return teai__fail(err, TEAI_EFORMAT, "%s:1: no column 'step' in the header", name);
     }
     long rows = 0, bad = 0;
     int last = -1; /* the previous row's group: consecutive rows mostly share it */
@@ -325,15 +301,15 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
         if (nf != n_hdr) {
             if (nf == 1 && f[0].len == 0) continue; /* blank line */
             if (++bad <= 5)
-                notef(note, ud, "%s:%ld: %d fields, the header has %d; row skipped", name,
-                      teai_csv_line(r), nf, n_hdr);
+                teai__notef(note, ud, "%s:%ld: %d fields, the header has %d; row skipped", name,
+                            teai_csv_line(r), nf, n_hdr);
             continue;
         }
         const teai_csv_field *kf[TEAI_GROUP_MAX_COLS];
         for (int k = 0; k < ds->n_cols; k++) kf[k] = &f[gcol[k]];
         int g = last >= 0 && key_equal(&ds->g[last], kf, ds->n_cols) ? last : find_group(ds, kf);
         if (g < 0) {
-            st = fail(err, TEAI_ENOMEM, "out of memory");
+            st = teai__fail(err, TEAI_ENOMEM, "out of memory");
             break;
         }
         last = g;
@@ -368,11 +344,11 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
         }
 #undef CELL
         if (e) {
-            st = fail(err, TEAI_ENOMEM, "out of memory");
+            st = teai__fail(err, TEAI_ENOMEM, "out of memory");
             break;
         }
     }
-    if (bad > 5) notef(note, ud, "%s: %ld malformed rows skipped in all", name, bad);
+    if (bad > 5) teai__notef(note, ud, "%s: %ld malformed rows skipped in all", name, bad);
     teai_csv_close(r);
     sort_groups(ds);
     if (n_rows) *n_rows = rows;
@@ -387,7 +363,7 @@ int teai_dataset_add_dir(teai_dataset *ds, const char *dir, teai_note_fn note, v
                          int *n_files, int *n_bad, teai_error *err) {
     *n_files = *n_bad = 0;
     DIR *d = opendir(dir);
-    if (!d) return fail(err, TEAI_ENOTFOUND, "%s: cannot open the directory", dir);
+    if (!d) return teai__fail(err, TEAI_ENOTFOUND, "%s: cannot open the directory", dir);
     char **names = NULL;
     size_t n = 0, cap = 0;
     int st = TEAI_OK;
@@ -430,7 +406,8 @@ int teai_dataset_add_dir(teai_dataset *ds, const char *dir, teai_note_fn note, v
         if (s == TEAI_ENOMEM) {
             st = s;
         } else if (s) {
-            notef(note, ud, "%s, skipped%s", e2.msg, rows ? " (the rows before it are kept)" : "");
+            teai__notef(note, ud, "%s, skipped%s", e2.msg,
+                        rows ? " (the rows before it are kept)" : "");
             (*n_bad)++;
         } else {
             (*n_files)++;
@@ -438,7 +415,7 @@ int teai_dataset_add_dir(teai_dataset *ds, const char *dir, teai_note_fn note, v
     }
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
-    if (st == TEAI_ENOMEM) return fail(err, st, "out of memory");
+    if (st == TEAI_ENOMEM) return teai__fail(err, st, "out of memory");
     return TEAI_OK;
 }
 
@@ -452,7 +429,8 @@ int teai_dataset_compare(const teai_dataset *ds, const char *col, const char *a_
     int kc = -1;
     for (int k = 0; k < ds->n_cols; k++)
         if (strcmp(ds->cols[k], col) == 0) kc = k;
-    if (kc < 0) return fail(err, TEAI_EINVAL, "--compare: '%s' is not a group-by column", col);
+    if (kc < 0)
+        return teai__fail(err, TEAI_EINVAL, "--compare: '%s' is not a group-by column", col);
     teai_compare *c = NULL;
     int nc = 0, cap = 0;
     for (int i = 0; i < ds->n; i++)
@@ -474,7 +452,7 @@ int teai_dataset_compare(const teai_dataset *ds, const char *col, const char *a_
                 teai_compare *nn = realloc(c, (size_t)cap * sizeof *nn);
                 if (!nn) {
                     free(c);
-                    return fail(err, TEAI_ENOMEM, "out of memory");
+                    return teai__fail(err, TEAI_ENOMEM, "out of memory");
                 }
                 c = nn;
             }
@@ -487,7 +465,7 @@ int teai_dataset_compare(const teai_dataset *ds, const char *col, const char *a_
             }
             if (st) {
                 free(c);
-                return fail(err, st, "out of memory");
+                return teai__fail(err, st, "out of memory");
             }
             c[nc].ga = ga;
             c[nc].gb = gb;

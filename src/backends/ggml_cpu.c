@@ -5,7 +5,7 @@
  * when AMX does not run. */
 #include "backends/ggml_cpu.h"
 
-#include "engine/util.h"
+#include "base/base.h"
 #include "sys/sys.h"
 
 #include <dirent.h>

@@ -13,7 +13,7 @@
 #include "backends/prompt.h"
 #include "backends/subprocess.h"
 #include "engine/gguf.h"
-#include "engine/util.h"
+#include "base/base.h"
 
 #include <math.h>
 #include <stdio.h>

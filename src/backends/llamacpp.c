@@ -9,7 +9,7 @@
 #include "backends/backend.h"
 #include "backends/ggml_cpu.h"
 #include "backends/prompt.h"
-#include "engine/util.h"
+#include "base/base.h"
 
 #include <dlfcn.h>
 #include <llama.h>
@@ -236,7 +236,7 @@ static int llamacpp_open(const teai_backend_config *cfg, teai_backend **out,
     struct llama_context_params cp = a->llama_context_default_params();
     cp.n_ctx = (uint32_t)(cfg->n_ctx > 0 ? cfg->n_ctx : 4096);
     cp.n_batch = cp.n_ubatch = cp.n_ctx < 512 ? cp.n_ctx : 512;
-    int threads = cfg->n_threads > 0 ? cfg->n_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = cfg->n_threads > 0 ? cfg->n_threads : teai__n_cpus();
     cp.n_threads = cp.n_threads_batch = threads;
     cp.no_perf = true;
     b->ctx = a->llama_init_from_model(b->model, cp);

@@ -5,7 +5,7 @@
 #include "backends/backend.h"
 #include "backends/prompt.h"
 #include "engine/quant.h"
-#include "engine/util.h"
+#include "base/base.h"
 #include "sys/sys.h"
 
 #include <math.h>

@@ -10,7 +10,7 @@
  * server says it. */
 #include "backends/backend.h"
 #include "backends/sse.h"
-#include "engine/util.h"
+#include "base/base.h"
 
 #include <curl/curl.h>
 

@@ -1,5 +1,5 @@
 #include "backends/prompt.h"
-#include "engine/util.h"
+#include "base/base.h"
 
 #include <stdlib.h>
 #include <string.h>

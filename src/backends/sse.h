@@ -13,7 +13,7 @@
 #ifndef TEAI_SSE_H
 #define TEAI_SSE_H
 
-#include "engine/util.h"
+#include "base/base.h"
 
 #include <stddef.h>
 #include <stdint.h>

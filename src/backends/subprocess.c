@@ -2,7 +2,7 @@
  * into a new process group, two pipes read with poll(), lines handed to a
  * callback, SIGTERM then SIGKILL to the group when asked to stop. */
 #include "backends/subprocess.h"
-#include "engine/util.h"
+#include "base/base.h"
 
 #include <errno.h>
 #include <fcntl.h>

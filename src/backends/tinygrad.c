@@ -23,7 +23,7 @@
  * options and are not used. */
 #include "backends/backend.h"
 #include "backends/subprocess.h"
-#include "engine/util.h"
+#include "base/base.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
 #include "cli.h"
 #include "engine/gguf.h"
 #include "engine/hf.h"
-#include "engine/util.h"
+#include "base/base.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 #ifdef TEAI_HAVE_ANALYSIS
 #include "analysis/analysis.h"
 #include "cli.h"
-#include "engine/util.h"
+#include "base/base.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -74,18 +74,10 @@ static const char *utf8_clean(const char *s, teai_buf *b) {
 static void json_str(const char *raw) {
     teai_buf b;
     teai_buf_init(&b, 0);
-    const char *s = utf8_clean(raw, &b);
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
+    if (teai__json_str(&b, raw, strlen(raw), NULL) == TEAI_OK)
+        fwrite(b.data, 1, b.len, stdout);
+    else
+        fputs("null", stdout);
     teai_buf_free(&b);
 }
 

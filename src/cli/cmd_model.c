@@ -4,7 +4,7 @@
 #include "engine/hf.h"
 #include "engine/model.h"
 #include "engine/safetensors.h"
-#include "engine/util.h"
+#include "base/base.h"
 #include "engine/tokenizer.h"
 
 #include <stdio.h>

@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #if TEAI_HAVE_MHD && TEAI_HAVE_CJSON
-#include "engine/util.h"
+#include "base/base.h"
 #include "server/server.h"
 
 #include <pthread.h>

@@ -3,6 +3,7 @@
  * machinery. Configurations sharing a backend, model and thread count run on
  * one loaded model; complete logs already in the output folder are skipped
  * (resume) unless --force; a failing configuration does not stop the sweep. */
+#include "base/base.h"
 #include "bench.h"
 #include "cli.h"
 #include "eval/eval.h"
@@ -481,8 +482,7 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
                     o.quantize = L->quantize.item[q];
                     o.threads = (int)parse_long(L->threads.item[t], 0, 1024, &bad);
                     o.quiet = 1;
-                    int threads_key =
-                        o.threads > 0 ? o.threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+                    int threads_key = o.threads > 0 ? o.threads : teai__n_cpus();
                     char model[4096] = "";
                     int synthetic = 0, opened = 0, group_rc = CLI_EXIT_OK;
                     bench_session *ss = NULL;

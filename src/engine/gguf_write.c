@@ -30,10 +30,9 @@ struct teai_gguf_writer {
     int64_t n_kv, cap_kv;
     wtensor *t;
     int64_t n_t, cap_t;
-    FILE *f;
-    char *path, *tmp_path;
-    int64_t next;     /* index of the next tensor whose data is expected */
-    uint64_t written; /* bytes of tensor `next` written so far */
+    teai__atomic_file out; /* between begin and finish */
+    int64_t next;          /* index of the next tensor whose data is expected */
+    uint64_t written;      /* bytes of tensor `next` written so far */
 };
 
 teai_gguf_writer *teai_gguf_writer_new(void) {
@@ -42,10 +41,7 @@ teai_gguf_writer *teai_gguf_writer_new(void) {
 
 void teai_gguf_writer_free(teai_gguf_writer *w) {
     if (!w) return;
-    if (w->f) {
-        fclose(w->f);
-        if (w->tmp_path) unlink(w->tmp_path);
-    }
+    if (w->out.f) teai__atomic_abort(&w->out);
     for (int64_t i = 0; i < w->n_kv; i++) {
         free(w->kv[i].key);
         teai_buf_free(&w->kv[i].value);
@@ -53,8 +49,6 @@ void teai_gguf_writer_free(teai_gguf_writer *w) {
     for (int64_t i = 0; i < w->n_t; i++) free(w->t[i].name);
     free(w->kv);
     free(w->t);
-    free(w->path);
-    free(w->tmp_path);
     free(w);
 }
 
@@ -175,7 +169,7 @@ int teai_gguf_writer_copy_kv(teai_gguf_writer *w, const teai_gguf_kv *kv) {
 
 int teai_gguf_writer_add_tensor(teai_gguf_writer *w, const char *name, teai_type type, int n_dims,
                                 const int64_t *ne) {
-    if (w->f || n_dims < 1 || n_dims > 4 || !teai_type_is_known((uint32_t)type) ||
+    if (w->out.f || n_dims < 1 || n_dims > 4 || !teai_type_is_known((uint32_t)type) ||
         type == TEAI_TYPE_I8 || type == TEAI_TYPE_NF4)
         return TEAI_EINVAL;
     if (ne[0] % teai_type_block_size(type)) return TEAI_EINVAL;
@@ -210,8 +204,8 @@ static uint64_t align_up(uint64_t x) {
 }
 
 static int write_all(teai_gguf_writer *w, const void *p, size_t n, teai_error *err) {
-    if (n && fwrite(p, 1, n, w->f) != n)
-        return teai__fail(err, TEAI_EIO, "%s: write: %s", w->path, strerror(errno));
+    if (n && fwrite(p, 1, n, w->out.f) != n)
+        return teai__fail(err, TEAI_EIO, "%s: write: %s", w->out.path, strerror(errno));
     return TEAI_OK;
 }
 
@@ -221,14 +215,9 @@ static int write_pad(teai_gguf_writer *w, uint64_t n, teai_error *err) {
 }
 
 int teai_gguf_writer_begin(teai_gguf_writer *w, const char *path, teai_error *err) {
-    if (w->f) return teai__fail(err, TEAI_EINVAL, "%s: writer already started", path);
-    size_t n = strlen(path) + 32;
-    if (!(w->path = strdup(path)) || !(w->tmp_path = malloc(n)))
-        return teai__fail(err, TEAI_ENOMEM, "%s: out of memory", path);
-    snprintf(w->tmp_path, n, "%s.tmp.%ld", path, (long)getpid());
-    if (!(w->f = fopen(w->tmp_path, "wb")))
-        return teai__fail(err, TEAI_EIO, "%s: cannot create %s: %s", path, w->tmp_path,
-                          strerror(errno));
+    if (w->out.f) return teai__fail(err, TEAI_EINVAL, "%s: writer already started", path);
+    int orc = teai__atomic_open(&w->out, path, err);
+    if (orc != TEAI_OK) return orc;
 
     teai_buf h;
     teai_buf_init(&h, 0);
@@ -267,7 +256,7 @@ int teai_gguf_writer_write_data(teai_gguf_writer *w, const void *data, uint64_t 
                                 teai_error *err) {
     const uint8_t *p = data;
     while (nbytes > 0) {
-        if (!w->f || w->next >= w->n_t)
+        if (!w->out.f || w->next >= w->n_t)
             return teai__fail(err, TEAI_EINVAL, "gguf writer: more tensor data than declared");
         wtensor *t = &w->t[w->next];
         uint64_t take = t->nbytes - w->written;
@@ -287,22 +276,9 @@ int teai_gguf_writer_write_data(teai_gguf_writer *w, const void *data, uint64_t 
 }
 
 int teai_gguf_writer_finish(teai_gguf_writer *w, teai_error *err) {
-    if (!w->f) return teai__fail(err, TEAI_EINVAL, "gguf writer: not started");
+    if (!w->out.f) return teai__fail(err, TEAI_EINVAL, "gguf writer: not started");
     if (w->next != w->n_t)
-        return teai__fail(err, TEAI_EINVAL, "%s: %lld of %lld tensors written", w->path,
+        return teai__fail(err, TEAI_EINVAL, "%s: %lld of %lld tensors written", w->out.path,
                           (long long)w->next, (long long)w->n_t);
-    int e = 0;
-    if (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0) e = errno;
-    if (fclose(w->f) != 0 && !e) e = errno;
-    w->f = NULL;
-    if (e) {
-        unlink(w->tmp_path);
-        return teai__fail(err, TEAI_EIO, "%s: write: %s", w->path, strerror(e));
-    }
-    if (rename(w->tmp_path, w->path) != 0) {
-        e = errno;
-        unlink(w->tmp_path);
-        return teai__fail(err, TEAI_EIO, "%s: rename: %s", w->path, strerror(e));
-    }
-    return TEAI_OK;
+    return teai__atomic_commit(&w->out, err);
 }

@@ -471,7 +471,7 @@ static int build_config(const teai_hparams *hp, int bos_id, int eos_id, const ch
         char name[sizeof hp->name + 1];
         snprintf(name, sizeof name, "%.*s", (int)sizeof hp->name - 1, hp->name);
         rc = rc ? rc : teai_buf_addstr(b, "  \"_name_or_path\": ");
-        rc = rc ? rc : teai__buf_json_str(b, name);
+        rc = rc ? rc : teai__json_str(b, name, strlen(name), NULL);
         rc = rc ? rc : teai_buf_addstr(b, ",\n");
     }
     rc = rc ? rc
@@ -514,7 +514,7 @@ static int build_config(const teai_hparams *hp, int bos_id, int eos_id, const ch
                               hp->tied_output ? "true" : "false");
     if (torch_dtype) {
         rc = rc ? rc : teai_buf_addstr(b, "  \"torch_dtype\": ");
-        rc = rc ? rc : teai__buf_json_str(b, torch_dtype);
+        rc = rc ? rc : teai__json_str(b, torch_dtype, strlen(torch_dtype), NULL);
         rc = rc ? rc : teai_buf_addstr(b, ",\n");
     }
     rc = rc ? rc : teai_buf_addstr(b, "  \"use_cache\": true,\n");

@@ -61,100 +61,6 @@ const char *teai_st_type_to_dtype(teai_type t) {
     }
 }
 
-/* ---- shared helpers ---------------------------------------------------- */
-
-int teai__buf_json_str(struct teai_buf *b, const char *s) {
-    static const char hex[] = "0123456789abcdef";
-    int rc = teai_buf_add(b, "\"", 1);
-    const char *run = s;
-    for (const char *p = s; rc == TEAI_OK && *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        rc = teai_buf_add(b, run, (size_t)(p - run));
-        char esc[7] = {'\\', (char)c, 0};
-        size_t n = 2;
-        if (c == '\n')
-            esc[1] = 'n';
-        else if (c == '\t')
-            esc[1] = 't';
-        else if (c == '\r')
-            esc[1] = 'r';
-        else if (c < 0x20) {
-            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[c >> 4], esc[5] = hex[c & 15];
-            n = 6;
-        }
-        if (rc == TEAI_OK) rc = teai_buf_add(b, esc, n);
-        run = p + 1;
-    }
-    if (rc == TEAI_OK) rc = teai_buf_addstr(b, run);
-    if (rc == TEAI_OK) rc = teai_buf_add(b, "\"", 1);
-    return rc;
-}
-
-static atomic_uint st_tmp_counter;
-
-/* Creates "<path>.tmp.<pid>.<n>" exclusively; *tmp_out is malloc'd. */
-static int open_tmp(const char *path, char **tmp_out, FILE **f_out, teai_error *err) {
-    *tmp_out = NULL;
-    *f_out = NULL;
-    size_t n = strlen(path) + 64;
-    char *tmp = malloc(n);
-    if (!tmp) return teai__fail(err, TEAI_ENOMEM, "%s: out of memory", path);
-    snprintf(tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&st_tmp_counter, 1));
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        int rc = teai__fail(err, TEAI_EIO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
-        free(tmp);
-        return rc;
-    }
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        int rc = teai__fail(err, TEAI_EIO, "%s: %s", tmp, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return rc;
-    }
-    *tmp_out = tmp;
-    *f_out = f;
-    return TEAI_OK;
-}
-
-/* Flushes, syncs and closes f, then renames tmp to path; removes tmp on
- * failure. Errors name path (the file the caller asked for) and the
- * system's reason ("out.csv: write: No space left on device"). */
-static int commit_tmp(FILE *f, const char *tmp, const char *path, teai_error *err) {
-    int e = 0;
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) e = errno;
-    if (fclose(f) != 0 && !e) e = errno;
-    if (e) {
-        unlink(tmp);
-        return teai__fail(err, TEAI_EIO, "%s: write: %s", path, strerror(e));
-    }
-    if (rename(tmp, path) != 0) {
-        e = errno;
-        unlink(tmp);
-        return teai__fail(err, TEAI_EIO, "%s: rename: %s", path, strerror(e));
-    }
-    return TEAI_OK;
-}
-
-int teai__write_file_atomic(const char *path, const void *data, size_t len, teai_error *err) {
-    char *tmp;
-    FILE *f;
-    int rc = open_tmp(path, &tmp, &f, err);
-    if (rc != TEAI_OK) return rc;
-    if (len && fwrite(data, 1, len, f) != len) {
-        rc = teai__fail(err, TEAI_EIO, "%s: write: %s", path, strerror(errno));
-        fclose(f);
-        unlink(tmp);
-    } else {
-        rc = commit_tmp(f, tmp, path, err);
-    }
-    free(tmp);
-    return rc;
-}
-
 /* A shard name from an index must stay inside the index's folder. */
 static int shard_name_ok(const char *s) {
     if (!*s || s[0] == '/') return 0;
@@ -680,12 +586,11 @@ struct teai_st_writer {
     int64_t n, cap;
     st_kv *meta;
     int64_t n_meta, cap_meta;
-    char *path, *tmp;
-    FILE *f;
-    uint64_t total;   /* bytes of the data section */
-    uint64_t written; /* bytes of it written so far */
-    int64_t cur;      /* tensor the next byte belongs to */
-    uint64_t cur_end; /* data offset where tensor cur ends */
+    teai__atomic_file out; /* between begin and finish */
+    uint64_t total;        /* bytes of the data section */
+    uint64_t written;      /* bytes of it written so far */
+    int64_t cur;           /* tensor the next byte belongs to */
+    uint64_t cur_end;      /* data offset where tensor cur ends */
     enum { W_DECLARE, W_DATA, W_DONE, W_FAILED } state;
 };
 
@@ -695,8 +600,7 @@ teai_st_writer *teai_st_writer_new(void) {
 
 void teai_st_writer_free(teai_st_writer *w) {
     if (!w) return;
-    if (w->f) fclose(w->f);
-    if (w->tmp && w->state != W_DONE) unlink(w->tmp);
+    if (w->out.f) teai__atomic_abort(&w->out);
     for (int64_t i = 0; i < w->n; i++) free(w->t[i].name);
     for (int64_t i = 0; i < w->n_meta; i++) {
         free(w->meta[i].key);
@@ -704,8 +608,6 @@ void teai_st_writer_free(teai_st_writer *w) {
     }
     free(w->t);
     free(w->meta);
-    free(w->path);
-    free(w->tmp);
     free(w);
 }
 
@@ -796,9 +698,9 @@ static int build_header(const teai_st_writer *w, teai_buf *b) {
         rc = rc ? rc : teai_buf_addstr(b, "\"__metadata__\":{");
         for (int64_t i = 0; i < w->n_meta && rc == TEAI_OK; i++) {
             if (i) rc = teai_buf_addstr(b, ",");
-            rc = rc ? rc : teai__buf_json_str(b, w->meta[i].key);
+            rc = rc ? rc : teai__json_str(b, w->meta[i].key, strlen(w->meta[i].key), NULL);
             rc = rc ? rc : teai_buf_addstr(b, ":");
-            rc = rc ? rc : teai__buf_json_str(b, w->meta[i].value);
+            rc = rc ? rc : teai__json_str(b, w->meta[i].value, strlen(w->meta[i].value), NULL);
         }
         rc = rc ? rc : teai_buf_addstr(b, "}");
         first = 0;
@@ -808,7 +710,7 @@ static int build_header(const teai_st_writer *w, teai_buf *b) {
         const st_wtensor *t = &w->t[i];
         if (!first) rc = teai_buf_addstr(b, ",");
         first = 0;
-        rc = rc ? rc : teai__buf_json_str(b, t->name);
+        rc = rc ? rc : teai__json_str(b, t->name, strlen(t->name), NULL);
         rc = rc ? rc : teai_buf_printf(b, ":{\"dtype\":\"%s\",\"shape\":[", t->dtype);
         for (int d = 0; d < t->n_dims && rc == TEAI_OK; d++)
             rc = teai_buf_printf(b, "%s%lld", d ? "," : "", (long long)t->shape[d]);
@@ -831,14 +733,12 @@ int teai_st_writer_begin(teai_st_writer *w, const char *path, teai_error *err) {
         teai_buf_free(&b);
         return teai__fail(err, TEAI_ERANGE, "%s: header larger than %u bytes", path, ST_MAX_HEADER);
     }
-    int rc = (w->path = strdup(path)) ? TEAI_OK
-                                      : teai__fail(err, TEAI_ENOMEM, "%s: out of memory", path);
-    if (rc == TEAI_OK) rc = open_tmp(path, &w->tmp, &w->f, err);
+    int rc = teai__atomic_open(&w->out, path, err);
     if (rc == TEAI_OK) {
         uint8_t len8[8];
         for (int i = 0; i < 8; i++) len8[i] = (uint8_t)((uint64_t)b.len >> (8 * i));
-        if (fwrite(len8, 1, 8, w->f) != 8 || fwrite(b.data, 1, b.len, w->f) != b.len)
-            rc = teai__fail(err, TEAI_EIO, "%s: write failed: %s", w->tmp, strerror(errno));
+        if (fwrite(len8, 1, 8, w->out.f) != 8 || fwrite(b.data, 1, b.len, w->out.f) != b.len)
+            rc = teai__fail(err, TEAI_EIO, "%s: write failed: %s", w->out.tmp, strerror(errno));
     }
     teai_buf_free(&b);
     w->state = rc == TEAI_OK ? W_DATA : W_FAILED;
@@ -854,13 +754,13 @@ int teai_st_writer_write_data(teai_st_writer *w, const void *data, uint64_t nbyt
     if (nbytes > w->total - w->written) {
         w->state = W_FAILED;
         return teai__fail(err, TEAI_EINVAL, "%s: %llu bytes of tensor data past the declared %llu",
-                          w->path, (unsigned long long)(nbytes - (w->total - w->written)),
+                          w->out.path, (unsigned long long)(nbytes - (w->total - w->written)),
                           (unsigned long long)w->total);
     }
-    if (nbytes && fwrite(data, 1, (size_t)nbytes, w->f) != nbytes) {
+    if (nbytes && fwrite(data, 1, (size_t)nbytes, w->out.f) != nbytes) {
         w->state = W_FAILED;
         const char *name = w->cur < w->n ? w->t[w->cur].name : "?";
-        return teai__fail(err, TEAI_EIO, "%s: tensor %s: write failed: %s", w->tmp, name,
+        return teai__fail(err, TEAI_EIO, "%s: tensor %s: write failed: %s", w->out.tmp, name,
                           strerror(errno));
     }
     w->written += nbytes;
@@ -877,12 +777,10 @@ int teai_st_writer_finish(teai_st_writer *w, teai_error *err) {
     if (w->written != w->total) {
         w->state = W_FAILED;
         return teai__fail(err, TEAI_EINVAL, "%s: tensor %s: only %llu of %llu data bytes written",
-                          w->path, w->t[w->cur].name, (unsigned long long)w->written,
+                          w->out.path, w->t[w->cur].name, (unsigned long long)w->written,
                           (unsigned long long)w->total);
     }
-    FILE *f = w->f;
-    w->f = NULL;
-    int rc = commit_tmp(f, w->tmp, w->path, err);
+    int rc = teai__atomic_commit(&w->out, err);
     w->state = rc == TEAI_OK ? W_DONE : W_FAILED;
     return rc;
 }
@@ -921,9 +819,9 @@ int teai_st_write_index(const char *path, int64_t n, const char *const *names,
                              (unsigned long long)total_size);
     for (int64_t i = 0; i < n && rc == TEAI_OK; i++) {
         rc = teai_buf_addstr(&b, i ? ",\n    " : "\n    ");
-        rc = rc ? rc : teai__buf_json_str(&b, p[i].name);
+        rc = rc ? rc : teai__json_str(&b, p[i].name, strlen(p[i].name), NULL);
         rc = rc ? rc : teai_buf_addstr(&b, ": ");
-        rc = rc ? rc : teai__buf_json_str(&b, p[i].file);
+        rc = rc ? rc : teai__json_str(&b, p[i].file, strlen(p[i].file), NULL);
     }
     rc = rc ? rc : teai_buf_addstr(&b, "\n  }\n}\n");
     free(p);

@@ -97,12 +97,4 @@ int teai_st_writer_finish(teai_st_writer *w, teai_error *err);
 int teai_st_write_index(const char *path, int64_t n, const char *const *names,
                         const char *const *files, uint64_t total_size, teai_error *err);
 
-/* ---- internal helpers shared with hf.c (candidates for util.c) -------- */
-
-struct teai_buf;
-/* Appends s as a quoted, escaped JSON string. */
-int teai__buf_json_str(struct teai_buf *b, const char *s);
-/* Writes len bytes to path through a temporary file renamed into place. */
-int teai__write_file_atomic(const char *path, const void *data, size_t len, teai_error *err);
-
 #endif

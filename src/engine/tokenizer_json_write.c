@@ -17,69 +17,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* JSON string literal; bytes >= 0x80 are copied as they are (token texts
- * are UTF-8). */
+/* JSON string literal (token texts are UTF-8; anything else would not be
+ * JSON and becomes U+FFFD). */
 static int jstr(teai_buf *b, const char *s, size_t n) {
-    static const char hex[] = "0123456789abcdef";
-    int rc = teai_buf_add(b, "\"", 1);
-    size_t run = 0; /* bytes copied verbatim, flushed before each escape */
-    for (size_t i = 0; i < n && !rc; i++) {
-        uint8_t c = (uint8_t)s[i];
-        const char *esc = NULL;
-        char u[6];
-        if (c == '"')
-            esc = "\\\"";
-        else if (c == '\\')
-            esc = "\\\\";
-        else if (c == '\n')
-            esc = "\\n";
-        else if (c == '\r')
-            esc = "\\r";
-        else if (c == '\t')
-            esc = "\\t";
-        if (!esc && c >= 0x20) {
-            run++;
-            continue;
-        }
-        rc = teai_buf_add(b, s + i - run, run);
-        run = 0;
-        if (rc) break;
-        if (esc) {
-            rc = teai_buf_addstr(b, esc);
-        } else {
-            memcpy(u, "\\u00", 4);
-            u[4] = hex[c >> 4];
-            u[5] = hex[c & 15];
-            rc = teai_buf_add(b, u, 6);
-        }
-    }
-    if (!rc) rc = teai_buf_add(b, s + n - run, run);
-    if (!rc) rc = teai_buf_add(b, "\"", 1);
-    return rc;
+    return teai__json_str(b, s, n, NULL);
 }
 
 static int jtok(teai_buf *b, const teai_tokenizer *t, int32_t id) {
     if (id < 0) return teai_buf_addstr(b, "null");
     return jstr(b, teai__tok_text(t, id), t->len[id]);
-}
-
-/* Writes data to path through path.tmp.<pid> and rename. */
-static int write_atomic(const char *path, const teai_buf *b, teai_error *err) {
-    char tmp[4200];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
-        return teai__fail(err, TEAI_EINVAL, "%s: path too long", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return teai__fail(err, TEAI_EIO, "%s: %s", tmp, strerror(errno));
-    int ok = fwrite(b->data, 1, b->len, f) == b->len;
-    ok = (fflush(f) == 0) && ok;
-    ok = (fsync(fileno(f)) == 0) && ok;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return teai__fail(err, TEAI_EIO, "%s: %s", path, strerror(e));
-    }
-    return TEAI_OK;
 }
 
 /* ---- SentencePiece merges ------------------------------------------------ */
@@ -353,13 +299,13 @@ int teai__tokenizer_write_hf(const teai_tokenizer *t, const char *dir, const cha
         teai_buf_free(&b);
         return teai__fail(err, TEAI_EINVAL, "%s: path too long", dir);
     }
-    rc = write_atomic(path, &b, err);
+    rc = teai__write_file_atomic(path, b.data, b.len, err);
     b.len = 0;
     if (!rc && tokenizer_config(&b, t, chat_template))
         rc = teai__fail(err, TEAI_ENOMEM, "%s/tokenizer_config.json: out of memory", dir);
     if (!rc) {
         snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-        rc = write_atomic(path, &b, err);
+        rc = teai__write_file_atomic(path, b.data, b.len, err);
     }
     teai_buf_free(&b);
     return rc;

@@ -4,7 +4,7 @@
  * "flexible-extract" the last number of the text. */
 #include "eval/task.h"
 
-#include "engine/util.h"
+#include "base/base.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * reward is the LCS ratio of its answer and the reversed text (task.h). */
 #include "eval/task.h"
 
-#include "engine/util.h"
+#include "base/base.h"
 
 #include <math.h>
 #include <stdint.h>

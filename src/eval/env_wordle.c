@@ -3,7 +3,7 @@
  * (task.h). */
 #include "eval/task.h"
 
-#include "engine/util.h"
+#include "base/base.h"
 
 #include <ctype.h>
 #include <stdlib.h>

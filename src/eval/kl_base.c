@@ -5,7 +5,7 @@
  * and every token id against the vocabulary. */
 #define _FILE_OFFSET_BITS 64
 #define _POSIX_C_SOURCE   200809L
-#include "engine/util.h"
+#include "base/base.h"
 #include "eval/ppl.h"
 
 #include <errno.h>

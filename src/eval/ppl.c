@@ -5,7 +5,7 @@
 
 #include "eval/eval.h"
 
-#include "engine/util.h"
+#include "base/base.h"
 #include "sys/sys.h"
 
 #include <math.h>

@@ -3,7 +3,7 @@
 #include "eval/task.h"
 
 #include "analysis/analysis.h"
-#include "engine/util.h"
+#include "base/base.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>

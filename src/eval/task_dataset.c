@@ -1,7 +1,7 @@
 /* Task data sets: JSON Lines, one example per line (task.h). */
 #include "eval/task.h"
 
-#include "engine/util.h"
+#include "base/base.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

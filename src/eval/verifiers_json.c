@@ -1,7 +1,7 @@
 /* The seed-shaped results file of an evaluation (eval.h, DESIGN §7). */
 #include "eval/eval.h"
 
-#include "engine/util.h"
+#include "base/base.h"
 #include "results/results.h"
 
 #include <cjson/cJSON.h>
@@ -136,23 +136,13 @@ int teai_eval_json_append(const char *path, const teai_eval_record *r, teai_erro
     char *out = cJSON_Print(list);
     cJSON_Delete(list);
     if (!out) return teai__fail(err, TEAI_ENOMEM, "out of memory writing %s", path);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f != NULL;
-    if (f) {
-        size_t n = strlen(out);
-        ok = fwrite(out, 1, n, f) == n && fputc('\n', f) != EOF;
-        ok = (fflush(f) == 0) && ok;
-        ok = (fsync(fileno(f)) == 0) && ok;
-        ok = (fclose(f) == 0) && ok;
-    }
-    int saved = errno;
+    size_t n = strlen(out);
+    teai_buf file;
+    teai_buf_init(&file, 0);
+    int rc = teai_buf_add(&file, out, n) == TEAI_OK && teai_buf_add(&file, "\n", 1) == TEAI_OK
+                 ? teai__write_file_atomic(path, file.data, file.len, err)
+                 : teai__fail(err, TEAI_ENOMEM, "out of memory writing %s", path);
+    teai_buf_free(&file);
     cJSON_free(out);
-    if (!ok || rename(tmp, path) != 0) {
-        saved = ok ? errno : saved;
-        unlink(tmp);
-        return teai__fail(err, TEAI_EIO, "cannot write %s: %s", path, strerror(saved));
-    }
-    return TEAI_OK;
+    return rc;
 }

@@ -4,7 +4,6 @@
  * reader gives. Likewise every verifiers results file (*.json) -> one
  * accuracy.csv, its rows sorted (read_verifiers.c). */
 #include "results/results_impl.h"
-#include "engine/safetensors.h" /* teai__write_file_atomic */
 
 #include <dirent.h>
 #include <stdarg.h>
@@ -27,18 +26,6 @@ static int cmp_str(const void *a, const void *b) {
 
 static int cmp_out(const void *a, const void *b) {
     return strcmp(((const csv_out *)a)->name, ((const csv_out *)b)->name);
-}
-
-static void note(teai_note_fn fn, void *ud, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void note(teai_note_fn fn, void *ud, const char *fmt, ...) {
-    if (!fn) return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    fn(ud, line);
 }
 
 /* Why the entry path (which stat(2) could not follow, errno e, or which is
@@ -87,8 +74,8 @@ static int list_files(const char *dir, const char *ext, char ***names_out, int *
             int stat_errno = errno, stat_ok = stat(path.data, &st) == 0;
             char why[128];
             (*n_unreadable)++;
-            note(fn, ud, "%s: %s, skipped", path.data,
-                 why_unreadable(path.data, stat_errno, stat_ok, why, sizeof why));
+            teai__notef(fn, ud, "%s: %s, skipped", path.data,
+                        why_unreadable(path.data, stat_errno, stat_ok, why, sizeof why));
         } else {
             if (n == cap) {
                 cap = cap ? cap * 2 : 64;
@@ -165,12 +152,12 @@ int teai_collate(const char *dir, teai_note_fn fn, void *ud, teai_collate_report
         }
         if (st == TEAI_EUNSUPPORTED) {
             rep->n_skipped++;
-            note(fn, ud, "%s, skipped", e.msg);
+            teai__notef(fn, ud, "%s, skipped", e.msg);
             continue;
         }
         if (st != TEAI_OK) {
             rep->n_unreadable++;
-            note(fn, ud, "%s, skipped", e.msg[0] ? e.msg : teai_status_str(st));
+            teai__notef(fn, ud, "%s, skipped", e.msg[0] ? e.msg : teai_status_str(st));
             continue;
         }
         rep->n_logs++;
@@ -195,10 +182,10 @@ int teai_collate(const char *dir, teai_note_fn fn, void *ud, teai_collate_report
         if (rc != TEAI_OK) break;
         rep->n_csv++;
         rep->n_rows += outs[i].n_rows;
-        note(fn, ud, "wrote %s (%ld rows from %d log%s)", path.data, outs[i].n_rows, outs[i].n_logs,
-             outs[i].n_logs == 1 ? "" : "s");
+        teai__notef(fn, ud, "wrote %s (%ld rows from %d log%s)", path.data, outs[i].n_rows,
+                    outs[i].n_logs, outs[i].n_logs == 1 ? "" : "s");
     }
-    if (rc == TEAI_OK && n_names == 0) note(fn, ud, "%s: no *.txt logs", dir);
+    if (rc == TEAI_OK && n_names == 0) teai__notef(fn, ud, "%s: no *.txt logs", dir);
     for (int i = 0; i < n_outs; i++) teai_buf_free(&outs[i].text);
     free(outs);
     for (int i = 0; i < n_names; i++) free(names[i]);
@@ -269,7 +256,7 @@ int teai_collate_accuracy(const char *dir, const char *eval_dir, teai_note_fn fn
             rc = teai__fail(err, st, "%s", e.msg[0] ? e.msg : teai_status_str(st));
         } else if (st != TEAI_OK) {
             rep->n_bad_files++;
-            note(fn, ud, "%s, skipped", e.msg[0] ? e.msg : teai_status_str(st));
+            teai__notef(fn, ud, "%s, skipped", e.msg[0] ? e.msg : teai_status_str(st));
         } else {
             rep->n_files++;
         }
@@ -289,11 +276,11 @@ int teai_collate_accuracy(const char *dir, const char *eval_dir, teai_note_fn fn
         if (rc == TEAI_OK) {
             rep->written = 1;
             rep->n_rows = teai_acc_rows_count(rows);
-            note(fn, ud, "wrote %s (%ld rows from %d results file%s)", path.data, rep->n_rows,
-                 rep->n_files, rep->n_files == 1 ? "" : "s");
+            teai__notef(fn, ud, "wrote %s (%ld rows from %d results file%s)", path.data,
+                        rep->n_rows, rep->n_files, rep->n_files == 1 ? "" : "s");
         }
     } else if (rc == TEAI_OK && n_names) {
-        note(fn, ud, "%s: no usable results file, accuracy.csv not written", edir);
+        teai__notef(fn, ud, "%s: no usable results file, accuracy.csv not written", edir);
     }
     teai_acc_rows_free(rows);
     free_names(names, n_names);

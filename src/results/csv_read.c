@@ -31,19 +31,6 @@ struct teai_csv_reader {
     char name[256];
 };
 
-static int fail(teai_error *err, int st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(teai_error *err, int st, const char *fmt, ...) {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-        err->status = st;
-    }
-    return st;
-}
-
 static teai_csv_reader *reader_new(const char *name) {
     teai_csv_reader *r = calloc(1, sizeof *r);
     if (!r) return NULL;
@@ -58,14 +45,15 @@ int teai_csv_open(const char *path, teai_csv_reader **out, teai_error *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        return fail(err, e == ENOENT ? TEAI_ENOTFOUND : TEAI_EIO, "%s: %s", path, strerror(e));
+        return teai__fail(err, e == ENOENT ? TEAI_ENOTFOUND : TEAI_EIO, "%s: %s", path,
+                          strerror(e));
     }
     const char *base = strrchr(path, '/');
     teai_csv_reader *r = reader_new(base ? base + 1 : path);
     if (!r || !(r->buf = malloc(CHUNK))) {
         close(fd);
         free(r);
-        return fail(err, TEAI_ENOMEM, "%s: out of memory", path);
+        return teai__fail(err, TEAI_ENOMEM, "%s: out of memory", path);
     }
     r->fd = fd;
     r->cap = CHUNK;
@@ -79,7 +67,7 @@ int teai_csv_open_mem(const void *data, size_t len, const char *name, teai_csv_r
     teai_csv_reader *r = reader_new(name);
     if (!r || !(r->buf = malloc(len ? len : 1))) {
         free(r);
-        return fail(err, TEAI_ENOMEM, "%s: out of memory", name ? name : "csv");
+        return teai__fail(err, TEAI_ENOMEM, "%s: out of memory", name ? name : "csv");
     }
     if (len) memcpy(r->buf, data, len);
     r->cap = len ? len : 1;
@@ -117,17 +105,17 @@ static int refill(teai_csv_reader *r, teai_error *err) {
     }
     if (r->end == r->cap) {
         if (r->cap >= MAX_RECORD)
-            return fail(err, TEAI_ERANGE, "%s:%ld: record longer than %u MiB", r->name, r->line,
-                        MAX_RECORD >> 20);
+            return teai__fail(err, TEAI_ERANGE, "%s:%ld: record longer than %u MiB", r->name,
+                              r->line, MAX_RECORD >> 20);
         char *nb = realloc(r->buf, r->cap * 2);
-        if (!nb) return fail(err, TEAI_ENOMEM, "%s: out of memory", r->name);
+        if (!nb) return teai__fail(err, TEAI_ENOMEM, "%s: out of memory", r->name);
         r->buf = nb;
         r->cap *= 2;
     }
     for (;;) {
         ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fail(err, TEAI_EIO, "%s: %s", r->name, strerror(errno));
+        if (n < 0) return teai__fail(err, TEAI_EIO, "%s: %s", r->name, strerror(errno));
         if (n == 0) r->eof = 1;
         r->end += (size_t)n;
         return TEAI_OK;
@@ -169,7 +157,7 @@ static int parse(teai_csv_reader *r, int *nfields, teai_error *err) {
     size_t lim = 0; /* next '\n' at or after p (end when none); valid when lim > p */
     if (r->line == 1 && p == 0 && end >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0) p = 3; /* BOM */
     for (;;) {
-        if (push_field(r, nf, o)) return fail(err, TEAI_ENOMEM, "%s: out of memory", r->name);
+        if (push_field(r, nf, o)) return teai__fail(err, TEAI_ENOMEM, "%s: out of memory", r->name);
         nf++;
         if (p < end && b[p] == '"') {
             p++;
@@ -177,8 +165,8 @@ static int parse(teai_csv_reader *r, int *nfields, teai_error *err) {
                 const char *q = memchr(b + p, '"', end - p);
                 if (!q) {
                     if (!r->eof) return PARSE_MORE;
-                    return fail(err, TEAI_EFORMAT, "%s:%ld: unterminated quoted field", r->name,
-                                r->line);
+                    return teai__fail(err, TEAI_EFORMAT, "%s:%ld: unterminated quoted field",
+                                      r->name, r->line);
                 }
                 size_t n = (size_t)(q - (b + p));
                 memcpy(ob + o, b + p, n);
@@ -217,8 +205,8 @@ static int parse(teai_csv_reader *r, int *nfields, teai_error *err) {
                     break;
                 }
             }
-            return fail(err, TEAI_EFORMAT, "%s:%ld: bytes after a closing quote", r->name,
-                        r->line + nl);
+            return teai__fail(err, TEAI_EFORMAT, "%s:%ld: bytes after a closing quote", r->name,
+                              r->line + nl);
         }
         if (lim <= p) {
             const char *q = memchr(b + p, '\n', end - p);
@@ -265,7 +253,7 @@ int teai_csv_next(teai_csv_reader *r, const teai_csv_field **fields, int *n, tea
         size_t need = 2 * (r->end - r->beg) + 2; /* unquoted bytes + a NUL per field */
         if (r->ocap < need) {
             char *nb = realloc(r->obuf, need);
-            if (!nb) return fail(err, TEAI_ENOMEM, "%s: out of memory", r->name);
+            if (!nb) return teai__fail(err, TEAI_ENOMEM, "%s: out of memory", r->name);
             r->obuf = nb;
             r->ocap = need;
         }

@@ -28,54 +28,6 @@ size_t teai__fmt_num(char out[TEAI__NUM_MAX], double v) {
     return n > 0 ? (size_t)n : 0;
 }
 
-int teai__utf8_valid(const char *s, size_t n) {
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        size_t k = teai__utf8_seq(u + i, n - i);
-        if (!k) return 0;
-        i += k;
-    }
-    return 1;
-}
-
-int teai__json_str_lossy(teai_buf *b, const char *s, size_t n, int *lossy) {
-    static const char hex[] = "0123456789abcdef";
-    teai_buf clean;
-    teai_buf_init(&clean, 0);
-    int rc = TEAI_OK;
-    *lossy = !teai__utf8_valid(s, n);
-    if (*lossy) { /* JSON text is Unicode: the one sanitizer makes it so */
-        rc = teai__utf8_sanitize(&clean, s, n, NULL);
-        s = clean.data, n = clean.len;
-    }
-    if (rc == TEAI_OK) rc = teai_buf_add(b, "\"", 1);
-    size_t run = 0; /* start of the bytes not yet copied */
-    for (size_t i = 0; i < n && rc == TEAI_OK; i++) {
-        unsigned c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        rc = teai_buf_add(b, s + run, i - run);
-        if (rc != TEAI_OK) break;
-        if (c == '"' || c == '\\') {
-            char e[2] = {'\\', (char)c};
-            rc = teai_buf_add(b, e, 2);
-        } else if (c == '\n') {
-            rc = teai_buf_add(b, "\\n", 2);
-        } else if (c == '\r') {
-            rc = teai_buf_add(b, "\\r", 2);
-        } else if (c == '\t') {
-            rc = teai_buf_add(b, "\\t", 2);
-        } else {
-            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            rc = teai_buf_add(b, e, 6);
-        }
-        run = i + 1;
-    }
-    if (rc == TEAI_OK) rc = teai_buf_add(b, s + run, n - run);
-    if (rc == TEAI_OK) rc = teai_buf_add(b, "\"", 1);
-    teai_buf_free(&clean);
-    return rc;
-}
-
 int teai__hex_encode(teai_buf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
     int rc = TEAI_OK;

@@ -167,9 +167,9 @@ static int add_num(teai_log *log, const char *key, double v) {
 static int add_str(teai_log *log, const char *key, const char *s) {
     if (!s) return teai_buf_printf(&log->line, ",\"%s\":null", key);
     size_t n = strlen(s);
-    int lossy = 0;
+    size_t lossy = 0;
     int rc = teai_buf_printf(&log->line, ",\"%s\":", key);
-    if (rc == TEAI_OK) rc = teai__json_str_lossy(&log->line, s, n, &lossy);
+    if (rc == TEAI_OK) rc = teai__json_str(&log->line, s, n, &lossy);
     if (rc == TEAI_OK && lossy) {
         rc = teai_buf_printf(&log->line, ",\"%s_hex\":\"", key);
         if (rc == TEAI_OK) rc = teai__hex_encode(&log->line, s, n);

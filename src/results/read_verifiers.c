@@ -163,18 +163,6 @@ int teai_acc_rows_csv(const teai_acc_rows *r, char **out, size_t *len) {
 
 /* ---- CSV in -------------------------------------------------------------------- */
 
-static void notef(teai_note_fn fn, void *ud, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void notef(teai_note_fn fn, void *ud, const char *fmt, ...) {
-    if (!fn) return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    fn(ud, line);
-}
-
 int teai_acc_read_csv(const char *path, teai_note_fn note, void *ud, teai_acc_rows **out,
                       teai_error *err) {
     *out = NULL;
@@ -208,8 +196,8 @@ int teai_acc_read_csv(const char *path, teai_note_fn note, void *ud, teai_acc_ro
         if (st != 1) break;
         if (n != nh) {
             if (n == 1 && f[0].len == 0) continue; /* a blank line */
-            notef(note, ud, "%s:%ld: %d fields, header has %d, skipped", base, teai_csv_line(rd), n,
-                  nh);
+            teai__notef(note, ud, "%s:%ld: %d fields, header has %d, skipped", base,
+                        teai_csv_line(rd), n, nh);
             continue;
         }
         acc_row *row = row_add(rows);
@@ -311,8 +299,8 @@ static double jnum(const jctx *c, const cJSON *o, const char *key, const char *w
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!v || cJSON_IsNull(v)) return NAN;
     if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) return v->valuedouble;
-    notef(c->note, c->ud, "%s: record %d: %s\"%s\" is not a number, left empty", c->name, c->rec,
-          where, key);
+    teai__notef(c->note, c->ud, "%s: record %d: %s\"%s\" is not a number, left empty", c->name,
+                c->rec, where, key);
     return NAN;
 }
 
@@ -324,7 +312,8 @@ static int metric_row(const jctx *c, teai_acc_rows *rows, const acc_row *tmpl, c
     char where[200];
     snprintf(where, sizeof where, "metric %.120s: ", mname);
     if (!*mname) {
-        notef(c->note, c->ud, "%s: record %d: a metric without a name, skipped", c->name, c->rec);
+        teai__notef(c->note, c->ud, "%s: record %d: a metric without a name, skipped", c->name,
+                    c->rec);
         (*n_bad)++;
         return TEAI_OK;
     }
@@ -341,16 +330,16 @@ static int metric_row(const jctx *c, teai_acc_rows *rows, const acc_row *tmpl, c
             if (cJSON_IsNumber(a) && isfinite(a->valuedouble)) lo = a->valuedouble;
             if (cJSON_IsNumber(b) && isfinite(b->valuedouble)) hi = b->valuedouble;
         } else if (ci && !cJSON_IsNull(ci)) {
-            notef(c->note, c->ud, "%s: record %d: %s\"ci95\" is not [low, high], left empty",
-                  c->name, c->rec, where);
+            teai__notef(c->note, c->ud, "%s: record %d: %s\"ci95\" is not [low, high], left empty",
+                        c->name, c->rec, where);
         } else {
             lo = jnum(c, m, "ci_low", where);
             hi = jnum(c, m, "ci_high", where);
         }
         if (isfinite(lo) != isfinite(hi) || lo > hi) lo = hi = NAN; /* half an interval */
     } else if (!cJSON_IsNull(m)) {
-        notef(c->note, c->ud, "%s: record %d: %sneither an object nor a number, skipped", c->name,
-              c->rec, where);
+        teai__notef(c->note, c->ud, "%s: record %d: %sneither an object nor a number, skipped",
+                    c->name, c->rec, where);
         (*n_bad)++;
         return TEAI_OK;
     }
@@ -373,13 +362,13 @@ static int record_rows(const jctx *c, const name_facts *nf, const cJSON *o, teai
                        int *gave, int *n_bad) {
     *gave = 0;
     if (!cJSON_IsObject(o)) {
-        notef(c->note, c->ud, "%s: record %d: not an object, skipped", c->name, c->rec);
+        teai__notef(c->note, c->ud, "%s: record %d: not an object, skipped", c->name, c->rec);
         (*n_bad)++;
         return TEAI_OK;
     }
     const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(o, "metrics");
     if (!cJSON_IsObject(metrics)) {
-        notef(c->note, c->ud, "%s: record %d: no metrics object, skipped", c->name, c->rec);
+        teai__notef(c->note, c->ud, "%s: record %d: no metrics object, skipped", c->name, c->rec);
         (*n_bad)++;
         return TEAI_OK;
     }
@@ -413,7 +402,7 @@ static int record_rows(const jctx *c, const name_facts *nf, const cJSON *o, teai
     row_free(&t);
     if (rc != TEAI_OK) return rc;
     if (rows->n == before) {
-        notef(c->note, c->ud, "%s: record %d: no metrics, skipped", c->name, c->rec);
+        teai__notef(c->note, c->ud, "%s: record %d: no metrics, skipped", c->name, c->rec);
         (*n_bad)++;
     }
     *gave = rows->n > before;

@@ -11,6 +11,7 @@
 #ifndef TEAI_RESULTS_H
 #define TEAI_RESULTS_H
 
+#include "base/base.h"
 #include "teai/engine.h"
 
 #include <stddef.h>
@@ -196,10 +197,6 @@ typedef enum teai_csv_col {
 const char *teai_csv_column_name(int col);
 /* The column with that name, or -1. */
 int teai_csv_column_index(const char *name);
-
-/* Called with one-line notes ("x.txt:12: bad JSON, skipped", "y.txt: unknown
- * log dialect, skipped", "wrote DIR/native.csv (1234 rows from 3 logs)"). */
-typedef void (*teai_note_fn)(void *ud, const char *line);
 
 /* The rows of one log, ordered by repetition, then step (step 0, the
  * per-repetition summary, first), then order in the log. Cells are bytes

@@ -14,7 +14,7 @@
 #ifndef TEAI_RESULTS_IMPL_H
 #define TEAI_RESULTS_IMPL_H
 
-#include "engine/util.h"
+#include "base/base.h"
 #include "results/results.h"
 
 #include <stddef.h>
@@ -34,11 +34,6 @@
  * "41.54549231408392". Deterministic for a given double. Returns the length;
  * 0 (and "") for NAN and infinities, which are unknown values. */
 size_t teai__fmt_num(char out[TEAI__NUM_MAX], double v);
-/* 1 if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
-int teai__utf8_valid(const char *s, size_t n);
-/* Appends s[0..n) as a JSON string; bytes that are not valid UTF-8 become
- * U+FFFD. *lossy is set to 1 when any did (then write the bytes in hex too). */
-int teai__json_str_lossy(teai_buf *b, const char *s, size_t n, int *lossy);
 /* Appends lowercase hex of s[0..n). */
 int teai__hex_encode(teai_buf *b, const char *s, size_t n);
 /* Decodes hex (even length, [0-9a-fA-F]) into b; TEAI_EFORMAT when malformed. */

@@ -2,7 +2,7 @@
  * chat.completion, chat.completion.chunk, list of models, error), with
  * llama-server's "timings" and "meta" added where teai's own openai client
  * (src/backends/sse.c, openai.c) reads them. Generated text goes through
- * teai__json_str_lossy: it may hold NUL bytes, which cJSON strings cannot. */
+ * teai__json_str: it may hold NUL bytes, which cJSON strings cannot. */
 #include "results/results_impl.h"
 #include "server/server.h"
 
@@ -19,8 +19,7 @@ static const char *finish_name(teai__srv_finish f) {
 static int add_text(cJSON *o, const char *key, const char *text, size_t len) {
     teai_buf b;
     teai_buf_init(&b, 0);
-    int lossy;
-    int ok = teai__json_str_lossy(&b, text ? text : "", text ? len : 0, &lossy) == TEAI_OK &&
+    int ok = teai__json_str(&b, text ? text : "", text ? len : 0, NULL) == TEAI_OK &&
              cJSON_AddRawToObject(o, key, b.data) != NULL;
     teai_buf_free(&b);
     return ok;

@@ -13,7 +13,7 @@
 #ifndef TEAI_SERVER_H
 #define TEAI_SERVER_H
 
-#include "engine/util.h"
+#include "base/base.h"
 #include "teai/engine.h"
 
 #include <pthread.h>

@@ -1,5 +1,7 @@
 #include "sys/sys.h"
 
+#include "base/base.h"
+
 #include <ctype.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -115,8 +117,7 @@ void teai_host_read(teai_host *h) {
         cpuinfo("Hardware", h->cpu, sizeof h->cpu) != 0)
         cpuinfo("CPU part", h->cpu, sizeof h->cpu);
     cpu_features(h);
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    h->n_cpus = n > 0 ? (int)n : 1;
+    h->n_cpus = teai__n_cpus();
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     if (pages > 0 && page > 0) h->ram_bytes = (uint64_t)pages * (uint64_t)page;
     /* device: the phone's model, else the machine's DMI product, else the CPU */
