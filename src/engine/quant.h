@@ -1,6 +1,9 @@
-/* Weight formats: block layouts, reference quantizers and dequantizers, and
- * the dot-product kernels the forward pass runs on (scalar reference, AVX2,
- * NEON). Every SIMD kernel has a scalar twin it is tested against.
+/* Weight formats: the type table, reference quantizers and dequantizers, and
+ * the dot-product kernels the forward pass runs on: a scalar reference for
+ * every type, and SIMD kernels for AVX2 and AVX-512 VNNI (x86_64) and NEON
+ * (aarch64); which SIMD kernel serves which type: quant_dispatch.c. Every
+ * SIMD kernel has a scalar twin it is tested against. The module's files:
+ * quant_impl.h.
  *
  * Matrix layout (GGUF): a weight of shape (rows, cols) is rows contiguous rows
  * of cols elements; a row of type t takes teai_type_row_size(t, cols) bytes and
@@ -18,8 +21,9 @@ void teai__dequantize_row(teai_type t, const void *src, float *dst, int64_t n);
 /* Quantizes one row of n elements from f32 (reference quantizer: the files it
  * writes load in llama.cpp for the GGUF types). */
 void teai__quantize_row(teai_type t, const float *src, void *dst, int64_t n);
-/* The same with the scalar code only (int8 and nf4 have SIMD parts; the
- * results are equal bit for bit, which the tests check). */
+/* The same with the scalar code only (f16, int8 and nf4 have SIMD parts on
+ * x86_64 with AVX2; the results are equal bit for bit, which the tests
+ * check). */
 void teai__quantize_row_ref(teai_type t, const float *src, void *dst, int64_t n);
 
 /* dot(row, x) for one row of n elements, x f32 (n,). */
@@ -85,13 +89,17 @@ void teai__matvec_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, 
 /* Batched (prefill): for B activation vectors X_b at xq + b*xq_stride (each
  * teai__vec_size(t, cols) bytes, xq_stride >= that), rows r0..r1:
  * y[b*y_stride + r] = dotq(W[r], X_b). Each weight row is unpacked once per
- * group of 4 vectors, rows and vectors tiled to stay in L2. Equal bit for bit
- * to teai__dotq_best per (row, vector). */
+ * group of up to 4 vectors, rows and vectors tiled to stay in L2. Equal bit
+ * for bit per (row, vector) to teai__dotq_best, or, for a type with a
+ * register-tile kernel (teai__dotq_rows_best), to that kernel's one-row
+ * one-vector result (which may sum in another order than teai__dotq_best:
+ * AVX2 Q8_0 and Q4_0, AVX-512 F16). */
 void teai__matmul_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, int64_t r0,
                     int64_t r1, const void *xq, size_t xq_stride, int B, float *y, size_t y_stride);
 
-/* Name of the SIMD level the kernels use ("avx2", "neon", "neon-dotprod"
- * where the integer kernels use sdot, "scalar"). */
+/* Name of the SIMD level the kernels use: "avx512-vnni" (the AVX-512 dotq
+ * kernels, the rest AVX2), "avx2", "neon", "neon-dotprod" where the integer
+ * kernels use sdot, "scalar". */
 const char *teai__simd_name(void);
 
 /* y[0..n) += a * x[0..n) (attention's weighted sum of values). The SIMD
