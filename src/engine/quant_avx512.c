@@ -1,9 +1,14 @@
-/* AVX-512 register-tile kernels: Q8_0, Q4_0 and int8 weight rows against
- * Q8_0 activations (VNNI), two blocks (64 weights) per 512-bit register, and
- * F16 rows against f16 activations.
+/* AVX-512 kernels for quantized activations (dotq): per type a register
+ * tile of up to 4 rows by 4 vectors (teai__dotq_rows_fn) and a dotq (the
+ * tile's (1, 1) case; F16: the decode matvec's sum for one row). Q8_0, Q4_0
+ * and int8 weight rows against Q8_0 activations (VNNI), two blocks (64
+ * weights) per 512-bit register; Q4_K and Q6_K against Q8_K (VNNI); F16 rows
+ * against f16 activations; NF4 against f32. Q8_0, Q4_0, int8 and F16 also
+ * have a whole decode matvec, and Q8_0, Q4_0 and int8 a whole prefill matmul
+ * (the table at the end). F32 and BF16 have none.
  * Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni on
  * x86_64 only and called only when the CPU (and the OS) has them
- * (teai__dotq_rows_best); the AVX2 kernels serve every other case.
+ * (quant_dispatch.c); the AVX2 kernels serve every other case.
  *
  * Per pair of blocks and (row, vector): one vpdpbusd sums w * y in four-byte
  * groups into 16 int32 lanes (lanes 0-7 the first block, 8-15 the second;
@@ -357,37 +362,6 @@ MATVEC_FNS(i8, i8_pair, int8_t, 1, i8_finish)
 MATMUL_FNS(q8_0, q8_0_pair, teai__block_q8_0, 1, no_finish)
 MATMUL_FNS(q4_0, q4_0_pair, teai__block_q4_0, 0, no_finish)
 MATMUL_FNS(i8, i8_pair, int8_t, 1, i8_finish)
-
-teai__matmul_q_fn teai__matmul_q_avx512(teai_type wtype) {
-    switch (wtype) {
-        case TEAI_TYPE_Q8_0:
-            return matmul_q8_0;
-        case TEAI_TYPE_Q4_0:
-            return matmul_q4_0;
-        case TEAI_TYPE_I8:
-            return matmul_i8;
-        default:
-            return NULL;
-    }
-}
-
-static void matvec_f16(const void *W, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
-                       float *y);
-
-teai__matvec_q_fn teai__matvec_q_avx512(teai_type wtype) {
-    switch (wtype) {
-        case TEAI_TYPE_F16:
-            return matvec_f16;
-        case TEAI_TYPE_Q8_0:
-            return matvec_q8_0;
-        case TEAI_TYPE_Q4_0:
-            return matvec_q4_0;
-        case TEAI_TYPE_I8:
-            return matvec_i8;
-        default:
-            return NULL;
-    }
-}
 
 /* ---- F16 weights against f16 activations ----------------------------------
  * 16 elements per step: both converted with vcvtph2ps, one FMA chain of 16
@@ -747,44 +721,44 @@ static void rows_nf4(int64_t n, const void *W, size_t rb, int nr, const void *xq
     }
 }
 
+/* ---- the table -------------------------------------------------------------- */
+
+static const struct avx512_kernels {
+    teai_type type;
+    teai__dotq_fn dotq;
+    teai__dotq_rows_fn rows;
+    teai__matvec_q_fn matvec_q; /* NULL: teai__matvec_q runs the rows kernel per row */
+    teai__matmul_q_fn matmul_q; /* NULL: teai__matmul_q tiles the rows kernel */
+} avx512_kernels[] = {
+    {TEAI_TYPE_F16, dotq_f16, rows_f16, matvec_f16, NULL},
+    {TEAI_TYPE_Q8_0, dotq_q8_0, rows_q8_0, matvec_q8_0, matmul_q8_0},
+    {TEAI_TYPE_Q4_0, dotq_q4_0, rows_q4_0, matvec_q4_0, matmul_q4_0},
+    {TEAI_TYPE_I8, dotq_i8, rows_i8, matvec_i8, matmul_i8},
+    {TEAI_TYPE_Q4_K, dotq_q4_k, rows_q4_k, NULL, NULL},
+    {TEAI_TYPE_Q6_K, dotq_q6_k, rows_q6_k, NULL, NULL},
+    {TEAI_TYPE_NF4, dotq_nf4, rows_nf4, NULL, NULL},
+};
+
+/* The entry for type t; an entry of NULLs for a type the table lacks. */
+static const struct avx512_kernels *avx512_find(teai_type t) {
+    static const struct avx512_kernels none;
+    for (size_t i = 0; i < sizeof avx512_kernels / sizeof *avx512_kernels; i++)
+        if (avx512_kernels[i].type == t) return &avx512_kernels[i];
+    return &none;
+}
+
 teai__dotq_fn teai__dotq_avx512(teai_type wtype) {
-    switch (wtype) {
-        case TEAI_TYPE_Q8_0:
-            return dotq_q8_0;
-        case TEAI_TYPE_Q4_0:
-            return dotq_q4_0;
-        case TEAI_TYPE_I8:
-            return dotq_i8;
-        case TEAI_TYPE_F16:
-            return dotq_f16;
-        case TEAI_TYPE_Q4_K:
-            return dotq_q4_k;
-        case TEAI_TYPE_Q6_K:
-            return dotq_q6_k;
-        case TEAI_TYPE_NF4:
-            return dotq_nf4;
-        default:
-            return NULL;
-    }
+    return avx512_find(wtype)->dotq;
 }
 
 teai__dotq_rows_fn teai__dotq_rows_avx512(teai_type wtype) {
-    switch (wtype) {
-        case TEAI_TYPE_Q8_0:
-            return rows_q8_0;
-        case TEAI_TYPE_Q4_0:
-            return rows_q4_0;
-        case TEAI_TYPE_I8:
-            return rows_i8;
-        case TEAI_TYPE_F16:
-            return rows_f16;
-        case TEAI_TYPE_Q4_K:
-            return rows_q4_k;
-        case TEAI_TYPE_Q6_K:
-            return rows_q6_k;
-        case TEAI_TYPE_NF4:
-            return rows_nf4;
-        default:
-            return NULL;
-    }
+    return avx512_find(wtype)->rows;
+}
+
+teai__matvec_q_fn teai__matvec_q_avx512(teai_type wtype) {
+    return avx512_find(wtype)->matvec_q;
+}
+
+teai__matmul_q_fn teai__matmul_q_avx512(teai_type wtype) {
+    return avx512_find(wtype)->matmul_q;
 }
