@@ -1,9 +1,14 @@
-/* AVX2 + FMA + F16C dot kernels: dot(row, x) with x in f32, one per weight
- * format, each the twin of a scalar reference in quant.c (same formula, other
- * order of summation). Compiled with -mavx2 -mfma -mf16c on x86_64 only and
- * called only when the CPU has all three (teai__dot_best).
+/* AVX2 + FMA + F16C kernels, each the twin of a scalar reference in
+ * quant_ref.c (same formula, other order of summation): dot(row, x) with x
+ * in f32 for every weight format, and a matvec for Q4_K; dotq with quantized
+ * activations for every format, as a tile of 1..4 vectors for F16, Q8_0,
+ * Q4_0, Q4_K, Q6_K and int8, and as a register tile of rows for Q8_0 and
+ * Q4_0; axpy; and the per-element parts of load-time quantization (int8,
+ * NF4, F16, Q8_0 activations) for quant_codec.c. Compiled with -mavx2 -mfma
+ * -mf16c on x86_64 only and called only when the CPU has all three
+ * (quant_dispatch.c, quant_codec.c).
  *
- * Quantized weights are widened 8 at a time: vpmovzx/sx from 8 bytes of
+ * In dot, quantized weights are widened 8 at a time: vpmovzx/sx from 8 bytes of
  * memory to 8 int32 lanes, then to f32, then FMA with 8 elements of x. A
  * 4-bit format splits the nibbles in the int32 lanes, so one 8-byte load
  * gives the two groups of 8 elements that share those bytes. */
@@ -733,7 +738,7 @@ TILE_FNS(f16, f16_tile_passes, uint8_t)
 #include "quant_simd_tables.h"
 
 /* ---- load-time quantization: the per-element parts, equal bit for bit to
- * the scalar quantize_i8 / quantize_nf4 (quant.c) ---------------------------- */
+ * the scalar code of quant_codec.c ------------------------------------------ */
 
 float teai__absmax_avx2(const float *x, int64_t n) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
@@ -776,7 +781,7 @@ void teai__i8_codes_avx2(const float *x, float id, int8_t *q, int64_t n) {
     }
 }
 
-/* Q8_0 activations (quantize_vec_q8_0 in quant.c, bit for bit) for the whole
+/* Q8_0 activations (teai__quantize_vec_q8_0 in quant_codec.c, bit for bit) for the whole
  * blocks of x: d = fp16(amax / 127), q = nearest-even(x * (127 / amax)),
  * saturated to [-128, 127] (NaN: -128), which is what cvtps_epi32 and the
  * saturating packs give. */

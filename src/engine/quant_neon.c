@@ -1,8 +1,11 @@
-/* NEON dot kernels (AArch64): dot(row, x) with x in f32, one per weight
- * format, each the twin of a scalar reference in quant.c (same formula, other
- * order of summation). Compiled on aarch64 only, where NEON is always there.
+/* NEON kernels (AArch64), each the twin of a scalar reference in quant_ref.c
+ * (same formula, other order of summation): dot(row, x) with x in f32 for
+ * every weight format, and a matvec for Q4_K; dotq with quantized
+ * activations for every format, as a tile of 1..4 vectors for F16, Q8_0,
+ * Q4_0, Q4_K, Q6_K and int8; axpy. Load-time quantization is scalar here.
+ * Compiled on aarch64 only, where NEON is always there.
  *
- * Quantized weights are handled 16 bytes at a time: split or combine the
+ * In dot, quantized weights are handled 16 bytes at a time: split or combine the
  * bit fields on bytes, widen int8 -> int16 -> int32 -> f32 (4 vectors of 4),
  * FMA with 16 elements of x into 4 independent accumulators. */
 #include "quant_simd.h"

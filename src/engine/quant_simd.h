@@ -1,6 +1,6 @@
-/* Block layouts and kernel tables shared by the scalar reference (quant.c) and
- * the SIMD kernels (quant_avx2.c on x86_64, quant_neon.c on aarch64).
- * Internal to src/engine.
+/* Block layouts and kernel tables shared by the scalar code (quant_codec.c,
+ * quant_ref.c) and the SIMD kernels (quant_avx2.c and quant_avx512.c on
+ * x86_64, quant_neon.c on aarch64). Internal to src/engine.
  *
  * The GGUF layouts below are ggml's (ggml-common.h), byte for byte: llama.cpp
  * reads the files teai writes and teai reads llama.cpp's. fp16 fields are IEEE
@@ -158,25 +158,31 @@ teai__dotq_rows_fn teai__dotq_rows_best(teai_type wtype);
 #define TEAI__ROWS_NT 4
 
 /* SIMD kernel tables; NULL where a type has no kernel at that level. Only
- * defined where the file is compiled (quant_avx2.c: x86_64; quant_neon.c:
- * aarch64); quant.c calls them only where the CPU runs them. */
+ * defined where the file is compiled (quant_avx2.c, quant_avx512.c: x86_64;
+ * quant_neon.c: aarch64); quant_dispatch.c calls them only where the CPU
+ * runs them. AVX2 and NEON (quant_simd_tables.h): dot and dotq for every
+ * type, matvec for Q4_K, tile for F16, Q8_0, Q4_0, Q4_K, Q6_K, I8. */
 teai__dot_fn teai__dot_avx2(teai_type t);
 teai__matvec_fn teai__matvec_avx2(teai_type t);
 teai__dot_fn teai__dot_neon(teai_type t);
 teai__matvec_fn teai__matvec_neon(teai_type t);
 teai__dotq_fn teai__dotq_avx2(teai_type wtype);
 teai__dotq_tile_fn teai__dotq_tile_avx2(teai_type wtype);
-teai__dotq_rows_fn teai__dotq_rows_avx2(teai_type wtype);   /* Q8_0, Q4_0; else NULL */
-teai__dotq_rows_fn teai__dotq_rows_avx512(teai_type wtype); /* AVX-512 VNNI: the same */
-teai__dotq_fn teai__dotq_avx512(teai_type wtype);           /* its (1, 1) case; NULL elsewhere */
-/* Rows r0..r1 of W against one activation vector (decode); NULL where the
- * type has none. Q8_0, Q4_0 and int8: bit for bit the rows kernel's (1, 1)
- * results; F16: four FMA chains per row, so its sums run in another order. */
+teai__dotq_rows_fn teai__dotq_rows_avx2(teai_type wtype); /* Q8_0, Q4_0; else NULL */
+/* AVX-512 VNNI: F16, Q8_0, Q4_0, I8, Q4_K, Q6_K, NF4; NULL for F32, BF16. */
+teai__dotq_rows_fn teai__dotq_rows_avx512(teai_type wtype);
+/* The same types: the rows kernel's (1, 1) case; F16: the decode matvec's
+ * sum for one row. */
+teai__dotq_fn teai__dotq_avx512(teai_type wtype);
+/* Rows r0..r1 of W against one activation vector (decode); AVX-512: F16,
+ * Q8_0, Q4_0, I8, else NULL. Q8_0, Q4_0 and int8: bit for bit the rows
+ * kernel's (1, 1) results; F16: four FMA chains per row, so its sums run in
+ * another order. */
 typedef void (*teai__matvec_q_fn)(const void *W, size_t row_bytes, int64_t cols, int64_t r0,
                                   int64_t r1, const void *xq, float *y);
 teai__matvec_q_fn teai__matvec_q_avx512(teai_type wtype);
 /* Rows r0..r1 of W against B vectors (prefill), bit for bit the rows
- * kernel's (1, 1) results. */
+ * kernel's (1, 1) results; AVX-512: Q8_0, Q4_0, I8, else NULL. */
 typedef void (*teai__matmul_q_fn)(const void *W, size_t row_bytes, int64_t cols, int64_t r0,
                                   int64_t r1, const void *xq, size_t xq_stride, int B, float *y,
                                   size_t y_stride);
@@ -185,8 +191,8 @@ teai__dotq_fn teai__dotq_neon(teai_type wtype);
 teai__dotq_tile_fn teai__dotq_tile_neon(teai_type wtype);
 void teai__axpy_avx2(int64_t n, float a, const float *x, float *y);
 void teai__axpy_neon(int64_t n, float a, const float *x, float *y);
-/* Load-time quantization, the per-element parts (quant.c keeps the scales):
- * bit for bit the scalar results. */
+/* Load-time quantization, the per-element parts (quant_codec.c keeps the
+ * scales): bit for bit the scalar results. */
 float teai__absmax_avx2(const float *x, int64_t n);
 void teai__i8_codes_avx2(const float *x, float id, int8_t *q, int64_t n);
 void teai__nf4_codes_avx2(const float *x, float ia, const float *mids, uint8_t *qs);
