@@ -12,7 +12,7 @@
 #include "backends/backend.h"
 #include "backends/prompt.h"
 #include "backends/subprocess.h"
-#include "engine/gguf.h"
+#include "engine/tools.h"
 #include "base/base.h"
 
 #include <math.h>
@@ -125,25 +125,19 @@ static void gguf_facts(const char *path, teai_backend_info *info) {
     static const char *const mats[] = {"attn_q.weight",      "attn_k.weight",   "attn_v.weight",
                                        "attn_output.weight", "ffn_gate.weight", "ffn_up.weight",
                                        "ffn_down.weight"};
-    for (int64_t i = 0; i < teai_gguf_n_tensors(g); i++) {
-        const teai_gguf_tensor *t = teai_gguf_tensor_at(g, i);
-        uint64_t ne = 1;
-        for (int d = 0; d < t->n_dims; d++) ne *= (uint64_t)t->ne[d];
-        count += ne;
-        bytes += t->nbytes;
-        int is_mat = strcmp(t->name, "output.weight") == 0;
+    teai_tensor_desc t;
+    for (int64_t i = 0; teai_gguf_tensor_desc(g, i, &t) == TEAI_OK; i++) {
+        count += t.elements;
+        bytes += t.nbytes;
+        int is_mat = strcmp(t.name, "output.weight") == 0;
         for (size_t k = 0; k < sizeof mats / sizeof *mats && !is_mat; k++) {
-            size_t nl = strlen(t->name), ml = strlen(mats[k]);
-            is_mat = strncmp(t->name, "blk.", 4) == 0 && nl > ml &&
-                     strcmp(t->name + nl - ml, mats[k]) == 0;
+            size_t nl = strlen(t.name), ml = strlen(mats[k]);
+            is_mat = strncmp(t.name, "blk.", 4) == 0 && nl > ml &&
+                     strcmp(t.name + nl - ml, mats[k]) == 0;
         }
         if (!is_mat) continue;
-        const char *name = teai_type_name((teai_type)t->type);
-        char unk[24], tagged[40], padded[80];
-        if (!name) {
-            snprintf(unk, sizeof unk, "type%u", (unsigned)t->type);
-            name = unk;
-        }
+        const char *name = t.type;
+        char tagged[40], padded[80];
         snprintf(tagged, sizeof tagged, "+%s+", name);
         snprintf(padded, sizeof padded, "+%s+", info->weight_format);
         if (strstr(padded, tagged)) continue;

@@ -4,7 +4,7 @@
  * available (DESIGN §5). End-of-generation tokens do not stop a benchmark. */
 #include "backends/backend.h"
 #include "backends/prompt.h"
-#include "engine/quant.h"
+#include "engine/tools.h"
 #include "base/base.h"
 #include "sys/sys.h"
 

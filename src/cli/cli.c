@@ -1,5 +1,5 @@
 #include "cli.h"
-#include "engine/hf.h"
+#include "engine/tools.h"
 
 #include <errno.h>
 #include <math.h>

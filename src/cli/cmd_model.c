@@ -1,11 +1,6 @@
 /* teai model info|synth|convert|quantize: the seed's Step 1 without Python. */
 #include "cli.h"
-#include "engine/gguf.h"
-#include "engine/hf.h"
-#include "engine/model.h"
-#include "engine/safetensors.h"
-#include "base/base.h"
-#include "engine/tokenizer.h"
+#include "engine/tools.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,30 +110,15 @@ static int info_gguf(const char *path) {
     }
     type_count tc[32];
     int n = 0;
-    for (int64_t i = 0; i < teai_gguf_n_tensors(g); i++) {
-        const teai_gguf_tensor *t = teai_gguf_tensor_at(g, i);
-        uint64_t el =
-            (uint64_t)t->ne[0] * (uint64_t)t->ne[1] * (uint64_t)t->ne[2] * (uint64_t)t->ne[3];
-        char unknown[16];
-        const char *name = teai_type_name((teai_type)t->type);
-        if (!name || !teai_type_is_known(t->type)) {
-            snprintf(unknown, sizeof unknown, "type%u", t->type);
-            name = unknown;
-        }
-        tally(tc, &n, name, t->nbytes, el);
-    }
+    teai_tensor_desc t;
+    for (int64_t i = 0; teai_gguf_tensor_desc(g, i, &t) == TEAI_OK; i++)
+        tally(tc, &n, t.type, t.nbytes, t.elements);
     if (n) print_tally(tc, n);
     teai_tokenizer *tok = NULL;
     err.msg[0] = '\0';
     if ((rc = teai__tokenizer_from_gguf(g, &tok, &err)) != TEAI_OK)
         printf("tokenizer:     %s\n", err.msg);
-    char *tmpl = NULL;
-    teai_gguf_str s;
-    if (teai_gguf_kv_str(teai_gguf_get(g, "tokenizer.chat_template"), &s) == TEAI_OK &&
-        (tmpl = malloc(s.len + 1))) {
-        memcpy(tmpl, s.ptr, s.len);
-        tmpl[s.len] = '\0';
-    }
+    char *tmpl = teai_gguf_get_str_dup(g, "tokenizer.chat_template");
     print_tokenizer(tok, tmpl);
     free(tmpl);
     teai__tokenizer_free(tok);
@@ -161,12 +141,9 @@ static int info_hf(const char *dir) {
     if ((rc = teai_st_open(dir, &st, &err))) return cli_fail("model info", &err, rc);
     type_count tc[32];
     int n = 0;
-    for (int64_t i = 0; i < teai_st_n_tensors(st); i++) {
-        const teai_st_tensor *t = teai_st_tensor_at(st, i);
-        uint64_t el = 1;
-        for (int d = 0; d < t->n_dims; d++) el *= (uint64_t)t->shape[d];
-        tally(tc, &n, t->dtype, t->nbytes, el);
-    }
+    teai_tensor_desc t;
+    for (int64_t i = 0; teai_st_tensor_desc(st, i, &t) == TEAI_OK; i++)
+        tally(tc, &n, t.type, t.nbytes, t.elements);
     printf("files:         %lld safetensors file(s)\n", (long long)teai_st_n_files(st));
     print_tally(tc, n);
     teai_st_close(st);

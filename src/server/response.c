@@ -3,13 +3,13 @@
  * llama-server's "timings" and "meta" added where teai's own openai client
  * (src/backends/sse.c, openai.c) reads them. Generated text goes through
  * teai__json_str: it may hold NUL bytes, which cJSON strings cannot. */
-#include "results/results_impl.h"
 #include "server/server.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #if TEAI_HAVE_CJSON
+#include <cjson/cJSON.h>
 
 static const char *finish_name(teai__srv_finish f) {
     return f == TEAI__SRV_FINISH_STOP ? "stop" : f == TEAI__SRV_FINISH_LENGTH ? "length" : NULL;
