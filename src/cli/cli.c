@@ -98,6 +98,30 @@ int cli_wants_help(int argc, char **argv) {
     return 0;
 }
 
+int cli_quantize(const char *cmd, const char *s, teai_quantize *out) {
+    if (teai_quantize_from_name(s, out) == TEAI_OK) return CLI_EXIT_OK;
+    return cli_usage_error(cmd, "unknown quantization '%s' (default, float16, int8, nf4)", s);
+}
+
+int cli_threads(const char *cmd, const char *opt, const char *s, long *out) {
+    return cli_int(cmd, opt, s, 1, 1024, out);
+}
+
+int cli_model_opt(const char *cmd, int argc, char **argv, int *i, cli_model_opts *o) {
+    const char *a = argv[*i], *v;
+    if (!cli_is(a, "-m", "--model") && !cli_is(a, NULL, "--quantize") &&
+        !cli_is(a, "-t", "--threads"))
+        return 0;
+    if (!(v = cli_value(cmd, argc, argv, i))) return -1;
+    if (cli_is(a, "-m", "--model"))
+        o->model = v;
+    else if (cli_is(a, NULL, "--quantize")) {
+        if (cli_quantize(cmd, v, &o->quantize)) return -1;
+    } else if (cli_threads(cmd, a, v, &o->threads))
+        return -1;
+    return 1;
+}
+
 static volatile sig_atomic_t g_interrupted;
 
 static void on_signal(int sig) {

@@ -34,6 +34,32 @@ int cli_float(const char *cmd, const char *opt, const char *s, double lo, double
 /* 1 if --help or -h is among the arguments. */
 int cli_wants_help(int argc, char **argv);
 
+/* ---- options the engine's commands share -------------------------------
+ * -m/--model, --quantize and -t/--threads are spelled, described and checked
+ * here once: a command's option loop offers each argument to cli_model_opt
+ * first, and its help lines take these descriptions (each command aligns
+ * its own column). */
+#define CLI_HELP_MODEL    "GGUF file, Hugging Face folder, or ORG/NAME in the HF cache"
+#define CLI_HELP_QUANTIZE "load-time quantization: default, float16, int8, nf4"
+#define CLI_HELP_THREADS  "threads (default: all cores)"
+
+typedef struct cli_model_opts {
+    const char *model;      /* -m, --model MODEL, as typed (cli_resolve_model finds it) */
+    teai_quantize quantize; /* --quantize Q; TEAI_QUANTIZE_DEFAULT unless given */
+    long threads;           /* -t, --threads N, 1..1024; 0 (all cores) unless given */
+} cli_model_opts;
+
+/* When argv[*i] is one of the options above: takes its value (advancing *i)
+ * into o and returns 1, or prints the error and returns -1. 0 for any other
+ * argument. */
+int cli_model_opt(const char *cmd, int argc, char **argv, int *i, cli_model_opts *o);
+/* The quantization named s into *out (NULL: only check it); else prints
+ * "unknown quantization 's' (default, float16, int8, nf4)" and returns
+ * CLI_EXIT_USAGE. */
+int cli_quantize(const char *cmd, const char *s, teai_quantize *out);
+/* A thread count, 1..1024, for option opt; non-zero with the error printed. */
+int cli_threads(const char *cmd, const char *opt, const char *s, long *out);
+
 /* Ctrl-C handling: after cli_catch_signals(), cli_interrupted() turns 1 on SIGINT/SIGTERM. */
 void cli_catch_signals(void);
 int cli_interrupted(void);

@@ -16,12 +16,12 @@ static const char *help =
     "does: chunks of --ctx tokens, the second half of each scored. Ends with\n"
     "  Final estimate: PPL = X +/- Y\n"
     "\n"
-    "  -m, --model MODEL     GGUF file, Hugging Face folder, or ORG/NAME in the HF cache\n"
-    "  --quantize Q          load-time quantization: default, float16, int8, nf4\n"
+    "  -m, --model MODEL     " CLI_HELP_MODEL "\n"
+    "  --quantize Q          " CLI_HELP_QUANTIZE "\n"
     "  -f, --text FILE       the text (optional with --kl: the base file holds its tokens)\n"
     "  -c, --ctx N           tokens per chunk (default 512; with --kl the base's)\n"
     "  --chunks N            evaluate at most N chunks (default: all the text holds)\n"
-    "  -t, --threads N       threads (default: all cores)\n"
+    "  -t, --threads N       " CLI_HELP_THREADS "\n"
     "  --kl-base OUT         save this run's log-probabilities as a KL reference\n"
     "                        (llama-perplexity's --kl-divergence-base layout + a trailer)\n"
     "  --kl BASE             compare this run against a saved reference: KL divergence,\n"
@@ -35,25 +35,25 @@ static const char *help =
     "vocabulary), 130 interrupted (the estimate so far is printed).\n";
 
 typedef struct ppl_opts {
-    const char *model, *text, *kl_base_out, *kl_base, *results_dir, *size;
-    long ctx, chunks, threads;
-    teai_quantize quantize;
+    cli_model_opts m; /* -m, --quantize, -t */
+    const char *text, *kl_base_out, *kl_base, *results_dir, *size;
+    long ctx, chunks;
 } ppl_opts;
 
 static int parse(int argc, char **argv, ppl_opts *o) {
     const char *cmd = "eval ppl";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
-        if (!(cli_is(a, "-m", "--model") || cli_is(a, NULL, "--quantize") ||
-              cli_is(a, "-f", "--text") || cli_is(a, "-c", "--ctx") ||
-              cli_is(a, NULL, "--chunks") || cli_is(a, "-t", "--threads") ||
-              cli_is(a, NULL, "--kl-base") || cli_is(a, NULL, "--kl") ||
-              cli_is(a, NULL, "--results-dir") || cli_is(a, NULL, "--size")))
+        int shared = cli_model_opt(cmd, argc, argv, &i, &o->m);
+        if (shared < 0) return CLI_EXIT_USAGE;
+        if (shared) continue;
+        if (!(cli_is(a, "-f", "--text") || cli_is(a, "-c", "--ctx") ||
+              cli_is(a, NULL, "--chunks") || cli_is(a, NULL, "--kl-base") ||
+              cli_is(a, NULL, "--kl") || cli_is(a, NULL, "--results-dir") ||
+              cli_is(a, NULL, "--size")))
             return cli_usage_error(cmd, "unknown argument '%s'", a);
         if (!(v = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
-        if (cli_is(a, "-m", "--model"))
-            o->model = v;
-        else if (cli_is(a, "-f", "--text"))
+        if (cli_is(a, "-f", "--text"))
             o->text = v;
         else if (cli_is(a, NULL, "--kl-base"))
             o->kl_base_out = v;
@@ -63,19 +63,13 @@ static int parse(int argc, char **argv, ppl_opts *o) {
             o->results_dir = v;
         else if (cli_is(a, NULL, "--size"))
             o->size = v;
-        else if (cli_is(a, NULL, "--quantize")) {
-            if (teai_quantize_from_name(v, &o->quantize) != TEAI_OK)
-                return cli_usage_error(
-                    cmd, "unknown quantization '%s' (default, float16, int8, nf4)", v);
-        } else if (cli_is(a, "-c", "--ctx")) {
+        else if (cli_is(a, "-c", "--ctx")) {
             if (cli_int(cmd, a, v, 4, 1 << 22, &o->ctx)) return CLI_EXIT_USAGE;
-        } else if (cli_is(a, NULL, "--chunks")) {
-            if (cli_int(cmd, a, v, 1, 1L << 30, &o->chunks)) return CLI_EXIT_USAGE;
-        } else if (cli_int(cmd, a, v, 1, 1024, &o->threads)) {
+        } else if (cli_int(cmd, a, v, 1, 1L << 30, &o->chunks)) {
             return CLI_EXIT_USAGE;
         }
     }
-    if (!o->model) return cli_usage_error(cmd, "-m MODEL is required");
+    if (!o->m.model) return cli_usage_error(cmd, "-m MODEL is required");
     if (!o->text && !o->kl_base) return cli_usage_error(cmd, "--text FILE is required");
     if (o->kl_base && o->kl_base_out)
         return cli_usage_error(cmd, "--kl-base (write a reference) and --kl (compare) exclude "
@@ -141,7 +135,7 @@ static int write_record(const ppl_opts *o, const teai_ppl_result *r, double elap
     int rc = teai_eval_json_path(o->results_dir, "native", "perplexity", *size ? size : "unknown",
                                  (int64_t)time(NULL), path, sizeof path, &err);
     if (rc == TEAI_OK)
-        rc = teai_ppl_append_record(path, r, o->model, size, teai_quantize_name(o->quantize),
+        rc = teai_ppl_append_record(path, r, o->m.model, size, teai_quantize_name(o->m.quantize),
                                     elapsed, returncode, &err);
     if (rc != TEAI_OK) return cli_fail("eval ppl", &err, rc);
     printf("results: %s\n", path);
@@ -158,21 +152,21 @@ int cmd_eval_ppl(int argc, char **argv) {
     int code = parse(argc, argv, &o);
     if (code != CLI_EXIT_OK) return code;
     char model[4096];
-    if ((code = cli_resolve_model("eval ppl", o.model, model, sizeof model)) != CLI_EXIT_OK)
+    if ((code = cli_resolve_model("eval ppl", o.m.model, model, sizeof model)) != CLI_EXIT_OK)
         return code;
-    o.model = model;
+    o.m.model = model;
 
     teai_ppl_params p = teai_ppl_default_params();
     p.model_path = model;
-    p.quantize = o.quantize;
+    p.quantize = o.m.quantize;
     p.text_file = o.text;
     p.n_ctx = (int)o.ctx;
     p.n_chunks = (int)o.chunks;
-    p.n_threads = (int)o.threads;
+    p.n_threads = (int)o.m.threads;
     p.kl_base_out = o.kl_base_out;
     p.kl_base = o.kl_base;
     p.progress = on_chunk;
-    printf("perplexity: %s, quantize %s, %s\n", model, teai_quantize_name(o.quantize),
+    printf("perplexity: %s, quantize %s, %s\n", model, teai_quantize_name(o.m.quantize),
            o.kl_base ? "comparing against the base" : "scoring the second half of each chunk");
     fflush(stdout);
     cli_catch_signals();

@@ -10,12 +10,12 @@ static const char *help =
     "\n"
     "Generates text with the built-in engine, streaming it to stdout.\n"
     "\n"
-    "  -m, --model MODEL   GGUF file, Hugging Face folder, or ORG/NAME in the HF cache\n"
+    "  -m, --model MODEL   " CLI_HELP_MODEL "\n"
     "  -p, --prompt TEXT   prompt (default: \"Once upon a time\")\n"
     "  -n, --n-predict N   tokens to generate (default 32)\n"
-    "  --quantize Q        load-time quantization: default, float16, int8, nf4\n"
+    "  --quantize Q        " CLI_HELP_QUANTIZE "\n"
     "  --seed S            sampling seed (default 42)\n"
-    "  -t, --threads N     threads (default: all cores)\n"
+    "  -t, --threads N     " CLI_HELP_THREADS "\n"
     "  --temp T            temperature; 0 = greedy (default 0.8)\n"
     "  --top-k K           top-k, 0 = off (default 40)\n"
     "  --top-p P           top-p, 1 = off (default 0.95)\n"
@@ -30,9 +30,9 @@ static const char *help =
     "                      and the prompt's ids on stderr (\"prompt ids: 1 2 3\")\n";
 
 typedef struct gen_opts {
-    const char *model, *prompt;
-    long n_predict, threads, ctx;
-    teai_quantize quantize;
+    cli_model_opts m; /* -m, --quantize, -t */
+    const char *prompt;
+    long n_predict, ctx;
     teai_sampler_params sp;
     int chat, bos, ignore_eos, timing, ids;
 } gen_opts;
@@ -43,6 +43,9 @@ static int parse(int argc, char **argv, gen_opts *o) {
         const char *a = argv[i], *v;
         double d;
         long l;
+        int shared = cli_model_opt(cmd, argc, argv, &i, &o->m);
+        if (shared < 0) return CLI_EXIT_USAGE;
+        if (shared) continue;
         if (cli_is(a, NULL, "--chat"))
             o->chat = 1;
         else if (cli_is(a, NULL, "--no-bos"))
@@ -53,26 +56,17 @@ static int parse(int argc, char **argv, gen_opts *o) {
             o->timing = 1;
         else if (cli_is(a, NULL, "--ids"))
             o->ids = 1;
-        else if (cli_is(a, "-m", "--model") || cli_is(a, "-p", "--prompt") ||
-                 cli_is(a, "-n", "--n-predict") || cli_is(a, NULL, "--quantize") ||
-                 cli_is(a, NULL, "--seed") || cli_is(a, "-t", "--threads") ||
-                 cli_is(a, NULL, "--temp") || cli_is(a, NULL, "--top-k") ||
-                 cli_is(a, NULL, "--top-p") || cli_is(a, "-c", "--ctx")) {
+        else if (cli_is(a, "-p", "--prompt") || cli_is(a, "-n", "--n-predict") ||
+                 cli_is(a, NULL, "--seed") || cli_is(a, NULL, "--temp") ||
+                 cli_is(a, NULL, "--top-k") || cli_is(a, NULL, "--top-p") ||
+                 cli_is(a, "-c", "--ctx")) {
             if (!(v = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
-            if (cli_is(a, "-m", "--model"))
-                o->model = v;
-            else if (cli_is(a, "-p", "--prompt"))
+            if (cli_is(a, "-p", "--prompt"))
                 o->prompt = v;
             else if (cli_is(a, "-n", "--n-predict")) {
                 if (cli_int(cmd, a, v, 0, 1 << 24, &o->n_predict)) return CLI_EXIT_USAGE;
-            } else if (cli_is(a, NULL, "--quantize")) {
-                if (teai_quantize_from_name(v, &o->quantize) != TEAI_OK)
-                    return cli_usage_error(
-                        cmd, "unknown quantization '%s' (default, float16, int8, nf4)", v);
             } else if (cli_is(a, NULL, "--seed")) {
                 if (cli_u64(cmd, a, v, &o->sp.seed)) return CLI_EXIT_USAGE;
-            } else if (cli_is(a, "-t", "--threads")) {
-                if (cli_int(cmd, a, v, 1, 1024, &o->threads)) return CLI_EXIT_USAGE;
             } else if (cli_is(a, NULL, "--temp")) {
                 if (cli_float(cmd, a, v, 0, 100, &d)) return CLI_EXIT_USAGE;
                 o->sp.temperature = (float)d;
@@ -89,7 +83,7 @@ static int parse(int argc, char **argv, gen_opts *o) {
             return cli_usage_error(cmd, "unknown argument '%s'", a);
         }
     }
-    if (!o->model) return cli_usage_error(cmd, "-m MODEL is required");
+    if (!o->m.model) return cli_usage_error(cmd, "-m MODEL is required");
     return CLI_EXIT_OK;
 }
 
@@ -157,12 +151,12 @@ int cmd_generate(int argc, char **argv) {
     if (rc) return rc;
 
     char path[4096];
-    if ((rc = cli_resolve_model("generate", o.model, path, sizeof path))) return rc;
+    if ((rc = cli_resolve_model("generate", o.m.model, path, sizeof path))) return rc;
     cli_catch_signals();
     teai_error err = {0};
     teai_model_params mp = teai_model_default_params();
-    mp.quantize = o.quantize;
-    mp.n_threads = (int)o.threads;
+    mp.quantize = o.m.quantize;
+    mp.n_threads = (int)o.m.threads;
     teai_model *m = NULL;
     teai_context *ctx = NULL;
     teai_sampler *smp = NULL;
@@ -176,7 +170,7 @@ int cmd_generate(int argc, char **argv) {
     const teai_tokenizer *tok = teai_model_tokenizer(m);
     teai_context_params cp = teai_context_default_params();
     cp.n_ctx = (int)o.ctx;
-    cp.n_threads = (int)o.threads;
+    cp.n_threads = (int)o.m.threads;
     int n_prompt = 0;
     if ((st = teai_context_new(m, &cp, &ctx, &err))) {
         rc = cli_fail("generate", &err, st);

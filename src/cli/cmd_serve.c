@@ -21,14 +21,14 @@ static const char *help =
     "POST /v1/completions, POST /v1/chat/completions (streamed or not).\n"
     "One generation runs at a time; other requests wait in a queue.\n"
     "\n"
-    "  -m, --model MODEL   GGUF file, Hugging Face folder, or ORG/NAME in the HF cache\n"
+    "  -m, --model MODEL   " CLI_HELP_MODEL "\n"
     "  --host HOST         address to listen on (default 127.0.0.1)\n"
     "  --port N            port (default 7776; 0 = any free port)\n"
     "  --api-key KEY       require 'Authorization: Bearer KEY' (else 401)\n"
     "  --api-key-file F    the same, the key read from the first line of F\n"
     "  --alias NAME        the model id /v1/models reports (default: the file name)\n"
-    "  --quantize Q        load-time quantization: default, float16, int8, nf4\n"
-    "  -t, --threads N     threads (default: all cores)\n"
+    "  --quantize Q        " CLI_HELP_QUANTIZE "\n"
+    "  -t, --threads N     " CLI_HELP_THREADS "\n"
     "  -c, --ctx N         context length in tokens (default: min(model, 4096));\n"
     "                      prompt + max_tokens beyond it is a 400\n"
     "  --max-tokens N      largest max_tokens a request may ask (default 4096; above: 400)\n"
@@ -41,9 +41,9 @@ static const char *help =
     "it exits 0.\n";
 
 typedef struct serve_opts {
-    const char *model, *host, *api_key, *api_key_file, *alias;
-    long port, threads, ctx, max_tokens, max_body, queue;
-    teai_quantize quantize;
+    cli_model_opts m; /* -m, --quantize, -t */
+    const char *host, *api_key, *api_key_file, *alias;
+    long port, ctx, max_tokens, max_body, queue;
     int quiet;
 } serve_opts;
 
@@ -55,17 +55,17 @@ static int parse(int argc, char **argv, serve_opts *o) {
             o->quiet = 1;
             continue;
         }
-        if (!(cli_is(a, "-m", "--model") || cli_is(a, NULL, "--host") ||
-              cli_is(a, NULL, "--port") || cli_is(a, NULL, "--api-key") ||
-              cli_is(a, NULL, "--api-key-file") || cli_is(a, NULL, "--alias") ||
-              cli_is(a, NULL, "--quantize") || cli_is(a, "-t", "--threads") ||
-              cli_is(a, "-c", "--ctx") || cli_is(a, NULL, "--max-tokens") ||
-              cli_is(a, NULL, "--max-body") || cli_is(a, NULL, "--queue")))
+        int shared = cli_model_opt(cmd, argc, argv, &i, &o->m);
+        if (shared < 0) return CLI_EXIT_USAGE;
+        if (shared) continue;
+        if (!(cli_is(a, NULL, "--host") || cli_is(a, NULL, "--port") ||
+              cli_is(a, NULL, "--api-key") || cli_is(a, NULL, "--api-key-file") ||
+              cli_is(a, NULL, "--alias") || cli_is(a, "-c", "--ctx") ||
+              cli_is(a, NULL, "--max-tokens") || cli_is(a, NULL, "--max-body") ||
+              cli_is(a, NULL, "--queue")))
             return cli_usage_error(cmd, "unknown argument '%s'", a);
         if (!(v = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
-        if (cli_is(a, "-m", "--model"))
-            o->model = v;
-        else if (cli_is(a, NULL, "--host"))
+        if (cli_is(a, NULL, "--host"))
             o->host = v;
         else if (cli_is(a, NULL, "--api-key"))
             o->api_key = v;
@@ -73,14 +73,8 @@ static int parse(int argc, char **argv, serve_opts *o) {
             o->api_key_file = v;
         else if (cli_is(a, NULL, "--alias"))
             o->alias = v;
-        else if (cli_is(a, NULL, "--quantize")) {
-            if (teai_quantize_from_name(v, &o->quantize) != TEAI_OK)
-                return cli_usage_error(
-                    cmd, "unknown quantization '%s' (default, float16, int8, nf4)", v);
-        } else if (cli_is(a, NULL, "--port")) {
+        else if (cli_is(a, NULL, "--port")) {
             if (cli_int(cmd, a, v, 0, 65535, &o->port)) return CLI_EXIT_USAGE;
-        } else if (cli_is(a, "-t", "--threads")) {
-            if (cli_int(cmd, a, v, 1, 1024, &o->threads)) return CLI_EXIT_USAGE;
         } else if (cli_is(a, "-c", "--ctx")) {
             if (cli_int(cmd, a, v, 1, 1 << 22, &o->ctx)) return CLI_EXIT_USAGE;
         } else if (cli_is(a, NULL, "--max-tokens")) {
@@ -91,7 +85,7 @@ static int parse(int argc, char **argv, serve_opts *o) {
             if (cli_int(cmd, a, v, 0, 4096, &o->queue)) return CLI_EXIT_USAGE;
         }
     }
-    if (!o->model) return cli_usage_error(cmd, "-m MODEL is required");
+    if (!o->m.model) return cli_usage_error(cmd, "-m MODEL is required");
     if (o->api_key && o->api_key_file)
         return cli_usage_error(cmd, "give --api-key or --api-key-file, not both");
     if (o->api_key && !o->api_key[0]) return cli_usage_error(cmd, "--api-key is empty");
@@ -136,14 +130,14 @@ int cmd_serve(int argc, char **argv) {
     if (o.api_key_file && (rc = read_key(o.api_key_file, &key))) return rc;
 
     char path[4096];
-    if ((rc = cli_resolve_model("serve", o.model, path, sizeof path))) {
+    if ((rc = cli_resolve_model("serve", o.m.model, path, sizeof path))) {
         free(key);
         return rc;
     }
     teai_error err = {0};
     teai_model_params mp = teai_model_default_params();
-    mp.quantize = o.quantize;
-    mp.n_threads = (int)o.threads;
+    mp.quantize = o.m.quantize;
+    mp.n_threads = (int)o.m.threads;
     teai_model *m = NULL;
     int st = teai_model_load(path, &mp, &m, &err);
     if (st) {
@@ -162,7 +156,7 @@ int cmd_serve(int argc, char **argv) {
     sp.max_tokens = (int)o.max_tokens;
     sp.queue = (int)o.queue;
     sp.cp.n_ctx = (int)o.ctx;
-    sp.cp.n_threads = (int)o.threads;
+    sp.cp.n_threads = (int)o.m.threads;
     sp.log = o.quiet ? NULL : log_line;
 
     /* the server's threads never take SIGINT/SIGTERM: this thread does */
