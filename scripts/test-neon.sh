@@ -45,7 +45,8 @@ for march in armv8-a armv8.2-a+dotprod; do
         -Iinclude -Isrc -Isrc/engine -Itests \
         -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DTEAI_HAVE_CJSON=0 \
         '-DTEAI_VERSION="x"' '-DTEAI_GIT_COMMIT="x"' \
-        src/engine/quant.c src/engine/quant_neon.c src/engine/fp16.c src/base/*.c \
+        src/engine/quant_types.c src/engine/quant_codec.c src/engine/quant_ref.c src/engine/quant_dispatch.c \
+        src/engine/quant_neon.c src/engine/cpu_features.c src/engine/fp16.c src/base/*.c \
         tests/test_quant.c tests/test_util.c \
         -lm -o "$out/test_quant"
     TEAI_TEST_TMP=$out "$qemu" "$out/test_quant"
