@@ -1,7 +1,8 @@
 /* The teai log: writer -> reader round trip of every field (NAN -> empty
  * cell, text with quotes, commas, newlines and invalid UTF-8), the file name,
  * refused headers, and what a killed run leaves (a cut last line is skipped
- * and reported as file:line; a real kill -9 leaves only complete lines). */
+ * and reported as file:line; a real kill -9 leaves only complete lines), and
+ * the header-only reader (the header and how the log ended). */
 #include "results/results_impl.h"
 #include "test_util.h"
 
@@ -698,6 +699,122 @@ static void test_read_mem(void) {
     ASSERT_TRUE(strstr(err.msg, "teai-log 2") != NULL);
 }
 
+/* ---- the header alone ----------------------------------------------------- */
+
+static int put_file(const char *path, const char *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    size_t w = fwrite(data, 1, n, f);
+    return fclose(f) == 0 && w == n ? 0 : -1;
+}
+
+/* The header and the last line, whatever lies between. */
+static void test_header_only(void) {
+    char dir[512], path[1024], p2[1100];
+    teai_error err = {0};
+    teai_log_header *h = NULL;
+
+    /* a complete log: every header field in order, "format" last, ended ok */
+    tmp_dir(dir, sizeof dir, "hdr");
+    ASSERT_EQ(write_log(dir, path, sizeof path, 1), 0);
+    ASSERT_EQ(teai_log_header_read(path, &h, &err), TEAI_OK);
+    ASSERT_EQ(teai_log_header_count(h), N_KV + 1);
+    ASSERT_STREQ(teai_log_header_key(h, 0), "platform");
+    ASSERT_STREQ(teai_log_header_key(h, N_KV), "format");
+    ASSERT_STREQ(teai_log_header_value(h, N_KV), "teai-log 1");
+    ASSERT_TRUE(teai_log_header_key(h, N_KV + 1) == NULL && teai_log_header_value(h, -1) == NULL);
+    ASSERT_STREQ(teai_log_header_get(h, "backend"), "native");
+    ASSERT_STREQ(teai_log_header_get(h, "size"), "1B");
+    ASSERT_TRUE(teai_log_header_get(h, "framework") == NULL);
+    ASSERT_STREQ(teai_log_header_end(h), "ok");
+    teai_log_header_free(h);
+
+    /* ended as failed (an error message with a quote and a newline) */
+    tmp_dir(dir, sizeof dir, "hdr_failed");
+    ASSERT_EQ(write_log(dir, path, sizeof path, 0), 0);
+    ASSERT_EQ(teai_log_header_read(path, &h, &err), TEAI_OK);
+    ASSERT_STREQ(teai_log_header_end(h), "failed");
+    teai_log_header_free(h);
+
+    /* a run still going: no end; then a long body (far past the tail read)
+     * and an end as interrupted */
+    tmp_dir(dir, sizeof dir, "hdr_running");
+    teai_kv kv[N_KV];
+    bench_header(kv, "native");
+    teai_log *log = NULL;
+    ASSERT_EQ(teai_log_open(dir, kv, N_KV, &log, &err), TEAI_OK);
+    snprintf(path, sizeof path, "%s", teai_log_path(log));
+    ASSERT_EQ(teai_log_prefill(log, 0, 0, 3, 1, 1, 5, "a"), TEAI_OK);
+    ASSERT_EQ(teai_log_header_read(path, &h, &err), TEAI_OK);
+    ASSERT_EQ(teai_log_header_count(h), N_KV + 1);
+    ASSERT_TRUE(teai_log_header_end(h) == NULL);
+    teai_log_header_free(h);
+    for (int i = 1; i <= 2000; i++) {
+        teai_log_tok t = {0, 0, i, 7, "some text of a token", 1, 1, 0.5, i, NAN, NAN};
+        ASSERT_EQ(teai_log_token(log, &t), TEAI_OK);
+    }
+    ASSERT_EQ(teai_log_close(log, "interrupted", NULL, &err), TEAI_OK);
+    ASSERT_EQ(teai_log_header_read(path, &h, &err), TEAI_OK);
+    ASSERT_STREQ(teai_log_header_get(h, "backend"), "native");
+    ASSERT_STREQ(teai_log_header_end(h), "interrupted");
+    teai_log_header_free(h);
+
+    /* the end event cut short (a killed write): no end */
+    size_t len;
+    char *data = slurp(path, &len);
+    ASSERT_TRUE(data && len > 2);
+    snprintf(p2, sizeof p2, "%s.cut", path);
+    ASSERT_EQ(put_file(p2, data, len - 1), 0);
+    free(data);
+    ASSERT_EQ(teai_log_header_read(p2, &h, &err), TEAI_OK);
+    ASSERT_TRUE(teai_log_header_end(h) == NULL);
+    teai_log_header_free(h);
+
+    /* a header longer than the first read; blanks trimmed; the last of a
+     * repeated key; the body's "key: value"-looking lines are not header */
+    teai_buf b;
+    teai_buf_init(&b, 0);
+    for (int i = 0; i < 100; i++)
+        ASSERT_EQ(teai_buf_printf(&b, "k%d:  %0100d \r\n", i, i), TEAI_OK);
+    ASSERT_EQ(teai_buf_printf(&b, "k5: again\nformat: teai-log 1\nnot: header\n"), TEAI_OK);
+    ASSERT_EQ(teai_buf_printf(&b, "{\"event\":\"end\",\"status\":\"ok\",\"error\":null}\n"),
+              TEAI_OK);
+    snprintf(p2, sizeof p2, "%s/long.txt", dir);
+    ASSERT_EQ(put_file(p2, b.data, b.len), 0);
+    teai_buf_free(&b);
+    ASSERT_EQ(teai_log_header_read(p2, &h, &err), TEAI_OK);
+    ASSERT_EQ(teai_log_header_count(h), 102);
+    ASSERT_EQ(strlen(teai_log_header_value(h, 99)), 100);
+    ASSERT_STREQ(teai_log_header_get(h, "k5"), "again");
+    ASSERT_TRUE(teai_log_header_get(h, "not") == NULL);
+    ASSERT_STREQ(teai_log_header_end(h), "ok");
+    teai_log_header_free(h);
+
+    /* a seed log without a header, an empty file, an end event that is not
+     * the last line */
+    static const struct {
+        const char *name, *text;
+    } plain[] = {{"tinygrad.txt", "enqueue in 1.0 ms\ntotal 2.0 ms, 5.0 tok/s\n"},
+                 {"empty.txt", ""},
+                 {"after.txt", "a: b\n{\"event\":\"end\",\"status\":\"ok\"}\nmore\n"}};
+    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
+        snprintf(p2, sizeof p2, "%s/%s", dir, plain[i].name);
+        ASSERT_EQ(put_file(p2, plain[i].text, strlen(plain[i].text)), 0);
+        ASSERT_EQ(teai_log_header_read(p2, &h, &err), TEAI_OK);
+        ASSERT_EQ(teai_log_header_count(h), i == 2 ? 1 : 0);
+        ASSERT_TRUE(teai_log_header_end(h) == NULL);
+        teai_log_header_free(h);
+    }
+
+    /* what cannot be read */
+    snprintf(p2, sizeof p2, "%s/absent.txt", dir);
+    ASSERT_EQ(teai_log_header_read(p2, &h, &err), TEAI_ENOTFOUND);
+    ASSERT_TRUE(h == NULL && strstr(err.msg, "absent.txt") != NULL);
+    ASSERT_EQ(teai_log_header_read(dir, &h, &err), TEAI_EIO);
+    ASSERT_TRUE(h == NULL);
+    teai_log_header_free(NULL);
+}
+
 int main(void) {
 #if !TEAI_HAVE_CJSON
     test_skip("teai was built without cJSON: its logs cannot be read");
@@ -712,5 +829,6 @@ int main(void) {
     RUN_TEST(test_cut_last_line);
     RUN_TEST(test_kill9);
     RUN_TEST(test_read_mem);
+    RUN_TEST(test_header_only);
     TEST_MAIN_END();
 }

@@ -98,9 +98,7 @@ static int header_line(const char *p, size_t n, teai__hdr *kv) {
     return 1;
 }
 
-/* The header: the leading "key: value" lines, up to the first other line (or
- * just after a "format" line, which ends a teai log's header). */
-static void parse_header(teai__reader *rd) {
+void teai__parse_header(teai__reader *rd) {
     size_t pos = 0;
     int no = 0;
     teai__line ln;
@@ -303,7 +301,7 @@ int teai_log_read_mem(const void *data, size_t len, const char *name, teai_note_
     rd->name = name;
     rd->note = note;
     rd->ud = ud;
-    parse_header(rd);
+    teai__parse_header(rd);
     dialect d = detect(rd);
     static const char *const formats[] = {"", "teai-log 1", "tinygrad", "llama-bench-jsonl", "mlc"};
     static const char *const backends[] = {"", "", "tinygrad", "llama-bench", "mlc_llm"};

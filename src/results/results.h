@@ -228,6 +228,34 @@ const char *teai_log_rows_format(const teai_log_rows *r);
 /* Lines skipped as corrupt or truncated. */
 int teai_log_rows_bad_lines(const teai_log_rows *r);
 
+/* ---- reading a log's header alone ----------------------------------------- */
+
+/* The "key: value" header of one log, as teai_log_read_file reads it (the
+ * leading such lines, up to the first other line, or the "format" line that
+ * ends a teai log's header; at most 128 fields), and how the log ended, read
+ * from the file's first and last lines only, whatever its length: what a
+ * resumed sweep checks for every log in its folder. */
+typedef struct teai_log_header teai_log_header;
+
+/* Reads the header and the last line of the log at path into *out (free
+ * with teai_log_header_free). A file with no header has 0 fields; a header
+ * is looked for in the first MiB. TEAI_ENOTFOUND or TEAI_EIO when the file
+ * cannot be read (err names it and why), TEAI_ENOMEM. */
+int teai_log_header_read(const char *path, teai_log_header **out, teai_error *err);
+void teai_log_header_free(teai_log_header *h);
+/* Fields in file order: their number, and the i-th key and value
+ * (NUL-terminated; values without leading and trailing blanks); NULL when i
+ * is out of range. */
+int teai_log_header_count(const teai_log_header *h);
+const char *teai_log_header_key(const teai_log_header *h, int i);
+const char *teai_log_header_value(const teai_log_header *h, int i);
+/* The value of key (the last one when repeated); NULL when absent. */
+const char *teai_log_header_get(const teai_log_header *h, const char *key);
+/* The status of the "end" event teai_log_close writes ("ok", "interrupted",
+ * "failed") when the file's last line is that event, complete; NULL when it
+ * is not (a run still going or killed, or a log of another dialect). */
+const char *teai_log_header_end(const teai_log_header *h);
+
 /* ---- collation ----------------------------------------------------------- */
 
 typedef struct teai_collate_report {

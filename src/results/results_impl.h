@@ -5,6 +5,7 @@
  *   log_write.c     the teai log writer
  *   rows.c          teai_log_rows: the cells of one log's CSV rows
  *   log_read.c      header parsing, dialect detection, entry points
+ *   log_header.c    a log's header and how it ended, without reading its body
  *   read_teai.c     the teai-log dialect
  *   read_tinygrad.c the seed's tinygrad text logs
  *   read_llamabench.c the seed's llama-bench JSONL logs (and raw llama-bench lines)
@@ -103,6 +104,10 @@ typedef struct teai__reader {
     int body_line; /* its line number */
 } teai__reader;
 
+/* Fills rd->hdr, n_hdr, body and body_line from rd->data: the leading
+ * "key: value" lines, up to the first other line or one cut short (or just
+ * after a "format" line, which ends a teai log's header). */
+void teai__parse_header(teai__reader *rd);
 /* Next line from *pos (advanced); 0 at the end. */
 int teai__next_line(const teai__reader *rd, size_t *pos, int *line_no, teai__line *ln);
 /* The line without leading and trailing blanks (spaces, tabs, CR). */
