@@ -51,6 +51,10 @@ typedef struct teai_stats {
 int teai_stats_compute(const double *x, size_t n, uint64_t seed, int n_boot, teai_stats *out);
 /* Type-7 percentile of sorted x[0..n-1], p in [0,1]; NAN when n == 0. */
 double teai_percentile_sorted(const double *x, size_t n, double p);
+/* Mean and sample sd of the values of x[0..n) that are not NAN (*mean NAN
+ * when none is, *sd NAN when fewer than two are): the summary of a few runs,
+ * without teai_stats_compute's CI. */
+void teai_mean_sd(const double *x, size_t n, double *mean, double *sd);
 
 /* Mann-Whitney U test of a against b: U of a (U1 = R1 - n1(n1+1)/2, R1 the
  * sum of a's mid-ranks), z from the normal approximation with the tie

@@ -119,6 +119,17 @@ static double sd_of(const double *x, size_t n, double mean) {
     return sqrt(s / (double)(n - 1));
 }
 
+void teai_mean_sd(const double *x, size_t n, double *mean, double *sd) {
+    double s = 0, ss = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i])) s += x[i], k++;
+    *mean = k ? s / (double)k : NAN;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i])) ss += (x[i] - *mean) * (x[i] - *mean);
+    *sd = k > 1 ? sqrt(ss / (double)(k - 1)) : NAN;
+}
+
 /* ---- one sample ------------------------------------------------------------ */
 
 int teai_stats_compute(const double *x, size_t n, uint64_t seed, int n_boot, teai_stats *out) {
