@@ -1,36 +1,33 @@
-/* Shared by `teai bench` and `teai sweep`: options of one configuration,
- * model lookup, and running it into a raw log. */
+/* Shared by `teai bench`, `teai sweep` and `teai eval task`: the options of
+ * one configuration, and the runner library (src/bench) driven with the
+ * command line's progress display, messages and exit codes. */
 #ifndef TEAI_CLI_BENCH_H
 #define TEAI_CLI_BENCH_H
 
+#include "bench/bench.h"
+
 #include <stddef.h>
-#include <stdint.h>
 
 typedef struct bench_opts {
-    const char *backend, *size, *quantize, *model, *prompt, *prompt_file, *output_dir;
-    const char *llama_cpp, *base_url, *api_key, *model_name, *backend_name, *tinygrad, *python;
-    uint64_t seed;
-    int n_gen, prompt_tokens, repetitions, warmup, threads, ctx, chat, quiet, synthetic;
-    int force, dry_run; /* sweep only */
-    int make_missing;   /* quantize a missing seed GGUF from a higher-precision one */
-    float temperature;
+    teai_bench_params p; /* the configuration and where its model comes from */
+    int quiet;           /* no progress display and no summary */
+    int force, dry_run;  /* sweep only */
 } bench_opts;
 
 void bench_defaults(bench_opts *o);
 /* Parses bench options (argv[0] is the command); an exit code. */
 int bench_parse(const char *cmd, int argc, char **argv, bench_opts *o);
-/* Finds (or with --synthetic makes) the model for o; "" when the backend
- * needs none (openai). An exit code; errors list where it looked. */
-int bench_model(const bench_opts *o, char *out, size_t cap, int *synthetic);
-/* An opened backend with its model, to run several configurations that
- * differ only in seed, prompt and lengths without reloading (the sweep). */
-typedef struct bench_session bench_session;
-int bench_open(const bench_opts *o, const char *model, bench_session **out);
-int bench_session_run(bench_session *s, const bench_opts *o, int synthetic, char *log_path,
-                      size_t log_cap);
-void bench_close(bench_session *s);
-/* Runs o on model into a log; writes its path to log_path. An exit code. */
-int bench_run(const bench_opts *o, const char *model, int synthetic, char *log_path,
-              size_t log_cap);
+/* Finds (or with --synthetic makes) the model for o, saying what it makes;
+ * an empty path when the backend needs none (openai, tinygrad). An exit
+ * code; errors printed, listing where it looked. */
+int bench_model(const bench_opts *o, teai_bench_model *m);
+/* Opens o's backend on m, to run several configurations that differ only in
+ * seed, prompt and lengths without reloading (the sweep). An exit code;
+ * errors printed. Close with teai_bench_close. */
+int bench_open(const bench_opts *o, const teai_bench_model *m, teai_bench **out);
+/* Runs o on b into a log, with a progress display on a terminal, then prints
+ * the summary (unless o->quiet) or what failed; log_path gets the log's path
+ * ("" when none was made). An exit code. */
+int bench_session_run(teai_bench *b, const bench_opts *o, char *log_path, size_t log_cap);
 
 #endif

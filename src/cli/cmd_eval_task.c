@@ -93,7 +93,7 @@ int cmd_eval_task(int argc, char **argv) {
         long l;
         double d;
         if (cli_is(a, NULL, "--synthetic")) {
-            bo.synthetic = 1;
+            bo.p.synthetic = 1;
             continue;
         }
         if (cli_is(a, "-q", "--quiet")) {
@@ -132,13 +132,13 @@ int cmd_eval_task(int argc, char **argv) {
         else if (cli_is(a, NULL, "--dataset"))
             cfg.dataset = v;
         else if (cli_is(a, NULL, "--backend"))
-            cfg.backend = bo.backend = v;
+            cfg.backend = bo.p.backend = v;
         else if (cli_is(a, "-m", "--model"))
-            bo.model = v;
+            bo.p.model = v;
         else if (cli_is(a, NULL, "--quantize"))
-            cfg.bcfg.quantize = bo.quantize = v;
+            cfg.bcfg.quantize = bo.p.quantize = v;
         else if (cli_is(a, NULL, "--size"))
-            cfg.bcfg.size = bo.size = v;
+            cfg.bcfg.size = bo.p.size = v;
         else if (cli_is(a, NULL, "--base-url"))
             cfg.bcfg.base_url = v;
         else if (cli_is(a, NULL, "--api-key"))
@@ -148,7 +148,7 @@ int cmd_eval_task(int argc, char **argv) {
         else if (cli_is(a, NULL, "--results-dir"))
             cfg.results_dir = v;
         else if (cli_is(a, NULL, "--llama-cpp"))
-            cfg.bcfg.llama_cpp_dir = bo.llama_cpp = v;
+            cfg.bcfg.llama_cpp_dir = bo.p.llama_cpp = v;
         else if (cli_is(a, NULL, "--seed")) {
             if (cli_u64(cmd, a, v, &cfg.bcfg.seed)) return CLI_EXIT_USAGE;
         } else if (cli_is(a, NULL, "--temperature")) {
@@ -171,7 +171,7 @@ int cmd_eval_task(int argc, char **argv) {
             else if (cli_is(a, NULL, "--concurrency"))
                 cfg.concurrency = (int)l;
             else if (cli_is(a, "-t", "--threads"))
-                cfg.bcfg.n_threads = bo.threads = (int)l;
+                cfg.bcfg.n_threads = bo.p.threads = (int)l;
             else
                 cfg.bcfg.n_ctx = (int)l;
         }
@@ -200,11 +200,11 @@ int cmd_eval_task(int argc, char **argv) {
         return CLI_EXIT_INPUT;
     }
     cli_catch_signals();
-    char model[4096] = "";
-    int synthetic = 0, rc;
+    teai_bench_model model = {0};
+    int rc;
     if (!is_openai) {
-        if ((rc = bench_model(&bo, model, sizeof model, &synthetic))) return rc;
-        cfg.bcfg.model = model;
+        if ((rc = bench_model(&bo, &model))) return rc;
+        cfg.bcfg.model = model.path;
     }
     progress_ud pu = {isatty(2), quiet, cli_now_ns(), 0};
     cfg.cancel = cancel_cb;
@@ -217,7 +217,7 @@ int cmd_eval_task(int argc, char **argv) {
     printf("%s on %s (%s %s%s%s), %d examples x %d rollouts, max %d tokens%s\n", env, cfg.backend,
            cfg.bcfg.size, cfg.bcfg.quantize, res.weight_format[0] ? ", " : "", res.weight_format,
            res.n_examples, cfg.rollouts, cfg.max_tokens,
-           synthetic ? " (synthesized model: random weights)" : "");
+           model.synthetic ? " (synthesized model: random weights)" : "");
     for (int i = 0; i < res.n_metrics; i++) print_metric(&res.metrics[i]);
     printf("  time:            %.1f s generating and scoring, %.1f s in all\n",
            res.eval_time_seconds, res.elapsed_seconds);

@@ -1,14 +1,16 @@
 /* teai sweep: the cross product of backends x sizes x quantizations x threads
- * x prompt lengths x generation lengths x seeds, run through `teai bench`'s
- * machinery. Configurations sharing a backend, model and thread count run on
- * one loaded model; complete logs already in the output folder are skipped
- * (resume) unless --force; a failing configuration does not stop the sweep. */
+ * x prompt lengths x generation lengths x seeds, each run by the benchmark
+ * runner (src/bench) as `teai bench` runs one. Configurations sharing a
+ * backend, model and thread count run on one loaded model; complete logs
+ * already in the output folder are skipped (resume) unless --force; a failing
+ * configuration does not stop the sweep. */
 #include "base/base.h"
 #include "bench.h"
 #include "cli.h"
 #include "eval/eval.h"
 #include "eval/ppl.h"
 #include "eval/task.h"
+#include "results/results.h"
 
 #include <dirent.h>
 #include <stddef.h>
@@ -143,51 +145,36 @@ static int read_sweep_file(const char *path, sweep_lists *L) {
 
 /* ---- resume: which configurations already have a complete log ----------- */
 
-/* 1 if the log at path is a complete teai log of configuration o. */
+/* 1 if the log at path is a complete teai log of configuration o: its
+ * header names o's configuration and its last line says it ended ok. */
 static int log_matches(const char *path, const bench_opts *o, int threads) {
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    char line[8192], last[8192] = "";
-    int seen = 0, ok = 1;
-    struct {
-        const char *key;
-        char want[64];
-    } keys[] = {{"backend", ""},       {"size", ""},        {"quantize", ""},
-                {"seed", ""},          {"threads", ""},     {"n_gen", ""},
-                {"prompt_tokens", ""}, {"repetitions", ""}, {"warmup", ""}};
-    snprintf(keys[0].want, 64, "%s", o->backend_name ? o->backend_name : o->backend);
-    if (strcmp(keys[0].want, "llama-bench") == 0) snprintf(keys[0].want, 64, "llama-bench");
-    snprintf(keys[1].want, 64, "%s", o->size);
-    snprintf(keys[2].want, 64, "%s", o->quantize);
-    snprintf(keys[3].want, 64, "%llu", (unsigned long long)o->seed);
-    snprintf(keys[4].want, 64, "%d", threads);
-    snprintf(keys[5].want, 64, "%d", o->n_gen);
-    snprintf(keys[6].want, 64, "%d", o->prompt_tokens);
-    snprintf(keys[7].want, 64, "%d", o->repetitions);
-    snprintf(keys[8].want, 64, "%d", o->warmup);
-    int n_keys = (int)(sizeof keys / sizeof *keys);
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] == '{') {
-            snprintf(last, sizeof last, "%s", line);
-            continue;
-        }
-        char *colon = strstr(line, ": ");
-        if (!colon) continue;
-        *colon = '\0';
-        for (int i = 0; i < n_keys; i++)
-            if (strcmp(line, keys[i].key) == 0) {
-                seen++;
-                if (strcmp(colon + 2, keys[i].want) != 0) ok = 0;
-            }
+    teai_log_header *h = NULL;
+    if (teai_log_header_read(path, &h, NULL) != TEAI_OK) return 0;
+    char want[9][64];
+    static const char *const keys[9] = {"backend",       "size",        "quantize",
+                                        "seed",          "threads",     "n_gen",
+                                        "prompt_tokens", "repetitions", "warmup"};
+    snprintf(want[0], 64, "%s", o->p.backend_name ? o->p.backend_name : o->p.backend);
+    snprintf(want[1], 64, "%s", o->p.size);
+    snprintf(want[2], 64, "%s", o->p.quantize);
+    snprintf(want[3], 64, "%llu", (unsigned long long)o->p.seed);
+    snprintf(want[4], 64, "%d", threads);
+    snprintf(want[5], 64, "%d", o->p.n_gen);
+    snprintf(want[6], 64, "%d", o->p.prompt_tokens);
+    snprintf(want[7], 64, "%d", o->p.repetitions);
+    snprintf(want[8], 64, "%d", o->p.warmup);
+    const char *end = teai_log_header_end(h);
+    int ok = end && strcmp(end, "ok") == 0;
+    for (int i = 0; i < 9 && ok; i++) {
+        const char *v = teai_log_header_get(h, keys[i]);
+        ok = v && strcmp(v, want[i]) == 0;
     }
-    fclose(f);
-    return ok && seen == n_keys && strstr(last, "\"event\":\"end\"") &&
-           strstr(last, "\"status\":\"ok\"");
+    teai_log_header_free(h);
+    return ok;
 }
 
 static int already_done(const bench_opts *o, int threads) {
-    DIR *d = opendir(o->output_dir);
+    DIR *d = opendir(o->p.output_dir);
     if (!d) return 0;
     struct dirent *e;
     int found = 0;
@@ -195,7 +182,7 @@ static int already_done(const bench_opts *o, int threads) {
         size_t n = strlen(e->d_name);
         if (n < 5 || strcmp(e->d_name + n - 4, ".txt") != 0) continue;
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s", o->output_dir, e->d_name);
+        snprintf(path, sizeof path, "%s/%s", o->p.output_dir, e->d_name);
         found = log_matches(path, o, threads);
     }
     closedir(d);
@@ -248,7 +235,7 @@ static int eval_ppl(const eval_opts *ev, const bench_opts *o, const char *model,
                     const char *path, char *summary, size_t cap) {
     teai_ppl_params p = teai_ppl_default_params();
     p.model_path = model;
-    teai_quantize_from_name(o->quantize, &p.quantize); /* checked with the lists */
+    teai_quantize_from_name(o->p.quantize, &p.quantize); /* checked with the lists */
     p.text_file = ev->text;
     p.n_chunks = ev->n;
     p.n_threads = threads;
@@ -260,49 +247,53 @@ static int eval_ppl(const eval_opts *ev, const bench_opts *o, const char *model,
     int rc = teai_ppl_run(&p, &r, &err);
     if (rc && rc != TEAI_EINTR) return cli_fail("sweep", &err, rc);
     int wrc =
-        teai_ppl_append_record(path, &r, model, o->size, o->quantize,
+        teai_ppl_append_record(path, &r, model, o->p.size, o->p.quantize,
                                (double)(cli_now_ns() - t0) / 1e9, rc == TEAI_EINTR ? 130 : 0, &err);
     if (wrc) return cli_fail("sweep", &err, wrc);
     snprintf(summary, cap, "ppl %.6g ± %.3g (%ld tokens)", r.ppl, r.ppl_err, r.n_scored);
     return rc == TEAI_EINTR ? CLI_EXIT_INTERRUPT : CLI_EXIT_OK;
 }
 
-/* The evaluation of configuration o after its benchmarks (model: the file
- * the benchmarks used, "" when none was looked up yet). An exit code. */
-static int sweep_eval(eval_opts *ev, const bench_opts *o, uint64_t seed, int threads, char *model,
-                      size_t model_cap) {
+/* The evaluation of configuration o after its benchmarks (model: the one
+ * the benchmarks used, an empty path when none was looked up yet). An exit
+ * code. */
+static int sweep_eval(eval_opts *ev, const bench_opts *o, uint64_t seed, int threads,
+                      teai_bench_model *model) {
     const char *cmd = "sweep";
     int is_ppl = strcmp(ev->env, "ppl") == 0;
     const char *env = is_ppl ? "perplexity" : ev->env;
     char label[256];
-    snprintf(label, sizeof label, "eval %s: %s %s %s", ev->env, o->backend, o->size, o->quantize);
-    if (is_ppl ? strcmp(o->backend, "native") != 0
-               : strcmp(o->backend, "native") && strcmp(o->backend, "llamacpp") &&
-                     strcmp(o->backend, "openai")) {
+    snprintf(label, sizeof label, "eval %s: %s %s %s", ev->env, o->p.backend, o->p.size,
+             o->p.quantize);
+    if (is_ppl ? strcmp(o->p.backend, "native") != 0
+               : strcmp(o->p.backend, "native") && strcmp(o->p.backend, "llamacpp") &&
+                     strcmp(o->p.backend, "openai")) {
         fprintf(stderr, "[%s] not for this backend (%s), skipped\n", label,
                 is_ppl ? "perplexity: native only" : "task environments: native, llamacpp, openai");
         return CLI_EXIT_OK;
     }
     char dir[4096], path[4096];
-    snprintf(dir, sizeof dir, "%s/verifiers_results", o->output_dir);
+    snprintf(dir, sizeof dir, "%s/verifiers_results", o->p.output_dir);
     teai_error err = {0};
-    if (o->force || !teai_task_results_latest(dir, o->backend, env, o->size, path, sizeof path)) {
+    if (o->force ||
+        !teai_task_results_latest(dir, o->p.backend, env, o->p.size, path, sizeof path)) {
         int rc =
-            teai_eval_json_path(dir, o->backend, env, o->size, ev->t0, path, sizeof path, &err);
+            teai_eval_json_path(dir, o->p.backend, env, o->p.size, ev->t0, path, sizeof path, &err);
         if (rc) return cli_fail(cmd, &err, rc);
     }
     int done =
-        !o->force && teai_task_results_has(path, env, o->quantize, is_ppl ? -1 : ev->n_examples,
+        !o->force && teai_task_results_has(path, env, o->p.quantize, is_ppl ? -1 : ev->n_examples,
                                            is_ppl ? -1 : ev->max_tokens);
     if (o->dry_run) {
         if (is_ppl)
             printf("%s teai eval ppl -m MODEL --quantize %s --text %s --results-dir %s\n",
-                   done ? "skip (recorded):" : "eval:", o->quantize, ev->text, dir);
+                   done ? "skip (recorded):" : "eval:", o->p.quantize, ev->text, dir);
         else
             printf("%s teai eval task --env %s --dataset %s --backend %s --size %s --quantize %s "
                    "-n %d --max-tokens %d --seed %llu -> %s\n",
-                   done ? "skip (recorded):" : "eval:", ev->env, ev->dataset, o->backend, o->size,
-                   o->quantize, ev->n_examples, ev->max_tokens, (unsigned long long)seed, path);
+                   done ? "skip (recorded):" : "eval:", ev->env, ev->dataset, o->p.backend,
+                   o->p.size, o->p.quantize, ev->n_examples, ev->max_tokens,
+                   (unsigned long long)seed, path);
         return CLI_EXIT_OK;
     }
     if (done) {
@@ -310,31 +301,23 @@ static int sweep_eval(eval_opts *ev, const bench_opts *o, uint64_t seed, int thr
         fprintf(stderr, "[%s] recorded in %s, skipped\n", label, path);
         return CLI_EXIT_OK;
     }
-    int synthetic = 0, rc;
-    if (!model[0] && strcmp(o->backend, "openai") != 0 &&
-        (rc = bench_model(o, model, model_cap, &synthetic)))
+    int rc;
+    if (!model->path[0] && strcmp(o->p.backend, "openai") != 0 && (rc = bench_model(o, model)))
         return rc;
     char summary[256] = "";
     ev->ran++;
     if (is_ppl) {
-        rc = eval_ppl(ev, o, model, threads, path, summary, sizeof summary);
+        rc = eval_ppl(ev, o, model->path, threads, path, summary, sizeof summary);
     } else {
         /* the benchmark's model is loaded again: its session does not lend its backend */
         teai_task_config c = teai_task_default_config();
         c.env = (teai_task_env)teai_task_env_from_name(ev->env);
         c.dataset = ev->dataset;
-        c.backend = o->backend;
-        c.bcfg.model = model[0] ? model : NULL;
-        c.bcfg.size = o->size;
-        c.bcfg.quantize = o->quantize;
+        c.backend = o->p.backend;
+        teai_bench_backend_config(&o->p, model->path[0] ? model->path : NULL, &c.bcfg);
         c.bcfg.n_threads = threads;
-        c.bcfg.n_ctx = o->ctx;
+        c.bcfg.n_ctx = o->p.ctx; /* the backend's default, not the benchmark's */
         c.bcfg.seed = seed;
-        c.bcfg.temperature = o->temperature;
-        c.bcfg.llama_cpp_dir = o->llama_cpp;
-        c.bcfg.base_url = o->base_url;
-        c.bcfg.api_key = o->api_key;
-        c.bcfg.model_name = o->model_name;
         c.n_examples = ev->n;
         c.max_tokens = ev->max_tokens;
         c.results_file = path;
@@ -477,44 +460,45 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
             for (int q = 0; q < L->quantize.n && !cli_interrupted(); q++)
                 for (int t = 0; t < L->threads.n && !cli_interrupted(); t++) {
                     bench_opts o = base;
-                    o.backend = L->backends.item[b];
-                    o.size = L->sizes.item[s];
-                    o.quantize = L->quantize.item[q];
-                    o.threads = (int)parse_long(L->threads.item[t], 0, 1024, &bad);
+                    o.p.backend = L->backends.item[b];
+                    o.p.size = L->sizes.item[s];
+                    o.p.quantize = L->quantize.item[q];
+                    o.p.threads = (int)parse_long(L->threads.item[t], 0, 1024, &bad);
                     o.quiet = 1;
-                    int threads_key = o.threads > 0 ? o.threads : teai__n_cpus();
-                    char model[4096] = "";
-                    int synthetic = 0, opened = 0, group_rc = CLI_EXIT_OK;
-                    bench_session *ss = NULL;
+                    int threads_key = o.p.threads > 0 ? o.p.threads : teai__n_cpus();
+                    teai_bench_model model = {0};
+                    int opened = 0, group_rc = CLI_EXIT_OK;
+                    teai_bench *ss = NULL;
                     for (int p = 0; p < L->prompt_tokens.n && !cli_interrupted(); p++)
                         for (int g = 0; g < L->n_gen.n && !cli_interrupted(); g++)
                             for (int e = 0; e < L->seeds.n && !cli_interrupted(); e++) {
-                                o.prompt_tokens =
+                                o.p.prompt_tokens =
                                     (int)parse_long(L->prompt_tokens.item[p], 0, 1 << 20, &bad);
-                                o.n_gen = (int)parse_long(L->n_gen.item[g], 0, 1 << 20, &bad);
-                                o.seed =
+                                o.p.n_gen = (int)parse_long(L->n_gen.item[g], 0, 1 << 20, &bad);
+                                o.p.seed =
                                     (uint64_t)parse_long(L->seeds.item[e], 0, 0x7fffffffL, &bad);
                                 done++;
                                 char label[256];
                                 snprintf(label, sizeof label, "%s %s %s t%d p%d n%d seed%llu",
-                                         o.backend, o.size, o.quantize, threads_key,
-                                         o.prompt_tokens, o.n_gen, (unsigned long long)o.seed);
+                                         o.p.backend, o.p.size, o.p.quantize, threads_key,
+                                         o.p.prompt_tokens, o.p.n_gen,
+                                         (unsigned long long)o.p.seed);
                                 int skip = !base.force && already_done(&o, threads_key);
                                 if (base.dry_run) {
                                     /* the whole command: the same configuration when run */
                                     printf("%s teai bench --backend %s --size %s --quantize %s "
                                            "--seed %llu -t %d -n %d%s%s%s%s --repetitions %d "
                                            "--warmup %d --output-dir %s\n",
-                                           skip ? "skip (complete log exists):" : "run:", o.backend,
-                                           o.size, o.quantize, (unsigned long long)o.seed,
-                                           threads_key, o.n_gen,
-                                           o.prompt_tokens ? " --prompt-tokens " : "",
-                                           o.prompt_tokens ? L->prompt_tokens.item[p] : "",
-                                           o.model       ? " -m "
-                                           : o.synthetic ? " --synthetic"
-                                                         : "",
-                                           o.model ? o.model : "", o.repetitions, o.warmup,
-                                           o.output_dir);
+                                           skip ? "skip (complete log exists):" : "run:",
+                                           o.p.backend, o.p.size, o.p.quantize,
+                                           (unsigned long long)o.p.seed, threads_key, o.p.n_gen,
+                                           o.p.prompt_tokens ? " --prompt-tokens " : "",
+                                           o.p.prompt_tokens ? L->prompt_tokens.item[p] : "",
+                                           o.p.model       ? " -m "
+                                           : o.p.synthetic ? " --synthetic"
+                                                           : "",
+                                           o.p.model ? o.p.model : "", o.p.repetitions, o.p.warmup,
+                                           o.p.output_dir);
                                     continue;
                                 }
                                 if (skip) {
@@ -525,14 +509,13 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
                                 }
                                 if (!opened) {
                                     opened = 1;
-                                    group_rc = bench_model(&o, model, sizeof model, &synthetic);
-                                    if (!group_rc)
-                                        group_rc = bench_open(&o, model[0] ? model : NULL, &ss);
+                                    group_rc = bench_model(&o, &model);
+                                    if (!group_rc) group_rc = bench_open(&o, &model, &ss);
                                 }
                                 char log_path[4096] = "";
-                                int r = group_rc ? group_rc
-                                                 : bench_session_run(ss, &o, synthetic, log_path,
-                                                                     sizeof log_path);
+                                int r = group_rc
+                                            ? group_rc
+                                            : bench_session_run(ss, &o, log_path, sizeof log_path);
                                 if (r == CLI_EXIT_INTERRUPT) break;
                                 ran++;
                                 double el = (double)(cli_now_ns() - t0) / 1e9;
@@ -550,18 +533,18 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
                                             log_path, eta);
                                 }
                             }
-                    bench_close(ss);
+                    teai_bench_close(ss);
                     /* after the last thread count: every benchmark of this model is done */
                     if (ev.env && t == L->threads.n - 1 && !cli_interrupted() &&
                         (base.dry_run || !group_rc)) {
-                        o.threads = (int)parse_long(L->threads.item[t], 0, 1024, &bad);
+                        o.p.threads = (int)parse_long(L->threads.item[t], 0, 1024, &bad);
                         int r = sweep_eval(
                             &ev, &o, (uint64_t)parse_long(L->seeds.item[0], 0, 0x7fffffffL, &bad),
-                            o.threads, model, sizeof model);
+                            o.p.threads, &model);
                         if (r && r != CLI_EXIT_INTERRUPT) {
                             if (failed < 64)
                                 snprintf(failures[failed], sizeof failures[0], "eval %s %s %s %s",
-                                         ev.env, o.backend, o.size, o.quantize);
+                                         ev.env, o.p.backend, o.p.size, o.p.quantize);
                             failed++;
                             ev.failed++;
                         }
@@ -573,7 +556,7 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
     if (ev.env)
         printf(
             "eval %s: %d run, %d skipped (recorded), %d failed; records in %s/verifiers_results\n",
-            ev.env, ev.ran, ev.skipped, ev.failed, base.output_dir);
+            ev.env, ev.ran, ev.skipped, ev.failed, base.p.output_dir);
     for (int i = 0; i < failed && i < 64; i++) printf("  failed: %s\n", failures[i]);
     if (cli_interrupted()) {
         fprintf(stderr, "teai sweep: interrupted; re-run the same command to resume\n");
