@@ -1,5 +1,5 @@
 #!/bin/sh
-# teai report: a PDF presentation of the collated CSVs (DESIGN §8). Checks
+# teai report: a PDF presentation of the collated CSVs (docs/plots.md). Checks
 # the page count and size with pdfinfo and the headings and the decode
 # tokens/s mean of teai analyze with pdftotext; then the accuracy slides
 # (pareto figure, a table per environment) from verifiers results.

@@ -1,4 +1,4 @@
-/* teai analyze: statistics over the collated CSVs (DESIGN §8, §10).
+/* teai analyze: statistics over the collated CSVs (docs/metrics.md, statistics).
  * Built when the analysis library is linked (TEAI_HAVE_ANALYSIS). */
 #ifdef TEAI_HAVE_ANALYSIS
 #include "analysis/analysis.h"

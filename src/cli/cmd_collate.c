@@ -1,5 +1,6 @@
-/* teai collate: raw logs -> per-backend CSVs (DESIGN §1 step 3, §4), and
- * verifiers results -> accuracy.csv (DESIGN §7). */
+/* teai collate: raw logs -> per-backend CSVs (step 3 of the pipeline,
+ * docs/architecture.md; the CSVs: docs/log-format.md §3), and verifiers
+ * results -> accuracy.csv (docs/log-format.md §5). */
 #include "cli.h"
 #include "results/results.h"
 

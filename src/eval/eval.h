@@ -1,7 +1,7 @@
 /* Accuracy evaluation (issue: accuracy and serving): perplexity and KL
  * divergence of the built-in engine, and task environments (gsm8k,
  * reverse_text, wordle) through any backend. This header holds what every
- * evaluation shares: the seed-shaped results file (DESIGN §7).
+ * evaluation shares: the seed-shaped results file (docs/log-format.md §5).
  *
  * verifiers_results/<backend>_sweep_<env>_<size>_<timestamp>.json is a JSON
  * list with one object per evaluated configuration:

@@ -1,4 +1,4 @@
-/* The seed-shaped results file of an evaluation (eval.h, DESIGN §7). */
+/* The seed-shaped results file of an evaluation (eval.h, docs/log-format.md §5). */
 #include "eval/eval.h"
 
 #include "base/base.h"

@@ -1,8 +1,8 @@
-/* teai collate (DESIGN §1 step 3): every *.txt log in a directory -> one CSV
- * per backend, rebuilt from scratch each time, so the result depends only on
- * the logs: logs in byte order of their names, rows in the order each log's
- * reader gives. Likewise every verifiers results file (*.json) -> one
- * accuracy.csv, its rows sorted (read_verifiers.c). */
+/* teai collate (step 3 of the pipeline, docs/architecture.md): every *.txt
+ * log in a directory -> one CSV per backend, rebuilt from scratch each time,
+ * so the result depends only on the logs: logs in byte order of their names,
+ * rows in the order each log's reader gives. Likewise every verifiers results
+ * file (*.json) -> one accuracy.csv, its rows sorted (read_verifiers.c). */
 #include "results/results_impl.h"
 
 #include <dirent.h>

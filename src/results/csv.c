@@ -1,4 +1,4 @@
-/* RFC 4180 output (DESIGN §4): CRLF line ends (as the seed's Python csv
+/* RFC 4180 output (docs/log-format.md §3): CRLF line ends (as the seed's Python csv
  * module wrote them); a field is quoted when it holds a comma, a double quote,
  * CR or LF, with its quotes doubled. Every field is written as well-formed
  * UTF-8 (teai__utf8_sanitize: ill-formed bytes become U+FFFD; NULs are kept),

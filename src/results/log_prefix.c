@@ -1,5 +1,5 @@
-/* Names derived from a backend's name: the log file-name prefix (DESIGN §3)
- * and the CSV its rows are collated into (DESIGN §4). */
+/* Names derived from a backend's name: the log file-name prefix
+ * (docs/log-format.md §1) and the CSV its rows are collated into (§3 there). */
 #include "results/results_impl.h"
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Reading a log of any dialect: lines, the "key: value" header, dialect
- * detection by content (DESIGN §7), the header -> column mapping, and the
+ * detection by content (docs/log-format.md §2), the header -> column mapping, and the
  * entry points. The dialects themselves are in read_*.c. */
 #include "results/results_impl.h"
 

@@ -1,4 +1,4 @@
-/* The seed's llama.cpp logs (DESIGN §7): the header, then `llama-bench -o
+/* The seed's llama.cpp logs (docs/log-format.md §2): the header, then `llama-bench -o
  * jsonl` output, one JSON object per test; other lines (the "STDERR:" part)
  * are not data. The same objects appear in teai logs as "raw" events.
  *

@@ -1,4 +1,4 @@
-/* The seed's MLC logs (DESIGN §7): the header (with "framework: mlc_llm"),
+/* The seed's MLC logs (docs/log-format.md §2): the header (with "framework: mlc_llm"),
  * "=== Results ===", one JSON object per run
  *   {"run": 1, "tokens": 20, "time_s": 0.81, "tok_per_sec": 24.6}
  * and "avg_tok_per_sec: <x>" at the end. A run was one whole chat request

@@ -1,4 +1,4 @@
-/* The seed's tinygrad logs (DESIGN §7): the header, then the output of
+/* The seed's tinygrad logs (docs/log-format.md §2): the header, then the output of
  * `examples/llama3.py --benchmark`, per decoded token
  *   enqueue in  1.26 ms
  *   total  24.07 ms, 41.55 tok/s, 149.03 GB/s, param 62.50 GB/s

@@ -1,4 +1,4 @@
-/* Accuracy results (results.h): verifiers results files (DESIGN §7, JSON
+/* Accuracy results (results.h): verifiers results files (docs/log-format.md §5, JSON
  * lists of evaluated configurations) -> rows of accuracy.csv, the CSV text,
  * and accuracy.csv read back for the figures and the report.
  *

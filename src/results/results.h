@@ -1,11 +1,11 @@
-/* Raw benchmark logs (DESIGN §3) and their collation into CSVs (DESIGN §4).
+/* Raw benchmark logs and their collation into CSVs (docs/log-format.md).
  *
  * A teai log is a header of "key: value" lines, then a JSON-Lines body, one
  * object per event, every line handed to the kernel with one write(2) as it is
  * produced, so a run that is interrupted (or killed) leaves what it measured.
  * docs/log-format.md describes the format, the CSV columns and how every log
  * dialect maps onto them; collation also reads the original scripts' dialects
- * (DESIGN §7). Library code: never prints; notes go through a callback.
+ * (docs/log-format.md §2). Library code: never prints; notes go through a callback.
  *
  * Not thread-safe per object: one teai_log is written from one thread. */
 #ifndef TEAI_RESULTS_H
@@ -22,7 +22,7 @@
 /* Longest prefix teai_log_prefix writes, NUL included. */
 #define TEAI_LOG_PREFIX_MAX 72
 
-/* The log file-name prefix of a backend (DESIGN §3), written into out: "" for
+/* The log file-name prefix of a backend (docs/log-format.md §1), written into out: "" for
  * tinygrad, "llamacpp_" for llamacpp and llama-bench, "mlc_" for mlc and
  * mlc_llm, "<backend>_" for any other name ("native_", "openai_").
  * TEAI_EINVAL when backend is empty, longer than 63 bytes or has a byte
@@ -30,7 +30,7 @@
  * small (TEAI_LOG_PREFIX_MAX always suffices). */
 int teai_log_prefix(const char *backend, char *out, size_t cap);
 
-/* The CSV a backend's rows are collated into, without ".csv" (DESIGN §4):
+/* The CSV a backend's rows are collated into, without ".csv" (docs/log-format.md §3):
  * "tinygrad"; "llamacpp" for llamacpp and llama-bench; "mlc_llm" for mlc and
  * mlc_llm; the name itself otherwise, with bytes outside [A-Za-z0-9._-]
  * replaced by '_' (and a leading '.' too; "unknown" when empty or NULL).
@@ -85,7 +85,7 @@ int teai_log_load(teai_log *log, double load_ms, double peak_rss_mb);
 int teai_log_prefill(teai_log *log, int rep, int warmup, int n_prompt, double prefill_ms,
                      double ttft_ms, int32_t first_token, const char *first_text);
 
-/* One decode step, or one streamed chunk of n_tokens tokens (DESIGN §5).
+/* One decode step, or one streamed chunk of n_tokens tokens (docs/metrics.md).
  * (The typedef is not teai_log_token: C gives a typedef and a function one
  * name space; `struct teai_log_token` works too.) */
 typedef struct teai_log_token {
@@ -125,7 +125,7 @@ int teai_log_close(teai_log *log, const char *status, const char *error, teai_er
 
 /* ---- reading: one log -> CSV rows ------------------------------------- */
 
-/* The CSV columns, in order (DESIGN §4; docs/log-format.md says what each
+/* The CSV columns, in order (docs/log-format.md §3 says what each
  * holds for each dialect). The first 16 are exactly the seed's. */
 #define TEAI_CSV_COLUMNS(X)                                                                        \
     X(STEP, "step")                                                                                \
@@ -267,7 +267,7 @@ typedef struct teai_collate_report {
     long n_rows;      /* rows written in all */
 } teai_collate_report;
 
-/* Rebuilds DIR/<csv>.csv from every *.txt log in dir (DESIGN §4): the header
+/* Rebuilds DIR/<csv>.csv from every *.txt log in dir (docs/log-format.md §3): the header
  * line, then the rows of each log, logs in byte order of their file names.
  * Deterministic: running it twice gives byte-identical files. Each file is
  * written to a temporary name and renamed, so a failure leaves no partial
@@ -312,7 +312,7 @@ void teai_csv_close(teai_csv_reader *r);
 
 /* ---- accuracy: verifiers results -> accuracy.csv ------------------------- */
 
-/* Accuracy results (DESIGN §7) are JSON lists in
+/* Accuracy results (docs/log-format.md §5) are JSON lists in
  * verifiers_results/<prefix>sweep_<env>_<size>_<timestamp>.json, one object
  * per evaluated configuration (src/eval/eval.h has teai's shape; the seed's
  * lacks "backend", which then comes from the file-name prefix: "" tinygrad,

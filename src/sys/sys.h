@@ -1,4 +1,4 @@
-/* Host facts for benchmark metadata (DESIGN §3): what machine, what CPU,
+/* Host facts for the raw log's header (docs/log-format.md): what machine, what CPU,
  * how much memory, what build. Everything is read once, locally; a fact that
  * cannot be read is "" (never guessed). */
 #ifndef TEAI_SYS_H
