@@ -1,4 +1,4 @@
-/* teai_decode_bytes_per_step (DESIGN §5 memory_throughput_gb_s) on a tied and
+/* teai_decode_bytes_per_step (docs/metrics.md, bytes per decode step) on a tied and
  * an untied synthesized model, against a count made here by hand from the
  * shape: Q8_0 matrices (34 bytes per 32 weights), f32 norms, and a head size
  * the file sets (attention.key_length 64, not embedding / heads = 32). */

@@ -21,7 +21,7 @@ extern "C" {
 /* ---- tensor types ------------------------------------------------------ */
 
 /* GGUF type numbers where GGUF has the type; teai's own load-time formats
- * (DESIGN §6) use numbers GGUF does not, and never appear in files. */
+ * (teai_quantize below) use numbers GGUF does not, and never appear in files. */
 typedef enum teai_type {
     TEAI_TYPE_F32 = 0,
     TEAI_TYPE_F16 = 1,
@@ -43,7 +43,8 @@ size_t teai_type_row_size(teai_type t, int64_t n); /* bytes of a row of n elemen
 
 /* ---- model ------------------------------------------------------------- */
 
-/* Load-time quantization (DESIGN §6). */
+/* Load-time quantization, named as the original workflow named it
+ * (docs/backends.md). */
 typedef enum teai_quantize {
     TEAI_QUANTIZE_DEFAULT = 0, /* weights as stored in the file */
     TEAI_QUANTIZE_FLOAT16,     /* fp16 weights */
@@ -139,7 +140,7 @@ int teai_context_eval_all(teai_context *ctx, const int32_t *tokens, int n, float
 int teai_context_pos(const teai_context *ctx); /* tokens in the KV cache */
 int teai_context_n_ctx(const teai_context *ctx);
 void teai_context_reset(teai_context *ctx); /* empties the KV cache */
-/* Bytes one decode step at position pos moves (DESIGN §5 memory_throughput):
+/* Bytes one decode step at position pos moves (docs/metrics.md):
  * teai_decode_bytes_per_step of the model (teai_decode_shape_from_model)
  * with the engine's f32 K and V cache. */
 uint64_t teai_context_step_bytes(const teai_context *ctx, int pos);
@@ -149,7 +150,7 @@ uint64_t teai_context_step_bytes(const teai_context *ctx, int pos);
  * any call. */
 uint64_t teai_context_compute_start_ns(const teai_context *ctx);
 
-/* ---- bytes per decode step (DESIGN §5 memory_throughput_gb_s) ---------- *
+/* ---- bytes per decode step (memory_throughput_gb_s, docs/metrics.md) --- *
  * One definition for every backend, so that the same file at the same speed
  * gives the same GB/s:
  *   weights: every tensor of the model read once, whole, except the token

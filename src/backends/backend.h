@@ -1,4 +1,4 @@
-/* One interface for every backend teai benchmarks (DESIGN §6): open a model
+/* One interface for every backend teai benchmarks (docs/backends.md): open a model
  * with a config, run one generation while reporting each event with its
  * timestamps, close. The bench command drives every backend the same way and
  * writes what the events say into the raw log.
@@ -35,7 +35,8 @@ typedef struct teai_backend_config {
     const char *python;       /* interpreter; NULL = python3 */
 } teai_backend_config;
 
-/* Facts of a run, filled by open (DESIGN §3 metadata). Strings "" when unknown. */
+/* Facts of a run, filled by open, for the log's header (docs/log-format.md).
+ * Strings "" when unknown. */
 typedef struct teai_backend_info {
     char name[32];          /* "native", "llamacpp", ... (log prefix and CSV name) */
     char version[128];      /* backend version / build commit */
@@ -70,8 +71,8 @@ typedef struct teai_event {
     int32_t token;        /* id; -1 unknown (text-only streams) */
     const char *text;     /* its text (UTF-8, may be partial bytes); may be "" */
     int n_tokens;         /* tokens this event carries (a chunk of several: >1; unknown: -1) */
-    double total_ms;      /* DESIGN §5 total_latency_ms; NAN unknown */
-    double enqueue_ms;    /* DESIGN §5 enqueue_latency_ms; NAN unknown */
+    double total_ms;      /* total_latency_ms (docs/metrics.md); NAN unknown */
+    double enqueue_ms;    /* enqueue_latency_ms (docs/metrics.md); NAN unknown */
     uint64_t bytes_moved; /* bytes the step moved (teai_decode_bytes_per_step); 0 unknown */
     double t_ms;          /* arrival time since the run started */
     /* RAW */

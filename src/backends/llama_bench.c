@@ -1,5 +1,5 @@
 /* The llama-bench backend: llama.cpp's own benchmark tool as a subprocess,
- * the seed's way of measuring llama.cpp (DESIGN §6, §7).
+ * the seed's way of measuring llama.cpp (docs/backends.md).
  *
  * One run is `llama-bench -m MODEL -p <n_prompt> -n <n_gen> -t <threads> -r 1
  * -o jsonl`: a pp test (prompt processing) and a tg test (generation), each

@@ -1,7 +1,7 @@
 /* The native backend: teai's built-in engine, in process. A run is a prefill
  * of the prompt (its time is the time to first token) and n_gen decode steps,
  * each timed from the moment the step starts until the new token id is
- * available (DESIGN §5). End-of-generation tokens do not stop a benchmark. */
+ * available (docs/metrics.md). End-of-generation tokens do not stop a benchmark. */
 #include "backends/backend.h"
 #include "backends/prompt.h"
 #include "engine/tools.h"

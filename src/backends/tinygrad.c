@@ -1,5 +1,5 @@
 /* The tinygrad backend: tinygrad's examples/llama3.py in benchmark mode as a
- * subprocess, its printed timings parsed (DESIGN §6, §7).
+ * subprocess, its printed timings parsed (docs/backends.md).
  *
  * Command: <python> <dir>/examples/llama3.py [--model M] --size S
  * [--quantize Q] --seed N --temperature T --benchmark, with PYTHONPATH=<dir>

@@ -1,4 +1,4 @@
-/* Bytes one decode step moves (DESIGN §5 memory_throughput_gb_s): one
+/* Bytes one decode step moves (memory_throughput_gb_s, docs/metrics.md): one
  * function of a model's tensors, the position and the KV cache's types, used
  * by every backend (engine.h says what is counted and why). The tensor sizes
  * come from ggml's table of block sizes below, so a file of types teai does

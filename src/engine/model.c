@@ -1,5 +1,5 @@
 /* Model loading: shapes from the file's metadata, weights used in place from
- * the mapping where possible, load-time quantization (DESIGN §6) otherwise. */
+ * the mapping where possible, load-time quantization (teai_quantize, engine.h) otherwise. */
 #include "model.h"
 #include "model_load.h"
 #include "quant.h"

@@ -1,4 +1,4 @@
-/* One GB/s for every backend (DESIGN §5): the native and llamacpp backends,
+/* One GB/s for every backend (docs/metrics.md): the native and llamacpp backends,
  * run on the same synthesized file (tied and untied output layer, a head
  * size the file sets), report per decode step bytes that differ only by the
  * KV cache's type (the engine's f32, llama.cpp's f16), so at the same tokens/s
