@@ -24,7 +24,7 @@ static const char *help =
     "                               a folder takes f32, f16 or bf16)\n"
     "      --dim --layers --heads --kv-heads --ffn --vocab-size --ctx N, --rope-theta X,\n"
     "      --tied / --untied        override the shape\n"
-    "      -t, --threads N          threads (default: all cores)\n"
+    "      -t, --threads N          " CLI_HELP_THREADS "\n"
     "  teai model convert HF-DIR -o OUT.gguf [--type T] [-t N]\n"
     "      a Hugging Face folder (config.json, tokenizer.json, *.safetensors) to GGUF\n"
     "  teai model quantize IN.gguf OUT.gguf TYPE [-t N]\n"
@@ -210,7 +210,7 @@ static int model_synth(int argc, char **argv) {
         } else if (cli_is(a, NULL, "--rope-theta")) {
             if (cli_float(cmd, a, v, 1, 1e12, &theta)) return CLI_EXIT_USAGE;
         } else if (cli_is(a, "-t", "--threads")) {
-            if (cli_int(cmd, a, v, 1, 1024, &threads)) return CLI_EXIT_USAGE;
+            if (cli_threads(cmd, a, v, &threads)) return CLI_EXIT_USAGE;
         }
     }
     if (!out) return cli_usage_error(cmd, "-o OUT.gguf|OUT-DIR is required");
@@ -252,7 +252,7 @@ static int model_convert(int argc, char **argv) {
                 out = v;
             else if (cli_is(a, NULL, "--type"))
                 type = v;
-            else if (cli_int(cmd, a, v, 1, 1024, &threads))
+            else if (cli_threads(cmd, a, v, &threads))
                 return CLI_EXIT_USAGE;
         } else if (a[0] != '-' && !in) {
             in = a;
@@ -278,7 +278,7 @@ static int model_quantize(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (cli_is(argv[i], "-t", "--threads")) {
             const char *v = cli_value(cmd, argc, argv, &i);
-            if (!v || cli_int(cmd, "-t", v, 1, 1024, &threads)) return CLI_EXIT_USAGE;
+            if (!v || cli_threads(cmd, "-t", v, &threads)) return CLI_EXIT_USAGE;
         } else if (n < 3 && argv[i][0] != '-') {
             pos[n++] = argv[i];
         } else {
