@@ -1,4 +1,4 @@
-/* Statistics behind `teai analyze` and `teai viz` (DESIGN §8, §10): summary
+/* Statistics behind `teai analyze`, `teai viz` and the figures: summary
  * statistics with a bootstrap confidence interval, the Mann-Whitney U test,
  * speedups with confidence intervals, and the grouping of collated CSV rows
  * (docs/log-format.md) into the samples they are computed on.
@@ -137,6 +137,26 @@ long teai_dataset_rows(const teai_dataset *ds, int g);              /* all rows 
  * its time), or a streamed chunk. */
 long teai_dataset_run_rates(const teai_dataset *ds, int g);
 const double *teai_dataset_values(const teai_dataset *ds, int g, int metric, size_t *n);
+
+/* What the rows were measured on, for a report's setup and methodology
+ * slides (read in the same pass as the groups):
+ * - teai_dataset_track_setup: from now on, also record the distinct
+ *   combinations of these columns (1..TEAI_GROUP_MAX_COLS; a CSV lacking one
+ *   reads it as ""), e.g. host, device, backend version, model. TEAI_EINVAL
+ *   for an unknown column, err naming it. Listed in byte order, column by
+ *   column; teai_dataset_setup gives cell k of combination i ("" when empty).
+ * - teai_dataset_warmup_rows: rows with warmup == 1 among all rows added
+ *   (all rows: the sum of teai_dataset_rows).
+ * - teai_dataset_csv_col: the columns named in the headers of the CSVs
+ *   added, in the order first seen; *used (may be NULL) is 1 when some row
+ *   has a value there. NULL out of range. */
+int teai_dataset_track_setup(teai_dataset *ds, const char *const *cols, int n_cols,
+                             teai_error *err);
+int teai_dataset_n_setups(const teai_dataset *ds);
+const char *teai_dataset_setup(const teai_dataset *ds, int i, int k);
+long teai_dataset_warmup_rows(const teai_dataset *ds);
+int teai_dataset_n_csv_cols(const teai_dataset *ds);
+const char *teai_dataset_csv_col(const teai_dataset *ds, int i, int *used);
 
 /* Comparisons: for every two groups that differ only in column `col`, with
  * values a_val and b_val there (NULL, NULL: every pair of distinct values,

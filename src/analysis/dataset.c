@@ -28,6 +28,13 @@ struct teai_dataset {
     int *order; /* groups sorted by key */
     int *hash;  /* open addressing: group index + 1, 0 empty; hcap slots */
     size_t hcap;
+    long warmup_rows;        /* rows with warmup == 1, of all rows added */
+    char **csv_cols;         /* (n_csv_cols,) header names, in the order first seen */
+    unsigned char *csv_used; /* (n_csv_cols,) 1: a row has a value there */
+    int n_csv_cols, cap_csv_cols;
+    /* teai_dataset_track_setup: the distinct combinations of the setup
+     * columns, kept as the groups (with no values) of a second data set */
+    teai_dataset *setup;
 };
 
 static const char *const metric_names[TEAI_M_N] = {
@@ -89,6 +96,10 @@ void teai_dataset_free(teai_dataset *ds) {
     free(ds->g);
     free(ds->order);
     free(ds->hash);
+    for (int i = 0; i < ds->n_csv_cols; i++) free(ds->csv_cols[i]);
+    free(ds->csv_cols);
+    free(ds->csv_used);
+    teai_dataset_free(ds->setup);
     free(ds);
 }
 
@@ -117,6 +128,33 @@ const double *teai_dataset_values(const teai_dataset *ds, int g, int metric, siz
     const dvec *v = &ds->g[ds->order[g]].m[metric];
     *n = v->n;
     return v->v;
+}
+
+int teai_dataset_track_setup(teai_dataset *ds, const char *const *cols, int n_cols,
+                             teai_error *err) {
+    teai_dataset *s;
+    int st = teai_dataset_new(cols, n_cols, &s, err);
+    if (st) return st;
+    teai_dataset_free(ds->setup);
+    ds->setup = s;
+    return TEAI_OK;
+}
+int teai_dataset_n_setups(const teai_dataset *ds) {
+    return ds->setup ? ds->setup->n : 0;
+}
+const char *teai_dataset_setup(const teai_dataset *ds, int i, int k) {
+    return ds->setup ? teai_dataset_key(ds->setup, i, k) : NULL;
+}
+long teai_dataset_warmup_rows(const teai_dataset *ds) {
+    return ds->warmup_rows;
+}
+int teai_dataset_n_csv_cols(const teai_dataset *ds) {
+    return ds->n_csv_cols;
+}
+const char *teai_dataset_csv_col(const teai_dataset *ds, int i, int *used) {
+    if (i < 0 || i >= ds->n_csv_cols) return NULL;
+    if (used) *used = ds->csv_used[i];
+    return ds->csv_cols[i];
 }
 
 static int dvec_push(dvec *d, double x) {
@@ -255,6 +293,26 @@ static void sort_groups(teai_dataset *ds) {
 
 /* ---- reading a CSV ---------------------------------------------------------- */
 
+/* The index of header column name in ds->csv_cols, added when new; -1 out
+ * of memory. */
+static int csv_col(teai_dataset *ds, const char *name) {
+    for (int i = 0; i < ds->n_csv_cols; i++)
+        if (!strcmp(ds->csv_cols[i], name)) return i;
+    if (ds->n_csv_cols == ds->cap_csv_cols) {
+        int nc = ds->cap_csv_cols ? ds->cap_csv_cols * 2 : 64;
+        char **nn = realloc(ds->csv_cols, (size_t)nc * sizeof *nn);
+        if (!nn) return -1;
+        ds->csv_cols = nn;
+        unsigned char *nu = realloc(ds->csv_used, (size_t)nc);
+        if (!nu) return -1;
+        ds->csv_used = nu;
+        ds->cap_csv_cols = nc;
+    }
+    if (!(ds->csv_cols[ds->n_csv_cols] = dupn(name, strlen(name)))) return -1;
+    ds->csv_used[ds->n_csv_cols] = 0;
+    return ds->n_csv_cols++;
+}
+
 enum { C_STEP, C_WARMUP, C_TOK_S, C_TOTAL, C_CHUNK, C_MEM, C_PARAM, C_TTFT, C_PREFILL, C_N };
 
 int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, void *ud,
@@ -295,8 +353,26 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
         teai_csv_close(r);
         return teai__fail(err, TEAI_EFORMAT, "%s:1: no column 'step' in the header", name);
     }
+    /* every header column (cmap: field -> ds->csv_cols), and the setup columns */
+    int *cmap = malloc((size_t)nf * sizeof *cmap);
+    int scol[TEAI_GROUP_MAX_COLS], n_setup = ds->setup ? ds->setup->n_cols : 0;
+    for (int i = 0; cmap && i < nf; i++)
+        if ((cmap[i] = csv_col(ds, f[i].p)) < 0) {
+            free(cmap);
+            cmap = NULL;
+        }
+    if (!cmap) {
+        teai_csv_close(r);
+        return teai__fail(err, TEAI_ENOMEM, "out of memory");
+    }
+    for (int k = 0; k < n_setup; k++) {
+        scol[k] = -1;
+        for (int i = 0; i < nf && scol[k] < 0; i++)
+            if (!strcmp(f[i].p, ds->setup->cols[k])) scol[k] = i;
+    }
+    static const teai_csv_field no_field = {"", 0}; /* a setup column the CSV lacks */
     long rows = 0, bad = 0;
-    int last = -1; /* the previous row's group: consecutive rows mostly share it */
+    int last = -1, slast = -1; /* the previous row's groups: consecutive rows mostly share them */
     while ((st = teai_csv_next(r, &f, &nf, err)) == 1) {
         if (nf != n_hdr) {
             if (nf == 1 && f[0].len == 0) continue; /* blank line */
@@ -316,10 +392,26 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
         group *gp = &ds->g[g];
         gp->rows++;
         rows++;
+        for (int i = 0; i < nf; i++)
+            if (f[i].len) ds->csv_used[cmap[i]] = 1;
+        if (n_setup) {
+            const teai_csv_field *sf[TEAI_GROUP_MAX_COLS];
+            for (int k = 0; k < n_setup; k++) sf[k] = scol[k] >= 0 ? &f[scol[k]] : &no_field;
+            int sg = slast >= 0 && key_equal(&ds->setup->g[slast], sf, n_setup)
+                         ? slast
+                         : find_group(ds->setup, sf);
+            if (sg < 0) {
+                st = teai__fail(err, TEAI_ENOMEM, "out of memory");
+                break;
+            }
+            slast = sg;
+            ds->setup->g[sg].rows++;
+        }
         double step, warm = 0, v, chunk;
 #define CELL(c) f[col[c]].p, f[col[c]].len
-        if (!parse_num(CELL(C_STEP), &step)) continue;
         if (col[C_WARMUP] >= 0 && !parse_num(CELL(C_WARMUP), &warm)) warm = 0;
+        ds->warmup_rows += warm == 1;
+        if (!parse_num(CELL(C_STEP), &step)) continue;
         if (warm == 1) continue; /* warm-up repetitions never enter statistics */
         int e = 0;
         if (step >= 1) {
@@ -350,7 +442,9 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
     }
     if (bad > 5) teai__notef(note, ud, "%s: %ld malformed rows skipped in all", name, bad);
     teai_csv_close(r);
+    free(cmap);
     sort_groups(ds);
+    if (ds->setup) sort_groups(ds->setup);
     if (n_rows) *n_rows = rows;
     return st < 0 ? st : TEAI_OK;
 }
