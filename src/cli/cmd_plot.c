@@ -1,5 +1,5 @@
-/* teai plot: the named figures (DESIGN §8) as PNG, SVG or PDF files, built
- * from the collated CSVs by src/plot/figures.c (cairo only). */
+/* teai plot: the named figures (docs/plots.md) as PNG, SVG or PDF files,
+ * built from the collated CSVs by the plot module (src/plot, cairo only). */
 #include "cli.h"
 
 #include <stdio.h>
@@ -94,42 +94,15 @@ int cmd_plot(int argc, char **argv) {
     }
 
     teai_error err = {0};
-    teai_dataset *ds = NULL;
-    int n_files = 0, n_bad = 0;
-    int st = teai_figures_open(dir, print_note, NULL, &ds, &n_files, &n_bad, &err);
+    teai_figures_data fd;
+    int st = teai_figures_load(dir, NULL, 0, print_note, NULL, &fd, &err);
     if (st) {
         cli_fail(cmd, &err, st);
         return st == TEAI_ENOTFOUND ? CLI_EXIT_INPUT : CLI_EXIT_FAIL;
     }
-    long rows = 0;
-    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
-        size_t n;
-        teai_dataset_values(ds, g, TEAI_M_DECODE_TOK_S, &n);
-        rows += (long)n;
-    }
-    if (n_files == 0 || rows == 0) {
-        fprintf(stderr,
-                "teai plot: %s: no measured decode rows in its CSVs (%d read, %d unreadable); "
-                "run teai bench, then teai collate --dir %s\n",
-                dir, n_files, n_bad, dir);
-        teai_dataset_free(ds);
-        return CLI_EXIT_INPUT;
-    }
-    /* accuracy.csv, for pareto: absent is fine (the figure says so) */
-    teai_acc_rows *acc = NULL;
-    char apath[4096];
-    snprintf(apath, sizeof apath, "%s/accuracy.csv", dir);
-    teai_error aerr = {0};
-    st = teai_acc_read_csv(apath, print_note, NULL, &acc, &aerr);
-    if (st == TEAI_ENOMEM) {
-        teai_dataset_free(ds);
-        return cli_fail(cmd, &aerr, st);
-    }
-    if (st && st != TEAI_ENOTFOUND) fprintf(stderr, "teai plot: %s, skipped\n", aerr.msg);
-    teai_figure_accuracy fa = {acc, acc_metric};
+    teai_figure_accuracy fa = {fd.acc, acc_metric};
     if (ensure_dir(out) || (copy && ensure_dir(copy))) {
-        teai_acc_rows_free(acc);
-        teai_dataset_free(ds);
+        teai_figures_data_free(&fd);
         return CLI_EXIT_FAIL;
     }
     teai_plot_params pp = teai_plot_default_params();
@@ -145,7 +118,7 @@ int cmd_plot(int argc, char **argv) {
                 failed++;
                 break;
             }
-            int r = teai_figure_write_acc(f, ds, &fa, path, fmt, &pp, msg, sizeof msg);
+            int r = teai_figure_write_acc(f, fd.ds, &fa, path, fmt, &pp, msg, sizeof msg);
             if (r == 1) {
                 printf("wrote %s: %s\n", path, msg);
                 written++;
@@ -160,8 +133,7 @@ int cmd_plot(int argc, char **argv) {
         }
     }
     fflush(stdout);
-    teai_acc_rows_free(acc);
-    teai_dataset_free(ds);
+    teai_figures_data_free(&fd);
     if (!written) {
         fprintf(stderr, "teai plot: no figure written\n");
         return failed ? CLI_EXIT_FAIL : CLI_EXIT_INPUT;

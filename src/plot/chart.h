@@ -1,4 +1,4 @@
-/* Chart primitives on cairo (DESIGN §8, §10): a chart is described by data
+/* Chart primitives on cairo (docs/plots.md): a chart is described by data
  * (a teai_chart), then drawn in one call, either into a file (PNG, SVG, PDF;
  * written to a temporary file and renamed) or onto a caller's cairo_t (so the
  * PDF report can place a chart on a page). Three kinds:
@@ -32,6 +32,7 @@
 
 #include <cairo.h>
 #include <stddef.h>
+#include <stdio.h>
 
 typedef enum teai_chart_kind {
     TEAI_CHART_BARS = 0,
@@ -133,14 +134,26 @@ int teai_plot_format_from_path(const char *path);
 int teai_chart_draw(cairo_t *cr, const teai_chart *chart, double x, double y, double w, double h,
                     char *err, size_t errcap);
 
-/* Renders the chart to path: a temporary file in path's folder, then
- * rename(2), so a failure never leaves a partial file at path. PNG size is
- * round(width * scale) x round(height * scale) pixels. TEAI_EIO (with the
- * path and the system's reason in err) when the file cannot be written. */
+/* Renders the chart to path atomically (teai__atomic_open: a temporary file
+ * beside it, synced and renamed over it), so a failure never leaves a partial
+ * file at path. PNG size is round(width * scale) x round(height * scale)
+ * pixels. TEAI_EIO (with the path and the system's reason in err) when the
+ * file cannot be written. */
 int teai_chart_write(const teai_chart *chart, const char *path, teai_plot_format format,
                      const teai_plot_params *params, char *err, size_t errcap);
 
-/* ---- helpers (public for the figures and tests) -------------------------- */
+/* ---- helpers (public for the figures, the report and tests) -------------- */
+
+/* Where cairo streams a file's bytes (a cairo_write_func_t's closure): f,
+ * keeping the first errno of a failed write, since cairo's own status only
+ * says "write error". */
+typedef struct teai_plot_sink {
+    FILE *f;
+    int err; /* 0 until a write fails */
+} teai_plot_sink;
+
+/* The cairo_write_func_t for a teai_plot_sink. */
+cairo_status_t teai_plot_sink_write(void *sink, const unsigned char *data, unsigned int length);
 
 /* The colour of a series, rgb in [0,1]: fixed for "native", "llamacpp",
  * "llama-bench", "tinygrad", "mlc_llm", "openai"; otherwise a palette entry

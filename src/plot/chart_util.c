@@ -1,12 +1,25 @@
 /* Chart helpers with no drawing: colours, box statistics, tick steps,
- * defaults. */
+ * defaults; the module's message helper (plot_impl.h). */
 #include "plot/chart.h"
+#include "plot/plot_impl.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+int teai__plot_say(char *msg, size_t cap, int ret, const char *fmt, ...) {
+    if (msg && cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, cap, fmt, ap);
+        va_end(ap);
+    }
+    return ret;
+}
 
 teai_chart teai_chart_init(teai_chart_kind kind) {
     teai_chart c;

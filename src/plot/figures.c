@@ -1,16 +1,13 @@
-/* The named figures of `teai plot` (see figures.h). */
-#include "plot/figures.h"
+/* The speed figures of `teai plot` and `teai report` (see figures.h), the
+ * table that dispatches every figure (pareto: figures_accuracy.c), and
+ * reading the data they are drawn from. */
+#include "plot/plot_impl.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum { K_HOST, K_DEV, K_SIZE, K_QUANT, K_BACKEND, K_N };
-#define MAXC  32 /* categories */
-#define MAXS  12 /* series */
-#define BOOTS 2000
 
 static const char *const fig_names[TEAI_FIG_N] = {"backend_comparison",
                                                   "speedup_comparison",
@@ -27,12 +24,15 @@ const char *teai_figure_name(int fig) {
     return fig >= 0 && fig < TEAI_FIG_N ? fig_names[fig] : NULL;
 }
 
-int teai_figures_open(const char *dir, teai_note_fn note, void *ud, teai_dataset **out,
-                      int *n_files, int *n_bad, teai_error *err) {
+/* ---- the data ---------------------------------------------------------------- */
+
+static int figures_open(const char *dir, const char *const *setup_cols, int n_setup,
+                        teai_note_fn note, void *ud, teai_dataset **out, int *n_files, int *n_bad,
+                        teai_error *err) {
     static const char *const cols[K_N] = {"hostname", "device", "size", "quantize", "backend"};
     int st = teai_dataset_new(cols, K_N, out, err);
-    if (st) return st;
-    st = teai_dataset_add_dir(*out, dir, note, ud, n_files, n_bad, err);
+    if (!st && n_setup > 0) st = teai_dataset_track_setup(*out, setup_cols, n_setup, err);
+    if (!st) st = teai_dataset_add_dir(*out, dir, note, ud, n_files, n_bad, err);
     if (st) {
         teai_dataset_free(*out);
         *out = NULL;
@@ -40,23 +40,57 @@ int teai_figures_open(const char *dir, teai_note_fn note, void *ud, teai_dataset
     return st;
 }
 
-static int say(char *msg, size_t cap, int ret, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int say(char *msg, size_t cap, int ret, const char *fmt, ...) {
-    if (msg && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, cap, fmt, ap);
-        va_end(ap);
-    }
-    return ret;
+int teai_figures_open(const char *dir, teai_note_fn note, void *ud, teai_dataset **out,
+                      int *n_files, int *n_bad, teai_error *err) {
+    return figures_open(dir, NULL, 0, note, ud, out, n_files, n_bad, err);
 }
 
-/* "95% CI lo-hi" at `digits` significant digits, or "no CI, n=<n>" when a
- * bound is not finite (one sample, nothing to resample); n < 0 leaves n out
- * (the caller prints it). Every finding prints its interval through this, so
- * none says "nan". Returns buf. */
-static const char *ci_text(char *buf, size_t cap, double lo, double hi, int digits, long n) {
+int teai_figures_load(const char *dir, const char *const *setup_cols, int n_setup,
+                      teai_note_fn note, void *ud, teai_figures_data *out, teai_error *err) {
+    memset(out, 0, sizeof *out);
+    int st =
+        figures_open(dir, setup_cols, n_setup, note, ud, &out->ds, &out->n_files, &out->n_bad, err);
+    if (st) return st;
+    for (int g = 0; g < teai_dataset_n_groups(out->ds); g++) {
+        size_t n;
+        teai_dataset_values(out->ds, g, TEAI_M_DECODE_TOK_S, &n);
+        out->n_decode += (long)n;
+    }
+    if (out->n_files == 0 || out->n_decode == 0) {
+        st = teai__fail(err, TEAI_ENOTFOUND,
+                        "%s: no measured decode rows in its CSVs (%d read, %d unreadable); run "
+                        "teai bench, then teai collate --dir %s",
+                        dir, out->n_files, out->n_bad, dir);
+        teai_figures_data_free(out);
+        return st;
+    }
+    /* accuracy.csv, for pareto: absent is fine (the figure says so) */
+    size_t pl = strlen(dir) + sizeof "/accuracy.csv";
+    char *path = malloc(pl);
+    teai_error ae = {0};
+    st = path ? TEAI_OK : teai__fail(&ae, TEAI_ENOMEM, "out of memory");
+    if (path) {
+        snprintf(path, pl, "%s/accuracy.csv", dir);
+        st = teai_acc_read_csv(path, note, ud, &out->acc, &ae);
+        free(path);
+    }
+    if (st == TEAI_ENOMEM) {
+        teai_figures_data_free(out);
+        return teai__fail(err, st, "%s", ae.msg);
+    }
+    if (st && st != TEAI_ENOTFOUND) teai__notef(note, ud, "%s, skipped", ae.msg);
+    return TEAI_OK;
+}
+
+void teai_figures_data_free(teai_figures_data *d) {
+    teai_acc_rows_free(d->acc);
+    teai_dataset_free(d->ds);
+    memset(d, 0, sizeof *d);
+}
+
+/* ---- helpers shared with figures_accuracy.c (plot_impl.h) -------------------- */
+
+const char *teai__fig_ci_text(char *buf, size_t cap, double lo, double hi, int digits, long n) {
     if (isfinite(lo) && isfinite(hi))
         snprintf(buf, cap, "95%% CI %.*g-%.*g", digits, lo, digits, hi);
     else if (n >= 0)
@@ -75,42 +109,46 @@ static const char *mwu_text(char *buf, size_t cap, double p) {
     return buf;
 }
 
-/* ---- pooling groups ------------------------------------------------------- */
+int teai__pool_add(teai__pool *p, const double *x, size_t n) {
+    if (p->n + n > p->cap) {
+        size_t cap = (p->n + n) * 2;
+        double *nv = realloc(p->v, cap * sizeof *nv);
+        if (!nv) {
+            free(p->v);
+            p->v = NULL, p->n = p->cap = 0;
+            return TEAI_ENOMEM;
+        }
+        p->v = nv, p->cap = cap;
+    }
+    memcpy(p->v + p->n, x, n * sizeof *x);
+    p->n += n;
+    return TEAI_OK;
+}
 
-/* Values of metric m pooled over the groups whose keys match f (NULL = any). */
-typedef struct pool {
-    double *v;
-    size_t n;
-} pool;
+/* 1 if group g's keys match f (NULL = any). */
+static int group_matches(const teai_dataset *ds, int g, const char *const f[K_N]) {
+    for (int k = 0; k < K_N; k++)
+        if (f[k] && strcmp(f[k], teai_dataset_key(ds, g, k))) return 0;
+    return 1;
+}
 
-static int pool_get(const teai_dataset *ds, int m, const char *const f[K_N], pool *p) {
-    p->v = NULL, p->n = 0;
-    size_t cap = 0;
+int teai__fig_pool_get(const teai_dataset *ds, int m, const char *const f[K_N], teai__pool *p) {
+    *p = (teai__pool){0};
     for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
-        int ok = 1;
-        for (int k = 0; k < K_N && ok; k++)
-            if (f[k] && strcmp(f[k], teai_dataset_key(ds, g, k))) ok = 0;
         size_t n;
         const double *x = teai_dataset_values(ds, g, m, &n);
-        if (!ok || !n) continue;
-        if (p->n + n > cap) {
-            cap = (p->n + n) * 2;
-            double *nv = realloc(p->v, cap * sizeof *nv);
-            if (!nv) {
-                free(p->v);
-                p->v = NULL, p->n = 0;
-                return TEAI_ENOMEM;
-            }
-            p->v = nv;
-        }
-        memcpy(p->v + p->n, x, n * sizeof *x);
-        p->n += n;
+        if (n && group_matches(ds, g, f) && teai__pool_add(p, x, n)) return TEAI_ENOMEM;
     }
     return TEAI_OK;
 }
 
-/* The host with the most measured decode values. */
-static const char *primary_host(const teai_dataset *ds) {
+double teai__pool_mean(const teai__pool *p) {
+    double s = 0;
+    for (size_t i = 0; i < p->n; i++) s += p->v[i];
+    return p->n ? s / (double)p->n : NAN;
+}
+
+const char *teai__fig_primary_host(const teai_dataset *ds) {
     const char *best = NULL;
     size_t best_n = 0;
     for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
@@ -126,6 +164,31 @@ static const char *primary_host(const teai_dataset *ds) {
     return best;
 }
 
+int teai__fig_find(const char *const *a, int n, const char *s) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(a[i], s)) return i;
+    return -1;
+}
+
+void teai__fig_append(char *buf, size_t cap, const char *fmt, ...) {
+    size_t len = strlen(buf);
+    if (len + 1 >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, cap - len, fmt, ap);
+    va_end(ap);
+}
+
+int teai__fig_write_chart(const teai_chart *ch, const char *path, teai_plot_format fmt,
+                          const teai_plot_params *pp, char *msg, size_t cap) {
+    char err[512] = "";
+    int st = teai_chart_write(ch, path, fmt, pp, err, sizeof err);
+    if (st) return teai__plot_say(msg, cap, st, "%s", err[0] ? err : "cannot write the chart");
+    return 1;
+}
+
+/* ---- a grid of (size, quantize) categories x backend series ------------------ */
+
 /* Categories (size, quantize) and series (backend) on one host with data for
  * metric m. */
 typedef struct grid {
@@ -134,12 +197,6 @@ typedef struct grid {
     const char *size[MAXC], *quant[MAXC], *ser[MAXS];
     char label[MAXC][96];
 } grid;
-
-static int find_str(const char *const *a, int n, const char *s) {
-    for (int i = 0; i < n; i++)
-        if (!strcmp(a[i], s)) return i;
-    return -1;
-}
 
 static void grid_make(const teai_dataset *ds, int m, const char *host, grid *gr) {
     memset(gr, 0, sizeof *gr);
@@ -158,24 +215,24 @@ static void grid_make(const teai_dataset *ds, int m, const char *host, grid *gr)
             gr->size[c] = sz, gr->quant[c] = q;
             snprintf(gr->label[c], sizeof gr->label[c], "%s %s", sz, q);
         }
-        if (find_str(gr->ser, gr->ns, b) < 0 && gr->ns < MAXS) gr->ser[gr->ns++] = b;
+        if (teai__fig_find(gr->ser, gr->ns, b) < 0 && gr->ns < MAXS) gr->ser[gr->ns++] = b;
     }
 }
 
-static int cell_pool(const teai_dataset *ds, int m, const grid *gr, int c, int s, pool *p) {
+static int cell_pool(const teai_dataset *ds, int m, const grid *gr, int c, int s, teai__pool *p) {
     const char *f[K_N] = {gr->host, NULL, gr->size[c], gr->quant[c], gr->ser[s]};
-    return pool_get(ds, m, f, p);
+    return teai__fig_pool_get(ds, m, f, p);
 }
 
-static void append(char *buf, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t cap, const char *fmt, ...) {
-    size_t len = strlen(buf);
-    if (len + 1 >= cap) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + len, cap - len, fmt, ap);
-    va_end(ap);
+/* 1 if cell (c, s) of the grid has values of metric m (cell_pool's n > 0). */
+static int cell_has(const teai_dataset *ds, int m, const grid *gr, int c, int s) {
+    const char *f[K_N] = {gr->host, NULL, gr->size[c], gr->quant[c], gr->ser[s]};
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        size_t n;
+        teai_dataset_values(ds, g, m, &n);
+        if (n && group_matches(ds, g, f)) return 1;
+    }
+    return 0;
 }
 
 /* ---- bars of a metric's mean per (size quantize) x backend ----------------- */
@@ -212,7 +269,7 @@ static int bars_fill(const teai_dataset *ds, int m, const grid *gr, bars *b, tea
     for (int s = 0; s < gr->ns; s++) {
         b->n[s] = 0;
         for (int c = 0; c < gr->nc; c++) {
-            pool p;
+            teai__pool p;
             teai_stats st;
             if (cell_pool(ds, m, gr, c, s, &p)) return TEAI_ENOMEM;
             int rc = teai_stats_compute(p.v, p.n, TEAI_SEED_DEFAULT, BOOTS, &st);
@@ -240,46 +297,39 @@ static int bars_fill(const teai_dataset *ds, int m, const grid *gr, bars *b, tea
     for (int c = 0; c < gr->nc; c++) b->cats[c] = gr->label[c];
     snprintf(b->sub, sizeof b->sub, "host %s; bars: mean, error bars: 95%% CI; n:", gr->host);
     for (int s = 0; s < gr->ns; s++)
-        append(b->sub, sizeof b->sub, "%s %s", s ? "," : "", b->names[s]);
+        teai__fig_append(b->sub, sizeof b->sub, "%s %s", s ? "," : "", b->names[s]);
     return TEAI_OK;
-}
-
-static int write_chart(const teai_chart *ch, const char *path, teai_plot_format fmt,
-                       const teai_plot_params *pp, char *msg, size_t cap) {
-    char err[512] = "";
-    int st = teai_chart_write(ch, path, fmt, pp, err, sizeof err);
-    if (st) return say(msg, cap, st, "%s", err[0] ? err : "cannot write the chart");
-    return 1;
 }
 
 /* A metric's bars; the finding names the highest mean. */
 static int fig_metric_bars(const teai_dataset *ds, int m, const char *title, const char *ylabel,
                            const char *verb, const char *path, teai_plot_format fmt,
                            const teai_plot_params *pp, char *msg, size_t cap) {
-    const char *host = primary_host(ds);
+    const char *host = teai__fig_primary_host(ds);
     grid gr;
     if (host) grid_make(ds, m, host, &gr);
     if (!host || !gr.nc)
-        return say(msg, cap, 0, "no measured %s values in the CSVs", teai_metric_name(m));
+        return teai__plot_say(msg, cap, 0, "no measured %s values in the CSVs",
+                              teai_metric_name(m));
     bars *b = calloc(1, sizeof *b);
-    if (!b) return say(msg, cap, TEAI_ENOMEM, "out of memory");
+    if (!b) return teai__plot_say(msg, cap, TEAI_ENOMEM, "out of memory");
     teai_stats best = {0};
     int bc, bs, st = bars_fill(ds, m, &gr, b, &best, &bc, &bs);
     if (st) {
         free(b);
-        return say(msg, cap, st, "out of memory");
+        return teai__plot_say(msg, cap, st, "out of memory");
     }
     teai_chart ch = teai_chart_init(TEAI_CHART_BARS);
     ch.title = title, ch.subtitle = b->sub, ch.y_label = ylabel;
     ch.x_label = "model size and quantization";
     ch.categories = b->cats, ch.n_categories = (size_t)gr.nc;
     ch.series = b->series, ch.n_series = (size_t)gr.ns;
-    st = write_chart(&ch, path, fmt, pp, msg, cap);
+    st = teai__fig_write_chart(&ch, path, fmt, pp, msg, cap);
     char ci[96];
     if (st == 1)
-        say(msg, cap, 1, "%s %s highest at %s: %.4g %s (%s, n=%ld)", gr.ser[bs], verb, gr.label[bc],
-            best.mean, teai_metric_unit(m), ci_text(ci, sizeof ci, best.ci_lo, best.ci_hi, 4, -1),
-            best.n);
+        teai__plot_say(msg, cap, 1, "%s %s highest at %s: %.4g %s (%s, n=%ld)", gr.ser[bs], verb,
+                       gr.label[bc], best.mean, teai_metric_unit(m),
+                       teai__fig_ci_text(ci, sizeof ci, best.ci_lo, best.ci_hi, 4, -1), best.n);
     free(b);
     return st;
 }
@@ -292,43 +342,25 @@ static int fig_backend(const teai_dataset *ds, const char *path, teai_plot_forma
                              "Decode throughput (tokens/s)", "decodes", path, fmt, pp, msg, cap);
     if (st != 1) return st;
     /* finding: the fastest against the runner-up in the category with most backends */
-    const char *host = primary_host(ds);
+    const char *host = teai__fig_primary_host(ds);
     grid gr;
     grid_make(ds, TEAI_M_DECODE_TOK_S, host, &gr);
     int best_c = -1, best_k = 0;
     for (int c = 0; c < gr.nc; c++) {
         int k = 0;
-        for (int s = 0; s < gr.ns; s++) {
-            const char *f[K_N] = {host, NULL, gr.size[c], gr.quant[c], gr.ser[s]};
-            for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
-                int ok = 1;
-                for (int j = 0; j < K_N && ok; j++)
-                    if (f[j] && strcmp(f[j], teai_dataset_key(ds, g, j))) ok = 0;
-                size_t n;
-                teai_dataset_values(ds, g, TEAI_M_DECODE_TOK_S, &n);
-                if (ok && n) {
-                    k++;
-                    break;
-                }
-            }
-        }
+        for (int s = 0; s < gr.ns; s++) k += cell_has(ds, TEAI_M_DECODE_TOK_S, &gr, c, s);
         if (k > best_k) best_k = k, best_c = c;
     }
     if (best_k < 2) return 1; /* one backend: keep the highest-mean finding */
-    pool p[MAXS];
+    teai__pool p[MAXS];
     double mean[MAXS];
     int a = -1, b = -1;
     for (int s = 0; s < gr.ns; s++) {
         if (cell_pool(ds, TEAI_M_DECODE_TOK_S, &gr, best_c, s, &p[s])) {
             for (int j = 0; j < s; j++) free(p[j].v);
-            return say(msg, cap, TEAI_ENOMEM, "out of memory");
+            return teai__plot_say(msg, cap, TEAI_ENOMEM, "out of memory");
         }
-        mean[s] = -1;
-        if (p[s].n) {
-            double sum = 0;
-            for (size_t i = 0; i < p[s].n; i++) sum += p[s].v[i];
-            mean[s] = sum / (double)p[s].n;
-        }
+        mean[s] = p[s].n ? teai__pool_mean(&p[s]) : -1;
         if (mean[s] >= 0 && (a < 0 || mean[s] > mean[a]))
             b = a, a = s;
         else if (mean[s] >= 0 && (b < 0 || mean[s] > mean[b]))
@@ -338,9 +370,10 @@ static int fig_backend(const teai_dataset *ds, const char *path, teai_plot_forma
     char ci[96], mw[64];
     long nmin = (long)(p[a].n < p[b].n ? p[a].n : p[b].n);
     if (!teai_speedup_compute(p[a].v, p[a].n, p[b].v, p[b].n, TEAI_SEED_DEFAULT, BOOTS, &sp))
-        say(msg, cap, 1, "%s decodes %.3gx faster than %s at %s (%s%s)", gr.ser[a], sp.ratio,
-            gr.ser[b], gr.label[best_c], ci_text(ci, sizeof ci, sp.ci_lo, sp.ci_hi, 3, nmin),
-            mwu_text(mw, sizeof mw, sp.mwu.p));
+        teai__plot_say(msg, cap, 1, "%s decodes %.3gx faster than %s at %s (%s%s)", gr.ser[a],
+                       sp.ratio, gr.ser[b], gr.label[best_c],
+                       teai__fig_ci_text(ci, sizeof ci, sp.ci_lo, sp.ci_hi, 3, nmin),
+                       mwu_text(mw, sizeof mw, sp.mwu.p));
     for (int s = 0; s < gr.ns; s++) free(p[s].v);
     return 1;
 }
@@ -361,7 +394,7 @@ typedef struct ratios {
     int best_c, best_s;
 } ratios;
 
-static int ratio_cell(ratios *r, const pool *a, const pool *b, int c, int s) {
+static int ratio_cell(ratios *r, const teai__pool *a, const teai__pool *b, int c, int s) {
     teai_speedup sp;
     if (!a->n || !b->n) return TEAI_OK;
     int st = teai_speedup_compute(a->v, a->n, b->v, b->n, TEAI_SEED_DEFAULT, BOOTS, &sp);
@@ -393,7 +426,7 @@ static int ratios_chart(ratios *r, const char *title, const char *ylabel, const 
     ch.categories = r->cats, ch.n_categories = (size_t)r->nc;
     ch.series = r->series, ch.n_series = (size_t)r->ns;
     ch.ref_y = 1, ch.ref_label = ref;
-    return write_chart(&ch, path, fmt, pp, msg, cap);
+    return teai__fig_write_chart(&ch, path, fmt, pp, msg, cap);
 }
 
 /* "a, b, c": the backends with rows in the data (any host, any metric);
@@ -404,8 +437,8 @@ static int backends_in_data(const teai_dataset *ds, char *out, size_t cap) {
     out[0] = '\0';
     for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
         const char *b = teai_dataset_key(ds, g, K_BACKEND);
-        if (!teai_dataset_rows(ds, g) || find_str(seen, n, b) >= 0 || n == MAXS) continue;
-        append(out, cap, "%s%s", n ? ", " : "", b);
+        if (!teai_dataset_rows(ds, g) || teai__fig_find(seen, n, b) >= 0 || n == MAXS) continue;
+        teai__fig_append(out, cap, "%s%s", n ? ", " : "", b);
         seen[n++] = b;
     }
     return n;
@@ -417,11 +450,9 @@ static int shares_config(const teai_dataset *ds, const grid *gr, int s) {
     for (int c = 0; c < gr->nc; c++) {
         int k = 0, mine = s < 0;
         for (int t = 0; t < gr->ns; t++) {
-            pool p;
-            if (cell_pool(ds, TEAI_M_DECODE_TOK_S, gr, c, t, &p)) return 0;
-            k += p.n > 0;
-            if (t == s && p.n) mine = 1;
-            free(p.v);
+            int has = cell_has(ds, TEAI_M_DECODE_TOK_S, gr, c, t);
+            k += has;
+            if (t == s && has) mine = 1;
         }
         if (k >= 2 && mine) return 1;
     }
@@ -430,37 +461,38 @@ static int shares_config(const teai_dataset *ds, const grid *gr, int s) {
 
 static int fig_speedup(const teai_dataset *ds, const char *path, teai_plot_format fmt,
                        const teai_plot_params *pp, char *msg, size_t cap) {
-    const char *host = primary_host(ds);
+    const char *host = teai__fig_primary_host(ds);
     grid gr;
     char names[256];
     int n_all = backends_in_data(ds, names, sizeof names);
     if (host) grid_make(ds, TEAI_M_DECODE_TOK_S, host, &gr);
     if (n_all < 2)
-        return say(msg, cap, 0, "only one backend (%s) in the data: nothing to compare",
-                   n_all ? names : "none");
+        return teai__plot_say(msg, cap, 0, "only one backend (%s) in the data: nothing to compare",
+                              n_all ? names : "none");
     if (!host || gr.ns < 2 || !shares_config(ds, &gr, -1))
-        return say(msg, cap, 0,
-                   "no configuration measured by two backends: no size and quantization has "
-                   "decode tokens/s from two backends on host %s (backends in the data: %s)",
-                   host ? host : "(none)", names);
+        return teai__plot_say(
+            msg, cap, 0,
+            "no configuration measured by two backends: no size and quantization has "
+            "decode tokens/s from two backends on host %s (backends in the data: %s)",
+            host ? host : "(none)", names);
     /* the reference: llamacpp, else the first backend, that shares a configuration */
-    int ref = find_str(gr.ser, gr.ns, "llamacpp");
+    int ref = teai__fig_find(gr.ser, gr.ns, "llamacpp");
     if (ref < 0 || !shares_config(ds, &gr, ref))
         for (ref = 0; ref < gr.ns - 1 && !shares_config(ds, &gr, ref); ref++) continue;
     ratios *r = malloc(sizeof *r);
-    if (!r) return say(msg, cap, TEAI_ENOMEM, "out of memory");
+    if (!r) return teai__plot_say(msg, cap, TEAI_ENOMEM, "out of memory");
     ratios_init(r);
     int st = TEAI_OK, any = 0;
     for (int s = 0; s < gr.ns; s++)
         if (s != ref) r->ser[r->ns++] = gr.ser[s];
     for (int c = 0; c < gr.nc && !st; c++) {
-        pool pr;
+        teai__pool pr;
         if ((st = cell_pool(ds, TEAI_M_DECODE_TOK_S, &gr, c, ref, &pr))) break;
         if (pr.n) {
             int col = r->nc;
             for (int s = 0, k = 0; s < gr.ns && !st; s++) {
                 if (s == ref) continue;
-                pool pa;
+                teai__pool pa;
                 if (!(st = cell_pool(ds, TEAI_M_DECODE_TOK_S, &gr, c, s, &pa))) {
                     if (pa.n) any = 1;
                     st = ratio_cell(r, &pa, &pr, col, k);
@@ -475,12 +507,12 @@ static int fig_speedup(const teai_dataset *ds, const char *path, teai_plot_forma
     }
     if (st) {
         free(r);
-        return say(msg, cap, st, "out of memory");
+        return teai__plot_say(msg, cap, st, "out of memory");
     }
     if (!any) {
         free(r);
-        return say(msg, cap, 0, "no configuration measured by two backends (%s and another)",
-                   gr.ser[ref]);
+        return teai__plot_say(
+            msg, cap, 0, "no configuration measured by two backends (%s and another)", gr.ser[ref]);
     }
     snprintf(r->sub, sizeof r->sub,
              "host %s; ratio of mean decode tokens/s, error bars: 95%% bootstrap CI", host);
@@ -491,11 +523,12 @@ static int fig_speedup(const teai_dataset *ds, const char *path, teai_plot_forma
                       cap);
     char ci[96], mw[64];
     if (st == 1)
-        say(msg, cap, 1, "%s decodes %.3gx %s than %s at %s (%s%s)", r->ser[r->best_s],
+        teai__plot_say(
+            msg, cap, 1, "%s decodes %.3gx %s than %s at %s (%s%s)", r->ser[r->best_s],
             r->best_r >= 1 ? r->best_r : 1 / r->best_r, r->best_r >= 1 ? "faster" : "slower",
             gr.ser[ref], r->cat[r->best_c],
-            ci_text(ci, sizeof ci, r->best_r >= 1 ? r->best_lo : 1 / r->best_hi,
-                    r->best_r >= 1 ? r->best_hi : 1 / r->best_lo, 3, r->best_n),
+            teai__fig_ci_text(ci, sizeof ci, r->best_r >= 1 ? r->best_lo : 1 / r->best_hi,
+                              r->best_r >= 1 ? r->best_hi : 1 / r->best_lo, 3, r->best_n),
             mwu_text(mw, sizeof mw, r->best_p));
     free(r);
     return st;
@@ -503,12 +536,12 @@ static int fig_speedup(const teai_dataset *ds, const char *path, teai_plot_forma
 
 static int fig_quant(const teai_dataset *ds, const char *path, teai_plot_format fmt,
                      const teai_plot_params *pp, char *msg, size_t cap) {
-    const char *host = primary_host(ds);
+    const char *host = teai__fig_primary_host(ds);
     grid gr;
     if (host) grid_make(ds, TEAI_M_DECODE_TOK_S, host, &gr);
-    if (!host) return say(msg, cap, 0, "no measured decode rows in the CSVs");
+    if (!host) return teai__plot_say(msg, cap, 0, "no measured decode rows in the CSVs");
     ratios *r = malloc(sizeof *r);
-    if (!r) return say(msg, cap, TEAI_ENOMEM, "out of memory");
+    if (!r) return teai__plot_say(msg, cap, TEAI_ENOMEM, "out of memory");
     ratios_init(r);
     int st = TEAI_OK, any = 0;
     for (int s = 0; s < gr.ns; s++) r->ser[r->ns++] = gr.ser[s];
@@ -521,7 +554,7 @@ static int fig_quant(const teai_dataset *ds, const char *path, teai_plot_format 
         if (base < 0) continue;
         int col = r->nc, has = 0;
         for (int s = 0; s < gr.ns && !st; s++) {
-            pool pa, pb;
+            teai__pool pa, pb;
             if ((st = cell_pool(ds, TEAI_M_DECODE_TOK_S, &gr, c, s, &pa))) break;
             if (!(st = cell_pool(ds, TEAI_M_DECODE_TOK_S, &gr, base, s, &pb))) {
                 if (pa.n && pb.n) has = 1;
@@ -537,12 +570,12 @@ static int fig_quant(const teai_dataset *ds, const char *path, teai_plot_format 
     }
     if (st) {
         free(r);
-        return say(msg, cap, st, "out of memory");
+        return teai__plot_say(msg, cap, st, "out of memory");
     }
     if (!any) {
         free(r);
-        return say(msg, cap, 0,
-                   "no backend measured both the default weights and another quantization");
+        return teai__plot_say(
+            msg, cap, 0, "no backend measured both the default weights and another quantization");
     }
     snprintf(r->sub, sizeof r->sub,
              "host %s; mean decode tokens/s relative to the same backend's default weights, "
@@ -553,9 +586,9 @@ static int fig_quant(const teai_dataset *ds, const char *path, teai_plot_format 
                       cap);
     char ci[96];
     if (st == 1)
-        say(msg, cap, 1, "%s at %s decodes at %.3gx its default-weights rate (%s)",
-            r->ser[r->best_s], r->cat[r->best_c], r->best_r,
-            ci_text(ci, sizeof ci, r->best_lo, r->best_hi, 3, r->best_n));
+        teai__plot_say(msg, cap, 1, "%s at %s decodes at %.3gx its default-weights rate (%s)",
+                       r->ser[r->best_s], r->cat[r->best_c], r->best_r,
+                       teai__fig_ci_text(ci, sizeof ci, r->best_lo, r->best_hi, 3, r->best_n));
     free(r);
     return st;
 }
@@ -582,10 +615,11 @@ static void quantile_ci(const double *x, size_t n, double p, double *q, double *
 
 static int fig_summary(const teai_dataset *ds, const char *path, teai_plot_format fmt,
                        const teai_plot_params *pp, char *msg, size_t cap) {
-    const char *host = primary_host(ds);
+    const char *host = teai__fig_primary_host(ds);
     grid gr;
     if (host) grid_make(ds, TEAI_M_TOKEN_MS, host, &gr);
-    if (!host || !gr.nc) return say(msg, cap, 0, "no measured per-token latencies in the CSVs");
+    if (!host || !gr.nc)
+        return teai__plot_say(msg, cap, 0, "no measured per-token latencies in the CSVs");
     enum { NS = 3 };
     static const char *const sname[NS] = {"mean", "median", "p90"};
     double *v = malloc(sizeof(double) * 3 * NS * MAXC * MAXS);
@@ -593,7 +627,7 @@ static int fig_summary(const teai_dataset *ds, const char *path, teai_plot_forma
     const char **cats = malloc(sizeof(char *) * MAXC * MAXS);
     if (!v || !lab || !cats) {
         free(v), free(lab), free(cats);
-        return say(msg, cap, TEAI_ENOMEM, "out of memory");
+        return teai__plot_say(msg, cap, TEAI_ENOMEM, "out of memory");
     }
     double *val[NS], *lo[NS], *hi[NS];
     for (int k = 0; k < NS; k++)
@@ -604,7 +638,7 @@ static int fig_summary(const teai_dataset *ds, const char *path, teai_plot_forma
     double bmed = 0, blo = 0, bhi = 0;
     for (int s = 0; s < gr.ns && !st; s++)
         for (int c = 0; c < gr.nc && !st; c++) {
-            pool p;
+            teai__pool p;
             teai_stats ts;
             if ((st = cell_pool(ds, TEAI_M_TOKEN_MS, &gr, c, s, &p))) break;
             if (p.n && !(st = teai_stats_compute(p.v, p.n, TEAI_SEED_DEFAULT, BOOTS, &ts))) {
@@ -623,7 +657,7 @@ static int fig_summary(const teai_dataset *ds, const char *path, teai_plot_forma
         }
     if (st) {
         free(v), free(lab), free(cats);
-        return say(msg, cap, st, "out of memory");
+        return teai__plot_say(msg, cap, st, "out of memory");
     }
     teai_chart_series ser[NS];
     for (int k = 0; k < NS; k++)
@@ -635,11 +669,11 @@ static int fig_summary(const teai_dataset *ds, const char *path, teai_plot_forma
     ch.title = "Per-token latency summary", ch.subtitle = sub;
     ch.y_label = "Per-token latency (ms)", ch.x_label = "backend, size and quantization";
     ch.categories = cats, ch.n_categories = (size_t)nc, ch.series = ser, ch.n_series = NS;
-    st = write_chart(&ch, path, fmt, pp, msg, cap);
+    st = teai__fig_write_chart(&ch, path, fmt, pp, msg, cap);
     char ci[96];
     if (st == 1)
-        say(msg, cap, 1, "lowest median per-token latency: %s, %.3g ms (%s)", lab[bi], bmed,
-            ci_text(ci, sizeof ci, blo, bhi, 3, bn));
+        teai__plot_say(msg, cap, 1, "lowest median per-token latency: %s, %.3g ms (%s)", lab[bi],
+                       bmed, teai__fig_ci_text(ci, sizeof ci, blo, bhi, 3, bn));
     free(v), free(lab), free(cats);
     return st;
 }
@@ -648,12 +682,13 @@ static int fig_summary(const teai_dataset *ds, const char *path, teai_plot_forma
 
 static int fig_latency(const teai_dataset *ds, const char *path, teai_plot_format fmt,
                        const teai_plot_params *pp, char *msg, size_t cap) {
-    const char *host = primary_host(ds);
+    const char *host = teai__fig_primary_host(ds);
     grid gr;
     if (host) grid_make(ds, TEAI_M_TOKEN_MS, host, &gr);
-    if (!host || !gr.nc) return say(msg, cap, 0, "no measured per-token latencies in the CSVs");
+    if (!host || !gr.nc)
+        return teai__plot_say(msg, cap, 0, "no measured per-token latencies in the CSVs");
     teai_chart_dist d[MAXC * MAXS];
-    pool p[MAXC * MAXS];
+    teai__pool p[MAXC * MAXS];
     char lab[MAXC * MAXS][96];
     int nd = 0, st = TEAI_OK, bi = -1;
     teai_box_stats best = {0};
@@ -685,13 +720,14 @@ static int fig_latency(const teai_dataset *ds, const char *path, teai_plot_forma
         ch.title = "Per-token latency distribution", ch.subtitle = sub;
         ch.y_label = "Per-token latency (ms)", ch.x_label = "backend, size and quantization";
         ch.dists = d, ch.n_dists = (size_t)nd;
-        st = write_chart(&ch, path, fmt, pp, msg, cap);
+        st = teai__fig_write_chart(&ch, path, fmt, pp, msg, cap);
         if (st == 1)
-            say(msg, cap, 1,
+            teai__plot_say(
+                msg, cap, 1,
                 "%s has the lowest median per-token latency: %.3g ms (IQR %.3g-%.3g, n=%zu)",
                 lab[bi], best.median, best.q1, best.q3, best.n);
     } else {
-        say(msg, cap, st, "out of memory");
+        teai__plot_say(msg, cap, st, "out of memory");
     }
     for (int i = 0; i < nd; i++) free(p[i].v);
     return st;
@@ -715,8 +751,9 @@ static int fig_device(const teai_dataset *ds, const char *path, teai_plot_format
         if (!found && nm < MAXC) mh[nm] = h, md[nm] = dv, nm++;
     }
     if (nm < 2)
-        return say(msg, cap, 0, "one device only (%s on %s): nothing to compare",
-                   nm ? (md[0][0] ? md[0] : "unknown device") : "none", nm ? mh[0] : "none");
+        return teai__plot_say(msg, cap, 0, "one device only (%s on %s): nothing to compare",
+                              nm ? (md[0][0] ? md[0] : "unknown device") : "none",
+                              nm ? mh[0] : "none");
     /* the (size, quantize) measured on the most machines */
     const char *bsz = NULL, *bq = NULL;
     int bcount = 0;
@@ -725,20 +762,21 @@ static int fig_device(const teai_dataset *ds, const char *path, teai_plot_format
         int cnt = 0;
         for (int i = 0; i < nm; i++) {
             const char *f[K_N] = {mh[i], md[i], sz, q, NULL};
-            pool p;
-            if (pool_get(ds, TEAI_M_DECODE_TOK_S, f, &p))
-                return say(msg, cap, TEAI_ENOMEM, "out of memory");
+            teai__pool p;
+            if (teai__fig_pool_get(ds, TEAI_M_DECODE_TOK_S, f, &p))
+                return teai__plot_say(msg, cap, TEAI_ENOMEM, "out of memory");
             if (p.n) cnt++;
             free(p.v);
         }
         if (cnt > bcount) bcount = cnt, bsz = sz, bq = q;
     }
-    if (bcount < 2) return say(msg, cap, 0, "no size and quantization measured on two devices");
+    if (bcount < 2)
+        return teai__plot_say(msg, cap, 0, "no size and quantization measured on two devices");
     const char *ser[MAXS];
     int ns = 0;
     for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
         const char *b = teai_dataset_key(ds, g, K_BACKEND);
-        if (find_str(ser, ns, b) < 0 && ns < MAXS) ser[ns++] = b;
+        if (teai__fig_find(ser, ns, b) < 0 && ns < MAXS) ser[ns++] = b;
     }
     static double v[MAXS][MAXC], lo[MAXS][MAXC], hi[MAXS][MAXC];
     char lab[MAXC][128];
@@ -754,13 +792,13 @@ static int fig_device(const teai_dataset *ds, const char *path, teai_plot_format
     for (int s = 0; s < ns; s++) {
         for (int i = 0; i < nm; i++) {
             const char *f[K_N] = {mh[i], md[i], bsz, bq, ser[s]};
-            pool p;
+            teai__pool p;
             teai_stats ts;
-            if (pool_get(ds, TEAI_M_DECODE_TOK_S, f, &p))
-                return say(msg, cap, TEAI_ENOMEM, "out of memory");
+            if (teai__fig_pool_get(ds, TEAI_M_DECODE_TOK_S, f, &p))
+                return teai__plot_say(msg, cap, TEAI_ENOMEM, "out of memory");
             int rc = teai_stats_compute(p.v, p.n, TEAI_SEED_DEFAULT, BOOTS, &ts);
             free(p.v);
-            if (rc) return say(msg, cap, rc, "out of memory");
+            if (rc) return teai__plot_say(msg, cap, rc, "out of memory");
             v[s][i] = ts.n ? ts.mean : NAN, lo[s][i] = ts.ci_lo, hi[s][i] = ts.ci_hi;
             if (ts.n && ts.mean > bmean)
                 bmean = ts.mean, blo = ts.ci_lo, bhi = ts.ci_hi, bi = i, bs = s, bn = ts.n;
@@ -773,28 +811,23 @@ static int fig_device(const teai_dataset *ds, const char *path, teai_plot_format
     ch.title = "Decode throughput by device", ch.subtitle = sub;
     ch.y_label = "Decode throughput (tokens/s)", ch.x_label = "device (host)";
     ch.categories = cats, ch.n_categories = (size_t)nm, ch.series = cs, ch.n_series = (size_t)ns;
-    int st = write_chart(&ch, path, fmt, pp, msg, cap);
+    int st = teai__fig_write_chart(&ch, path, fmt, pp, msg, cap);
     char ci[96];
     if (st == 1)
-        say(msg, cap, 1, "fastest device: %s with %s, %.4g tokens/s (%s)", lab[bi], ser[bs], bmean,
-            ci_text(ci, sizeof ci, blo, bhi, 4, bn));
+        teai__plot_say(msg, cap, 1, "fastest device: %s with %s, %.4g tokens/s (%s)", lab[bi],
+                       ser[bs], bmean, teai__fig_ci_text(ci, sizeof ci, blo, bhi, 4, bn));
     return st;
 }
 
 /* ---- roofline: decode tokens/s against bytes read per token --------------- */
 
-static double mean_of(const pool *p) {
-    double s = 0;
-    for (size_t i = 0; i < p->n; i++) s += p->v[i];
-    return p->n ? s / (double)p->n : NAN;
-}
-
 static int fig_roofline(const teai_dataset *ds, const char *path, teai_plot_format fmt,
                         const teai_plot_params *pp, char *msg, size_t cap) {
-    const char *host = primary_host(ds);
+    const char *host = teai__fig_primary_host(ds);
     grid gr;
     if (host) grid_make(ds, TEAI_M_PARAM_GB_S, host, &gr);
-    if (!host || !gr.nc) return say(msg, cap, 0, "no param_throughput_gb_s values in the CSVs");
+    if (!host || !gr.nc)
+        return teai__plot_say(msg, cap, 0, "no param_throughput_gb_s values in the CSVs");
     static teai_chart_point pts[MAXS][MAXC];
     static char plab[MAXS][MAXC][64];
     teai_chart_xy_series xs[MAXS];
@@ -804,7 +837,7 @@ static int fig_roofline(const teai_dataset *ds, const char *path, teai_plot_form
     for (int s = 0; s < gr.ns && !st; s++) {
         int np = 0;
         for (int c = 0; c < gr.nc && !st; c++) {
-            pool pt, pb;
+            teai__pool pt, pb;
             if ((st = cell_pool(ds, TEAI_M_DECODE_TOK_S, &gr, c, s, &pt))) break;
             if ((st = cell_pool(ds, TEAI_M_PARAM_GB_S, &gr, c, s, &pb))) {
                 free(pt.v);
@@ -813,7 +846,7 @@ static int fig_roofline(const teai_dataset *ds, const char *path, teai_plot_form
             teai_stats ts;
             if (pt.n && pb.n &&
                 !(st = teai_stats_compute(pt.v, pt.n, TEAI_SEED_DEFAULT, BOOTS, &ts))) {
-                double gbs = mean_of(&pb), mb = gbs * 1e3 / ts.mean; /* MB per token */
+                double gbs = teai__pool_mean(&pb), mb = gbs * 1e3 / ts.mean; /* MB per token */
                 if (mb > 0 && isfinite(mb)) {
                     teai_chart_point *q = &pts[s][np];
                     q->x = mb, q->y = ts.mean, q->x_lo = q->x_hi = NAN;
@@ -828,8 +861,8 @@ static int fig_roofline(const teai_dataset *ds, const char *path, teai_plot_form
                         if (snprintf(best, sizeof best,
                                      "%s %s reads %.3g MB per token at %.4g tokens/s (%s)",
                                      gr.ser[s], gr.label[c], mb, ts.mean,
-                                     ci_text(ci, sizeof ci, ts.ci_lo, ts.ci_hi, 4, ts.n)) >=
-                            (int)sizeof best)
+                                     teai__fig_ci_text(ci, sizeof ci, ts.ci_lo, ts.ci_hi, 4,
+                                                       ts.n)) >= (int)sizeof best)
                             best[sizeof best - 1] = '\0'; /* cut */
                     }
                 }
@@ -840,12 +873,14 @@ static int fig_roofline(const teai_dataset *ds, const char *path, teai_plot_form
             xs[nx].name = gr.ser[s], xs[nx].points = pts[s], xs[nx].n = (size_t)np,
             xs[nx].connect = 0, nx++;
     }
-    if (st) return say(msg, cap, st, "out of memory");
-    if (!nx) return say(msg, cap, 0, "no rows with both decode tokens/s and param_throughput_gb_s");
+    if (st) return teai__plot_say(msg, cap, st, "out of memory");
+    if (!nx)
+        return teai__plot_say(msg, cap, 0,
+                              "no rows with both decode tokens/s and param_throughput_gb_s");
     /* No bandwidth lines: a line through each point's own GB/s passes through
      * that point whatever it is, so it shows nothing. The roof is the
-     * device's measured read bandwidth (DESIGN §5); until teai measures it,
-     * the figure has none. */
+     * device's measured read bandwidth; until teai measures it, the figure
+     * has none. */
     char sub[256];
     snprintf(sub, sizeof sub,
              "host %s; points: mean, 95%% CI; no roof drawn (no measured bandwidth yet)", host);
@@ -853,382 +888,8 @@ static int fig_roofline(const teai_dataset *ds, const char *path, teai_plot_form
     ch.title = "Decode roofline (parameter bandwidth)", ch.subtitle = sub;
     ch.x_label = "Parameter bytes read per token (MB)", ch.y_label = "Decode throughput (tokens/s)";
     ch.xy = xs, ch.n_xy = (size_t)nx, ch.x_log = ch.y_log = 1;
-    st = write_chart(&ch, path, fmt, pp, msg, cap);
-    if (st == 1) say(msg, cap, 1, "%s, i.e. %.3g GB/s of parameters", best, best_bw);
-    return st;
-}
-
-/* ---- pareto: accuracy (or KL divergence) against decode tokens/s ----------- */
-
-int teai_accuracy_lower_is_better(const char *m) {
-    static const char *const lower[] = {"kl_divergence", "kl", "ppl", "perplexity", "nll", "loss"};
-    if (!m) return 0;
-    for (size_t i = 0; i < sizeof lower / sizeof *lower; i++)
-        if (!strcmp(m, lower[i])) return 1;
-    size_t n = strlen(m);
-    return n > 5 && !strcmp(m + n - 5, "_loss");
-}
-
-#define MAXP (MAXS * MAXC) /* points */
-
-/* One configuration: its latest accuracy result and its decode speed. */
-typedef struct ppoint {
-    char join[64];       /* teai_log_csv_name of the backend */
-    const char *backend; /* the speed data's backend name (colour, legend) */
-    const char *size, *quant, *stamp;
-    long row; /* in the accuracy rows */
-    double y, y_lo, y_hi, n_eval;
-    double x, x_lo, x_hi;
-    long n_tok;
-    int frontier;
-    char label[96], name[128];
-} ppoint;
-
-typedef struct pset {
-    ppoint p[MAXP];
-    int n;
-    int n_sizes;
-} pset;
-
-/* The dataset groups of host/size/quant whose backend joins with `join`;
- * their decode values pooled into *p (p->v NULL when none); *backend gets the
- * first group's backend name. */
-static int join_pool(const teai_dataset *ds, const char *host, const char *size, const char *quant,
-                     const char *join, pool *p, const char **backend) {
-    p->v = NULL, p->n = 0;
-    *backend = NULL;
-    size_t cap = 0;
-    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
-        if (strcmp(host, teai_dataset_key(ds, g, K_HOST)) ||
-            strcmp(size, teai_dataset_key(ds, g, K_SIZE)) ||
-            strcmp(quant, teai_dataset_key(ds, g, K_QUANT)))
-            continue;
-        char jb[64];
-        const char *b = teai_dataset_key(ds, g, K_BACKEND);
-        if (teai_log_csv_name(b, jb, sizeof jb) || strcmp(jb, join)) continue;
-        size_t n;
-        const double *x = teai_dataset_values(ds, g, TEAI_M_DECODE_TOK_S, &n);
-        if (!n) continue;
-        if (!*backend) *backend = b;
-        if (p->n + n > cap) {
-            cap = (p->n + n) * 2;
-            double *nv = realloc(p->v, cap * sizeof *nv);
-            if (!nv) {
-                free(p->v);
-                p->v = NULL, p->n = 0;
-                return TEAI_ENOMEM;
-            }
-            p->v = nv;
-        }
-        memcpy(p->v + p->n, x, n * sizeof *x);
-        p->n += n;
-    }
-    return TEAI_OK;
-}
-
-/* The points of env:metric that join with speed data on host; with stats
- * (speed CIs, labels) only when full is set. */
-static int collect(const teai_dataset *ds, const char *host, const teai_acc_rows *rows,
-                   const char *env, const char *metric, int full, pset *ps) {
-    ps->n = 0;
-    for (long r = 0; r < teai_acc_rows_count(rows); r++) {
-        if (strcmp(teai_acc_rows_cell(rows, r, TEAI_ACC_ENV), env) ||
-            strcmp(teai_acc_rows_cell(rows, r, TEAI_ACC_METRIC), metric))
-            continue;
-        double y = teai_acc_rows_num(rows, r, TEAI_ACC_VALUE);
-        const char *rc = teai_acc_rows_cell(rows, r, TEAI_ACC_RETURNCODE);
-        if (!isfinite(y) || (*rc && teai_acc_rows_num(rows, r, TEAI_ACC_RETURNCODE) != 0)) continue;
-        char join[64];
-        if (teai_log_csv_name(teai_acc_rows_cell(rows, r, TEAI_ACC_BACKEND), join, sizeof join))
-            continue;
-        const char *size = teai_acc_rows_cell(rows, r, TEAI_ACC_SIZE);
-        const char *quant = teai_acc_rows_cell(rows, r, TEAI_ACC_QUANT);
-        const char *stamp = teai_acc_rows_cell(rows, r, TEAI_ACC_TIMESTAMP);
-        int k = 0;
-        while (k < ps->n && (strcmp(ps->p[k].join, join) || strcmp(ps->p[k].size, size) ||
-                             strcmp(ps->p[k].quant, quant)))
-            k++;
-        if (k < ps->n) { /* the same configuration again: keep the latest */
-            if (strcmp(stamp, ps->p[k].stamp) >= 0) ps->p[k].row = r, ps->p[k].stamp = stamp;
-            continue;
-        }
-        if (ps->n == MAXP) continue;
-        pool p;
-        const char *b;
-        if (join_pool(ds, host, size, quant, join, &p, &b)) return TEAI_ENOMEM;
-        if (!p.n) continue;
-        ppoint *q = &ps->p[ps->n++];
-        memset(q, 0, sizeof *q);
-        snprintf(q->join, sizeof q->join, "%s", join);
-        q->backend = b, q->size = size, q->quant = quant, q->stamp = stamp, q->row = r;
-        if (full) {
-            teai_stats ts;
-            int st = teai_stats_compute(p.v, p.n, TEAI_SEED_DEFAULT, BOOTS, &ts);
-            if (st) {
-                free(p.v);
-                return st;
-            }
-            q->x = ts.mean, q->x_lo = ts.ci_lo, q->x_hi = ts.ci_hi, q->n_tok = ts.n;
-        }
-        free(p.v);
-    }
-    if (!full) return TEAI_OK;
-    ps->n_sizes = 0;
-    for (int i = 0; i < ps->n; i++) {
-        int seen = 0;
-        for (int j = 0; j < i; j++) seen |= !strcmp(ps->p[j].size, ps->p[i].size);
-        ps->n_sizes += !seen;
-    }
-    for (int i = 0; i < ps->n; i++) {
-        ppoint *q = &ps->p[i];
-        long r = q->row;
-        q->y = teai_acc_rows_num(rows, r, TEAI_ACC_VALUE);
-        q->y_lo = teai_acc_rows_num(rows, r, TEAI_ACC_CI_LOW);
-        q->y_hi = teai_acc_rows_num(rows, r, TEAI_ACC_CI_HIGH);
-        double se = teai_acc_rows_num(rows, r, TEAI_ACC_STDERR);
-        if (!isfinite(q->y_lo) || !isfinite(q->y_hi)) {
-            q->y_lo = isfinite(se) ? q->y - 1.96 * se : NAN;
-            q->y_hi = isfinite(se) ? q->y + 1.96 * se : NAN;
-        }
-        q->n_eval = teai_acc_rows_num(rows, r, TEAI_ACC_N);
-        if (!isfinite(q->n_eval)) q->n_eval = teai_acc_rows_num(rows, r, TEAI_ACC_NUM_EXAMPLES);
-        char lab[sizeof q->label], name[sizeof q->name];
-        if (snprintf(lab, sizeof lab, "%s%s%s", ps->n_sizes > 1 ? q->size : "",
-                     ps->n_sizes > 1 ? " " : "", q->quant) >= (int)sizeof lab)
-            lab[sizeof lab - 1] = '\0'; /* cut */
-        if (snprintf(name, sizeof name, "%s %s", q->backend, lab) >= (int)sizeof name)
-            name[sizeof name - 1] = '\0';
-        memcpy(q->label, lab, sizeof lab);
-        memcpy(q->name, name, sizeof name);
-    }
-    return TEAI_OK;
-}
-
-/* Marks the points no other point beats: at least as fast and at least as
- * good, and better in one of the two. */
-static void mark_frontier(pset *ps, int lower) {
-    for (int i = 0; i < ps->n; i++) {
-        ppoint *a = &ps->p[i];
-        a->frontier = 1;
-        for (int j = 0; j < ps->n && a->frontier; j++) {
-            const ppoint *b = &ps->p[j];
-            if (j == i) continue;
-            int as_good = lower ? b->y <= a->y : b->y >= a->y;
-            int better = lower ? b->y < a->y : b->y > a->y;
-            if (b->x >= a->x && as_good && (b->x > a->x || better)) a->frontier = 0;
-        }
-    }
-}
-
-/* Chooses env:metric: the given one, or the default (see figures.h). */
-static int pick_metric(const teai_dataset *ds, const char *host, const teai_acc_rows *rows,
-                       const char *want, char *env, char *metric, size_t cap, pset *ps) {
-    if (want && *want) {
-        const char *colon = strchr(want, ':');
-        if (!colon || colon == want || !colon[1]) return TEAI_EINVAL;
-        snprintf(env, cap, "%.*s", (int)(colon - want), want);
-        snprintf(metric, cap, "%s", colon + 1);
-        return collect(ds, host, rows, env, metric, 0, ps);
-    }
-    int best = 0;
-    env[0] = metric[0] = '\0';
-    for (long r = 0; r < teai_acc_rows_count(rows); r++) {
-        const char *e = teai_acc_rows_cell(rows, r, TEAI_ACC_ENV);
-        if (strcmp(teai_acc_rows_cell(rows, r, TEAI_ACC_METRIC), "reward") ||
-            !strcmp(e, "perplexity") || !strcmp(e, env))
-            continue;
-        if (r > 0 && !strcmp(e, teai_acc_rows_cell(rows, r - 1, TEAI_ACC_ENV)) &&
-            !strcmp("reward", teai_acc_rows_cell(rows, r - 1, TEAI_ACC_METRIC)))
-            continue; /* rows are sorted: this environment was counted */
-        int st = collect(ds, host, rows, e, "reward", 0, ps);
-        if (st) return st;
-        if (ps->n > best) {
-            best = ps->n;
-            snprintf(env, cap, "%s", e);
-            snprintf(metric, cap, "reward");
-        }
-    }
-    static const char *const fallback[] = {"kl_divergence", "ppl"};
-    for (int k = 0; k < 2 && !best; k++) {
-        int st = collect(ds, host, rows, "perplexity", fallback[k], 0, ps);
-        if (st) return st;
-        if (ps->n) {
-            best = ps->n;
-            snprintf(env, cap, "perplexity");
-            snprintf(metric, cap, "%s", fallback[k]);
-        }
-    }
-    ps->n = best; /* the count of the choice, not of the last one tried */
-    return TEAI_OK;
-}
-
-static const char *metric_unit(const char *m) {
-    if (!strcmp(m, "reward")) return "mean per example";
-    if (!strcmp(m, "kl_divergence")) return "nats/token";
-    if (!strcmp(m, "ppl")) return "perplexity";
-    if (!strcmp(m, "top1_agreement")) return "fraction";
-    if (!strcmp(m, "delta_p")) return "probability";
-    return "as reported";
-}
-
-/* A short list of the configurations in the accuracy rows, for a reason. */
-static void list_configs(const teai_acc_rows *rows, char *buf, size_t cap) {
-    buf[0] = '\0';
-    int n = 0;
-    for (long r = 0; r < teai_acc_rows_count(rows) && n < 4; r++) {
-        char one[200];
-        snprintf(one, sizeof one, "%s %s %s", teai_acc_rows_cell(rows, r, TEAI_ACC_BACKEND),
-                 teai_acc_rows_cell(rows, r, TEAI_ACC_SIZE),
-                 teai_acc_rows_cell(rows, r, TEAI_ACC_QUANT));
-        if (strstr(buf, one)) continue;
-        append(buf, cap, "%s%s", n ? ", " : "", one);
-        n++;
-    }
-}
-
-static int fig_pareto(const teai_dataset *ds, const teai_figure_accuracy *acc, const char *path,
-                      teai_plot_format fmt, const teai_plot_params *pp, char *msg, size_t cap) {
-    if (!acc || !acc->rows)
-        return say(msg, cap, 0, "no accuracy.csv (run teai eval, then teai collate)");
-    const teai_acc_rows *rows = acc->rows;
-    if (!teai_acc_rows_count(rows)) return say(msg, cap, 0, "accuracy.csv has no results");
-    const char *host = primary_host(ds);
-    if (!host) return say(msg, cap, 0, "no measured decode rows in the CSVs");
-    pset *ps = malloc(sizeof *ps);
-    if (!ps) return say(msg, cap, TEAI_ENOMEM, "out of memory");
-    char env[128], metric[128], configs[600];
-    int st = pick_metric(ds, host, rows, acc->metric, env, metric, sizeof env, ps);
-    if (st == TEAI_EINVAL) {
-        free(ps);
-        return say(msg, cap, st, "accuracy metric '%s' is not ENV:METRIC (e.g. gsm8k:reward)",
-                   acc->metric);
-    }
-    if (!st && !ps->n) {
-        list_configs(rows, configs, sizeof configs);
-        free(ps);
-        int any = 0;
-        for (long r = 0; r < teai_acc_rows_count(rows) && !any && acc->metric && *acc->metric; r++)
-            any = !strcmp(teai_acc_rows_cell(rows, r, TEAI_ACC_ENV), env) &&
-                  !strcmp(teai_acc_rows_cell(rows, r, TEAI_ACC_METRIC), metric);
-        if (acc->metric && *acc->metric && !any)
-            return say(msg, cap, 0, "accuracy.csv has no %s results", acc->metric);
-        if (acc->metric && *acc->metric)
-            return say(msg, cap, 0,
-                       "no %s result joins with the speed data of host %s (join on backend + size "
-                       "+ quantization; accuracy.csv has %s)",
-                       acc->metric, host, configs);
-        return say(msg, cap, 0,
-                   "no accuracy result joins with the speed data of host %s (join on backend + "
-                   "size + quantization; accuracy.csv has %s)",
-                   host, configs);
-    }
-    if (!st) st = collect(ds, host, rows, env, metric, 1, ps);
-    if (st) {
-        free(ps);
-        return say(msg, cap, st, "out of memory");
-    }
-    int lower = teai_accuracy_lower_is_better(metric);
-    mark_frontier(ps, lower);
-
-    /* series: the frontier line first (drawn under the points), then one per
-     * backend, named as in the other figures so colours agree */
-    teai_chart_point *pts = calloc(2 * MAXP, sizeof *pts);
-    teai_chart_xy_series xs[MAXS + 1];
-    if (!pts) {
-        free(ps);
-        return say(msg, cap, TEAI_ENOMEM, "out of memory");
-    }
-    teai_chart_point *fp = pts + MAXP; /* frontier, by x */
-    int nf = 0, nx = 0, used = 0;
-    for (int i = 0; i < ps->n; i++)
-        if (ps->p[i].frontier) {
-            int k = nf++;
-            while (k > 0 && fp[k - 1].x > ps->p[i].x) fp[k] = fp[k - 1], k--;
-            fp[k] = (teai_chart_point){ps->p[i].x, ps->p[i].y, NAN, NAN, NAN, NAN, NULL};
-        }
-    if (nf > 1) xs[nx++] = (teai_chart_xy_series){"Pareto frontier", fp, (size_t)nf, 1};
-    const char *ser[MAXS];
-    int nser = 0;
-    for (int i = 0; i < ps->n; i++)
-        if (find_str(ser, nser, ps->p[i].backend) < 0 && nser < MAXS)
-            ser[nser++] = ps->p[i].backend;
-    for (int s = 0; s < nser; s++) {
-        int start = used;
-        for (int i = 0; i < ps->n; i++) {
-            const ppoint *q = &ps->p[i];
-            if (strcmp(q->backend, ser[s])) continue;
-            pts[used++] =
-                (teai_chart_point){q->x, q->y, q->x_lo, q->x_hi, q->y_lo, q->y_hi, q->label};
-        }
-        xs[nx++] = (teai_chart_xy_series){ser[s], pts + start, (size_t)(used - start), 0};
-    }
-
-    /* sample sizes */
-    long ntok = 0;
-    double nmin = INFINITY, nmax = -INFINITY;
-    int no_ci = 0;
-    for (int i = 0; i < ps->n; i++) {
-        ntok += ps->p[i].n_tok;
-        if (isfinite(ps->p[i].n_eval)) {
-            nmin = fmin(nmin, ps->p[i].n_eval);
-            nmax = fmax(nmax, ps->p[i].n_eval);
-        }
-        no_ci += !isfinite(ps->p[i].y_lo);
-    }
-    char nbuf[64];
-    if (!isfinite(nmin))
-        snprintf(nbuf, sizeof nbuf, "n not recorded");
-    else if (nmin == nmax)
-        snprintf(nbuf, sizeof nbuf, "n=%.0f each", nmin);
-    else
-        snprintf(nbuf, sizeof nbuf, "n=%.0f-%.0f", nmin, nmax);
-    /* one line that fits the chart's width: units and details go to the axes */
-    char sub[512], title[256], ylabel[256];
-    snprintf(sub, sizeof sub,
-             "host %s; %ld tokens, %s; bars: 95%% CI%s; line: frontier, %s is better", host, ntok,
-             nbuf,
-             no_ci == ps->n ? " (x only)"
-             : no_ci        ? " (y partly)"
-                            : "",
-             lower ? "lower" : "higher");
-    if (snprintf(title, sizeof title, "%s %s vs. decode speed", env, metric) >= (int)sizeof title)
-        title[sizeof title - 1] = '\0'; /* cut */
-    if (snprintf(ylabel, sizeof ylabel, "%s (%s)", metric, metric_unit(metric)) >=
-        (int)sizeof ylabel)
-        ylabel[sizeof ylabel - 1] = '\0';
-    teai_chart ch = teai_chart_init(TEAI_CHART_XY);
-    ch.title = title, ch.subtitle = sub;
-    ch.x_label = "Decode throughput (tokens/s)", ch.y_label = ylabel;
-    ch.xy = xs, ch.n_xy = (size_t)nx;
-    st = write_chart(&ch, path, fmt, pp, msg, cap);
-    if (st == 1) {
-        /* the fastest frontier point against the best one */
-        int f = -1, b = -1;
-        for (int i = 0; i < ps->n; i++) {
-            const ppoint *q = &ps->p[i];
-            if (!q->frontier) continue;
-            if (f < 0 || q->x > ps->p[f].x) f = i;
-            if (b < 0 || (lower ? q->y < ps->p[b].y : q->y > ps->p[b].y)) b = i;
-        }
-        const ppoint *F = &ps->p[f], *B = &ps->p[b];
-        char ci[96];
-        ci_text(ci, sizeof ci, F->x_lo, F->x_hi, 4, F->n_tok);
-        if (ps->n == 1)
-            say(msg, cap, 1, "one configuration joins: %s at %.4g tokens/s (%s) with %s %s %.3g",
-                F->name, F->x, ci, env, metric, F->y);
-        else if (f == b)
-            say(msg, cap, 1,
-                "%s dominates: fastest (%.4g tokens/s, %s) and best %s %s (%.3g) of %d "
-                "configurations",
-                F->name, F->x, ci, env, metric, F->y, ps->n);
-        else
-            say(msg, cap, 1,
-                "%s is on the frontier: %.3gx faster than %s for %+.3g %s (%.3g vs %.3g); %d of "
-                "%d configurations on the frontier",
-                F->name, F->x / B->x, B->name, F->y - B->y, metric, F->y, B->y, nf, ps->n);
-    }
-    free(pts);
-    free(ps);
+    st = teai__fig_write_chart(&ch, path, fmt, pp, msg, cap);
+    if (st == 1) teai__plot_say(msg, cap, 1, "%s, i.e. %.3g GB/s of parameters", best, best_bw);
     return st;
 }
 
@@ -1241,7 +902,7 @@ int teai_figure_write_acc(int fig, const teai_dataset *ds, const teai_figure_acc
                           const char *path, teai_plot_format format, const teai_plot_params *params,
                           char *msg, size_t cap) {
     if (msg && cap) msg[0] = 0;
-    if (!ds || !path) return say(msg, cap, TEAI_EINVAL, "no data set or path");
+    if (!ds || !path) return teai__plot_say(msg, cap, TEAI_EINVAL, "no data set or path");
     switch (fig) {
         case TEAI_FIG_BACKEND_COMPARISON:
             return fig_backend(ds, path, format, params, msg, cap);
@@ -1266,8 +927,8 @@ int teai_figure_write_acc(int fig, const teai_dataset *ds, const teai_figure_acc
         case TEAI_FIG_ROOFLINE:
             return fig_roofline(ds, path, format, params, msg, cap);
         case TEAI_FIG_PARETO:
-            return fig_pareto(ds, acc, path, format, params, msg, cap);
+            return teai__fig_pareto(ds, acc, path, format, params, msg, cap);
         default:
-            return say(msg, cap, TEAI_EINVAL, "unknown figure %d", fig);
+            return teai__plot_say(msg, cap, TEAI_EINVAL, "unknown figure %d", fig);
     }
 }

@@ -1,5 +1,5 @@
-/* The named figures of `teai plot` (DESIGN §8, §10), built on the chart
- * primitives (chart.h) from the collated CSVs (analysis.h). Every figure
+/* The named figures of `teai plot` and `teai report` (docs/plots.md), built
+ * on the chart primitives (chart.h) from the collated CSVs (analysis.h). Every figure
  * shows 95% confidence intervals or distributions, carries units on its axes
  * and sample sizes in its subtitle, colours series by backend
  * (teai_chart_color), and compares configurations measured on one host
@@ -43,6 +43,25 @@ const char *teai_figure_name(int fig);
  * arguments and errors as teai_dataset_add_dir. */
 int teai_figures_open(const char *dir, teai_note_fn note, void *ud, teai_dataset **out,
                       int *n_files, int *n_bad, teai_error *err);
+
+/* The data the figures are drawn from, read once from a folder. */
+typedef struct teai_figures_data {
+    teai_dataset *ds;   /* the speed CSVs, as teai_figures_open reads them */
+    teai_acc_rows *acc; /* dir/accuracy.csv; NULL when absent or unreadable (noted) */
+    int n_files, n_bad; /* speed CSVs read, and those that could not be read */
+    long n_decode;      /* measured decode tokens/s values over all groups */
+} teai_figures_data;
+
+/* Reads dir's speed CSVs (teai_figures_open; with n_setup > 0 also tracking
+ * setup_cols, teai_dataset_track_setup) and its accuracy.csv, which may be
+ * missing. TEAI_ENOTFOUND when dir cannot be listed or no CSV has a measured
+ * decode row (err: "DIR: no measured decode rows in its CSVs (N read, M
+ * unreadable); run teai bench, then teai collate --dir DIR"), TEAI_ENOMEM,
+ * TEAI_EINVAL for an unknown setup column: *out is then empty. Otherwise
+ * free it with teai_figures_data_free. */
+int teai_figures_load(const char *dir, const char *const *setup_cols, int n_setup,
+                      teai_note_fn note, void *ud, teai_figures_data *out, teai_error *err);
+void teai_figures_data_free(teai_figures_data *d);
 
 /* Builds figure `fig` from ds (opened with teai_figures_open) and writes it to
  * path with teai_chart_write. Returns 1 when written, with a one-sentence

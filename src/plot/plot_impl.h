@@ -1,0 +1,66 @@
+/* The plot module's private header: what its files share and nothing
+ * outside src/plot may use.
+ *
+ *   chart_util.c       defaults, colours, box statistics, ticks; teai__plot_say
+ *   chart_draw.c       teai_chart_draw: one chart into a rectangle of a cairo_t
+ *   chart_write.c      teai_chart_write: one chart into a PNG, SVG or PDF file
+ *   figures.c          the speed figures, the figure table, loading the data
+ *   figures_accuracy.c pareto: accuracy against decode speed
+ *
+ * The figures share the pooling of dataset groups (grouped by K_HOST ..
+ * K_BACKEND, the columns teai_figures_open groups by), the host they are
+ * drawn for, and how a finding prints an interval. */
+#ifndef TEAI_PLOT_IMPL_H
+#define TEAI_PLOT_IMPL_H
+
+#include "plot/figures.h"
+
+#include <stddef.h>
+
+/* Writes a printf-style message into msg (when msg and cap are non-zero);
+ * returns ret. The figures' "say why and return" in one call. */
+int teai__plot_say(char *msg, size_t cap, int ret, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- shared by the figures ------------------------------------------------ */
+
+/* The dataset's group columns, in teai_figures_open's order. */
+enum { K_HOST, K_DEV, K_SIZE, K_QUANT, K_BACKEND, K_N };
+#define MAXC  32   /* categories of one figure */
+#define MAXS  12   /* series of one figure */
+#define BOOTS 2000 /* bootstrap resamples */
+
+/* Values pooled over several groups; v is malloc'd (free(v)), NULL when n is 0. */
+typedef struct teai__pool {
+    double *v;
+    size_t n, cap;
+} teai__pool;
+
+/* Appends x[0..n) to p. TEAI_ENOMEM (p emptied and freed). */
+int teai__pool_add(teai__pool *p, const double *x, size_t n);
+/* Values of metric m pooled over the groups whose keys match f (NULL = any). */
+int teai__fig_pool_get(const teai_dataset *ds, int m, const char *const f[K_N], teai__pool *p);
+/* Mean of the pooled values; NAN when there are none. */
+double teai__pool_mean(const teai__pool *p);
+
+/* The host with the most measured decode values; NULL when none has any. */
+const char *teai__fig_primary_host(const teai_dataset *ds);
+/* Index of s in a[0..n), or -1. */
+int teai__fig_find(const char *const *a, int n, const char *s);
+/* Appends a printf-style text to the NUL-terminated buf (cut at cap). */
+void teai__fig_append(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "95% CI lo-hi" at `digits` significant digits, or "no CI, n=<n>" when a
+ * bound is not finite (one sample, nothing to resample); n < 0 leaves n out
+ * (the caller prints it). Every finding prints its interval through this, so
+ * none says "nan". Returns buf. */
+const char *teai__fig_ci_text(char *buf, size_t cap, double lo, double hi, int digits, long n);
+/* teai_chart_write; 1 when written, else the status with the reason in msg. */
+int teai__fig_write_chart(const teai_chart *ch, const char *path, teai_plot_format fmt,
+                          const teai_plot_params *pp, char *msg, size_t cap);
+
+/* The pareto figure (figures_accuracy.c), as teai_figure_write_acc. */
+int teai__fig_pareto(const teai_dataset *ds, const teai_figure_accuracy *acc, const char *path,
+                     teai_plot_format fmt, const teai_plot_params *pp, char *msg, size_t cap);
+
+#endif
