@@ -223,16 +223,9 @@ static int parse_test(lb_run *r, const char *line, double t_ms) {
     double depth = num(o, "n_depth");
     int stop = 0;
     if (!(depth > 0) && n_prompt > 0 && n_gen == 0) {
-        teai_event ev = {.kind = TEAI_EV_PREFILL,
-                         .n_prompt = (int)n_prompt,
-                         .prefill_ms = avg_ns / 1e6,
-                         .ttft_ms = NAN,
-                         .token = -1,
-                         .text = "",
-                         .n_tokens = -1,
-                         .total_ms = NAN,
-                         .enqueue_ms = NAN,
-                         .t_ms = t_ms};
+        teai_event ev = teai_event_blank(TEAI_EV_PREFILL, t_ms);
+        ev.n_prompt = (int)n_prompt;
+        ev.prefill_ms = avg_ns / 1e6;
         r->n_events++;
         stop = r->cb(r->ud, &ev);
     } else if (!(depth > 0) && n_prompt == 0 && n_gen > 0) {
@@ -240,17 +233,10 @@ static int parse_test(lb_run *r, const char *line, double t_ms) {
         const cJSON *s;
         cJSON_ArrayForEach(s, samples) {
             if (!cJSON_IsNumber(s)) continue;
-            teai_event ev = {.kind = TEAI_EV_TOKEN,
-                             .n_prompt = -1,
-                             .prefill_ms = NAN,
-                             .ttft_ms = NAN,
-                             .step = ++r->n_samples,
-                             .token = -1,
-                             .text = "",
-                             .n_tokens = (int)n_gen,
-                             .total_ms = s->valuedouble / 1e6,
-                             .enqueue_ms = NAN,
-                             .t_ms = t_ms};
+            teai_event ev = teai_event_blank(TEAI_EV_TOKEN, t_ms);
+            ev.step = ++r->n_samples;
+            ev.n_tokens = (int)n_gen;
+            ev.total_ms = s->valuedouble / 1e6;
             r->n_events++;
             if ((stop = r->cb(r->ud, &ev))) break;
         }

@@ -342,16 +342,13 @@ static int llamacpp_run(teai_backend *b, const teai_run_params *p, teai_event_fn
     if (!rc) {
         piece_of(b, tokid, piece, sizeof piece);
         double now = (double)(teai__now_ns() - t_run) / 1e6;
-        teai_event ev = {.kind = TEAI_EV_PREFILL,
-                         .n_prompt = n_prompt,
-                         .prefill_ms = prefill_ms,
-                         .ttft_ms = now,
-                         .token = tokid,
-                         .text = piece,
-                         .n_tokens = 1,
-                         .total_ms = NAN,
-                         .enqueue_ms = NAN,
-                         .t_ms = now};
+        teai_event ev = teai_event_blank(TEAI_EV_PREFILL, now);
+        ev.n_prompt = n_prompt;
+        ev.prefill_ms = prefill_ms;
+        ev.ttft_ms = now;
+        ev.token = tokid;
+        ev.text = piece;
+        ev.n_tokens = 1;
         if (cb(ud, &ev)) rc = teai__fail(err, TEAI_EINTR, "interrupted after the prefill");
     }
     for (int step = 1; step <= p->n_gen && !rc; step++) {
@@ -364,20 +361,15 @@ static int llamacpp_run(teai_backend *b, const teai_run_params *p, teai_event_fn
         piece_of(b, tokid, piece, sizeof piece);
         uint64_t bytes =
             b->have_shape ? teai_decode_bytes_per_step(&b->shape, b->type_k, b->type_v, pos) : 0;
-        teai_event ev = {.kind = TEAI_EV_TOKEN,
-                         .n_prompt = -1,
-                         .prefill_ms = NAN,
-                         .ttft_ms = NAN,
-                         .step = step,
-                         .token = tokid,
-                         .text = piece,
-                         .n_tokens = 1,
-                         .total_ms = (double)(s2 - s0) / 1e6,
-                         /* llama.cpp builds its graph inside llama_decode, out
-                          * of sight: the time before computing is not known */
-                         .enqueue_ms = NAN,
-                         .bytes_moved = bytes,
-                         .t_ms = (double)(s2 - t_run) / 1e6};
+        teai_event ev = teai_event_blank(TEAI_EV_TOKEN, (double)(s2 - t_run) / 1e6);
+        ev.step = step;
+        ev.token = tokid;
+        ev.text = piece;
+        ev.n_tokens = 1;
+        /* enqueue_ms stays unknown: llama.cpp builds its graph inside
+         * llama_decode, out of sight, so the time before computing is not known */
+        ev.total_ms = (double)(s2 - s0) / 1e6;
+        ev.bytes_moved = bytes;
         if (cb(ud, &ev)) rc = teai__fail(err, TEAI_EINTR, "interrupted after %d tokens", step);
     }
     teai_sampler_free(s);

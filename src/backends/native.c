@@ -108,17 +108,13 @@ static int native_run(teai_backend *b, const teai_run_params *p, teai_event_fn c
     if (!rc) {
         int len = teai_token_to_piece(tok, tokid, 0, piece, sizeof piece);
         piece[len > 0 ? len : 0] = '\0';
-        teai_event ev = {.kind = TEAI_EV_PREFILL,
-                         .n_prompt = n_prompt,
-                         .prefill_ms = prefill_ms,
-                         .ttft_ms = ms_since(t_run),
-                         .step = 0,
-                         .token = tokid,
-                         .text = piece,
-                         .n_tokens = 1,
-                         .total_ms = NAN,
-                         .enqueue_ms = NAN,
-                         .t_ms = ms_since(t_run)};
+        teai_event ev = teai_event_blank(TEAI_EV_PREFILL, ms_since(t_run));
+        ev.n_prompt = n_prompt;
+        ev.prefill_ms = prefill_ms;
+        ev.ttft_ms = ms_since(t_run);
+        ev.token = tokid;
+        ev.text = piece;
+        ev.n_tokens = 1;
         if (cb(ud, &ev)) rc = teai__fail(err, TEAI_EINTR, "interrupted after the prefill");
     }
     for (int step = 1; step <= p->n_gen && !rc; step++) {
@@ -133,18 +129,14 @@ static int native_run(teai_backend *b, const teai_run_params *p, teai_event_fn c
         uint64_t s2 = teai__now_ns();
         int len = teai_token_to_piece(tok, tokid, 0, piece, sizeof piece);
         piece[len > 0 ? len : 0] = '\0';
-        teai_event ev = {.kind = TEAI_EV_TOKEN,
-                         .n_prompt = -1,
-                         .prefill_ms = NAN,
-                         .ttft_ms = NAN,
-                         .step = step,
-                         .token = tokid,
-                         .text = piece,
-                         .n_tokens = 1,
-                         .total_ms = (double)(s2 - s0) / 1e6,
-                         .enqueue_ms = (double)(s1 - s0) / 1e6,
-                         .bytes_moved = teai_context_step_bytes(b->ctx, pos),
-                         .t_ms = (double)(s2 - t_run) / 1e6};
+        teai_event ev = teai_event_blank(TEAI_EV_TOKEN, (double)(s2 - t_run) / 1e6);
+        ev.step = step;
+        ev.token = tokid;
+        ev.text = piece;
+        ev.n_tokens = 1;
+        ev.total_ms = (double)(s2 - s0) / 1e6;
+        ev.enqueue_ms = (double)(s1 - s0) / 1e6;
+        ev.bytes_moved = teai_context_step_bytes(b->ctx, pos);
         if (cb(ud, &ev)) rc = teai__fail(err, TEAI_EINTR, "interrupted after %d tokens", step);
     }
     teai_sampler_free(s);

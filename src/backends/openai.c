@@ -567,17 +567,11 @@ static int deliver(run_state *st, int always_prefill, int keep_going) {
     settle_counts(st);
     if (st->n_ev == 0 && !always_prefill) return 0;
     const pending *first = st->n_ev ? &st->ev[0] : NULL;
-    teai_event ev = {.kind = TEAI_EV_PREFILL,
-                     .n_prompt = -1,
-                     .prefill_ms = NAN,
-                     .ttft_ms = first ? first->t_ms : NAN,
-                     .step = 0,
-                     .token = first ? first->token : -1,
-                     .text = first ? st->texts.data + first->text_off : "",
-                     .n_tokens = first ? first->n_tokens : -1,
-                     .total_ms = NAN,
-                     .enqueue_ms = NAN,
-                     .t_ms = first ? first->t_ms : NAN};
+    teai_event ev = teai_event_blank(TEAI_EV_PREFILL, first ? first->t_ms : NAN);
+    ev.ttft_ms = first ? first->t_ms : NAN;
+    ev.token = first ? first->token : -1;
+    ev.text = first ? st->texts.data + first->text_off : "";
+    ev.n_tokens = first ? first->n_tokens : -1;
     /* llama-server's prompt_n counts the prompt tokens it actually processed
      * (its prompt cache may have held the rest): the ones prompt_ms covers */
     if (st->has_timings && isfinite(st->prompt_n) && st->prompt_n < 2147483647.0) {
@@ -592,18 +586,13 @@ static int deliver(run_state *st, int always_prefill, int keep_going) {
     }
     for (size_t i = 1; i < st->n_ev; i++) {
         const pending *e = &st->ev[i];
-        teai_event t = {.kind = TEAI_EV_TOKEN,
-                        .n_prompt = -1,
-                        .prefill_ms = NAN,
-                        .ttft_ms = NAN,
-                        .step = (int)i,
-                        .token = e->token,
-                        .text = st->texts.data + e->text_off,
-                        .n_tokens = e->n_tokens,
-                        .total_ms = e->t_ms - st->ev[i - 1].t_ms,
-                        .enqueue_ms = NAN, /* the client cannot see the server's queue */
-                        .bytes_moved = 0,
-                        .t_ms = e->t_ms};
+        teai_event t = teai_event_blank(TEAI_EV_TOKEN, e->t_ms);
+        t.step = (int)i;
+        t.token = e->token;
+        t.text = st->texts.data + e->text_off;
+        t.n_tokens = e->n_tokens;
+        t.total_ms = e->t_ms - st->ev[i - 1].t_ms;
+        /* enqueue_ms stays unknown: the client cannot see the server's queue */
         if (st->cb(st->ud, &t)) {
             stop = 1;
             if (!keep_going) return 1;

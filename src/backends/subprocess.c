@@ -48,10 +48,9 @@ int teai__which(const char *name, char *buf, size_t cap) {
 
 /* One output stream of the child: its pipe and the line being assembled. */
 typedef struct stream {
-    int fd; /* -1 once at end of file */
-    int id; /* TEAI__STDOUT or TEAI__STDERR */
-    char *buf;
-    size_t len, cap;
+    int fd;        /* -1 once at end of file */
+    int id;        /* TEAI__STDOUT or TEAI__STDERR */
+    teai_buf line; /* capped at LINE_MAX_BYTES */
 } stream;
 
 typedef struct reader {
@@ -62,10 +61,9 @@ typedef struct reader {
 } reader;
 
 static void emit(reader *r, stream *s) {
-    char *line = s->buf ? s->buf : (char *)"";
-    if (s->buf) s->buf[s->len] = '\0';
-    size_t n = s->len;
-    s->len = 0;
+    char *line = s->line.data ? s->line.data : (char *)"";
+    size_t n = s->line.len;
+    s->line.len = 0;
     if (n && line[n - 1] == '\r') line[--n] = '\0';
     char *cr = strrchr(line, '\r');
     if (cr) line = cr + 1;
@@ -83,17 +81,8 @@ static int feed(reader *r, stream *s, const char *data, size_t n) {
         const char *nl = memchr(data, '\n', n);
         size_t take = nl ? (size_t)(nl - data) : n;
         size_t keep = take;
-        if (s->len + keep > LINE_MAX_BYTES) keep = LINE_MAX_BYTES - s->len;
-        if (s->len + keep + 1 > s->cap) {
-            size_t cap = s->cap ? s->cap : 256;
-            while (cap < s->len + keep + 1) cap *= 2;
-            char *nb = realloc(s->buf, cap);
-            if (!nb) return TEAI_ENOMEM;
-            s->buf = nb;
-            s->cap = cap;
-        }
-        memcpy(s->buf + s->len, data, keep);
-        s->len += keep;
+        if (s->line.len + keep > LINE_MAX_BYTES) keep = LINE_MAX_BYTES - s->line.len;
+        if (teai_buf_add(&s->line, data, keep) != TEAI_OK) return TEAI_ENOMEM;
         if (!nl) break;
         emit(r, s);
         data += take + 1;
@@ -236,7 +225,9 @@ int teai__proc_run(const teai__proc_params *p, teai__line_fn fn, void *ud, teai_
     }
 
     reader r = {fn, ud, res, 0};
-    stream ss[2] = {{out[0], TEAI__STDOUT, NULL, 0, 0}, {errp[0], TEAI__STDERR, NULL, 0, 0}};
+    stream ss[2] = {{.fd = out[0], .id = TEAI__STDOUT}, {.fd = errp[0], .id = TEAI__STDERR}};
+    teai_buf_init(&ss[0].line, LINE_MAX_BYTES);
+    teai_buf_init(&ss[1].line, LINE_MAX_BYTES);
     uint64_t deadline = p->timeout_s > 0 ? t0 + (uint64_t)(p->timeout_s * 1e9) : 0;
     double grace = p->kill_grace_s > 0 ? p->kill_grace_s : 2.0;
     int status = 0, exited = 0, oom = 0;
@@ -273,7 +264,7 @@ int teai__proc_run(const teai__proc_params *p, teai__line_fn fn, void *ud, teai_
             if (got > 0) {
                 if (feed(&r, ps[i], chunk, (size_t)got) != TEAI_OK) oom = 1;
             } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
-                if (ps[i]->len) emit(&r, ps[i]); /* an unterminated last line */
+                if (ps[i]->line.len) emit(&r, ps[i]); /* an unterminated last line */
                 close(ps[i]->fd);
                 ps[i]->fd = -1;
             }
@@ -291,7 +282,7 @@ int teai__proc_run(const teai__proc_params *p, teai__line_fn fn, void *ud, teai_
     res->wall_ms = (double)(teai__now_ns() - t0) / 1e6;
     for (int i = 0; i < 2; i++) {
         if (ss[i].fd >= 0) close(ss[i].fd);
-        free(ss[i].buf);
+        teai_buf_free(&ss[i].line);
     }
     if (WIFEXITED(status)) res->exit_code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) res->term_signal = WTERMSIG(status);
