@@ -2,8 +2,9 @@
  * small hand-written collated CSV, rendered to PNG and probed by pixel: the
  * taller bar has the faster backend's colour; pareto from the same kind of
  * CSV and an accuracy.csv: points where their speed and accuracy put them,
- * the frontier drawn between the two undominated ones. Needs cairo (skipped
- * else). */
+ * the frontier drawn between the two undominated ones; teai_figures_load
+ * and what the dataset keeps for the report's setup slide. Needs cairo
+ * (skipped else). */
 #include "test_util.h"
 
 #include <stdio.h>
@@ -520,8 +521,63 @@ static void test_findings_without_ci(void) {
     teai_dataset_free(ds);
 }
 
+/* teai_figures_load reads a folder once for the report: the decode count,
+ * accuracy.csv, and what the setup and methodology slides list (the setup
+ * columns' distinct values, sorted, "" where a CSV lacks one; warm-up rows;
+ * the header columns and whether a row has a value in each). */
+static void test_figures_load(void) {
+    char dir[512], csv[600], path[700];
+    FILE *f = new_bench_csv("figures-load", dir, sizeof dir, csv, sizeof csv,
+                            "step,tokens_per_sec,hostname,device,size,quantize,backend,warmup,"
+                            "model,gpu\n");
+    ASSERT_TRUE(f != NULL);
+    fputs("1,10,h,cpu,1B,int8,native,1,m/b.gguf,\n", f); /* warm-up: not counted */
+    fputs("1,10,h,cpu,1B,int8,native,0,m/b.gguf,\n", f);
+    fputs("2,11,h,cpu,1B,int8,native,0,m/b.gguf,\n", f);
+    fputs("1,20,h,cpu,1B,int8,llamacpp,0,m/a.gguf,\n", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/other.csv", dir); /* no model column */
+    f = fopen(path, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("step,tokens_per_sec,hostname,device,size,quantize,backend,warmup\n"
+          "1,30,g,cpu,1B,int8,native,0\n",
+          f);
+    fclose(f);
+
+    static const char *const setup[2] = {"backend", "model"};
+    teai_figures_data fd;
+    teai_error err = {0};
+    ASSERT_EQ(teai_figures_load(dir, setup, 2, NULL, NULL, &fd, &err), TEAI_OK);
+    ASSERT_EQ(fd.n_files, 2);
+    ASSERT_EQ(fd.n_decode, 4L);
+    ASSERT_TRUE(fd.acc == NULL); /* no accuracy.csv */
+    ASSERT_EQ(teai_dataset_n_setups(fd.ds), 3);
+    ASSERT_STREQ(teai_dataset_setup(fd.ds, 0, 0), "llamacpp");
+    ASSERT_STREQ(teai_dataset_setup(fd.ds, 0, 1), "m/a.gguf");
+    ASSERT_STREQ(teai_dataset_setup(fd.ds, 1, 1), ""); /* other.csv has no model */
+    ASSERT_STREQ(teai_dataset_setup(fd.ds, 2, 1), "m/b.gguf");
+    ASSERT_EQ(teai_dataset_warmup_rows(fd.ds), 1L);
+    ASSERT_EQ(teai_dataset_n_csv_cols(fd.ds), 10);
+    int used = -1;
+    ASSERT_STREQ(teai_dataset_csv_col(fd.ds, 9, &used), "gpu");
+    ASSERT_EQ(used, 0);
+    ASSERT_STREQ(teai_dataset_csv_col(fd.ds, 8, &used), "model");
+    ASSERT_EQ(used, 1);
+    teai_figures_data_free(&fd);
+
+    /* without setup columns nothing is tracked; an empty folder is "no data" */
+    ASSERT_EQ(teai_figures_load(dir, NULL, 0, NULL, NULL, &fd, &err), TEAI_OK);
+    ASSERT_EQ(teai_dataset_n_setups(fd.ds), 0);
+    teai_figures_data_free(&fd);
+    ASSERT_EQ(test_system("rm -f '%s'/*.csv", dir), 0);
+    ASSERT_EQ(teai_figures_load(dir, NULL, 0, NULL, NULL, &fd, &err), TEAI_ENOTFOUND);
+    ASSERT_TRUE(strstr(err.msg, "no measured decode rows") != NULL);
+    ASSERT_TRUE(fd.ds == NULL);
+}
+
 int main(void) {
     RUN_TEST(test_backend_comparison);
+    RUN_TEST(test_figures_load);
     RUN_TEST(test_pareto);
     RUN_TEST(test_mlc_in_figures);
     RUN_TEST(test_speedup_needs_shared_config);

@@ -1,6 +1,6 @@
-/* teai report: a PDF presentation of the collated CSVs (DESIGN §8), built by
- * src/plot/report.c with cairo, plus its typst source and the figures as
- * PNG files next to it. */
+/* teai report: a PDF presentation of the collated CSVs, built by the
+ * report module (src/report, cairo only), plus its typst source and the
+ * figures as PNG files next to it. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -9,7 +9,7 @@
 int cmd_report(int argc, char **argv); /* also in cli.h */
 
 #if TEAI_HAVE_CAIRO
-#include "plot/report.h"
+#include "report/report.h"
 
 static const char *help =
     "usage: teai report [--dir DIR] [-o FILE.pdf] [--paper] [--accuracy-metric ENV:METRIC]\n"

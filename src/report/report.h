@@ -1,5 +1,5 @@
-/* `teai report` (DESIGN §8, §10): a PDF presentation of the collated CSVs in
- * a folder, drawn with cairo, plus the same content as typst source.
+/* `teai report`: a PDF presentation of the collated CSVs in a folder, drawn
+ * with cairo, plus the same content as typst source.
  *
  * Slides: title; setup (hosts, devices, backends and versions, models with
  * weight formats and whether synthetic, teai versions); one slide per figure
@@ -10,16 +10,21 @@
  * size, quantization, metric, value, 95% CI, n: the latest successful result
  * of each configuration; the pareto figure is among the figures); methodology
  * and limitations (empty columns, synthetic models, warm-up, pooled CIs, how
- * accuracy was measured).
+ * accuracy was measured). The CSVs are read once (teai_figures_load), and
+ * every slide is computed from that data set.
  * Slides are 960x540 pt (16:9), or US letter portrait with paper set.
  *
  * Files: pdf_path; next to it <name>.typ and the folder <name>_figures/ with
  * the figures as PNG (name = pdf_path without ".pdf"). Every file is written
  * to a temporary name and renamed, so a failure leaves no partial file.
  *
+ * Module: src/report (report.c writes the files, slides.c says what the
+ * slides say, pdf.c draws them, typst.c writes them as typst); it needs
+ * cairo and is built only with it.
+ *
  * Library code: never prints; notes go to the note callback. */
-#ifndef TEAI_PLOT_REPORT_H
-#define TEAI_PLOT_REPORT_H
+#ifndef TEAI_REPORT_REPORT_H
+#define TEAI_REPORT_REPORT_H
 
 #include "analysis/analysis.h"
 

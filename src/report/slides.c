@@ -1,0 +1,437 @@
+/* What the slides of `teai report` say, computed from the data read once
+ * (teai_figures_load): title, setup, the figures and the skipped ones, the
+ * decode summary, the accuracy tables and the methodology (report.h). */
+#include "report/report_impl.h"
+
+#include "base/base.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TABLE_ROWS_PER_SLIDE 12
+
+/* ---- the deck ---------------------------------------------------------------- */
+
+static char *vfmt(const char *fmt, va_list ap) {
+    char buf[2048];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    return strdup(buf);
+}
+
+static teai__slide *deck_add(teai__deck *d, int kind, const char *title) {
+    if (d->oom) return NULL;
+    if (d->n == d->cap) {
+        int nc = d->cap ? d->cap * 2 : 16;
+        teai__slide *ns = realloc(d->s, (size_t)nc * sizeof *ns);
+        if (!ns) {
+            d->oom = 1;
+            return NULL;
+        }
+        d->s = ns, d->cap = nc;
+    }
+    teai__slide *s = &d->s[d->n++];
+    memset(s, 0, sizeof *s);
+    s->kind = kind;
+    s->title = strdup(title);
+    if (!s->title) d->oom = 1;
+    return s;
+}
+
+static void slide_item(teai__deck *d, teai__slide *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void slide_item(teai__deck *d, teai__slide *s, const char *fmt, ...) {
+    if (!s || d->oom) return;
+    if (s->n_items == s->cap_items) {
+        int nc = s->cap_items ? s->cap_items * 2 : 16;
+        char **ni = realloc(s->items, (size_t)nc * sizeof *ni);
+        if (!ni) {
+            d->oom = 1;
+            return;
+        }
+        s->items = ni, s->cap_items = nc;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = vfmt(fmt, ap);
+    va_end(ap);
+    if (!p) {
+        d->oom = 1;
+        return;
+    }
+    s->items[s->n_items++] = p;
+}
+
+void teai__deck_free(teai__deck *d) {
+    for (int i = 0; i < d->n; i++) {
+        teai__slide *s = &d->s[i];
+        free(s->title), free(s->sub), free(s->png), free(s->png_name);
+        for (int k = 0; k < s->n_items; k++) free(s->items[k]);
+        free(s->items);
+    }
+    free(d->s);
+}
+
+/* ---- what the slides say ------------------------------------------------------ */
+
+static const char *base_name(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static void fmt_num(char *out, size_t cap, double v) {
+    if (isnan(v))
+        snprintf(out, cap, "n/a");
+    else
+        snprintf(out, cap, "%.1f", v);
+}
+
+/* The columns the setup slide lists, tracked when the CSVs are read. */
+enum {
+    SU_HOST,
+    SU_DEVICE,
+    SU_BACKEND,
+    SU_VERSION,
+    SU_MODEL,
+    SU_WEIGHTS,
+    SU_SYNTHETIC,
+    SU_TEAI,
+    SU_N
+};
+static const char *const setup_cols[SU_N] = {"hostname",        "device",      "backend",
+                                             "backend_version", "model",       "weight_format",
+                                             "synthetic",       "teai_version"};
+
+int teai__report_read(const teai_report_opts *o, teai_figures_data *fd, teai_error *err) {
+    return teai_figures_load(o->dir, setup_cols, SU_N, o->note, o->ud, fd, err);
+}
+
+static void add_setup(teai__deck *d, const teai_dataset *ds) {
+    static const char *const hdr[SU_N] = {"host",  "device",  "backend",   "version",
+                                          "model", "weights", "synthetic", "teai"};
+    teai__slide *s = NULL;
+    int n = teai_dataset_n_setups(ds);
+    for (int t = 0; t < n; t++) {
+        if (t % TABLE_ROWS_PER_SLIDE == 0) {
+            s = deck_add(d, SL_TABLE, t ? "Setup (continued)" : "Setup");
+            if (!s) return;
+            s->ncols = SU_N;
+            for (int k = 0; k < SU_N; k++) slide_item(d, s, "%s", hdr[k]);
+        }
+        for (int k = 0; k < SU_N; k++) {
+            const char *x = teai_dataset_setup(ds, t, k);
+            if (k == SU_MODEL) x = base_name(x);
+            if (k == SU_SYNTHETIC)
+                x = !strcmp(x, "1") ? "yes (random weights)" : !strcmp(x, "0") ? "no" : "?";
+            slide_item(d, s, "%s", *x ? x : "-");
+        }
+    }
+    if (!n) {
+        s = deck_add(d, SL_BULLETS, "Setup");
+        slide_item(d, s, "The CSVs carry no setup columns.");
+    }
+}
+
+/* The summary table from the figures' dataset (grouped by hostname, device,
+ * size, quantize, backend: read once for the whole report). */
+static int add_summary(teai__deck *d, const teai_dataset *ds, teai_error *err) {
+    static const int key_of_column[4] = {4, 0, 2, 3}; /* backend, host, size, quantization */
+    teai__slide *s = NULL;
+    int row = 0;
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        size_t n;
+        const double *v = teai_dataset_values(ds, g, TEAI_M_DECODE_TOK_S, &n);
+        if (!n) continue;
+        teai_stats stt;
+        if (teai_stats_compute(v, n, TEAI_SEED_DEFAULT, 0, &stt))
+            return teai__fail(err, TEAI_ENOMEM, "out of memory");
+        if (row % TABLE_ROWS_PER_SLIDE == 0) {
+            s = deck_add(d, SL_TABLE,
+                         row ? "Summary: decode throughput (continued)"
+                             : "Summary: decode throughput");
+            if (!s) break;
+            s->ncols = 7;
+            slide_item(d, s, "backend");
+            slide_item(d, s, "host");
+            slide_item(d, s, "size");
+            slide_item(d, s, "quantization");
+            slide_item(d, s, "decode tokens/s (mean)");
+            slide_item(d, s, "95%% CI");
+            slide_item(d, s, "n (tokens)");
+        }
+        row++;
+        char m[64], lo[64], hi[64];
+        fmt_num(m, sizeof m, stt.mean);
+        fmt_num(lo, sizeof lo, stt.ci_lo);
+        fmt_num(hi, sizeof hi, stt.ci_hi);
+        for (int k = 0; k < 4; k++) {
+            const char *key = teai_dataset_key(ds, g, key_of_column[k]);
+            slide_item(d, s, "%s", *key ? key : "-");
+        }
+        slide_item(d, s, "%s", m);
+        if (isnan(stt.ci_lo))
+            slide_item(d, s, "none (n < 2)");
+        else
+            slide_item(d, s, "%s - %s", lo, hi);
+        slide_item(d, s, "%ld", stt.n);
+    }
+    return TEAI_OK;
+}
+
+/* ---- accuracy (accuracy.csv) ------------------------------------------------ */
+
+/* The row of the latest successful result of the configuration ending at
+ * row r (rows sorted: runs of equal environment, metric, backend, size,
+ * quantization, by timestamp); -1 when none succeeded. */
+static int same_config(const teai_acc_rows *a, long i, long j) {
+    static const int cols[5] = {TEAI_ACC_ENV, TEAI_ACC_METRIC, TEAI_ACC_BACKEND, TEAI_ACC_SIZE,
+                                TEAI_ACC_QUANT};
+    for (int k = 0; k < 5; k++)
+        if (strcmp(teai_acc_rows_cell(a, i, cols[k]), teai_acc_rows_cell(a, j, cols[k]))) return 0;
+    return 1;
+}
+
+static int acc_ok(const teai_acc_rows *a, long r) {
+    const char *rc = teai_acc_rows_cell(a, r, TEAI_ACC_RETURNCODE);
+    return !*rc || teai_acc_rows_num(a, r, TEAI_ACC_RETURNCODE) == 0;
+}
+
+static void acc_num(char *out, size_t cap, double v) {
+    if (isfinite(v))
+        snprintf(out, cap, "%.4g", v);
+    else
+        snprintf(out, cap, "n/a");
+}
+
+/* One table per environment: the latest successful result per (metric,
+ * backend, size, quantization). */
+static void add_accuracy(teai__deck *d, const teai_acc_rows *a, int *n_slides) {
+    long n = teai_acc_rows_count(a);
+    teai__slide *s = NULL;
+    int row = 0;
+    char cur_env[256] = "";
+    for (long r = 0; r < n && !d->oom; r++) {
+        const char *env = teai_acc_rows_cell(a, r, TEAI_ACC_ENV);
+        if (r + 1 < n && same_config(a, r, r + 1)) continue; /* not the last of its run */
+        long best = -1;
+        for (long k = r; k >= 0 && same_config(a, k, r); k--)
+            if (acc_ok(a, k)) {
+                best = k;
+                break;
+            }
+        if (best < 0) continue;
+        int new_env = !s || strcmp(env, cur_env) != 0;
+        if (new_env) row = 0;
+        snprintf(cur_env, sizeof cur_env, "%s", env);
+        if (new_env || row % TABLE_ROWS_PER_SLIDE == 0) {
+            char title[256];
+            snprintf(title, sizeof title, "Accuracy: %s", *env ? env : "-");
+            s = deck_add(d, SL_TABLE, title);
+            if (!s) return;
+            (*n_slides)++;
+            s->ncols = 7;
+            static const char *const hdr[7] = {"backend", "size", "quantization", "metric", "value",
+                                               "95% CI",  "n"};
+            for (int k = 0; k < 7; k++) slide_item(d, s, "%s", hdr[k]);
+        }
+        row++;
+        for (int c = 0; c < 4; c++) {
+            static const int cols[4] = {TEAI_ACC_BACKEND, TEAI_ACC_SIZE, TEAI_ACC_QUANT,
+                                        TEAI_ACC_METRIC};
+            const char *v = teai_acc_rows_cell(a, best, cols[c]);
+            slide_item(d, s, "%s", *v ? v : "-");
+        }
+        double v = teai_acc_rows_num(a, best, TEAI_ACC_VALUE);
+        double lo = teai_acc_rows_num(a, best, TEAI_ACC_CI_LOW);
+        double hi = teai_acc_rows_num(a, best, TEAI_ACC_CI_HIGH);
+        double se = teai_acc_rows_num(a, best, TEAI_ACC_STDERR);
+        double nn = teai_acc_rows_num(a, best, TEAI_ACC_N);
+        if (!isfinite(nn)) nn = teai_acc_rows_num(a, best, TEAI_ACC_NUM_EXAMPLES);
+        char vb[64], lb[64], hb[64];
+        acc_num(vb, sizeof vb, v);
+        slide_item(d, s, "%s", vb);
+        if (!isfinite(lo) || !isfinite(hi)) {
+            lo = isfinite(se) && isfinite(v) ? v - 1.96 * se : NAN;
+            hi = isfinite(se) && isfinite(v) ? v + 1.96 * se : NAN;
+        }
+        acc_num(lb, sizeof lb, lo);
+        acc_num(hb, sizeof hb, hi);
+        if (isfinite(lo) && isfinite(hi))
+            slide_item(d, s, "%s - %s", lb, hb);
+        else
+            slide_item(d, s, "none recorded");
+        if (isfinite(nn))
+            slide_item(d, s, "%.0f", nn);
+        else
+            slide_item(d, s, "-");
+    }
+}
+
+/* How accuracy was measured, from the rows: per environment its metrics,
+ * examples and token limit; failed runs left out. */
+static void method_accuracy(teai__deck *d, teai__slide *s, const teai_acc_rows *a) {
+    long n = teai_acc_rows_count(a);
+    long failed = 0;
+    for (long r = 0; r < n; r++) failed += !acc_ok(a, r);
+    char envs[1500] = "";
+    size_t o = 0;
+    for (long r = 0; r < n; r++) {
+        const char *env = teai_acc_rows_cell(a, r, TEAI_ACC_ENV);
+        if (r > 0 && !strcmp(env, teai_acc_rows_cell(a, r - 1, TEAI_ACC_ENV))) continue;
+        char metrics[300] = "";
+        size_t mo = 0;
+        double ex_lo = INFINITY, ex_hi = -INFINITY, mt = NAN;
+        long e = r;
+        for (; e < n && !strcmp(env, teai_acc_rows_cell(a, e, TEAI_ACC_ENV)); e++) {
+            const char *m = teai_acc_rows_cell(a, e, TEAI_ACC_METRIC);
+            if (e == r || strcmp(m, teai_acc_rows_cell(a, e - 1, TEAI_ACC_METRIC))) {
+                int w = snprintf(metrics + mo, sizeof metrics - mo, "%s%s", mo ? ", " : "", m);
+                if (w > 0 && (size_t)w < sizeof metrics - mo) mo += (size_t)w;
+            }
+            double ex = teai_acc_rows_num(a, e, TEAI_ACC_NUM_EXAMPLES);
+            if (isfinite(ex)) ex_lo = fmin(ex_lo, ex), ex_hi = fmax(ex_hi, ex);
+            double t = teai_acc_rows_num(a, e, TEAI_ACC_MAX_TOKENS);
+            if (isfinite(t)) mt = isfinite(mt) ? fmax(mt, t) : t;
+        }
+        char ex[64] = "examples not recorded", tk[64] = "";
+        if (isfinite(ex_lo) && ex_lo == ex_hi)
+            snprintf(ex, sizeof ex, "%.0f examples", ex_lo);
+        else if (isfinite(ex_lo))
+            snprintf(ex, sizeof ex, "%.0f-%.0f examples", ex_lo, ex_hi);
+        if (isfinite(mt)) snprintf(tk, sizeof tk, ", up to %.0f tokens", mt);
+        int w = snprintf(envs + o, sizeof envs - o, "%s%s (%s; %s%s)", o ? "; " : "",
+                         *env ? env : "?", metrics, ex, tk);
+        if (w > 0 && (size_t)w < sizeof envs - o) o += (size_t)w;
+    }
+    slide_item(d, s,
+               "Accuracy (accuracy.csv, collated from the verifiers results of teai eval or "
+               "verifiers_sweep.py): %s. Each configuration shows its latest successful result "
+               "(%ld failed result rows left out); intervals are the results' own 95%% CIs, or "
+               "+-1.96 standard errors, and none where a result carries neither.",
+               envs, failed);
+    slide_item(d, s,
+               "Accuracy and speed are measured in separate runs; the pareto figure joins them "
+               "on backend + size + quantization (speed from the host with the most rows).");
+}
+
+/* Rows of every group: all rows read. */
+static long all_rows(const teai_dataset *ds) {
+    long n = 0;
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) n += teai_dataset_rows(ds, g);
+    return n;
+}
+
+static void add_method(teai__deck *d, const teai_dataset *ds, const teai_acc_rows *acc) {
+    teai__slide *s = deck_add(d, SL_BULLETS, "Methodology and limitations");
+    slide_item(d, s,
+               "Warm-up repetitions are excluded from every statistic (%ld warm-up rows of %ld "
+               "left out).",
+               teai_dataset_warmup_rows(ds), all_rows(ds));
+    slide_item(d, s,
+               "Decode statistics use the measured per-token rows (step >= 1); the 95%% CIs are "
+               "percentile bootstraps over the pooled tokens of all repetitions, so they are "
+               "narrower than CIs over repetitions would be (tokens within one repetition are not "
+               "independent).");
+    int n_syn = 0;
+    for (int t = 0; t < teai_dataset_n_setups(ds); t++) {
+        if (strcmp(teai_dataset_setup(ds, t, SU_SYNTHETIC), "1")) continue;
+        const char *w = teai_dataset_setup(ds, t, SU_WEIGHTS);
+        const char *b = teai_dataset_setup(ds, t, SU_BACKEND);
+        slide_item(d, s,
+                   "Synthetic model (random weights, throughput only, text is meaningless): "
+                   "%s (%s) on %s.",
+                   base_name(teai_dataset_setup(ds, t, SU_MODEL)), *w ? w : "?", *b ? b : "?");
+        n_syn++;
+    }
+    if (!n_syn) slide_item(d, s, "No synthetic models: every model has real weights.");
+    char buf[1500];
+    size_t o = 0;
+    int n_empty = 0;
+    for (int i = 0; i < teai_dataset_n_csv_cols(ds); i++) {
+        int used;
+        const char *name = teai_dataset_csv_col(ds, i, &used);
+        if (used) continue;
+        int w = snprintf(buf + o, sizeof buf - o, "%s%s", n_empty ? ", " : "", name);
+        if (w < 0 || (size_t)w >= sizeof buf - o) break;
+        o += (size_t)w;
+        n_empty++;
+    }
+    if (n_empty)
+        slide_item(d, s, "Not measured (empty in every row, not guessed): %s.", buf);
+    else
+        slide_item(d, s, "Every CSV column holds a value in some row.");
+    slide_item(d, s,
+               "Figures compare configurations measured on one host (the one with the most rows), "
+               "except device_comparison.");
+    if (acc && teai_acc_rows_count(acc)) method_accuracy(d, s, acc);
+}
+
+/* The title slide. */
+static void add_title(teai__deck *d, const teai_report_opts *o, const teai_figures_data *fd) {
+    teai__slide *s = deck_add(d, SL_TITLE, "teai benchmark report");
+    char date[64] = "";
+    time_t now = time(NULL);
+    struct tm tmv;
+    if (gmtime_r(&now, &tmv)) strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", &tmv);
+    slide_item(d, s, "Data: %s (%d CSV files, %ld rows, %ld measured decode tokens)", o->dir,
+               fd->n_files, all_rows(fd->ds), fd->n_decode);
+    slide_item(d, s, "Built by teai on %s", date);
+}
+
+/* One slide per figure drawn (PNG in fig_dir), then one listing the
+ * figures the data could not support, with the reasons. */
+static void add_figures(teai__deck *d, const teai_report_opts *o, const teai_figures_data *fd,
+                        const char *fig_dir, teai_report_result *res) {
+    teai_figure_accuracy fa = {fd->acc, o->accuracy_metric};
+    teai_plot_params pp = teai_plot_default_params();
+    pp.scale = 2;
+    char skipped[TEAI_FIG_N][1100];
+    int n_skip = 0;
+    for (int f = 0; f < TEAI_FIG_N && !d->oom; f++) {
+        const char *name = teai_figure_name(f);
+        char path[4096 + 64], msg[1024];
+        snprintf(path, sizeof path, "%s/%s.png", fig_dir, name);
+        int r = teai_figure_write_acc(f, fd->ds, &fa, path, TEAI_PLOT_PNG, &pp, msg, sizeof msg);
+        if (r == 1) {
+            char title[128];
+            snprintf(title, sizeof title, "%s",
+                     f == TEAI_FIG_PARETO ? "Accuracy against speed (pareto)" : name);
+            for (char *c = title; *c; c++)
+                if (*c == '_') *c = ' ';
+            title[0] = (char)(title[0] >= 'a' && title[0] <= 'z' ? title[0] - 32 : title[0]);
+            teai__slide *s = deck_add(d, SL_FIGURE, title);
+            if (!s) break;
+            char pn[128];
+            snprintf(pn, sizeof pn, "%s.png", name);
+            s->sub = strdup(msg);
+            s->png = strdup(path);
+            s->png_name = strdup(pn);
+            if (!s->sub || !s->png || !s->png_name) d->oom = 1;
+            res->n_figures++;
+        } else {
+            snprintf(skipped[n_skip++], sizeof skipped[0], "%s: %s", name, msg);
+            teai__notef(o->note, o->ud, "%s %s: %s", r == 0 ? "skipped" : "failed", name, msg);
+        }
+    }
+    res->n_skipped = n_skip;
+    if (n_skip) {
+        teai__slide *s = deck_add(d, SL_BULLETS, "Figures the data could not support");
+        for (int k = 0; k < n_skip; k++) slide_item(d, s, "%s", skipped[k]);
+    }
+}
+
+int teai__report_slides(teai__deck *d, const teai_report_opts *o, const teai_figures_data *fd,
+                        const char *fig_dir, teai_report_result *res, teai_error *err) {
+    add_title(d, o, fd);
+    add_setup(d, fd->ds);
+    add_figures(d, o, fd, fig_dir, res);
+    int st = add_summary(d, fd->ds, err);
+    if (st) return st;
+    if (fd->acc) add_accuracy(d, fd->acc, &res->n_accuracy);
+    add_method(d, fd->ds, fd->acc);
+    if (d->oom) return teai__fail(err, TEAI_ENOMEM, "out of memory");
+    return TEAI_OK;
+}
