@@ -32,7 +32,7 @@ static const char *help =
     "  -p TEXT | --prompt-file F | --prompt-tokens N   the prompt (default: a short sentence)\n"
     "  --repetitions R      measured repetitions (default 3)\n"
     "  --warmup W           warm-up repetitions, run and logged but marked (default 1)\n"
-    "  -t, --threads N      threads (default: all cores)\n"
+    "  -t, --threads N      " CLI_HELP_THREADS "\n"
     "  -c, --ctx N          context length (default: enough for the prompt and tokens)\n"
     "  --temp T             sampling temperature (default 0: greedy)\n"
     "  --output-dir DIR     where logs go (default benchmark_output)\n"
@@ -148,9 +148,7 @@ int bench_parse(const char *cmd, int argc, char **argv, bench_opts *o) {
             }
         }
     }
-    if (teai_quantize_from_name(o->p.quantize, NULL) != TEAI_OK)
-        return cli_usage_error(cmd, "unknown quantization '%s' (default, int8, nf4, float16)",
-                               o->p.quantize);
+    if (cli_quantize(cmd, o->p.quantize, NULL)) return CLI_EXIT_USAGE;
     return CLI_EXIT_OK;
 }
 

@@ -35,7 +35,7 @@ static const char *help =
     "  --base-url URL --api-key K --model-name M   (openai; the chat endpoint is used)\n"
     "  --llama-cpp DIR      llama.cpp install or build (llamacpp)\n"
     "  --results-dir DIR    where results go (default verifiers_results)\n"
-    "  -t, --threads N      threads (default: all cores)\n"
+    "  -t, --threads N      " CLI_HELP_THREADS "\n"
     "  -c, --ctx N          context length (default: the backend's)\n"
     "  --synthetic          no model at hand: a synthesized model of that size (random\n"
     "                       weights: rewards near 0; checks the pipeline only)\n"
@@ -190,9 +190,7 @@ int cmd_eval_task(int argc, char **argv) {
                                cfg.backend);
     if (cfg.concurrency > 1 && !is_openai)
         return cli_usage_error(cmd, "--concurrency applies to the openai backend only");
-    if (teai_quantize_from_name(cfg.bcfg.quantize, NULL) != TEAI_OK)
-        return cli_usage_error(cmd, "unknown quantization '%s' (default, int8, nf4, float16)",
-                               cfg.bcfg.quantize);
+    if (cli_quantize(cmd, cfg.bcfg.quantize, NULL)) return CLI_EXIT_USAGE;
     if (is_openai && !cfg.bcfg.base_url)
         return cli_usage_error(cmd, "the openai backend needs --base-url URL");
     if (access(cfg.dataset, R_OK) != 0) {

@@ -438,8 +438,7 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
     }
     int bad = 0;
     for (int i = 0; i < L->quantize.n; i++)
-        if (teai_quantize_from_name(L->quantize.item[i], NULL) != TEAI_OK)
-            return cli_usage_error(cmd, "unknown quantization '%s'", L->quantize.item[i]);
+        if (cli_quantize(cmd, L->quantize.item[i], NULL)) return CLI_EXIT_USAGE;
     for (int i = 0; i < L->threads.n; i++) parse_long(L->threads.item[i], 0, 1024, &bad);
     for (int i = 0; i < L->prompt_tokens.n; i++)
         parse_long(L->prompt_tokens.item[i], 0, 1 << 20, &bad);

@@ -11,7 +11,7 @@ static const char *help =
     "Reads UTF-8 text on stdin and prints its token ids on one line, space\n"
     "separated. Works on vocabulary-only GGUF files (llama.cpp's ggml-vocab-*.gguf).\n"
     "\n"
-    "  -m, --model MODEL   GGUF file, Hugging Face folder, or ORG/NAME in the HF cache\n"
+    "  -m, --model MODEL   " CLI_HELP_MODEL "\n"
     "  --bos               prepend BOS (when the vocabulary uses one)\n"
     "  --no-special        do not recognize special tokens such as <|eot_id|> in the text\n";
 
