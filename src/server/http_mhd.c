@@ -75,17 +75,6 @@ typedef struct job {
 
 enum { PHASE_ROLE, PHASE_TOKENS, PHASE_TAIL, PHASE_END };
 
-static void logf_(teai_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(teai_server *s, const char *fmt, ...) {
-    if (!s->p.log) return;
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    s->p.log(s->p.log_ud, line);
-}
-
 static void mhd_logger(void *cls, const char *fmt, va_list ap) {
     teai_server *s = cls;
     char msg[256];
@@ -102,7 +91,7 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap) {
     if (strncmp(msg, "Application reported internal error", 35) == 0 ||
         strncmp(msg, "Closing connection (application error", 37) == 0)
         return;
-    logf_(s, "libmicrohttpd: %s", msg);
+    teai__notef(s->p.log, s->p.log_ud, "libmicrohttpd: %s", msg);
 }
 
 /* 1 when the peer has closed (or reset) the connection. */
@@ -156,7 +145,7 @@ static MHD_RESULT send_error(teai_server *s, struct MHD_Connection *c, const cha
         hname = "Allow";
         hvalue = teai__srv_method(teai__srv_route(url));
     }
-    logf_(s, "%s %.200s %d %s", method, url, e->http, e->message);
+    teai__notef(s->p.log, s->p.log_ud, "%s %.200s %d %s", method, url, e->http, e->message);
     return send_json(c, (unsigned)e->http, teai__srv_error_json(e), hname, hvalue);
 }
 
@@ -185,7 +174,8 @@ static void job_free(void *cls) {
     job *j = cls;
     if (!j) return;
     if (j->streaming && j->phase != PHASE_END)
-        logf_(j->s, "stream %s: the client left after %d tokens", j->id, j->gen.n_gen);
+        teai__notef(j->s->p.log, j->s->p.log_ud, "stream %s: the client left after %d tokens",
+                    j->id, j->gen.n_gen);
     job_release(j);
     teai__srv_request_free(&j->req);
     teai_buf_free(&j->text);
@@ -199,10 +189,11 @@ static teai__srv_usage usage_of(const job *j) {
 }
 
 static void log_done(const job *j, const char *how) {
-    logf_(j->s, "POST /v1/%s 200 %s%s: %d prompt + %d tokens (%s) in %.0f ms, prefill %.1f ms",
-          j->req.chat ? "chat/completions" : "completions", j->req.stream ? "stream " : "", j->id,
-          j->gen.n_prompt, j->gen.n_gen, how, (double)(teai__now_ns() - j->t0_ns) / 1e6,
-          j->gen.prompt_ms);
+    teai__notef(j->s->p.log, j->s->p.log_ud,
+                "POST /v1/%s 200 %s%s: %d prompt + %d tokens (%s) in %.0f ms, prefill %.1f ms",
+                j->req.chat ? "chat/completions" : "completions", j->req.stream ? "stream " : "",
+                j->id, j->gen.n_prompt, j->gen.n_gen, how,
+                (double)(teai__now_ns() - j->t0_ns) / 1e6, j->gen.prompt_ms);
 }
 
 /* Appends "data: <json>\n\n" (json malloc'd, freed here). */
@@ -248,8 +239,9 @@ static int stream_more(job *j) {
     }
     if (client_gone(&j->fd)) return -1;
     if (stopping(j->s)) {
-        logf_(j->s, "stream %s: stopped by the server's shutdown after %d tokens", j->id,
-              j->gen.n_gen);
+        teai__notef(j->s->p.log, j->s->p.log_ud,
+                    "stream %s: stopped by the server's shutdown after %d tokens", j->id,
+                    j->gen.n_gen);
         j->phase = PHASE_END;
         job_release(j);
         return sse_error(j, 503, "unavailable_error",
@@ -262,7 +254,7 @@ static int stream_more(job *j) {
     j->text.len = 0;
     int rc = teai__srv_gen_step(&j->gen, &j->text, &tok, &err);
     if (rc) {
-        logf_(j->s, "stream %s: %s", j->id, err.msg);
+        teai__notef(j->s->p.log, j->s->p.log_ud, "stream %s: %s", j->id, err.msg);
         j->phase = PHASE_END;
         job_release(j);
         return sse_error(j, 500, "server_error", err.msg[0] ? err.msg : "generation failed") ? -1
@@ -336,7 +328,7 @@ static MHD_RESULT generate(teai_server *s, struct MHD_Connection *c, const char 
         if (stopping(s))
             return fail(s, c, method, url, 503, "unavailable_error", NULL, "shutting_down",
                         "the server is shutting down");
-        logf_(s, "%s %.200s: the client left while queued", method, url);
+        teai__notef(s->p.log, s->p.log_ud, "%s %.200s: the client left while queued", method, url);
         return MHD_NO; /* the client is gone: close */
     }
     j->has_slot = 1;
@@ -382,7 +374,8 @@ static MHD_RESULT generate(teai_server *s, struct MHD_Connection *c, const char 
     }
     MHD_RESULT ret;
     if (gone) {
-        logf_(s, "%s %.200s %s: the client left after %d tokens", method, url, j->id, j->gen.n_gen);
+        teai__notef(s->p.log, s->p.log_ud, "%s %.200s %s: the client left after %d tokens", method,
+                    url, j->id, j->gen.n_gen);
         ret = MHD_NO;
     } else if (stop) {
         ret = fail(s, c, method, url, 503, "unavailable_error", NULL, "shutting_down",

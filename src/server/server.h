@@ -232,7 +232,7 @@ typedef struct teai_server_params {
     teai_context_params cp;
     /* One line per request and per event ("POST /v1/completions 200 ..."),
      * without a newline; NULL = silent. Called from connection threads. */
-    void (*log)(void *ud, const char *line);
+    teai_note_fn log;
     void *log_ud;
 } teai_server_params;
 
