@@ -1,4 +1,5 @@
-/* Weight formats and dot kernels (src/engine/quant.c, quant_avx2.c, quant_neon.c).
+/* Weight formats and dot kernels (src/engine/quant_*.c: types, codecs, references, dispatch; the
+ * AVX2, AVX-512 and NEON kernels).
  *
  * Tolerances (stated once, used throughout):
  * - dot kernels: two computations of one dot product (SIMD vs scalar
