@@ -122,8 +122,10 @@ static const cJSON *get(const cJSON *obj, const char *key) {
     return v && !cJSON_IsNull(v) ? v : NULL;
 }
 
-static int get_int(const cJSON *obj, const char *key, int required, int def, int *out,
-                   const char *name, teai_error *err) {
+/* obj[key] as a number within [lo, hi] (whole when integer), or def when it
+ * is absent or null and not required. */
+static int get_num(const cJSON *obj, const char *key, int required, double def, double lo,
+                   double hi, int integer, double *out, const char *name, teai_error *err) {
     const cJSON *v = get(obj, key);
     if (!v) {
         if (required) return teai__fail(err, TEAI_EFORMAT, "%s: missing %s", name, key);
@@ -133,29 +135,28 @@ static int get_int(const cJSON *obj, const char *key, int required, int def, int
     if (!cJSON_IsNumber(v))
         return teai__fail(err, TEAI_EFORMAT, "%s: %s is not a number", name, key);
     double d = v->valuedouble;
-    if (!(d >= -2147483648.0 && d <= 2147483647.0))
+    if (!(d >= lo && d <= hi))
         return teai__fail(err, TEAI_ERANGE, "%s: %s %g is out of range", name, key, d);
-    if ((double)(int)d != d)
+    if (integer && (double)(int)d != d)
         return teai__fail(err, TEAI_EFORMAT, "%s: %s %g is not an integer", name, key, d);
-    *out = (int)d;
+    *out = d;
     return TEAI_OK;
+}
+
+static int get_int(const cJSON *obj, const char *key, int required, int def, int *out,
+                   const char *name, teai_error *err) {
+    double d = 0;
+    int rc = get_num(obj, key, required, def, -2147483648.0, 2147483647.0, 1, &d, name, err);
+    if (rc == TEAI_OK) *out = (int)d;
+    return rc;
 }
 
 static int get_float(const cJSON *obj, const char *key, int required, double def, float *out,
                      const char *name, teai_error *err) {
-    const cJSON *v = get(obj, key);
-    if (!v) {
-        if (required) return teai__fail(err, TEAI_EFORMAT, "%s: missing %s", name, key);
-        *out = (float)def;
-        return TEAI_OK;
-    }
-    if (!cJSON_IsNumber(v))
-        return teai__fail(err, TEAI_EFORMAT, "%s: %s is not a number", name, key);
-    double d = v->valuedouble;
-    if (!(d >= -1e30 && d <= 1e30))
-        return teai__fail(err, TEAI_ERANGE, "%s: %s %g is out of range", name, key, d);
-    *out = (float)d;
-    return TEAI_OK;
+    double d = 0;
+    int rc = get_num(obj, key, required, def, -1e30, 1e30, 0, &d, name, err);
+    if (rc == TEAI_OK) *out = (float)d;
+    return rc;
 }
 
 static int get_bool(const cJSON *obj, const char *key, int def, int *out, const char *name,

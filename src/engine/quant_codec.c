@@ -375,14 +375,9 @@ void teai__dequantize_q6_k(const void *row, float *y, int64_t n) {
             const int8_t *sc = b[i].scales + 8 * h;
             for (int l = 0; l < 32; l++) {
                 int is = l / 16;
-                int q1 = ((ql[l] & 15) | ((qh[l] >> 0 & 3) << 4)) - 32;
-                int q2 = ((ql[l + 32] & 15) | ((qh[l] >> 2 & 3) << 4)) - 32;
-                int q3 = ((ql[l] >> 4) | ((qh[l] >> 4 & 3) << 4)) - 32;
-                int q4 = ((ql[l + 32] >> 4) | ((qh[l] >> 6 & 3) << 4)) - 32;
-                y[l] = d * (float)sc[is + 0] * (float)q1;
-                y[l + 32] = d * (float)sc[is + 2] * (float)q2;
-                y[l + 64] = d * (float)sc[is + 4] * (float)q3;
-                y[l + 96] = d * (float)sc[is + 6] * (float)q4;
+                int q[4];
+                teai__q6_k_quad(ql, qh, l, q);
+                for (int k = 0; k < 4; k++) y[l + 32 * k] = d * (float)sc[is + 2 * k] * (float)q[k];
             }
         }
     }

@@ -23,6 +23,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The four 6-bit values of Q6_K half-block position l (0..31), minus 32: at
+ * l, l + 32, l + 64 and l + 96 of the 128 the half block holds (ql: its 64
+ * low-nibble bytes, qh: its 32 high-bit bytes). */
+static inline void teai__q6_k_quad(const uint8_t *ql, const uint8_t *qh, int l, int q[4]) {
+    q[0] = ((ql[l] & 15) | ((qh[l] >> 0 & 3) << 4)) - 32;
+    q[1] = ((ql[l + 32] & 15) | ((qh[l] >> 2 & 3) << 4)) - 32;
+    q[2] = ((ql[l] >> 4) | ((qh[l] >> 4 & 3) << 4)) - 32;
+    q[3] = ((ql[l + 32] >> 4) | ((qh[l] >> 6 & 3) << 4)) - 32;
+}
+
 /* ---- quant_codec.c --------------------------------------------------------- */
 
 void teai__dequantize_f32(const void *row, float *y, int64_t n);

@@ -100,14 +100,9 @@ float teai__dot_q6_k_ref(int64_t n, const void *row, const float *x) {
             float *sh = sub + 8 * h;
             for (int l = 0; l < 32; l++) {
                 int is = l / 16;
-                int q1 = ((ql[l] & 15) | ((qh[l] >> 0 & 3) << 4)) - 32;
-                int q2 = ((ql[l + 32] & 15) | ((qh[l] >> 2 & 3) << 4)) - 32;
-                int q3 = ((ql[l] >> 4) | ((qh[l] >> 4 & 3) << 4)) - 32;
-                int q4 = ((ql[l + 32] >> 4) | ((qh[l] >> 6 & 3) << 4)) - 32;
-                sh[is + 0] += (float)q1 * x[l];
-                sh[is + 2] += (float)q2 * x[l + 32];
-                sh[is + 4] += (float)q3 * x[l + 64];
-                sh[is + 6] += (float)q4 * x[l + 96];
+                int q[4];
+                teai__q6_k_quad(ql, qh, l, q);
+                for (int k = 0; k < 4; k++) sh[is + 2 * k] += (float)q[k] * x[l + 32 * k];
             }
         }
         float bs = 0.0f;
