@@ -3,6 +3,8 @@
  * bytes and the end event on the last line, both from untrusted files. */
 #include "results/results.h"
 
+#include "fuzz_tmp.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,19 +13,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char g_path[256];
-
-static void cleanup(void) {
-    if (g_path[0]) unlink(g_path);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (!g_path[0]) {
-        const char *dir = getenv("TEAI_TEST_TMP");
-        snprintf(g_path, sizeof g_path, "%s/fuzz_log_header.%d.txt", dir ? dir : "/tmp",
-                 (int)getpid());
-        atexit(cleanup);
-    }
+    const char *g_path = fuzz_tmp_path("fuzz_log_header", ".txt");
     FILE *f = fopen(g_path, "wb"); /* not the atomic write: no fsync per input */
     if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0) abort();
     teai_log_header *h = NULL;

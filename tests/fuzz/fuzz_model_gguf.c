@@ -10,6 +10,8 @@
 #include "teai/engine.h"
 #include "util.h"
 
+#include "fuzz_tmp.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,19 +109,8 @@ static uint64_t t_bytes(const tinfo *x) {
            x->ne[3];
 }
 
-static char g_path[256];
-
-static void cleanup(void) {
-    if (g_path[0]) unlink(g_path);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (!g_path[0]) {
-        const char *dir = getenv("TEAI_TEST_TMP");
-        snprintf(g_path, sizeof g_path, "%s/fuzz_model_gguf.%d.gguf", dir ? dir : "/tmp",
-                 (int)getpid());
-        atexit(cleanup);
-    }
+    const char *g_path = fuzz_tmp_path("fuzz_model_gguf", ".gguf");
     src s = {data, size, 0};
     /* shapes: small, usually consistent */
     int qwen = take(&s) % 4 == 0;
