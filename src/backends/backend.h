@@ -47,10 +47,15 @@ typedef struct teai_backend_info {
     uint64_t param_count;   /* 0 when unknown */
     int n_vocab;            /* -1 when unknown */
     double load_ms;         /* model load time; NAN when not observed */
+    int memory;             /* whose memory a run uses: TEAI_MEM_IN_PROCESS (0, teai's),
+                               TEAI_MEM_CHILD (a subprocess: ops->child_peak_rss),
+                               TEAI_MEM_REMOTE (a server: not observable) */
     int raw_is_data;        /* 1: the RAW lines are the measurements (llama-bench JSONL, collated
                                from the log); PREFILL/TOKEN events restate them for the
                                summary and are not logged again */
 } teai_backend_info;
+
+enum { TEAI_MEM_IN_PROCESS = 0, TEAI_MEM_CHILD = 1, TEAI_MEM_REMOTE = 2 };
 
 typedef enum teai_event_kind {
     TEAI_EV_PREFILL, /* the prompt was processed; first token ready */
@@ -118,6 +123,9 @@ typedef struct teai_backend_ops {
     int (*run)(teai_backend *b, const teai_run_params *p, teai_event_fn cb, void *ud,
                teai_error *err);
     void (*close)(teai_backend *b);
+    /* TEAI_MEM_CHILD backends: the peak resident set of the last run's child
+     * process, bytes (its rusage from wait4); 0 unknown. NULL for others. */
+    uint64_t (*child_peak_rss)(teai_backend *b);
 } teai_backend_ops;
 
 /* The backends compiled in; NULL when name is unknown or disabled (then

@@ -7,7 +7,8 @@
  * dialect maps onto them; collation also reads the original scripts' dialects
  * (docs/log-format.md §2). Library code: never prints; notes go through a callback.
  *
- * Not thread-safe per object: one teai_log is written from one thread. */
+ * One teai_log may be written from two threads: the runner's and the sensor
+ * sampler's (teai_log_sample); the writer serializes its lines. */
 #ifndef TEAI_RESULTS_H
 #define TEAI_RESULTS_H
 
@@ -117,6 +118,55 @@ typedef struct teai_log_summary {
 } teai_log_summary;
 int teai_log_summary_event(teai_log *log, const teai_log_summary *s);
 
+/* What the sensors said over one repetition (docs/metrics.md, energy and
+ * device state), written as the "rep_sensors" event right after its
+ * summary. NAN / -1: unknown (no such sensor, or it could not be read). */
+typedef struct teai_log_rep_sensors {
+    int rep, warmup;
+    double prefill_j, decode_j; /* energy over each phase, J */
+    double prefill_s, decode_s; /* the phases' windows the energy covers, s */
+    double prefill_w, decode_w; /* mean power: energy / window, W */
+    double j_per_token;         /* decode_j / decoded tokens */
+    double tokens_per_j;        /* decoded tokens / decode_j */
+    double temp_max_c;          /* hottest reading in the repetition */
+    double clock_min_mhz, clock_mean_mhz;
+    int throttled;        /* 1 clock dropped or throttle counters rose, 0 not, -1 unknown */
+    double other_cpu_pct; /* other processes' share of all CPUs' time, % */
+    int noisy;            /* 1 other_cpu_pct above the threshold, 0 not, -1 unknown */
+    int charging;         /* 1 charging / external power, 0 on battery, -1 no battery */
+    double peak_rss_mb;   /* the repetition's peak resident set (in-process: teai's;
+                             subprocess: its child's), MiB; NAN remote/unknown */
+} teai_log_rep_sensors;
+int teai_log_rep_sensors_event(teai_log *log, const teai_log_rep_sensors *s);
+
+/* One reading of the sensor sampler (thread-safe: the sampler thread writes
+ * these while the runner writes its events). t_ms: since the run started;
+ * rep: the repetition (-1 before the first); phase: "idle", "cooldown",
+ * "prefill", "decode"; tokens: decoded in the run so far; energy_j:
+ * cumulative since the run started (counter sources); NAN / -1 unknown. */
+typedef struct teai_log_smp {
+    double t_ms;
+    int rep, warmup;
+    const char *phase;
+    long tokens;
+    double energy_j, power_w, temp_c, clock_mhz, clock_mean_mhz, throttle_count;
+    int charging;
+    double other_cpu_pct, psi_some_pct, load1;
+} teai_log_smp;
+int teai_log_sample(teai_log *log, const teai_log_smp *s);
+
+/* A cool-down wait before repetition rep (--cooldown): mode "auto", "seconds"
+ * or "temp"; target_c the temperature waited for (NAN: a fixed delay);
+ * waited_ms; the hottest temperature at its start and end; reached 1 when the
+ * target (or the delay) was reached, 0 when the time limit ended it. */
+typedef struct teai_log_cool {
+    int rep;
+    const char *mode;
+    double target_c, waited_ms, temp_start_c, temp_end_c;
+    int reached;
+} teai_log_cool;
+int teai_log_cooldown(teai_log *log, const teai_log_cool *c);
+
 /* Ends the log with {"event":"end","status":...,"error":...}: status "ok",
  * "interrupted" or "failed" (error: what failed, may be NULL); fsyncs, closes
  * and frees (always, whatever it returns; NULL log: TEAI_OK). TEAI_EINVAL for
@@ -184,7 +234,26 @@ int teai_log_close(teai_log *log, const char *status, const char *error, teai_er
     X(STATUS, "status")                                                                            \
     X(ERROR, "error")                                                                              \
     X(SOURCE_FORMAT, "source_format")                                                              \
-    X(LOG_FILE, "log_file")
+    X(LOG_FILE, "log_file")                                                                        \
+    X(PREFILL_ENERGY_J, "prefill_energy_j")                                                        \
+    X(DECODE_ENERGY_J, "decode_energy_j")                                                          \
+    X(PREFILL_POWER_W, "prefill_power_w")                                                          \
+    X(DECODE_POWER_W, "decode_power_w")                                                            \
+    X(J_PER_TOKEN, "joules_per_token")                                                             \
+    X(TOKENS_PER_J, "tokens_per_joule")                                                            \
+    X(TEMP_MAX_C, "temp_max_c")                                                                    \
+    X(CLOCK_MIN_MHZ, "clock_min_mhz")                                                              \
+    X(CLOCK_MEAN_MHZ, "clock_mean_mhz")                                                            \
+    X(THROTTLED, "throttled")                                                                      \
+    X(OTHER_CPU_PCT, "other_cpu_pct")                                                              \
+    X(NOISY, "noisy")                                                                              \
+    X(CHARGING, "charging")                                                                        \
+    X(RUN_PEAK_RSS_MB, "run_peak_rss_mb")                                                          \
+    X(COOLDOWN_MS, "cooldown_ms")                                                                  \
+    X(ENERGY_SOURCE, "energy_source")                                                              \
+    X(MEMBW_GB_S, "membw_gb_s")                                                                    \
+    X(SENSORS, "sensors")                                                                          \
+    X(DURATION_S, "duration_s")
 
 typedef enum teai_csv_col {
 #define TEAI__CSV_ENUM(id, name) TEAI_COL_##id,
@@ -278,6 +347,41 @@ typedef struct teai_collate_report {
  * rep may be NULL. */
 int teai_collate(const char *dir, teai_note_fn note, void *ud, teai_collate_report *rep,
                  teai_error *err);
+
+/* The columns of DIR/samples.csv: every "sample" line of the teai logs in
+ * dir, one row each, with the log's identity (docs/log-format.md §3). */
+#define TEAI_SAMPLE_COLUMNS(X)                                                                     \
+    X(LOG_FILE, "log_file")                                                                        \
+    X(BACKEND, "backend")                                                                          \
+    X(HOSTNAME, "hostname")                                                                        \
+    X(DEVICE, "device")                                                                            \
+    X(SIZE, "size")                                                                                \
+    X(QUANTIZE, "quantize")                                                                        \
+    X(WEIGHT_FORMAT, "weight_format")                                                              \
+    X(THREADS, "threads")                                                                          \
+    X(DURATION_S, "duration_s")                                                                    \
+    X(REPETITION, "repetition")                                                                    \
+    X(WARMUP, "warmup")                                                                            \
+    X(PHASE, "phase")                                                                              \
+    X(T_MS, "t_ms")                                                                                \
+    X(TOKENS, "tokens")                                                                            \
+    X(ENERGY_J, "energy_j")                                                                        \
+    X(POWER_W, "power_w")                                                                          \
+    X(TEMP_C, "temp_c")                                                                            \
+    X(CLOCK_MHZ, "clock_mhz")                                                                      \
+    X(CLOCK_MEAN_MHZ, "clock_mean_mhz")                                                            \
+    X(THROTTLE_COUNT, "throttle_count")                                                            \
+    X(CHARGING, "charging")                                                                        \
+    X(OTHER_CPU_PCT, "other_cpu_pct")                                                              \
+    X(PSI_SOME_PCT, "psi_some_pct")                                                                \
+    X(LOAD1, "load1")
+
+typedef enum teai_sample_col {
+#define TEAI__SAMPLE_ENUM(id, name) TEAI_SCOL_##id,
+    TEAI_SAMPLE_COLUMNS(TEAI__SAMPLE_ENUM)
+#undef TEAI__SAMPLE_ENUM
+        TEAI_SAMPLE_N_COLS
+} teai_sample_col;
 
 /* ---- reading a CSV (RFC 4180) ------------------------------------------------ */
 
