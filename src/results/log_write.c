@@ -1,12 +1,16 @@
 /* The teai log writer (docs/log-format.md): a header of "key: value" lines,
  * then one JSON object per line. Every line goes to the kernel with one
  * write(2) as soon as it is made, so a killed run leaves complete lines (at
- * worst a cut last line, which the reader skips); close fsyncs. */
+ * worst a cut last line, which the reader skips); close fsyncs. Two threads
+ * may write one log (the runner its events, the sensor sampler its samples):
+ * a mutex is held from begin() to finish(), over the one line buffer, its
+ * write(2) and the error message, so lines never interleave. */
 #include "results/results_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +20,9 @@
 struct teai_log {
     int fd;
     char *path;
-    teai_buf line; /* the line being made; reused */
-    char error[256];
+    pthread_mutex_t mu; /* over line, the write and error */
+    teai_buf line;      /* the line being made; reused */
+    char error[256];    /* the first failure's message; "" none */
 };
 
 static const char *const required[] = {"platform", "release",  "device", "username", "hostname",
@@ -39,7 +44,13 @@ static const char *kv_get(const teai_kv *kvs, int n, const char *key) {
     return v;
 }
 
-/* mkdir -p */
+/* Keeps the first failure's message "path: what" (mu held, or the log not
+ * yet shared), so the text teai_log_error returns never changes under its
+ * reader. */
+static void set_error(teai_log *log, const char *what) {
+    if (!log->error[0]) snprintf(log->error, sizeof log->error, "%s: %s", log->path, what);
+}
+
 /* One write(2) of the whole line (looping only on a short write). */
 static int put_line(teai_log *log) {
     const char *p = log->line.data;
@@ -48,8 +59,9 @@ static int put_line(teai_log *log) {
         ssize_t w = write(log->fd, p, n);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) {
-            snprintf(log->error, sizeof log->error, "%s: write: %s", log->path,
-                     w < 0 ? strerror(errno) : "no progress");
+            char what[160];
+            snprintf(what, sizeof what, "write: %s", w < 0 ? strerror(errno) : "no progress");
+            set_error(log, what);
             return TEAI_EIO;
         }
         p += w;
@@ -94,6 +106,10 @@ int teai_log_open(const char *dir, const teai_kv *kvs, int n_kv, teai_log **out,
     teai_log *log = calloc(1, sizeof *log);
     if (!log) return teai__fail(err, TEAI_ENOMEM, "out of memory");
     log->fd = -1;
+    if (pthread_mutex_init(&log->mu, NULL) != 0) {
+        free(log);
+        return teai__fail(err, TEAI_ENOMEM, "cannot create the log's lock");
+    }
     teai_buf_init(&log->line, 0);
     teai_buf path;
     teai_buf_init(&path, 0);
@@ -102,6 +118,7 @@ int teai_log_open(const char *dir, const teai_kv *kvs, int n_kv, teai_log **out,
                          v[4]);
     if (rc != TEAI_OK) {
         teai_buf_free(&path);
+        pthread_mutex_destroy(&log->mu);
         free(log);
         return teai__fail(err, TEAI_ENOMEM, "out of memory");
     }
@@ -110,6 +127,7 @@ int teai_log_open(const char *dir, const teai_kv *kvs, int n_kv, teai_log **out,
     if (log->fd < 0) {
         rc = teai__fail(err, TEAI_EIO, "%s: %s", log->path, strerror(errno));
         free(log->path);
+        pthread_mutex_destroy(&log->mu);
         free(log);
         return rc;
     }
@@ -126,6 +144,7 @@ int teai_log_open(const char *dir, const teai_kv *kvs, int n_kv, teai_log **out,
         unlink(log->path);
         free(log->path);
         teai_buf_free(&log->line);
+        pthread_mutex_destroy(&log->mu);
         free(log);
         return rc;
     }
@@ -138,12 +157,20 @@ const char *teai_log_path(const teai_log *log) {
 }
 
 const char *teai_log_error(const teai_log *log) {
-    return log ? log->error : "";
+    if (!log) return "";
+    /* the message is set once; the lock orders this read after that write */
+    teai_log *l = (teai_log *)log;
+    pthread_mutex_lock(&l->mu);
+    const char *e = l->error;
+    pthread_mutex_unlock(&l->mu);
+    return e;
 }
 
 /* ---- JSON line building --------------------------------------------------- */
 
+/* Takes the lock that finish() releases: every event is begin ... finish. */
 static int begin(teai_log *log, const char *event) {
+    pthread_mutex_lock(&log->mu);
     log->line.len = 0;
     return teai_buf_printf(&log->line, "{\"event\":\"%s\"", event);
 }
@@ -155,6 +182,11 @@ static int add_int(teai_log *log, const char *key, long long v) {
 /* -1 (or less) is unknown: null */
 static int add_count(teai_log *log, const char *key, long long v) {
     return v < 0 ? teai_buf_printf(&log->line, ",\"%s\":null", key) : add_int(log, key, v);
+}
+
+/* a 0/1 flag; -1 (or less) is unknown: null */
+static int add_flag(teai_log *log, const char *key, int v) {
+    return v < 0 ? teai_buf_printf(&log->line, ",\"%s\":null", key) : add_int(log, key, v ? 1 : 0);
 }
 
 static int add_num(teai_log *log, const char *key, double v) {
@@ -178,14 +210,17 @@ static int add_str(teai_log *log, const char *key, const char *s) {
     return rc;
 }
 
+/* Ends and writes the line begun by begin(), and releases the lock. */
 static int finish(teai_log *log, int rc) {
-    if (!log) return TEAI_EINVAL;
     if (rc == TEAI_OK) rc = teai_buf_add(&log->line, "}\n", 2);
     if (rc != TEAI_OK) {
-        snprintf(log->error, sizeof log->error, "%s: out of memory", log->path);
-        return TEAI_ENOMEM;
+        set_error(log, "out of memory");
+        rc = TEAI_ENOMEM;
+    } else {
+        rc = put_line(log);
     }
-    return put_line(log);
+    pthread_mutex_unlock(&log->mu);
+    return rc;
 }
 
 int teai_log_load(teai_log *log, double load_ms, double peak_rss_mb) {
@@ -251,6 +286,76 @@ int teai_log_summary_event(teai_log *log, const teai_log_summary *s) {
     return finish(log, rc);
 }
 
+int teai_log_rep_sensors_event(teai_log *log, const teai_log_rep_sensors *s) {
+    if (!log || !s) return TEAI_EINVAL;
+    int rc = begin(log, "rep_sensors");
+    if (rc == TEAI_OK) rc = add_int(log, "rep", s->rep);
+    if (rc == TEAI_OK) rc = add_int(log, "warmup", s->warmup ? 1 : 0);
+    if (rc == TEAI_OK) rc = add_num(log, "prefill_j", s->prefill_j);
+    if (rc == TEAI_OK) rc = add_num(log, "decode_j", s->decode_j);
+    if (rc == TEAI_OK) rc = add_num(log, "prefill_s", s->prefill_s);
+    if (rc == TEAI_OK) rc = add_num(log, "decode_s", s->decode_s);
+    if (rc == TEAI_OK) rc = add_num(log, "prefill_w", s->prefill_w);
+    if (rc == TEAI_OK) rc = add_num(log, "decode_w", s->decode_w);
+    if (rc == TEAI_OK) rc = add_num(log, "j_per_token", s->j_per_token);
+    if (rc == TEAI_OK) rc = add_num(log, "tokens_per_j", s->tokens_per_j);
+    if (rc == TEAI_OK) rc = add_num(log, "temp_max_c", s->temp_max_c);
+    if (rc == TEAI_OK) rc = add_num(log, "clock_min_mhz", s->clock_min_mhz);
+    if (rc == TEAI_OK) rc = add_num(log, "clock_mean_mhz", s->clock_mean_mhz);
+    if (rc == TEAI_OK) rc = add_flag(log, "throttled", s->throttled);
+    if (rc == TEAI_OK) rc = add_num(log, "other_cpu_pct", s->other_cpu_pct);
+    if (rc == TEAI_OK) rc = add_flag(log, "noisy", s->noisy);
+    if (rc == TEAI_OK) rc = add_flag(log, "charging", s->charging);
+    if (rc == TEAI_OK) rc = add_num(log, "peak_rss_mb", s->peak_rss_mb);
+    return finish(log, rc);
+}
+
+int teai_log_sample(teai_log *log, const teai_log_smp *s) {
+    if (!log || !s) return TEAI_EINVAL;
+    int rc = begin(log, "sample");
+    if (rc == TEAI_OK) rc = add_num(log, "t_ms", s->t_ms);
+    if (rc == TEAI_OK) rc = add_int(log, "rep", s->rep < 0 ? -1 : s->rep);
+    if (rc == TEAI_OK) rc = add_int(log, "warmup", s->warmup ? 1 : 0);
+    if (rc == TEAI_OK) rc = add_str(log, "phase", s->phase);
+    if (rc == TEAI_OK) rc = add_count(log, "tokens", s->tokens);
+    if (rc == TEAI_OK) rc = add_num(log, "energy_j", s->energy_j);
+    if (rc == TEAI_OK) rc = add_num(log, "power_w", s->power_w);
+    if (rc == TEAI_OK) rc = add_num(log, "temp_c", s->temp_c);
+    if (rc == TEAI_OK) rc = add_num(log, "clock_mhz", s->clock_mhz);
+    if (rc == TEAI_OK) rc = add_num(log, "clock_mean_mhz", s->clock_mean_mhz);
+    if (rc == TEAI_OK) rc = add_num(log, "throttle_count", s->throttle_count);
+    if (rc == TEAI_OK) rc = add_flag(log, "charging", s->charging);
+    if (rc == TEAI_OK) rc = add_num(log, "other_cpu_pct", s->other_cpu_pct);
+    if (rc == TEAI_OK) rc = add_num(log, "psi_some_pct", s->psi_some_pct);
+    if (rc == TEAI_OK) rc = add_num(log, "load1", s->load1);
+    return finish(log, rc);
+}
+
+int teai_log_cooldown(teai_log *log, const teai_log_cool *c) {
+    if (!log || !c) return TEAI_EINVAL;
+    int rc = begin(log, "cooldown");
+    if (rc == TEAI_OK) rc = add_int(log, "rep", c->rep);
+    if (rc == TEAI_OK) rc = add_str(log, "mode", c->mode);
+    if (rc == TEAI_OK) rc = add_num(log, "target_c", c->target_c);
+    if (rc == TEAI_OK) rc = add_num(log, "waited_ms", c->waited_ms);
+    if (rc == TEAI_OK) rc = add_num(log, "temp_start_c", c->temp_start_c);
+    if (rc == TEAI_OK) rc = add_num(log, "temp_end_c", c->temp_end_c);
+    if (rc == TEAI_OK) rc = add_flag(log, "reached", c->reached);
+    return finish(log, rc);
+}
+
+int teai_log_sustained(teai_log *log, double duration_s, double first_s, double first_tok_s,
+                       double last_s, double last_tok_s) {
+    if (!log) return TEAI_EINVAL;
+    int rc = begin(log, "sustained");
+    if (rc == TEAI_OK) rc = add_num(log, "duration_s", duration_s);
+    if (rc == TEAI_OK) rc = add_num(log, "first_s", first_s);
+    if (rc == TEAI_OK) rc = add_num(log, "first_tok_s", first_tok_s);
+    if (rc == TEAI_OK) rc = add_num(log, "last_s", last_s);
+    if (rc == TEAI_OK) rc = add_num(log, "last_tok_s", last_tok_s);
+    return finish(log, rc);
+}
+
 int teai_log_close(teai_log *log, const char *status, const char *error, teai_error *err) {
     if (!log) return TEAI_OK;
     int bad_status = !status || (strcmp(status, "ok") != 0 && strcmp(status, "interrupted") != 0 &&
@@ -272,6 +377,7 @@ int teai_log_close(teai_log *log, const char *status, const char *error, teai_er
         rc = teai__fail(err, TEAI_EIO, "%s: close: %s", log->path, strerror(errno));
     free(log->path);
     teai_buf_free(&log->line);
+    pthread_mutex_destroy(&log->mu);
     free(log);
     if (rc == TEAI_OK && bad_status) rc = teai__fail(err, TEAI_EINVAL, "%s", why);
     return rc;

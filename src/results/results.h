@@ -34,7 +34,9 @@ int teai_log_prefix(const char *backend, char *out, size_t cap);
 /* The CSV a backend's rows are collated into, without ".csv" (docs/log-format.md §3):
  * "tinygrad"; "llamacpp" for llamacpp and llama-bench; "mlc_llm" for mlc and
  * mlc_llm; the name itself otherwise, with bytes outside [A-Za-z0-9._-]
- * replaced by '_' (and a leading '.' too; "unknown" when empty or NULL).
+ * replaced by '_' (and a leading '.' too; "unknown" when empty or NULL);
+ * "accuracy_backend" and "samples_backend" for backends named "accuracy" and
+ * "samples", whose names collate's accuracy.csv and samples.csv hold.
  * TEAI_ERANGE when cap is too small (64 always suffices). */
 int teai_log_csv_name(const char *backend, char *out, size_t cap);
 
@@ -67,7 +69,7 @@ typedef struct teai_kv {
 int teai_log_open(const char *dir, const teai_kv *kvs, int n_kv, teai_log **out, teai_error *err);
 /* The file's path ("dir/name.txt"); valid until teai_log_close. */
 const char *teai_log_path(const teai_log *log);
-/* The message of the last failed write ("" when none). */
+/* The message of the first failed write ("path: why"; "" when none). */
 const char *teai_log_error(const teai_log *log);
 
 /* Body events; each is one JSON line written with one write(2) (no user-space
@@ -167,10 +169,17 @@ typedef struct teai_log_cool {
 } teai_log_cool;
 int teai_log_cooldown(teai_log *log, const teai_log_cool *c);
 
+/* The end of a sustained run (--duration): its length and the decode rate
+ * over its first first_s and its last last_s seconds (tokens/s; NAN
+ * unknown). Readers do not collate it: the samples hold the curve. */
+int teai_log_sustained(teai_log *log, double duration_s, double first_s, double first_tok_s,
+                       double last_s, double last_tok_s);
+
 /* Ends the log with {"event":"end","status":...,"error":...}: status "ok",
  * "interrupted" or "failed" (error: what failed, may be NULL); fsyncs, closes
  * and frees (always, whatever it returns; NULL log: TEAI_OK). TEAI_EINVAL for
- * another status (the log then ends with "failed" and says so). */
+ * another status (the log then ends with "failed" and says so). No other
+ * thread may be writing to the log (stop the sampler first). */
 int teai_log_close(teai_log *log, const char *status, const char *error, teai_error *err);
 
 /* ---- reading: one log -> CSV rows ------------------------------------- */
@@ -297,6 +306,13 @@ const char *teai_log_rows_format(const teai_log_rows *r);
 /* Lines skipped as corrupt or truncated. */
 int teai_log_rows_bad_lines(const teai_log_rows *r);
 
+/* The log's "sample" lines as rows of samples.csv (TEAI_SAMPLE_COLUMNS
+ * below), in log order, the identity columns from the header: their number
+ * (0 for dialects without samples) and cell (row, col) as for
+ * teai_log_rows_cell ("" when empty or out of range). */
+long teai_log_rows_sample_count(const teai_log_rows *r);
+const char *teai_log_rows_sample_cell(const teai_log_rows *r, long row, int col, size_t *len);
+
 /* ---- reading a log's header alone ----------------------------------------- */
 
 /* The "key: value" header of one log, as teai_log_read_file reads it (the
@@ -328,16 +344,20 @@ const char *teai_log_header_end(const teai_log_header *h);
 /* ---- collation ----------------------------------------------------------- */
 
 typedef struct teai_collate_report {
-    int n_logs;       /* logs read */
-    int n_skipped;    /* *.txt files of no known dialect (each noted) */
-    int n_unreadable; /* *.txt files that could not be read at all (each noted) */
-    int n_bad_lines;  /* corrupt/truncated lines skipped (each noted) */
-    int n_csv;        /* CSV files written */
-    long n_rows;      /* rows written in all */
+    int n_logs;         /* logs read */
+    int n_skipped;      /* *.txt files of no known dialect (each noted) */
+    int n_unreadable;   /* *.txt files that could not be read at all (each noted) */
+    int n_bad_lines;    /* corrupt/truncated lines skipped (each noted) */
+    int n_csv;          /* CSV files written (samples.csv not counted) */
+    long n_rows;        /* rows written in all (samples.csv's not counted) */
+    int n_sample_logs;  /* logs that had sample lines */
+    long n_sample_rows; /* rows written to samples.csv (0: not written) */
 } teai_collate_report;
 
 /* Rebuilds DIR/<csv>.csv from every *.txt log in dir (docs/log-format.md §3): the header
- * line, then the rows of each log, logs in byte order of their file names.
+ * line, then the rows of each log, logs in byte order of their file names;
+ * then DIR/samples.csv from their sample lines, when any log has some (an
+ * existing samples.csv is otherwise left alone).
  * Deterministic: running it twice gives byte-identical files. Each file is
  * written to a temporary name and renamed, so a failure leaves no partial
  * file; CSVs of backends that have no log are left alone. Logs that cannot be
@@ -382,6 +402,12 @@ typedef enum teai_sample_col {
 #undef TEAI__SAMPLE_ENUM
         TEAI_SAMPLE_N_COLS
 } teai_sample_col;
+
+/* "log_file", ..., "load1"; NULL out of range. samples.csv is read back with
+ * teai_csv_open, its columns found by name. */
+const char *teai_sample_column_name(int col);
+/* The column with that name, or -1. */
+int teai_sample_column_index(const char *name);
 
 /* ---- reading a CSV (RFC 4180) ------------------------------------------------ */
 
