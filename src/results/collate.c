@@ -1,8 +1,9 @@
 /* teai collate (step 3 of the pipeline, docs/architecture.md): every *.txt
- * log in a directory -> one CSV per backend, rebuilt from scratch each time,
- * so the result depends only on the logs: logs in byte order of their names,
- * rows in the order each log's reader gives. Likewise every verifiers results
- * file (*.json) -> one accuracy.csv, its rows sorted (read_verifiers.c). */
+ * log in a directory -> one CSV per backend, and their sensor samples ->
+ * samples.csv, rebuilt from scratch each time, so the result depends only on
+ * the logs: logs in byte order of their names, rows in the order each log's
+ * reader gives. Likewise every verifiers results file (*.json) -> one
+ * accuracy.csv, its rows sorted (read_verifiers.c). */
 #include "results/results_impl.h"
 
 #include <dirent.h>
@@ -135,8 +136,9 @@ int teai_collate(const char *dir, teai_note_fn fn, void *ud, teai_collate_report
     if (rc != TEAI_OK) return rc;
     csv_out *outs = NULL;
     int n_outs = 0, cap_outs = 0;
-    teai_buf path;
+    teai_buf path, samples; /* samples: samples.csv's text once a log has some */
     teai_buf_init(&path, 0);
+    teai_buf_init(&samples, 0);
     for (int i = 0; i < n_names && rc == TEAI_OK; i++) {
         path.len = 0;
         if (teai_buf_printf(&path, "%s/%s", dir, names[i]) != TEAI_OK) {
@@ -169,6 +171,15 @@ int teai_collate(const char *dir, teai_note_fn fn, void *ud, teai_collate_report
             o->n_rows += teai_log_rows_count(rows);
             o->n_logs++;
         }
+        long n_smp = teai_log_rows_sample_count(rows);
+        if (rc == TEAI_OK && n_smp > 0) {
+            if ((samples.len == 0 && teai__csv_sample_header(&samples) != TEAI_OK) ||
+                teai__csv_sample_rows(&samples, rows) != TEAI_OK)
+                rc =
+                    teai__fail(err, TEAI_ENOMEM, "%s: out of memory (samples.csv too large?)", dir);
+            rep->n_sample_logs++;
+            rep->n_sample_rows += n_smp;
+        }
         teai_log_rows_free(rows);
     }
     if (rc == TEAI_OK && n_outs) qsort(outs, (size_t)n_outs, sizeof *outs, cmp_out);
@@ -185,12 +196,24 @@ int teai_collate(const char *dir, teai_note_fn fn, void *ud, teai_collate_report
         teai__notef(fn, ud, "wrote %s (%ld rows from %d log%s)", path.data, outs[i].n_rows,
                     outs[i].n_logs, outs[i].n_logs == 1 ? "" : "s");
     }
+    if (rc == TEAI_OK && samples.len) {
+        path.len = 0;
+        if (teai_buf_printf(&path, "%s/samples.csv", dir) != TEAI_OK)
+            rc = teai__fail(err, TEAI_ENOMEM, "out of memory");
+        else
+            rc = teai__write_file_atomic(path.data, samples.data, samples.len, err);
+        if (rc == TEAI_OK)
+            teai__notef(fn, ud, "wrote %s (%ld rows from %d log%s)", path.data, rep->n_sample_rows,
+                        rep->n_sample_logs, rep->n_sample_logs == 1 ? "" : "s");
+    }
+    if (rc != TEAI_OK) rep->n_sample_rows = 0; /* samples.csv not written */
     if (rc == TEAI_OK && n_names == 0) teai__notef(fn, ud, "%s: no *.txt logs", dir);
     for (int i = 0; i < n_outs; i++) teai_buf_free(&outs[i].text);
     free(outs);
     for (int i = 0; i < n_names; i++) free(names[i]);
     free(names);
     teai_buf_free(&path);
+    teai_buf_free(&samples);
     return rc;
 }
 

@@ -35,26 +35,46 @@ int teai__csv_field(teai_buf *b, const char *s, size_t n) {
     return rc;
 }
 
-int teai__csv_header(teai_buf *b) {
+/* A header line of n_cols names. */
+static int header(teai_buf *b, int n_cols, const char *(*name)(int)) {
     int rc = TEAI_OK;
-    for (int c = 0; c < TEAI_CSV_N_COLS && rc == TEAI_OK; c++) {
+    for (int c = 0; c < n_cols && rc == TEAI_OK; c++) {
         if (c) rc = teai_buf_add(b, ",", 1);
-        if (rc == TEAI_OK) rc = teai_buf_addstr(b, teai_csv_column_name(c));
+        if (rc == TEAI_OK) rc = teai_buf_addstr(b, name(c));
     }
     if (rc == TEAI_OK) rc = teai_buf_add(b, "\r\n", 2);
     return rc;
 }
 
-int teai__csv_rows(teai_buf *b, const teai_log_rows *r) {
+typedef const char *(*cell_fn)(const teai_log_rows *r, long row, int col, size_t *len);
+
+/* n_rows lines of n_cols fields. */
+static int rows(teai_buf *b, const teai_log_rows *r, long n_rows, int n_cols, cell_fn cell) {
     int rc = TEAI_OK;
-    for (long i = 0; i < r->n_rows && rc == TEAI_OK; i++) {
-        for (int c = 0; c < TEAI_CSV_N_COLS && rc == TEAI_OK; c++) {
+    for (long i = 0; i < n_rows && rc == TEAI_OK; i++) {
+        for (int c = 0; c < n_cols && rc == TEAI_OK; c++) {
             size_t n;
-            const char *s = teai_log_rows_cell(r, i, c, &n);
+            const char *s = cell(r, i, c, &n);
             if (c) rc = teai_buf_add(b, ",", 1);
             if (rc == TEAI_OK) rc = teai__csv_field(b, s, n);
         }
         if (rc == TEAI_OK) rc = teai_buf_add(b, "\r\n", 2);
     }
     return rc;
+}
+
+int teai__csv_header(teai_buf *b) {
+    return header(b, TEAI_CSV_N_COLS, teai_csv_column_name);
+}
+
+int teai__csv_rows(teai_buf *b, const teai_log_rows *r) {
+    return rows(b, r, teai_log_rows_count(r), TEAI_CSV_N_COLS, teai_log_rows_cell);
+}
+
+int teai__csv_sample_header(teai_buf *b) {
+    return header(b, TEAI_SAMPLE_N_COLS, teai_sample_column_name);
+}
+
+int teai__csv_sample_rows(teai_buf *b, const teai_log_rows *r) {
+    return rows(b, r, teai_log_rows_sample_count(r), TEAI_SAMPLE_N_COLS, teai_log_rows_sample_cell);
 }

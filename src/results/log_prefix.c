@@ -47,5 +47,8 @@ int teai_log_csv_name(const char *backend, char *out, size_t cap) {
     for (size_t i = 0; i < n; i++) clean[i] = name_char(backend[i]) ? backend[i] : '_';
     clean[n] = '\0';
     if (clean[0] == '.') clean[0] = '_';
+    /* collate writes accuracy.csv and samples.csv itself */
+    if (strcmp(clean, "accuracy") == 0 || strcmp(clean, "samples") == 0)
+        return put(out, cap, clean, "_backend");
     return put(out, cap, clean, "");
 }

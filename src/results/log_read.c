@@ -27,6 +27,22 @@ int teai_csv_column_index(const char *name) {
     return -1;
 }
 
+static const char *const sample_col_names[] = {
+#define TEAI__SAMPLE_NAME(id, name) name,
+    TEAI_SAMPLE_COLUMNS(TEAI__SAMPLE_NAME)
+#undef TEAI__SAMPLE_NAME
+};
+
+const char *teai_sample_column_name(int col) {
+    return col >= 0 && col < TEAI_SAMPLE_N_COLS ? sample_col_names[col] : NULL;
+}
+
+int teai_sample_column_index(const char *name) {
+    for (int i = 0; name && i < TEAI_SAMPLE_N_COLS; i++)
+        if (strcmp(sample_col_names[i], name) == 0) return i;
+    return -1;
+}
+
 /* ---- lines -------------------------------------------------------------------- */
 
 int teai__next_line(const teai__reader *rd, size_t *pos, int *line_no, teai__line *ln) {
@@ -156,6 +172,10 @@ static const int same_name[] = {
     TEAI_COL_TEAI_COMMIT,
     TEAI_COL_COMPILER,
     TEAI_COL_START_TIME,
+    TEAI_COL_ENERGY_SOURCE,
+    TEAI_COL_MEMBW_GB_S,
+    TEAI_COL_SENSORS,
+    TEAI_COL_DURATION_S,
 };
 
 /* The seed's file name: <prefix><hostname>_<size>_<quantize>_seed<seed>_uuid<uuid>.txt;

@@ -3,7 +3,7 @@
  *   encode.c        numbers (shortest round trip), UTF-8 checks, hex, JSON strings
  *   log_prefix.c    file-name prefixes and CSV names
  *   log_write.c     the teai log writer
- *   rows.c          teai_log_rows: the cells of one log's CSV rows
+ *   rows.c          teai_log_rows: the cells of one log's CSV rows and samples.csv rows
  *   log_read.c      header parsing, dialect detection, entry points
  *   log_header.c    a log's header and how it ended, without reading its body
  *   read_teai.c     the teai-log dialect
@@ -11,7 +11,7 @@
  *   read_llamabench.c the seed's llama-bench JSONL logs (and raw llama-bench lines)
  *   read_mlc.c      the seed's MLC logs
  *   csv.c           RFC 4180 output (valid UTF-8, also for accuracy.csv)
- *   collate.c       a directory of logs -> one CSV per backend */
+ *   collate.c       a directory of logs -> one CSV per backend, and samples.csv */
 #ifndef TEAI_RESULTS_IMPL_H
 #define TEAI_RESULTS_IMPL_H
 
@@ -52,6 +52,8 @@ struct teai_log_rows {
     long long *keys;   /* 3 per row: repetition, step, order of creation */
     long n_rows, cap_rows;
     teai__cell meta[TEAI_CSV_N_COLS]; /* log-level cells; finish puts them in empty cells */
+    teai__cell *samples;              /* n_samples * TEAI_SAMPLE_N_COLS: samples.csv rows */
+    long n_samples, cap_samples;
     char csv[64];
     char format[32];
     int n_bad_lines;
@@ -71,8 +73,15 @@ int teai__rows_setnum(teai_log_rows *r, long row, int col, double v);
 int teai__rows_setint(teai_log_rows *r, long row, int col, long long v);
 /* 1 if the cell holds something. */
 int teai__rows_has(const teai_log_rows *r, long row, int col);
+/* A new empty samples.csv row; its index, or -1 when out of memory. */
+long teai__sample_add(teai_log_rows *r);
+/* Its cells (as teai__rows_set*, for samples.csv's columns). */
+int teai__sample_set(teai_log_rows *r, long row, int col, const char *s, size_t n);
+int teai__sample_setnum(teai_log_rows *r, long row, int col, double v);
+int teai__sample_setint(teai_log_rows *r, long row, int col, long long v);
 /* Fills empty cells of every row from the meta cells, then sorts the rows by
- * (repetition, step, creation order). */
+ * (repetition, step, creation order); fills the samples' identity columns
+ * from the meta cells of the same names. */
 int teai__rows_finish(teai_log_rows *r);
 
 /* ---- log_read.c: what every dialect reader gets ------------------------- */
@@ -159,5 +168,8 @@ int teai__csv_field(teai_buf *b, const char *s, size_t n);
 /* The header line, and the rows of one log, CRLF-terminated (RFC 4180). */
 int teai__csv_header(teai_buf *b);
 int teai__csv_rows(teai_buf *b, const teai_log_rows *r);
+/* The same for samples.csv. */
+int teai__csv_sample_header(teai_buf *b);
+int teai__csv_sample_rows(teai_buf *b, const teai_log_rows *r);
 
 #endif

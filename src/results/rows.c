@@ -1,6 +1,6 @@
-/* teai_log_rows: the CSV cells of one log. Cells live in one arena and are
- * addressed by (offset, length), so a header value repeated on every row is
- * stored once. */
+/* teai_log_rows: the CSV cells of one log, and the rows of samples.csv its
+ * sample lines give. Cells live in one arena and are addressed by (offset,
+ * length), so a header value repeated on every row is stored once. */
 #include "results/results_impl.h"
 
 #include <stdio.h>
@@ -23,6 +23,7 @@ void teai_log_rows_free(teai_log_rows *r) {
     teai_buf_free(&r->arena);
     free(r->cells);
     free(r->keys);
+    free(r->samples);
     free(r);
 }
 
@@ -53,9 +54,8 @@ static teai__cell *cell_at(teai_log_rows *r, long row, int col) {
     return &r->cells[(size_t)row * TEAI_CSV_N_COLS + (size_t)col];
 }
 
-int teai__rows_set(teai_log_rows *r, long row, int col, const char *s, size_t n) {
-    teai__cell *c = cell_at(r, row, col);
-    if (!c) return TEAI_EINVAL;
+/* Stores the n bytes at s in the arena as cell c. */
+static int put_cell(teai_log_rows *r, teai__cell *c, const char *s, size_t n) {
     if (n == 0) {
         c->off = c->len = 0;
         return TEAI_OK;
@@ -68,6 +68,11 @@ int teai__rows_set(teai_log_rows *r, long row, int col, const char *s, size_t n)
     c->off = (uint32_t)off;
     c->len = (uint32_t)n;
     return TEAI_OK;
+}
+
+int teai__rows_set(teai_log_rows *r, long row, int col, const char *s, size_t n) {
+    teai__cell *c = cell_at(r, row, col);
+    return c ? put_cell(r, c, s, n) : TEAI_EINVAL;
 }
 
 int teai__rows_setstr(teai_log_rows *r, long row, int col, const char *s) {
@@ -84,6 +89,37 @@ int teai__rows_setint(teai_log_rows *r, long row, int col, long long v) {
     char num[TEAI__NUM_MAX];
     int n = snprintf(num, sizeof num, "%lld", v);
     return teai__rows_set(r, row, col, num, (size_t)n);
+}
+
+long teai__sample_add(teai_log_rows *r) {
+    if (r->n_samples == r->cap_samples) {
+        long cap = r->cap_samples ? r->cap_samples * 2 : 64;
+        if (cap > (1L << 26)) return -1;
+        teai__cell *c = realloc(r->samples, sizeof *c * (size_t)cap * TEAI_SAMPLE_N_COLS);
+        if (!c) return -1;
+        r->samples = c;
+        r->cap_samples = cap;
+    }
+    long i = r->n_samples++;
+    memset(r->samples + (size_t)i * TEAI_SAMPLE_N_COLS, 0, sizeof *r->samples * TEAI_SAMPLE_N_COLS);
+    return i;
+}
+
+int teai__sample_set(teai_log_rows *r, long row, int col, const char *s, size_t n) {
+    if (row < 0 || row >= r->n_samples || col < 0 || col >= TEAI_SAMPLE_N_COLS) return TEAI_EINVAL;
+    return put_cell(r, &r->samples[(size_t)row * TEAI_SAMPLE_N_COLS + (size_t)col], s, n);
+}
+
+int teai__sample_setnum(teai_log_rows *r, long row, int col, double v) {
+    char num[TEAI__NUM_MAX];
+    size_t n = teai__fmt_num(num, v);
+    return teai__sample_set(r, row, col, num, n);
+}
+
+int teai__sample_setint(teai_log_rows *r, long row, int col, long long v) {
+    char num[TEAI__NUM_MAX];
+    int n = snprintf(num, sizeof num, "%lld", v);
+    return teai__sample_set(r, row, col, num, (size_t)n);
 }
 
 int teai__rows_has(const teai_log_rows *r, long row, int col) {
@@ -103,7 +139,29 @@ static int cmp_rows(const void *a, const void *b) {
     return 0;
 }
 
+/* samples.csv's columns that describe the log: its CSV columns of the same
+ * meaning */
+static const struct {
+    int scol, col;
+} sample_meta[] = {
+    {TEAI_SCOL_LOG_FILE, TEAI_COL_LOG_FILE},
+    {TEAI_SCOL_BACKEND, TEAI_COL_BACKEND},
+    {TEAI_SCOL_HOSTNAME, TEAI_COL_HOSTNAME},
+    {TEAI_SCOL_DEVICE, TEAI_COL_DEVICE},
+    {TEAI_SCOL_SIZE, TEAI_COL_SIZE},
+    {TEAI_SCOL_QUANTIZE, TEAI_COL_QUANTIZE},
+    {TEAI_SCOL_WEIGHT_FORMAT, TEAI_COL_WEIGHT_FORMAT},
+    {TEAI_SCOL_THREADS, TEAI_COL_THREADS},
+    {TEAI_SCOL_DURATION_S, TEAI_COL_DURATION_S},
+};
+
 int teai__rows_finish(teai_log_rows *r) {
+    for (long i = 0; i < r->n_samples; i++) {
+        teai__cell *row = r->samples + (size_t)i * TEAI_SAMPLE_N_COLS;
+        for (size_t k = 0; k < sizeof sample_meta / sizeof *sample_meta; k++)
+            if (row[sample_meta[k].scol].len == 0)
+                row[sample_meta[k].scol] = r->meta[sample_meta[k].col];
+    }
     for (long i = 0; i < r->n_rows; i++) {
         teai__cell *row = r->cells + (size_t)i * TEAI_CSV_N_COLS;
         for (int c = 0; c < TEAI_CSV_N_COLS; c++)
@@ -165,4 +223,16 @@ const char *teai_log_rows_format(const teai_log_rows *r) {
 
 int teai_log_rows_bad_lines(const teai_log_rows *r) {
     return r ? r->n_bad_lines : 0;
+}
+
+long teai_log_rows_sample_count(const teai_log_rows *r) {
+    return r ? r->n_samples : 0;
+}
+
+const char *teai_log_rows_sample_cell(const teai_log_rows *r, long row, int col, size_t *len) {
+    if (len) *len = 0;
+    if (!r || row < 0 || row >= r->n_samples || col < 0 || col >= TEAI_SAMPLE_N_COLS) return "";
+    const teai__cell *c = &r->samples[(size_t)row * TEAI_SAMPLE_N_COLS + (size_t)col];
+    if (len) *len = c->len;
+    return c->len ? r->arena.data + c->off : "";
 }
