@@ -7,6 +7,7 @@
 #include "test_util.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -168,10 +169,17 @@ static void test_prefix(void) {
     ASSERT_STREQ(c, "_._x_y");
     ASSERT_EQ(teai_log_csv_name("", c, sizeof c), TEAI_OK);
     ASSERT_STREQ(c, "unknown");
+    /* names collate writes itself */
+    ASSERT_EQ(teai_log_csv_name("samples", c, sizeof c), TEAI_OK);
+    ASSERT_STREQ(c, "samples_backend");
+    ASSERT_EQ(teai_log_csv_name("accuracy", c, sizeof c), TEAI_OK);
+    ASSERT_STREQ(c, "accuracy_backend");
+    ASSERT_EQ(teai_log_csv_name("samples2", c, sizeof c), TEAI_OK);
+    ASSERT_STREQ(c, "samples2");
 }
 
 static void test_columns(void) {
-    ASSERT_EQ(TEAI_CSV_N_COLS, 57);
+    ASSERT_EQ(TEAI_CSV_N_COLS, 76);
     static const char *const seed[16] = {"step",
                                          "enqueue_latency_ms",
                                          "total_latency_ms",
@@ -189,9 +197,22 @@ static void test_columns(void) {
                                          "seed",
                                          "uuid"};
     for (int i = 0; i < 16; i++) ASSERT_STREQ(teai_csv_column_name(i), seed[i]);
-    ASSERT_EQ(teai_csv_column_index("log_file"), TEAI_CSV_N_COLS - 1);
+    ASSERT_EQ(teai_csv_column_index("log_file"), 56);
+    /* 58-72 (1-based): a repetition's device state; 73-76: the log's */
+    ASSERT_EQ(teai_csv_column_index("prefill_energy_j"), 57);
+    ASSERT_EQ(teai_csv_column_index("cooldown_ms"), 71);
+    ASSERT_EQ(teai_csv_column_index("energy_source"), 72);
+    ASSERT_EQ(teai_csv_column_index("duration_s"), TEAI_CSV_N_COLS - 1);
     ASSERT_EQ(teai_csv_column_index("nope"), -1);
     ASSERT_TRUE(teai_csv_column_name(TEAI_CSV_N_COLS) == NULL);
+    ASSERT_EQ(TEAI_SAMPLE_N_COLS, 24);
+    ASSERT_STREQ(teai_sample_column_name(0), "log_file");
+    ASSERT_EQ(teai_sample_column_index("phase"), TEAI_SCOL_PHASE);
+    ASSERT_EQ(teai_sample_column_index("load1"), TEAI_SAMPLE_N_COLS - 1);
+    ASSERT_EQ(teai_sample_column_index("step"), -1);
+    ASSERT_EQ(teai_sample_column_index(NULL), -1);
+    ASSERT_TRUE(teai_sample_column_name(TEAI_SAMPLE_N_COLS) == NULL);
+    ASSERT_TRUE(teai_sample_column_name(-1) == NULL);
 }
 
 static void test_numbers(void) {
@@ -532,6 +553,342 @@ static void test_header_refused(void) {
     ASSERT_TRUE(stat(dir, &st) != 0);
 }
 
+/* ---- device state: rep_sensors, cooldown, sample ---------------------------- */
+
+#define SCELL(r, row, col) teai_log_rows_sample_cell((r), (row), TEAI_SCOL_##col, NULL)
+
+/* The bench header plus the sensor keys (values as the runner passes them). */
+#define N_SKV (N_KV + 6)
+static void sensor_header(teai_kv kv[N_SKV], const char *duration) {
+    bench_header(kv, "native");
+    static const char *const keys[6] = {"membw_gb_s", "energy_source", "sensors",
+                                        "sample_hz",  "cooldown",      "duration_s"};
+    const char *values[6] = {"12.75", "battery BAT0", "battery: BAT0, thermal: 3 zones, cpufreq",
+                             "10",    "auto",         duration};
+    for (int i = 0; i < 6; i++) kv[N_KV + i] = (teai_kv){keys[i], values[i]};
+}
+
+/* One repetition of two tokens (and what the sensors said), the run's
+ * samples before and in it, and a second repetition whose sensors knew
+ * nothing. */
+static int write_sensor_log(const char *dir, char *path, size_t cap) {
+    teai_kv kv[N_SKV];
+    sensor_header(kv, "300");
+    teai_log *log = NULL;
+    teai_error err = {0};
+    if (teai_log_open(dir, kv, N_SKV, &log, &err) != TEAI_OK) return -1;
+    snprintf(path, cap, "%s", teai_log_path(log));
+    teai_log_smp idle = {0, -1, 0, "idle", 0, NAN, NAN, 41.5, 2200, 2100, NAN, -1, NAN, NAN, 0.25};
+    teai_log_cool cool = {0, "auto", 42.5, 1500, 48, 42.25, 1};
+    teai_log_smp dec = {1612.5, 0,      0, "decode", 7,    3.75, 2.5, 47.25,
+                        1800,   1750.5, 3, 0,        12.5, 0.5,  1.5};
+    teai_log_tok t1 = {0, 0, 1, 11, "B", 1, 25, 0.5, 34, NAN, NAN};
+    teai_log_tok t2 = {0, 0, 2, 12, "C", 1, 15, 0.5, 49, NAN, NAN};
+    teai_log_summary s0 = {0, 0, 4, 2, 500, 50, 9, NAN, NAN, NAN};
+    teai_log_rep_sensors rs0 = {
+        0,     0,    1.5,    3.25, 0.008, 0.04, 187.5, 81.25, 1.625, 0.61538461538461542,
+        47.25, 1800, 1975.5, 1,    3.5,   0,    0,     30.5};
+    teai_log_summary s1 = {1, 0, 4, 0, NAN, NAN, NAN, NAN, NAN, NAN};
+    teai_log_rep_sensors rs1 = {1,   0,   NAN, NAN, NAN, NAN, NAN, NAN, NAN,
+                                NAN, NAN, NAN, NAN, -1,  NAN, -1,  -1,  NAN};
+    int rc = teai_log_sample(log, &idle);
+    rc = rc ? rc : teai_log_cooldown(log, &cool);
+    rc = rc ? rc : teai_log_prefill(log, 0, 0, 4, 8, 9, 10, "A");
+    rc = rc ? rc : teai_log_token(log, &t1);
+    rc = rc ? rc : teai_log_sample(log, &dec);
+    rc = rc ? rc : teai_log_token(log, &t2);
+    rc = rc ? rc : teai_log_summary_event(log, &s0);
+    rc = rc ? rc : teai_log_rep_sensors_event(log, &rs0);
+    rc = rc ? rc : teai_log_summary_event(log, &s1);
+    rc = rc ? rc : teai_log_rep_sensors_event(log, &rs1);
+    rc = rc ? rc : teai_log_sustained(log, 300, 30, 50.5, 60, NAN);
+    int cl = teai_log_close(log, "ok", NULL, &err);
+    return rc == TEAI_OK && cl == TEAI_OK ? 0 : -1;
+}
+
+static void test_sensor_events(void) {
+    char dir[512], path[1024];
+    tmp_dir(dir, sizeof dir, "sensors");
+    ASSERT_EQ(write_sensor_log(dir, path, sizeof path), 0);
+
+    /* the lines exactly as docs/log-format.md shows them */
+    size_t len;
+    char *data = slurp(path, &len);
+    ASSERT_TRUE(data != NULL);
+    ASSERT_TRUE(strstr(data, "start_time: 2026-11-27T03:10:00Z\nmembw_gb_s: 12.75\n"
+                             "energy_source: battery BAT0\n"
+                             "sensors: battery: BAT0, thermal: 3 zones, cpufreq\n"
+                             "sample_hz: 10\ncooldown: auto\nduration_s: 300\n"
+                             "format: teai-log 1\n") != NULL);
+    static const char *const lines[] = {
+        "{\"event\":\"sample\",\"t_ms\":0,\"rep\":-1,\"warmup\":0,\"phase\":\"idle\",\"tokens\":0,"
+        "\"energy_j\":null,\"power_w\":null,\"temp_c\":41.5,\"clock_mhz\":2200,\"clock_mean_mhz\":"
+        "2100,\"throttle_count\":null,\"charging\":null,\"other_cpu_pct\":null,\"psi_some_pct\":"
+        "null,\"load1\":0.25}\n",
+        "{\"event\":\"cooldown\",\"rep\":0,\"mode\":\"auto\",\"target_c\":42.5,\"waited_ms\":1500,"
+        "\"temp_start_c\":48,\"temp_end_c\":42.25,\"reached\":1}\n",
+        "{\"event\":\"sample\",\"t_ms\":1612.5,\"rep\":0,\"warmup\":0,\"phase\":\"decode\","
+        "\"tokens\":"
+        "7,\"energy_j\":3.75,\"power_w\":2.5,\"temp_c\":47.25,\"clock_mhz\":1800,\"clock_mean_"
+        "mhz\":"
+        "1750.5,\"throttle_count\":3,\"charging\":0,\"other_cpu_pct\":12.5,\"psi_some_pct\":0.5,"
+        "\"load1\":1.5}\n",
+        "{\"event\":\"rep_sensors\",\"rep\":0,\"warmup\":0,\"prefill_j\":1.5,\"decode_j\":3.25,"
+        "\"prefill_s\":0.008,\"decode_s\":0.04,\"prefill_w\":187.5,\"decode_w\":81.25,"
+        "\"j_per_token\":1.625,\"tokens_per_j\":0.6153846153846154,\"temp_max_c\":47.25,"
+        "\"clock_min_mhz\":1800,\"clock_mean_mhz\":1975.5,\"throttled\":1,\"other_cpu_pct\":3.5,"
+        "\"noisy\":0,\"charging\":0,\"peak_rss_mb\":30.5}\n",
+        "{\"event\":\"rep_sensors\",\"rep\":1,\"warmup\":0,\"prefill_j\":null,\"decode_j\":null,"
+        "\"prefill_s\":null,\"decode_s\":null,\"prefill_w\":null,\"decode_w\":null,"
+        "\"j_per_token\":null,\"tokens_per_j\":null,\"temp_max_c\":null,\"clock_min_mhz\":null,"
+        "\"clock_mean_mhz\":null,\"throttled\":null,\"other_cpu_pct\":null,\"noisy\":null,"
+        "\"charging\":null,\"peak_rss_mb\":null}\n",
+        "{\"event\":\"sustained\",\"duration_s\":300,\"first_s\":30,\"first_tok_s\":50.5,"
+        "\"last_s\":60,\"last_tok_s\":null}\n",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+        if (!strstr(data, lines[i])) fprintf(stderr, "missing: %s", lines[i]);
+        ASSERT_TRUE(strstr(data, lines[i]) != NULL);
+    }
+    free(data);
+
+    notes n = {{0}, 0};
+    teai_log_rows *r = NULL;
+    teai_error err = {0};
+    ASSERT_EQ(teai_log_read_file(path, take_note, &n, &r, &err), TEAI_OK);
+    ASSERT_EQ(n.n, 0);
+    ASSERT_EQ(teai_log_rows_bad_lines(r), 0);
+    ASSERT_EQ(teai_log_rows_count(r), 4); /* rep 0: step 0, 1, 2; rep 1: step 0 */
+    long s0 = find_row(r, 0, 0), s1 = find_row(r, 1, 0);
+    ASSERT_EQ(s0, 0);
+    ASSERT_EQ(s1, 3);
+    ASSERT_STREQ(CELL(r, s0, PREFILL_ENERGY_J), "1.5");
+    ASSERT_STREQ(CELL(r, s0, DECODE_ENERGY_J), "3.25");
+    ASSERT_STREQ(CELL(r, s0, PREFILL_POWER_W), "187.5");
+    ASSERT_STREQ(CELL(r, s0, DECODE_POWER_W), "81.25");
+    ASSERT_STREQ(CELL(r, s0, J_PER_TOKEN), "1.625");
+    ASSERT_STREQ(CELL(r, s0, TOKENS_PER_J), "0.6153846153846154");
+    ASSERT_STREQ(CELL(r, s0, TEMP_MAX_C), "47.25");
+    ASSERT_STREQ(CELL(r, s0, CLOCK_MIN_MHZ), "1800");
+    ASSERT_STREQ(CELL(r, s0, CLOCK_MEAN_MHZ), "1975.5");
+    ASSERT_STREQ(CELL(r, s0, THROTTLED), "1");
+    ASSERT_STREQ(CELL(r, s0, OTHER_CPU_PCT), "3.5");
+    ASSERT_STREQ(CELL(r, s0, NOISY), "0");
+    ASSERT_STREQ(CELL(r, s0, CHARGING), "0");
+    ASSERT_STREQ(CELL(r, s0, RUN_PEAK_RSS_MB), "30.5");
+    ASSERT_STREQ(CELL(r, s0, COOLDOWN_MS), "1500");
+    ASSERT_STREQ(CELL(r, s0, TOK_S), "50"); /* the rest of step 0 as before */
+    /* step >= 1 rows: none of the repetition's columns */
+    for (int c = TEAI_COL_PREFILL_ENERGY_J; c <= TEAI_COL_COOLDOWN_MS; c++) {
+        ASSERT_STREQ(teai_log_rows_cell(r, 1, c, NULL), "");
+        ASSERT_STREQ(teai_log_rows_cell(r, 2, c, NULL), "");
+        ASSERT_STREQ(teai_log_rows_cell(r, s1, c, NULL), ""); /* nothing known, no cooldown */
+    }
+    /* the header's on every row */
+    for (long i = 0; i < 4; i++) {
+        ASSERT_STREQ(CELL(r, i, ENERGY_SOURCE), "battery BAT0");
+        ASSERT_STREQ(CELL(r, i, MEMBW_GB_S), "12.75");
+        ASSERT_STREQ(CELL(r, i, SENSORS), "battery: BAT0, thermal: 3 zones, cpufreq");
+        ASSERT_STREQ(CELL(r, i, DURATION_S), "300");
+    }
+
+    /* the samples, in log order, the log's identity on each */
+    ASSERT_EQ(teai_log_rows_sample_count(r), 2);
+    for (long i = 0; i < 2; i++) {
+        ASSERT_STREQ(SCELL(r, i, LOG_FILE), "native_host1_1B_nf4_seed42_uuid0badf00d.txt");
+        ASSERT_STREQ(SCELL(r, i, BACKEND), "native");
+        ASSERT_STREQ(SCELL(r, i, HOSTNAME), "host1");
+        ASSERT_STREQ(SCELL(r, i, DEVICE), "Xeon, 2.2GHz");
+        ASSERT_STREQ(SCELL(r, i, SIZE), "1B");
+        ASSERT_STREQ(SCELL(r, i, QUANTIZE), "nf4");
+        ASSERT_STREQ(SCELL(r, i, WEIGHT_FORMAT), "nf4");
+        ASSERT_STREQ(SCELL(r, i, THREADS), "2");
+        ASSERT_STREQ(SCELL(r, i, DURATION_S), "300");
+    }
+    ASSERT_STREQ(SCELL(r, 0, REPETITION), ""); /* -1: before the first */
+    ASSERT_STREQ(SCELL(r, 0, WARMUP), "0");
+    ASSERT_STREQ(SCELL(r, 0, PHASE), "idle");
+    ASSERT_STREQ(SCELL(r, 0, T_MS), "0");
+    ASSERT_STREQ(SCELL(r, 0, TOKENS), "0");
+    ASSERT_STREQ(SCELL(r, 0, ENERGY_J), "");
+    ASSERT_STREQ(SCELL(r, 0, TEMP_C), "41.5");
+    ASSERT_STREQ(SCELL(r, 0, CLOCK_MHZ), "2200");
+    ASSERT_STREQ(SCELL(r, 0, CHARGING), "");
+    ASSERT_STREQ(SCELL(r, 0, OTHER_CPU_PCT), "");
+    ASSERT_STREQ(SCELL(r, 0, LOAD1), "0.25");
+    static const char *const want1[TEAI_SAMPLE_N_COLS] = {
+        [TEAI_SCOL_REPETITION] = "0",       [TEAI_SCOL_WARMUP] = "0",
+        [TEAI_SCOL_PHASE] = "decode",       [TEAI_SCOL_T_MS] = "1612.5",
+        [TEAI_SCOL_TOKENS] = "7",           [TEAI_SCOL_ENERGY_J] = "3.75",
+        [TEAI_SCOL_POWER_W] = "2.5",        [TEAI_SCOL_TEMP_C] = "47.25",
+        [TEAI_SCOL_CLOCK_MHZ] = "1800",     [TEAI_SCOL_CLOCK_MEAN_MHZ] = "1750.5",
+        [TEAI_SCOL_THROTTLE_COUNT] = "3",   [TEAI_SCOL_CHARGING] = "0",
+        [TEAI_SCOL_OTHER_CPU_PCT] = "12.5", [TEAI_SCOL_PSI_SOME_PCT] = "0.5",
+        [TEAI_SCOL_LOAD1] = "1.5"};
+    for (int c = TEAI_SCOL_REPETITION; c < TEAI_SAMPLE_N_COLS; c++)
+        ASSERT_STREQ(teai_log_rows_sample_cell(r, 1, c, NULL), want1[c]);
+    ASSERT_STREQ(teai_log_rows_sample_cell(r, 2, 0, NULL), ""); /* out of range */
+    ASSERT_STREQ(teai_log_rows_sample_cell(r, 0, TEAI_SAMPLE_N_COLS, NULL), "");
+    teai_log_rows_free(r);
+}
+
+/* Garbage in the new events: empty cells and a note each, never a crash;
+ * events without a rep (or a sample without t_ms) skipped as bad lines; a
+ * repetition known from its rep_sensors alone still has its step-0 row, one
+ * with only a cooldown (it never started) has none. */
+static void test_sensor_garbage(void) {
+    static const char log[] =
+        "backend: native\nhostname: h\nmembw_gb_s: \nformat: teai-log 1\n"
+        "{\"event\":\"cooldown\",\"rep\":0,\"mode\":\"seconds\",\"waited_ms\":\"long\"}\n"
+        "{\"event\":\"rep_sensors\",\"rep\":0,\"warmup\":1,\"prefill_j\":\"1.5\",\"decode_j\":"
+        "1e999,"
+        "\"decode_w\":-1e999,\"temp_max_c\":1e300,\"throttled\":2,\"noisy\":true,\"charging\":0.5,"
+        "\"peak_rss_mb\":[1],\"clock_min_mhz\":{},\"other_cpu_pct\":null}\n"
+        "{\"event\":\"rep_sensors\",\"warmup\":0,\"decode_j\":1}\n"
+        "{\"event\":\"rep_sensors\",\"rep\":1.5,\"decode_j\":1}\n"
+        "{\"event\":\"cooldown\",\"rep\":\"1\",\"waited_ms\":5}\n"
+        "{\"event\":\"cooldown\",\"rep\":7,\"waited_ms\":5}\n"
+        "{\"event\":\"sample\",\"rep\":-2,\"t_ms\":1}\n"
+        "{\"event\":\"sample\",\"rep\":0,\"t_ms\":null}\n"
+        "{\"event\":\"sample\",\"rep\":0,\"t_ms\":5,\"phase\":7,\"tokens\":-3,\"energy_j\":\"x\","
+        "\"charging\":3,\"load1\":1e999,\"temp_c\":99999}\n"
+        "{\"event\":\"sample\",\"rep\":0,\"t_ms\":6,\"phase\":\"\\ufffd\",\"phase_hex\":\"ff\","
+        "\"tokens\":2.5}\n"
+        "{\"event\":\"end\",\"status\":\"ok\",\"error\":null}\n";
+    notes n = {{0}, 0};
+    teai_log_rows *r = NULL;
+    teai_error err = {0};
+    ASSERT_EQ(teai_log_read_mem(log, sizeof log - 1, "g.txt", take_note, &n, &r, &err), TEAI_OK);
+    ASSERT_EQ(teai_log_rows_bad_lines(r), 5);
+    ASSERT_TRUE(strstr(n.text, "g.txt:5: cooldown: \"waited_ms\" is not a finite number, left "
+                               "empty\n") != NULL);
+    ASSERT_TRUE(strstr(n.text, "g.txt:6: rep_sensors: \"prefill_j\" is not a finite number") !=
+                NULL);
+    ASSERT_TRUE(strstr(n.text, "g.txt:6: rep_sensors: \"decode_j\" is not a finite number") !=
+                NULL);
+    ASSERT_TRUE(strstr(n.text, "g.txt:6: rep_sensors: \"throttled\" is not 0 or 1, left "
+                               "empty\n") != NULL);
+    ASSERT_TRUE(strstr(n.text, "g.txt:6: rep_sensors: \"charging\" is not 0 or 1") != NULL);
+    ASSERT_TRUE(strstr(n.text, "g.txt:6: rep_sensors: \"noisy\" is not a finite number") != NULL);
+    ASSERT_TRUE(strstr(n.text, "g.txt:7: rep_sensors event without a rep, skipped\n") != NULL);
+    ASSERT_TRUE(strstr(n.text, "g.txt:8: rep_sensors event without a rep, skipped\n") != NULL);
+    ASSERT_TRUE(strstr(n.text, "g.txt:9: cooldown event without a rep, skipped\n") != NULL);
+    ASSERT_TRUE(strstr(n.text, "g.txt:11: sample event without a rep, skipped\n") != NULL);
+    ASSERT_TRUE(strstr(n.text, "g.txt:12: sample event without a t_ms, skipped\n") != NULL);
+    ASSERT_TRUE(strstr(n.text, "g.txt:13: sample: \"phase\" is not a string") != NULL);
+    ASSERT_TRUE(strstr(n.text, "g.txt:13: sample: \"tokens\" is not a count") != NULL);
+    ASSERT_TRUE(strstr(n.text, "g.txt:14: sample: \"tokens\" is not a count") != NULL);
+    ASSERT_TRUE(strstr(n.text, "other_cpu_pct") == NULL); /* null is unknown, not garbage */
+    /* rep 0 from its rep_sensors alone; rep 7 had only a cooldown */
+    ASSERT_EQ(teai_log_rows_count(r), 1);
+    ASSERT_STREQ(CELL(r, 0, REPETITION), "0");
+    ASSERT_STREQ(CELL(r, 0, WARMUP), "1");
+    ASSERT_STREQ(CELL(r, 0, TOK_S), "");
+    ASSERT_STREQ(CELL(r, 0, TEMP_MAX_C), "1e+300"); /* finite: as logged */
+    for (int c = TEAI_COL_PREFILL_ENERGY_J; c <= TEAI_COL_DURATION_S; c++)
+        if (c != TEAI_COL_TEMP_MAX_C) ASSERT_STREQ(teai_log_rows_cell(r, 0, c, NULL), "");
+    ASSERT_EQ(teai_log_rows_sample_count(r), 2);
+    ASSERT_STREQ(SCELL(r, 0, T_MS), "5");
+    ASSERT_STREQ(SCELL(r, 0, PHASE), "");
+    ASSERT_STREQ(SCELL(r, 0, TOKENS), "");
+    ASSERT_STREQ(SCELL(r, 0, ENERGY_J), "");
+    ASSERT_STREQ(SCELL(r, 0, CHARGING), "");
+    ASSERT_STREQ(SCELL(r, 0, LOAD1), "");
+    ASSERT_STREQ(SCELL(r, 0, TEMP_C), "99999");
+    ASSERT_STREQ(SCELL(r, 0, HOSTNAME), "h");
+    ASSERT_STREQ(SCELL(r, 0, DEVICE), "");
+    size_t plen = 0;
+    ASSERT_STREQ(teai_log_rows_sample_cell(r, 1, TEAI_SCOL_PHASE, &plen), "\xff"); /* exact */
+    ASSERT_EQ(plen, 1);
+    teai_log_rows_free(r);
+}
+
+/* The sampler thread writes samples while the runner writes its tokens:
+ * every line is complete JSON, none lost, none mixed. */
+typedef struct sampler_arg {
+    teai_log *log;
+    int n, failed;
+} sampler_arg;
+
+static void *sampler_main(void *p) {
+    sampler_arg *a = p;
+    for (int i = 0; i < a->n; i++) {
+        teai_log_smp s = {i * 100.0, i / 50,  0,   i % 2 ? "decode" : "prefill",
+                          i,         0.5 * i, 2.5, 45,
+                          1800,      1700,    0,   0,
+                          1,         0.25,    0.5};
+        if (teai_log_sample(a->log, &s) != TEAI_OK) a->failed++;
+    }
+    return NULL;
+}
+
+static void test_concurrent_samples(void) {
+    char dir[512], path[1024];
+    tmp_dir(dir, sizeof dir, "threads");
+    teai_kv kv[N_KV];
+    bench_header(kv, "native");
+    teai_log *log = NULL;
+    teai_error err = {0};
+    ASSERT_EQ(teai_log_open(dir, kv, N_KV, &log, &err), TEAI_OK);
+    snprintf(path, sizeof path, "%s", teai_log_path(log));
+    enum { N_SAMPLES = 3000, N_TOKENS = 3000 };
+    sampler_arg a = {log, N_SAMPLES, 0};
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, sampler_main, &a), 0);
+    char text[200];
+    memset(text, 'z', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    int failed = 0;
+    for (int i = 1; i <= N_TOKENS; i++) {
+        teai_log_tok t = {0, 0, i, i, text, 1, 1.5, 0.25, i * 1.5, NAN, NAN};
+        failed += teai_log_token(log, &t) != TEAI_OK;
+    }
+    pthread_join(th, NULL);
+    ASSERT_EQ(failed, 0);
+    ASSERT_EQ(a.failed, 0);
+    ASSERT_EQ(teai_log_close(log, "ok", NULL, &err), TEAI_OK);
+
+    size_t len;
+    char *data = slurp(path, &len);
+    ASSERT_TRUE(data != NULL);
+    const char *body = strstr(data, "format: teai-log 1\n");
+    ASSERT_TRUE(body != NULL);
+    body += strlen("format: teai-log 1\n");
+    int n_sample = 0, n_token = 0, n_other = 0, n_bad = 0;
+    for (const char *p = body; p < data + len;) {
+        const char *nl = memchr(p, '\n', (size_t)(data + len - p));
+        ASSERT_TRUE(nl != NULL);
+        if (!nl) break;
+        cJSON *o = teai__json_line(p, (size_t)(nl - p));
+        const cJSON *ev = o ? cJSON_GetObjectItemCaseSensitive(o, "event") : NULL;
+        if (!cJSON_IsString(ev))
+            n_bad++;
+        else if (strcmp(ev->valuestring, "sample") == 0)
+            n_sample++;
+        else if (strcmp(ev->valuestring, "token") == 0)
+            n_token++;
+        else
+            n_other++;
+        cJSON_Delete(o);
+        p = nl + 1;
+    }
+    free(data);
+    ASSERT_EQ(n_bad, 0);
+    ASSERT_EQ(n_sample, N_SAMPLES);
+    ASSERT_EQ(n_token, N_TOKENS);
+    ASSERT_EQ(n_other, 1); /* end */
+
+    teai_log_rows *r = NULL;
+    ASSERT_EQ(teai_log_read_file(path, NULL, NULL, &r, &err), TEAI_OK);
+    ASSERT_EQ(teai_log_rows_bad_lines(r), 0);
+    ASSERT_EQ(teai_log_rows_count(r), N_TOKENS + 1);
+    ASSERT_EQ(teai_log_rows_sample_count(r), N_SAMPLES);
+    /* the sampler's own order is kept */
+    ASSERT_STREQ(SCELL(r, N_SAMPLES - 1, T_MS), "299900");
+    ASSERT_STREQ(SCELL(r, N_SAMPLES - 1, TOKENS), "2999");
+    teai_log_rows_free(r);
+}
+
 /* ---- killed runs -------------------------------------------------------------- */
 
 static int count_lines(const char *s, size_t n) {
@@ -826,6 +1183,9 @@ int main(void) {
     RUN_TEST(test_round_trip);
     RUN_TEST(test_failed_status);
     RUN_TEST(test_header_refused);
+    RUN_TEST(test_sensor_events);
+    RUN_TEST(test_sensor_garbage);
+    RUN_TEST(test_concurrent_samples);
     RUN_TEST(test_cut_last_line);
     RUN_TEST(test_kill9);
     RUN_TEST(test_read_mem);
