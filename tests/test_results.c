@@ -1,8 +1,10 @@
 /* The teai log: writer -> reader round trip of every field (NAN -> empty
  * cell, text with quotes, commas, newlines and invalid UTF-8), the file name,
- * refused headers, and what a killed run leaves (a cut last line is skipped
- * and reported as file:line; a real kill -9 leaves only complete lines), and
- * the header-only reader (the header and how the log ended). */
+ * refused headers, the device-state events (rep_sensors, cooldown, samples;
+ * garbage in them; samples written from a second thread), what a killed run
+ * leaves (a cut last line is skipped and reported as file:line; a real
+ * kill -9 leaves only complete lines), and the header-only reader (the
+ * header and how the log ended). */
 #include "results/results_impl.h"
 #include "test_util.h"
 
