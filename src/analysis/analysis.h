@@ -83,11 +83,17 @@ int teai_speedup_compute(const double *a, size_t na, const double *b, size_t nb,
 
 /* ---- grouping collated rows ---------------------------------------------- */
 
-/* The samples computed per group:
+/* The samples computed per group (docs/metrics.md says what each means):
  * - DECODE_TOK_S, TOKEN_MS, MEM_GB_S, PARAM_GB_S: rows with step >= 1 and
  *   warmup != 1; TOKEN_MS = total_latency_ms / tokens_in_chunk (1 when
  *   empty), i.e. per-token latency of a streamed chunk;
- * - TTFT_MS, PREFILL_TOK_S: step-0 rows with warmup != 1.
+ * - TTFT_MS, PREFILL_TOK_S: step-0 rows with warmup != 1;
+ * - J_PER_TOKEN .. COOLDOWN_MS: the device columns of step-0 rows with
+ *   warmup != 1, one value per measured repetition;
+ * - BW_PCT: decode rows, memory_throughput_gb_s / membw_gb_s x 100 (the
+ *   share of the host's measured read bandwidth the step used);
+ * - GB_PER_TOKEN: decode rows, memory_throughput_gb_s / tokens_per_sec (GB
+ *   the step moved per decoded token; the roofline's x).
  * Empty or non-numeric cells are left out (never read as 0). */
 typedef enum teai_metric {
     TEAI_M_DECODE_TOK_S,
@@ -96,6 +102,17 @@ typedef enum teai_metric {
     TEAI_M_PREFILL_TOK_S,
     TEAI_M_MEM_GB_S,
     TEAI_M_PARAM_GB_S,
+    TEAI_M_J_PER_TOKEN,
+    TEAI_M_TOKENS_PER_J,
+    TEAI_M_DECODE_W,
+    TEAI_M_PREFILL_W,
+    TEAI_M_TEMP_MAX_C,
+    TEAI_M_CLOCK_MIN_MHZ,
+    TEAI_M_OTHER_CPU_PCT,
+    TEAI_M_RUN_PEAK_RSS_MB,
+    TEAI_M_COOLDOWN_MS,
+    TEAI_M_BW_PCT,
+    TEAI_M_GB_PER_TOKEN,
     TEAI_M_N
 } teai_metric;
 /* "decode_tokens_per_sec", ...; and the unit ("tokens/s", "ms", "GB/s"). */
@@ -112,6 +129,12 @@ typedef struct teai_dataset teai_dataset;
 int teai_dataset_new(const char *const *group_cols, int n_cols, teai_dataset **out,
                      teai_error *err);
 void teai_dataset_free(teai_dataset *ds);
+/* From now on, leave out every row of a flagged repetition (its step-0 row
+ * has throttled, noisy or charging = 1): its summary and all its decode
+ * rows. Rows are matched to their repetition by log_file (else uuid) and
+ * repetition. teai_dataset_group_info counts what was left out. */
+void teai_dataset_exclude_flagged(teai_dataset *ds, int on);
+
 /* Adds the rows of one collated CSV (its header line names the columns; a CSV
  * lacking a group column or step is TEAI_EFORMAT). Malformed rows (wrong
  * number of fields) are skipped with a note "file:line: ..."; a CSV that
@@ -119,7 +142,8 @@ void teai_dataset_free(teai_dataset *ds);
  * before that stay). *n_rows (may be NULL) gets the rows read. */
 int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, void *ud,
                          long *n_rows, teai_error *err);
-/* Adds every *.csv in dir (in byte order of their names). Unreadable or
+/* Adds every *.csv in dir (in byte order of their names) but accuracy.csv
+ * and samples.csv, which have their own columns. Unreadable or
  * malformed files are noted and counted in *n_bad; TEAI_ENOTFOUND when dir
  * cannot be listed. *n_files: CSVs read. */
 int teai_dataset_add_dir(teai_dataset *ds, const char *dir, teai_note_fn note, void *ud,
@@ -137,6 +161,23 @@ long teai_dataset_rows(const teai_dataset *ds, int g);              /* all rows 
  * its time), or a streamed chunk. */
 long teai_dataset_run_rates(const teai_dataset *ds, int g);
 const double *teai_dataset_values(const teai_dataset *ds, int g, int metric, size_t *n);
+
+/* The device state of a group's measured repetitions (step-0 rows, warmup
+ * != 1) and what its logs' headers said (docs/metrics.md). */
+typedef struct teai_group_info {
+    long reps;                       /* measured repetitions (step-0 rows) */
+    long flag_known;                 /* of them, with a throttled, noisy or charging value */
+    long throttled, noisy, charging; /* of them, with that flag 1 */
+    long flagged;                    /* of them, with any flag 1 */
+    long excluded;                   /* flagged ones left out (teai_dataset_exclude_flagged) */
+    double membw_gb_s;               /* highest membw_gb_s of its rows; NAN none */
+    double duration_s;               /* longest duration_s (sustained runs); NAN none */
+    const char *energy_source;       /* first non-empty energy_source; "" none */
+    const char *sensors;             /* first non-empty sensors; "" none */
+} teai_group_info;
+/* g in range: TEAI_OK; g = -1: the sums over all groups (counts; the
+ * highest membw and duration; the first strings); else TEAI_EINVAL. */
+int teai_dataset_group_info(const teai_dataset *ds, int g, teai_group_info *out);
 
 /* What the rows were measured on, for a report's setup and methodology
  * slides (read in the same pass as the groups):
@@ -157,6 +198,62 @@ const char *teai_dataset_setup(const teai_dataset *ds, int i, int k);
 long teai_dataset_warmup_rows(const teai_dataset *ds);
 int teai_dataset_n_csv_cols(const teai_dataset *ds);
 const char *teai_dataset_csv_col(const teai_dataset *ds, int i, int *used);
+
+/* ---- samples.csv: the sensor sampler's readings ------------------------------ */
+
+/* DIR/samples.csv (docs/log-format.md §3) read by column name: one run per
+ * log_file, its samples in file order. Numbers NAN when empty or not
+ * numbers; warmup -1 when empty. */
+typedef struct teai_samples teai_samples;
+
+typedef struct teai_sample_run {
+    const char *log_file, *backend, *hostname, *device, *size, *quantize, *threads; /* "" none */
+    double duration_s;            /* sustained mode's duration; NAN: not a sustained run */
+    long n;                       /* samples */
+    const double *t_ms;           /* (n,) since the run started */
+    const double *tokens;         /* (n,) decoded in the run so far (cumulative) */
+    const double *temp_c;         /* (n,) */
+    const double *clock_mhz;      /* (n,) highest CPU clock at the reading */
+    const double *throttle_count; /* (n,) cumulative throttle events */
+    const double *power_w;        /* (n,) */
+    const int *warmup;            /* (n,) 1 warm-up, 0 measured, -1 unknown */
+    const unsigned char *running; /* (n,) 1: phase "prefill" or "decode" */
+} teai_sample_run;
+
+/* TEAI_ENOTFOUND when path does not exist; TEAI_EFORMAT (err: file:line)
+ * when it cannot be parsed or lacks log_file, t_ms or tokens; malformed rows
+ * are noted and skipped; TEAI_ENOMEM. */
+int teai_samples_read(const char *path, teai_note_fn note, void *ud, teai_samples **out,
+                      teai_error *err);
+void teai_samples_free(teai_samples *s);
+int teai_samples_n_runs(const teai_samples *s);
+const teai_sample_run *teai_samples_run(const teai_samples *s, int i); /* NULL out of range */
+
+/* Decode rate at the start and the end of a run: the span is from the first
+ * to the last sample whose phase is prefill or decode (not warm-up); the
+ * first window is its first first_s seconds, the last its last last_s
+ * (each cut to the span); a rate is the tokens counter's rise over the
+ * window (linear between samples) / the window. NAN where unknown. */
+typedef struct teai_sustained {
+    double span_s;
+    double first_s, first_tok_s;
+    double last_s, last_tok_s;
+    double change_pct; /* (last - first) / first x 100 */
+} teai_sustained;
+void teai_samples_sustained(const teai_sample_run *r, double first_s, double last_s,
+                            teai_sustained *out);
+
+/* Tokens/s over consecutive windows of at least window_s seconds (from one
+ * sample to the first at least window_s later): at most cap of them, the
+ * window's middle (s since the run started) in t_s[i], the rate in
+ * tok_s[i]. Returns how many. */
+size_t teai_samples_rates(const teai_sample_run *r, double window_s, double *t_s, double *tok_s,
+                          size_t cap);
+
+/* Per sample, 1 when it shows throttling: clock_mhz below 0.85 x the run's
+ * highest clock_mhz, or throttle_count higher than at the sample before
+ * (docs/metrics.md). out: (r->n,). Returns how many are marked. */
+long teai_samples_throttled(const teai_sample_run *r, unsigned char *out);
 
 /* Comparisons: for every two groups that differ only in column `col`, with
  * values a_val and b_val there (NULL, NULL: every pair of distinct values,

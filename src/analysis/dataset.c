@@ -1,5 +1,5 @@
 /* Collated CSV rows -> per-group samples, and comparisons (analysis.h). */
-#include "analysis/analysis.h"
+#include "analysis/analysis_impl.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -18,6 +18,9 @@ typedef struct group {
     long rows;
     long run_rates; /* DECODE_TOK_S values from rows of several tokens */
     dvec m[TEAI_M_N];
+    long reps, flag_known, throttled, noisy, charging, flagged, excluded;
+    double membw, duration;        /* highest seen; NAN none */
+    char *energy_source, *sensors; /* first non-empty; NULL none */
 } group;
 
 struct teai_dataset {
@@ -35,16 +38,35 @@ struct teai_dataset {
     /* teai_dataset_track_setup: the distinct combinations of the setup
      * columns, kept as the groups (with no values) of a second data set */
     teai_dataset *setup;
+    int exclude_flagged; /* teai_dataset_exclude_flagged */
 };
 
-static const char *const metric_names[TEAI_M_N] = {
-    "decode_tokens_per_sec",  "token_latency_ms",       "ttft_ms",
-    "prefill_tokens_per_sec", "memory_throughput_gb_s", "param_throughput_gb_s"};
-static const char *const metric_labels[TEAI_M_N] = {"decode tokens/s",     "per-token latency",
-                                                    "time to first token", "prefill tokens/s",
-                                                    "memory throughput",   "parameter throughput"};
-static const char *const metric_units[TEAI_M_N] = {"tokens/s", "ms",   "ms",
-                                                   "tokens/s", "GB/s", "GB/s"};
+static const char *const metric_names[TEAI_M_N] = {"decode_tokens_per_sec",
+                                                   "token_latency_ms",
+                                                   "ttft_ms",
+                                                   "prefill_tokens_per_sec",
+                                                   "memory_throughput_gb_s",
+                                                   "param_throughput_gb_s",
+                                                   "joules_per_token",
+                                                   "tokens_per_joule",
+                                                   "decode_power_w",
+                                                   "prefill_power_w",
+                                                   "temp_max_c",
+                                                   "clock_min_mhz",
+                                                   "other_cpu_pct",
+                                                   "run_peak_rss_mb",
+                                                   "cooldown_ms",
+                                                   "membw_pct",
+                                                   "gb_per_token"};
+static const char *const metric_labels[TEAI_M_N] = {
+    "decode tokens/s",      "per-token latency",    "time to first token", "prefill tokens/s",
+    "memory throughput",    "parameter throughput", "energy per token",    "tokens per joule",
+    "decode power",         "prefill power",        "max temperature",     "min clock",
+    "other processes' CPU", "peak RSS (rep)",       "cool-down wait",      "of measured bandwidth",
+    "bytes per token"};
+static const char *const metric_units[TEAI_M_N] = {
+    "tokens/s", "ms", "ms",  "tokens/s", "GB/s", "GB/s", "J/token", "tokens/J", "W",
+    "W",        "°C", "MHz", "%",        "MiB",  "ms",   "%",       "GB/token"};
 
 const char *teai_metric_name(int m) {
     return m >= 0 && m < TEAI_M_N ? metric_names[m] : NULL;
@@ -92,6 +114,8 @@ void teai_dataset_free(teai_dataset *ds) {
     for (int i = 0; i < ds->n; i++) {
         for (int k = 0; k < ds->n_cols; k++) free(ds->g[i].key[k]);
         for (int m = 0; m < TEAI_M_N; m++) free(ds->g[i].m[m].v);
+        free(ds->g[i].energy_source);
+        free(ds->g[i].sensors);
     }
     free(ds->g);
     free(ds->order);
@@ -122,6 +146,28 @@ long teai_dataset_rows(const teai_dataset *ds, int g) {
 long teai_dataset_run_rates(const teai_dataset *ds, int g) {
     return g >= 0 && g < ds->n ? ds->g[ds->order[g]].run_rates : 0;
 }
+void teai_dataset_exclude_flagged(teai_dataset *ds, int on) {
+    ds->exclude_flagged = on != 0;
+}
+
+int teai_dataset_group_info(const teai_dataset *ds, int g, teai_group_info *out) {
+    memset(out, 0, sizeof *out);
+    out->membw_gb_s = out->duration_s = NAN;
+    out->energy_source = out->sensors = "";
+    if (g < -1 || g >= ds->n) return TEAI_EINVAL;
+    for (int i = g < 0 ? 0 : g; i < (g < 0 ? ds->n : g + 1); i++) {
+        const group *p = &ds->g[ds->order[i]];
+        out->reps += p->reps, out->flag_known += p->flag_known;
+        out->throttled += p->throttled, out->noisy += p->noisy, out->charging += p->charging;
+        out->flagged += p->flagged, out->excluded += p->excluded;
+        if (!isnan(p->membw) && !(out->membw_gb_s >= p->membw)) out->membw_gb_s = p->membw;
+        if (!isnan(p->duration) && !(out->duration_s >= p->duration)) out->duration_s = p->duration;
+        if (!*out->energy_source && p->energy_source) out->energy_source = p->energy_source;
+        if (!*out->sensors && p->sensors) out->sensors = p->sensors;
+    }
+    return TEAI_OK;
+}
+
 const double *teai_dataset_values(const teai_dataset *ds, int g, int metric, size_t *n) {
     *n = 0;
     if (g < 0 || g >= ds->n || metric < 0 || metric >= TEAI_M_N) return NULL;
@@ -178,7 +224,7 @@ static const double pow10_tab[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
 /* A CSV cell as a finite number; 0 (not a number) for empty or other text.
  * Plain decimals of up to 15 digits take an exact fast path (digits and 10^k
  * are exact doubles, so one division rounds correctly); the rest strtod. */
-static int parse_num(const char *s, size_t len, double *out) {
+int teai__an_num(const char *s, size_t len, double *out) {
     if (len == 0 || len > 64) return 0;
     size_t i = 0;
     int neg = 0;
@@ -276,6 +322,7 @@ static int find_group(teai_dataset *ds, const teai_csv_field *const *f) {
     }
     group *g = &ds->g[ds->n];
     memset(g, 0, sizeof *g);
+    g->membw = g->duration = NAN;
     for (int k = 0; k < ds->n_cols; k++)
         if (!(g->key[k] = dupn(f[k]->p, f[k]->len))) {
             for (int j = 0; j < k; j++) free(g->key[j]);
@@ -313,14 +360,145 @@ static int csv_col(teai_dataset *ds, const char *name) {
     return ds->n_csv_cols++;
 }
 
-enum { C_STEP, C_WARMUP, C_TOK_S, C_TOTAL, C_CHUNK, C_MEM, C_PARAM, C_TTFT, C_PREFILL, C_N };
+enum {
+    C_STEP,
+    C_WARMUP,
+    C_TOK_S,
+    C_TOTAL,
+    C_CHUNK,
+    C_MEM,
+    C_PARAM,
+    C_TTFT,
+    C_PREFILL,
+    C_MEMBW,
+    C_THROTTLED, /* the three flags, in this order */
+    C_NOISY,
+    C_CHARGING,
+    C_LOG_FILE, /* a repetition's identity: log_file, uuid, repetition */
+    C_UUID,
+    C_REP,
+    C_DURATION,
+    C_ENERGY_SOURCE,
+    C_SENSORS,
+    C_DEV0 /* then the step-0 device columns of dev_metric[] */
+};
+/* The step-0 device columns and the metric each fills. */
+static const int dev_col[] = {
+    TEAI_COL_J_PER_TOKEN,     TEAI_COL_TOKENS_PER_J,    TEAI_COL_DECODE_POWER_W,
+    TEAI_COL_PREFILL_POWER_W, TEAI_COL_TEMP_MAX_C,      TEAI_COL_CLOCK_MIN_MHZ,
+    TEAI_COL_OTHER_CPU_PCT,   TEAI_COL_RUN_PEAK_RSS_MB, TEAI_COL_COOLDOWN_MS};
+static const int dev_metric[] = {TEAI_M_J_PER_TOKEN,   TEAI_M_TOKENS_PER_J,    TEAI_M_DECODE_W,
+                                 TEAI_M_PREFILL_W,     TEAI_M_TEMP_MAX_C,      TEAI_M_CLOCK_MIN_MHZ,
+                                 TEAI_M_OTHER_CPU_PCT, TEAI_M_RUN_PEAK_RSS_MB, TEAI_M_COOLDOWN_MS};
+#define N_DEV ((int)(sizeof dev_col / sizeof dev_col[0]))
+#define C_N   (C_DEV0 + N_DEV)
+
+/* ---- flagged repetitions ------------------------------------------------------ */
+
+/* The keys (log_file, uuid, repetition) of the flagged repetitions of one
+ * CSV, sorted for bsearch. */
+typedef struct keyset {
+    char **k;
+    size_t n, cap;
+} keyset;
+
+static char *rep_key(const teai_csv_field *f, const int *col) {
+    const teai_csv_field none = {"", 0};
+    const teai_csv_field *a = col[C_LOG_FILE] >= 0 ? &f[col[C_LOG_FILE]] : &none;
+    const teai_csv_field *b = col[C_UUID] >= 0 ? &f[col[C_UUID]] : &none;
+    const teai_csv_field *c = col[C_REP] >= 0 ? &f[col[C_REP]] : &none;
+    char *k = malloc(a->len + b->len + c->len + 3);
+    if (!k) return NULL;
+    size_t o = 0;
+    memcpy(k + o, a->p, a->len), o += a->len, k[o++] = '\x1f';
+    memcpy(k + o, b->p, b->len), o += b->len, k[o++] = '\x1f';
+    memcpy(k + o, c->p, c->len), o += c->len, k[o] = '\0';
+    return k;
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void keyset_free(keyset *ks) {
+    for (size_t i = 0; i < ks->n; i++) free(ks->k[i]);
+    free(ks->k);
+}
+
+/* 1 if a step-0 row has a flag set to 1; *known: it has any flag value. */
+static int row_flags(const teai_csv_field *f, const int *col, int flag[3], int *known) {
+    int any = 0;
+    *known = 0;
+    for (int i = 0; i < 3; i++) {
+        double v;
+        flag[i] = 0;
+        if (col[C_THROTTLED + i] < 0 ||
+            !teai__an_num(f[col[C_THROTTLED + i]].p, f[col[C_THROTTLED + i]].len, &v) || v < 0)
+            continue;
+        *known = 1;
+        flag[i] = v == 1;
+        any |= flag[i];
+    }
+    return any;
+}
+
+/* A first pass over path: the keys of its flagged step-0 rows. */
+static int flagged_reps(const char *path, const int *col, int n_hdr, keyset *ks, teai_error *err) {
+    teai_csv_reader *r;
+    int st = teai_csv_open(path, &r, err);
+    if (st) return st;
+    const teai_csv_field *f;
+    int nf;
+    st = teai_csv_next(r, &f, &nf, err); /* the header */
+    while (st == 1 && (st = teai_csv_next(r, &f, &nf, err)) == 1) {
+        double step;
+        int flag[3], known;
+        if (nf != n_hdr || !teai__an_num(f[col[C_STEP]].p, f[col[C_STEP]].len, &step) ||
+            step != 0 || !row_flags(f, col, flag, &known))
+            continue;
+        if (ks->n == ks->cap) {
+            size_t nc = ks->cap ? ks->cap * 2 : 64;
+            char **nk = realloc(ks->k, nc * sizeof *nk);
+            if (!nk) {
+                st = TEAI_ENOMEM;
+                break;
+            }
+            ks->k = nk, ks->cap = nc;
+        }
+        if (!(ks->k[ks->n] = rep_key(f, col))) {
+            st = TEAI_ENOMEM;
+            break;
+        }
+        ks->n++;
+    }
+    teai_csv_close(r);
+    if (st == TEAI_ENOMEM) return teai__fail(err, st, "out of memory");
+    if (st < 0) return st;
+    if (ks->n > 1) qsort(ks->k, ks->n, sizeof *ks->k, cmp_str);
+    return TEAI_OK;
+}
+
+static int in_keyset(const keyset *ks, const char *key) {
+    return ks->n && bsearch(&key, ks->k, ks->n, sizeof *ks->k, cmp_str) != NULL;
+}
+
+/* ---- reading a CSV ------------------------------------------------------------ */
+
+static int set_text(char **dst, const teai_csv_field *f) {
+    if (*dst || !f->len) return TEAI_OK;
+    return (*dst = dupn(f->p, f->len)) ? TEAI_OK : TEAI_ENOMEM;
+}
 
 int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, void *ud,
                          long *n_rows, teai_error *err) {
-    static const int want[C_N] = {
-        TEAI_COL_STEP,       TEAI_COL_WARMUP,          TEAI_COL_TOK_S,
-        TEAI_COL_TOTAL_MS,   TEAI_COL_TOKENS_IN_CHUNK, TEAI_COL_MEM_GB_S,
-        TEAI_COL_PARAM_GB_S, TEAI_COL_TTFT_MS,         TEAI_COL_PREFILL_TOK_S};
+    int want[C_N] = {TEAI_COL_STEP,       TEAI_COL_WARMUP,          TEAI_COL_TOK_S,
+                     TEAI_COL_TOTAL_MS,   TEAI_COL_TOKENS_IN_CHUNK, TEAI_COL_MEM_GB_S,
+                     TEAI_COL_PARAM_GB_S, TEAI_COL_TTFT_MS,         TEAI_COL_PREFILL_TOK_S,
+                     TEAI_COL_MEMBW_GB_S, TEAI_COL_THROTTLED,       TEAI_COL_NOISY,
+                     TEAI_COL_CHARGING,   TEAI_COL_LOG_FILE,        TEAI_COL_UUID,
+                     TEAI_COL_REPETITION, TEAI_COL_DURATION_S,      TEAI_COL_ENERGY_SOURCE,
+                     TEAI_COL_SENSORS};
+    for (int i = 0; i < N_DEV; i++) want[C_DEV0 + i] = dev_col[i];
     if (n_rows) *n_rows = 0;
     teai_csv_reader *r;
     int st = teai_csv_open(path, &r, err);
@@ -370,6 +548,17 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
         for (int i = 0; i < nf && scol[k] < 0; i++)
             if (!strcmp(f[i].p, ds->setup->cols[k])) scol[k] = i;
     }
+    /* the flagged repetitions to leave out: a first pass, since a
+     * repetition's flags are on its step-0 row only */
+    keyset ks = {0};
+    if (ds->exclude_flagged && (col[C_THROTTLED] >= 0 || col[C_NOISY] >= 0 || col[C_CHARGING] >= 0))
+        st = flagged_reps(path, col, n_hdr, &ks, err);
+    if (st < 0) {
+        keyset_free(&ks);
+        teai_csv_close(r);
+        free(cmap);
+        return st;
+    }
     static const teai_csv_field no_field = {"", 0}; /* a setup column the CSV lacks */
     long rows = 0, bad = 0;
     int last = -1, slast = -1; /* the previous row's groups: consecutive rows mostly share them */
@@ -409,30 +598,69 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
         }
         double step, warm = 0, v, chunk;
 #define CELL(c) f[col[c]].p, f[col[c]].len
-        if (col[C_WARMUP] >= 0 && !parse_num(CELL(C_WARMUP), &warm)) warm = 0;
+        /* what the log's header said, on every row */
+        if (col[C_MEMBW] >= 0 && teai__an_num(CELL(C_MEMBW), &v) && v > 0 && !(gp->membw >= v))
+            gp->membw = v;
+        if (col[C_DURATION] >= 0 && teai__an_num(CELL(C_DURATION), &v) && v > 0 &&
+            !(gp->duration >= v))
+            gp->duration = v;
+        if ((col[C_ENERGY_SOURCE] >= 0 && set_text(&gp->energy_source, &f[col[C_ENERGY_SOURCE]])) ||
+            (col[C_SENSORS] >= 0 && set_text(&gp->sensors, &f[col[C_SENSORS]]))) {
+            st = teai__fail(err, TEAI_ENOMEM, "out of memory");
+            break;
+        }
+        if (col[C_WARMUP] >= 0 && !teai__an_num(CELL(C_WARMUP), &warm)) warm = 0;
         ds->warmup_rows += warm == 1;
-        if (!parse_num(CELL(C_STEP), &step)) continue;
+        if (!teai__an_num(CELL(C_STEP), &step)) continue;
         if (warm == 1) continue; /* warm-up repetitions never enter statistics */
+        int flag[3], known, flagged = step == 0 && row_flags(f, col, flag, &known);
+        if (step == 0) {
+            gp->reps++;
+            gp->flag_known += known;
+            gp->throttled += flag[0], gp->noisy += flag[1], gp->charging += flag[2];
+            gp->flagged += flagged;
+        }
+        if (ks.n) {
+            char *key = rep_key(f, col);
+            if (!key) {
+                st = teai__fail(err, TEAI_ENOMEM, "out of memory");
+                break;
+            }
+            int skip = in_keyset(&ks, key);
+            free(key);
+            if (skip) {
+                gp->excluded += step == 0;
+                continue;
+            }
+        }
         int e = 0;
         if (step >= 1) {
-            if (col[C_CHUNK] < 0 || !parse_num(CELL(C_CHUNK), &chunk)) chunk = 1;
-            if (col[C_TOK_S] >= 0 && parse_num(CELL(C_TOK_S), &v)) {
-                e |= dvec_push(&gp->m[TEAI_M_DECODE_TOK_S], v);
+            if (col[C_CHUNK] < 0 || !teai__an_num(CELL(C_CHUNK), &chunk)) chunk = 1;
+            double tok_s = NAN, mem = NAN;
+            if (col[C_TOK_S] >= 0 && teai__an_num(CELL(C_TOK_S), &tok_s)) {
+                e |= dvec_push(&gp->m[TEAI_M_DECODE_TOK_S], tok_s);
                 gp->run_rates += chunk > 1;
             }
-            if (col[C_TOTAL] >= 0 && parse_num(CELL(C_TOTAL), &v)) {
+            if (col[C_TOTAL] >= 0 && teai__an_num(CELL(C_TOTAL), &v)) {
                 if (chunk >= 1) v /= chunk;
                 e |= dvec_push(&gp->m[TEAI_M_TOKEN_MS], v);
             }
-            if (col[C_MEM] >= 0 && parse_num(CELL(C_MEM), &v))
-                e |= dvec_push(&gp->m[TEAI_M_MEM_GB_S], v);
-            if (col[C_PARAM] >= 0 && parse_num(CELL(C_PARAM), &v))
+            if (col[C_MEM] >= 0 && teai__an_num(CELL(C_MEM), &mem))
+                e |= dvec_push(&gp->m[TEAI_M_MEM_GB_S], mem);
+            if (col[C_PARAM] >= 0 && teai__an_num(CELL(C_PARAM), &v))
                 e |= dvec_push(&gp->m[TEAI_M_PARAM_GB_S], v);
+            if (isfinite(mem) && col[C_MEMBW] >= 0 && teai__an_num(CELL(C_MEMBW), &v) && v > 0)
+                e |= dvec_push(&gp->m[TEAI_M_BW_PCT], mem / v * 100);
+            if (isfinite(mem) && tok_s > 0)
+                e |= dvec_push(&gp->m[TEAI_M_GB_PER_TOKEN], mem / tok_s);
         } else if (step == 0) {
-            if (col[C_TTFT] >= 0 && parse_num(CELL(C_TTFT), &v))
+            if (col[C_TTFT] >= 0 && teai__an_num(CELL(C_TTFT), &v))
                 e |= dvec_push(&gp->m[TEAI_M_TTFT_MS], v);
-            if (col[C_PREFILL] >= 0 && parse_num(CELL(C_PREFILL), &v))
+            if (col[C_PREFILL] >= 0 && teai__an_num(CELL(C_PREFILL), &v))
                 e |= dvec_push(&gp->m[TEAI_M_PREFILL_TOK_S], v);
+            for (int i = 0; i < N_DEV; i++)
+                if (col[C_DEV0 + i] >= 0 && teai__an_num(CELL(C_DEV0 + i), &v))
+                    e |= dvec_push(&gp->m[dev_metric[i]], v);
         }
 #undef CELL
         if (e) {
@@ -441,6 +669,7 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
         }
     }
     if (bad > 5) teai__notef(note, ud, "%s: %ld malformed rows skipped in all", name, bad);
+    keyset_free(&ks);
     teai_csv_close(r);
     free(cmap);
     sort_groups(ds);
@@ -448,11 +677,6 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
     if (n_rows) *n_rows = rows;
     return st < 0 ? st : TEAI_OK;
 }
-
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int teai_dataset_add_dir(teai_dataset *ds, const char *dir, teai_note_fn note, void *ud,
                          int *n_files, int *n_bad, teai_error *err) {
     *n_files = *n_bad = 0;
@@ -464,9 +688,10 @@ int teai_dataset_add_dir(teai_dataset *ds, const char *dir, teai_note_fn note, v
     struct dirent *e;
     while ((e = readdir(d))) {
         size_t l = strlen(e->d_name);
-        /* speed CSVs only: accuracy.csv (teai collate) has its own schema */
+        /* speed CSVs only: accuracy.csv and samples.csv (teai collate) have
+         * their own columns */
         if (l < 5 || strcmp(e->d_name + l - 4, ".csv") || e->d_name[0] == '.' ||
-            strcmp(e->d_name, "accuracy.csv") == 0)
+            strcmp(e->d_name, "accuracy.csv") == 0 || strcmp(e->d_name, "samples.csv") == 0)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
