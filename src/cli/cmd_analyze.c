@@ -15,12 +15,22 @@ int cmd_analyze(int argc, char **argv); /* also in cli.h */
 static const char *help =
     "usage: teai analyze [--dir DIR] [--group-by COL,...] [--format text|markdown|csv|json]\n"
     "                    [--compare COL=A,B ...] [--seed N] [--resamples N]\n"
+    "                    [--exclude-flagged]\n"
     "\n"
     "Reads every *.csv in DIR (teai collate's output) and reports, per group of rows,\n"
     "n, mean, median, sample sd, min, max, p90, p99 and the 95% CI of the mean of:\n"
     "  decode tokens/s, per-token latency (ms), memory and parameter throughput (GB/s)\n"
     "    from decode rows (step >= 1) of measured repetitions (warmup != 1);\n"
-    "  time to first token (ms) and prefill tokens/s from their step-0 rows.\n"
+    "  time to first token (ms) and prefill tokens/s from their step-0 rows;\n"
+    "  where the runs recorded them (teai bench with sensors), per repetition:\n"
+    "    energy per token (J/token), tokens per joule, decode and prefill power (W),\n"
+    "    max temperature (°C), min clock (MHz), other processes' CPU (%), peak RSS\n"
+    "    (MiB), cool-down wait (ms); and per decode row the % of the host's measured\n"
+    "    read bandwidth (memory_throughput_gb_s / membw_gb_s x 100).\n"
+    "Each group also lists how many repetitions were throttled, noisy (other\n"
+    "processes busy) or on a charging battery, the host's sensors and measured\n"
+    "bandwidth, and for sustained runs (teai bench --duration; DIR/samples.csv)\n"
+    "the decode rate of the first 30 s against the last 60 s.\n"
     "Percentiles interpolate linearly (type 7, as NumPy); the CI is a percentile\n"
     "bootstrap (--resamples, default 2000, seeded: same output for the same data),\n"
     "or mean +- 1.96 sd/sqrt(n) above 20000 values. Speedups are ratios of mean\n"
@@ -33,6 +43,8 @@ static const char *help =
     "  --compare COL=A,B  speedup of groups with COL=A over those with COL=B, other\n"
     "                     group columns equal (repeatable; default, when grouping by\n"
     "                     backend: every pair of backends, the faster first)\n"
+    "  --exclude-flagged  leave out every row of the repetitions flagged throttled,\n"
+    "                     noisy or charging, and say how many\n"
     "\n"
     "exit codes: 0 done, 1 failed, 2 bad command line, 3 DIR missing, no CSV,\n"
     "            no data, or a CSV that could not be read (the others are reported)\n";
@@ -146,9 +158,176 @@ static void print_compare(const teai_dataset *ds, int kc, const teai_compare *c)
            c->s.significant ? "" : ": not significant at 5%");
 }
 
+/* 1 if run r of samples.csv belongs to group g: equal in every group column
+ * samples.csv also has. */
+static int run_in_group(const teai_dataset *ds, int g, const teai_sample_run *r) {
+    for (int k = 0; k < teai_dataset_n_cols(ds); k++) {
+        const char *c = teai_dataset_col(ds, k), *v = NULL;
+        if (!strcmp(c, "backend"))
+            v = r->backend;
+        else if (!strcmp(c, "hostname"))
+            v = r->hostname;
+        else if (!strcmp(c, "device"))
+            v = r->device;
+        else if (!strcmp(c, "size"))
+            v = r->size;
+        else if (!strcmp(c, "quantize"))
+            v = r->quantize;
+        else if (!strcmp(c, "threads"))
+            v = r->threads;
+        else if (!strcmp(c, "log_file"))
+            v = r->log_file;
+        if (v && strcmp(v, teai_dataset_key(ds, g, k))) return 0;
+    }
+    return 1;
+}
+
+/* "2 of 5 repetitions throttled, 1 noisy, 0 charging; 3 left out" */
+static void flags_text(const teai_group_info *gi, char *out, size_t cap) {
+    snprintf(out, cap, "%ld of %ld repetitions throttled, %ld noisy, %ld charging%s", gi->throttled,
+             gi->reps, gi->noisy, gi->charging,
+             gi->flag_known < gi->reps ? " (some without sensor data)" : "");
+    if (gi->excluded) {
+        size_t o = strlen(out);
+        snprintf(out + o, cap - o, "; %ld left out (--exclude-flagged)", gi->excluded);
+    }
+}
+
+/* The sustained-run line of run r: "first 30 s: X tok/s, last 60 s: Y tok/s
+ * (-Z %)"; 0 when its samples cannot give it. */
+static int sustained_text(const teai_sample_run *r, char *out, size_t cap) {
+    teai_sustained su;
+    teai_samples_sustained(r, 30, 60, &su);
+    if (!isfinite(su.first_tok_s) || !isfinite(su.last_tok_s)) return 0;
+    char ch[48] = "";
+    if (isfinite(su.change_pct))
+        snprintf(ch, sizeof ch, " (%s%.1f %%)", su.change_pct < 0 ? "\u2212" : "+",
+                 fabs(su.change_pct));
+    int w = snprintf(
+        out, cap, "sustained run %s (%.0f s): first %.0f s: %.4g tok/s, last %.0f s: %.4g tok/s%s",
+        r->log_file, r->duration_s, su.first_s, su.first_tok_s, su.last_s, su.last_tok_s, ch);
+    if (su.span_s < 90 && w > 0 && (size_t)w < cap)
+        snprintf(out + w, cap - (size_t)w, "; the run is %.0f s long, so the windows overlap",
+                 su.span_s);
+    return 1;
+}
+
+/* What a group's rows say about the device (text and markdown): flags,
+ * sensors and measured bandwidth, sustained runs. */
+static void print_device(const teai_dataset *ds, int g, const teai_samples *smp, int md) {
+    teai_group_info gi;
+    if (teai_dataset_group_info(ds, g, &gi)) return;
+    const char *pre = md ? "- " : "  ";
+    char line[1024];
+    if (gi.flag_known) {
+        flags_text(&gi, line, sizeof line);
+        printf("%sflags: %s\n", pre, line);
+    }
+    if (*gi.sensors || isfinite(gi.membw_gb_s) || *gi.energy_source) {
+        char bw[64] = "not measured";
+        if (isfinite(gi.membw_gb_s)) snprintf(bw, sizeof bw, "%.4g GB/s", gi.membw_gb_s);
+        printf("%sdevice: measured read bandwidth %s; energy from %s; sensors: %s\n", pre, bw,
+               *gi.energy_source ? gi.energy_source : "no sensor",
+               *gi.sensors ? gi.sensors : "none recorded");
+    }
+    for (int i = 0; i < teai_samples_n_runs(smp); i++) {
+        const teai_sample_run *r = teai_samples_run(smp, i);
+        if (isfinite(r->duration_s) && run_in_group(ds, g, r) &&
+            sustained_text(r, line, sizeof line))
+            printf("%s%s\n", pre, line);
+    }
+}
+
+/* "left out 3 flagged repetitions (2 noisy, 1 throttled)" */
+static void excluded_text(const teai_dataset *ds, char *out, size_t cap) {
+    teai_group_info all;
+    teai_dataset_group_info(ds, -1, &all);
+    snprintf(out, cap, "left out %ld flagged repetition%s", all.excluded,
+             all.excluded == 1 ? "" : "s");
+    const long n[3] = {all.noisy, all.throttled, all.charging};
+    static const char *const what[3] = {"noisy", "throttled", "charging"};
+    int any = 0;
+    for (int k = 0; k < 3 && all.excluded; k++) {
+        if (!n[k]) continue;
+        size_t o = strlen(out);
+        snprintf(out + o, cap - o, "%s%ld %s", any++ ? ", " : " (", n[k], what[k]);
+    }
+    if (any) {
+        size_t o = strlen(out);
+        snprintf(out + o, cap - o, ")");
+    }
+}
+
+static void json_group_keys(const teai_dataset *ds, int g) {
+    for (int k = 0; k < teai_dataset_n_cols(ds); k++) {
+        json_str(teai_dataset_col(ds, k));
+        putchar(':');
+        json_str(teai_dataset_key(ds, g, k));
+        putchar(',');
+    }
+}
+
+/* The JSON arrays "group_info" and "sustained" and, with --exclude-flagged,
+ * the object "excluded". */
+static void json_device(const teai_dataset *ds, const teai_samples *smp, int excl) {
+    fputs(",\"group_info\":[", stdout);
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        teai_group_info gi;
+        teai_dataset_group_info(ds, g, &gi);
+        printf("%s\n{", g ? "," : "");
+        json_group_keys(ds, g);
+        printf("\"repetitions\":%ld,\"flags_known\":%ld,\"throttled\":%ld,\"noisy\":%ld,"
+               "\"charging\":%ld,\"excluded\":%ld,\"membw_gb_s\":",
+               gi.reps, gi.flag_known, gi.throttled, gi.noisy, gi.charging, gi.excluded);
+        json_num(gi.membw_gb_s);
+        fputs(",\"energy_source\":", stdout);
+        json_str(gi.energy_source);
+        fputs(",\"sensors\":", stdout);
+        json_str(gi.sensors);
+        putchar('}');
+    }
+    fputs("\n],\"sustained\":[", stdout);
+    int first = 1;
+    for (int i = 0; i < teai_samples_n_runs(smp); i++) {
+        const teai_sample_run *r = teai_samples_run(smp, i);
+        if (!isfinite(r->duration_s)) continue;
+        teai_sustained su;
+        teai_samples_sustained(r, 30, 60, &su);
+        printf("%s\n{\"log_file\":", first ? "" : ",");
+        first = 0;
+        json_str(r->log_file);
+        const char *const kv[5][2] = {{"backend", r->backend},
+                                      {"hostname", r->hostname},
+                                      {"device", r->device},
+                                      {"size", r->size},
+                                      {"quantize", r->quantize}};
+        for (int k = 0; k < 5; k++) {
+            printf(",\"%s\":", kv[k][0]);
+            json_str(kv[k][1]);
+        }
+        const double v[7] = {r->duration_s, su.span_s,     su.first_s,   su.first_tok_s,
+                             su.last_s,     su.last_tok_s, su.change_pct};
+        static const char *const names[7] = {"duration_s", "span_s",     "first_s",   "first_tok_s",
+                                             "last_s",     "last_tok_s", "change_pct"};
+        for (int k = 0; k < 7; k++) {
+            printf(",\"%s\":", names[k]);
+            json_num(v[k]);
+        }
+        putchar('}');
+    }
+    fputs("\n]", stdout);
+    if (excl) {
+        teai_group_info all;
+        teai_dataset_group_info(ds, -1, &all);
+        printf(",\"excluded\":{\"repetitions\":%ld,\"throttled\":%ld,\"noisy\":%ld,"
+               "\"charging\":%ld}",
+               all.excluded, all.throttled, all.noisy, all.charging);
+    }
+}
+
 int cmd_analyze(int argc, char **argv) {
     const char *cmd = "analyze", *dir = "benchmark_output", *group_by = NULL;
-    int fmt = F_TEXT;
+    int fmt = F_TEXT, excl = 0;
     long seed = TEAI_SEED_DEFAULT, n_boot = TEAI_BOOT_DEFAULT;
     const char *compares[16];
     int n_compares = 0;
@@ -178,6 +357,8 @@ int cmd_analyze(int argc, char **argv) {
             if (!(v = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
             if (n_compares == 16) return cli_usage_error(cmd, "at most 16 --compare");
             compares[n_compares++] = v;
+        } else if (cli_is(argv[i], NULL, "--exclude-flagged")) {
+            excl = 1;
         } else if (cli_is(argv[i], NULL, "--seed")) {
             if (!(v = cli_value(cmd, argc, argv, &i)) ||
                 cli_int(cmd, "--seed", v, 0, 2147483647L, &seed))
@@ -200,6 +381,7 @@ int cmd_analyze(int argc, char **argv) {
     teai_dataset *ds;
     int st = teai_dataset_new((const char *const *)gcols, n_g, &ds, &err);
     if (st) return cli_usage_error(cmd, "--group-by: %s", err.msg);
+    teai_dataset_exclude_flagged(ds, excl);
     int n_files, n_bad;
     st = teai_dataset_add_dir(ds, dir, print_note, NULL, &n_files, &n_bad, &err);
     if (st) {
@@ -216,6 +398,16 @@ int cmd_analyze(int argc, char **argv) {
         fprintf(stderr, "teai analyze: %s: the CSVs have no data rows\n", dir);
         teai_dataset_free(ds);
         return CLI_EXIT_INPUT;
+    }
+
+    /* samples.csv, for the sustained runs' first/last rates: optional */
+    teai_samples *smp = NULL;
+    {
+        char sp[4096];
+        teai_error se = {0};
+        snprintf(sp, sizeof sp, "%s/samples.csv", dir);
+        int ss = teai_samples_read(sp, print_note, NULL, &smp, &se);
+        if (ss && ss != TEAI_ENOTFOUND) print_note(NULL, se.msg);
     }
 
     /* comparisons: the --compare list, else every pair of backends */
@@ -246,11 +438,20 @@ int cmd_analyze(int argc, char **argv) {
     if (st) {
         for (int c = 0; c < n_sets; c++) free(cmp[c]);
         teai_dataset_free(ds);
+        teai_samples_free(smp);
         if (st == TEAI_EINVAL) return cli_usage_error(cmd, "%s", err.msg);
         return cli_fail(cmd, &err, st);
     }
 
     int nk = teai_dataset_n_cols(ds);
+    if (excl) {
+        char line[256];
+        excluded_text(ds, line, sizeof line);
+        if (fmt == F_TEXT || fmt == F_MD)
+            printf("%s\n\n", line);
+        else if (fmt == F_CSV)
+            fprintf(stderr, "teai analyze: %s\n", line);
+    }
     if (fmt == F_CSV || fmt == F_MD) {
         if (fmt == F_MD) fputs("| ", stdout);
         for (int k = 0; k < nk; k++)
@@ -276,6 +477,7 @@ int cmd_analyze(int argc, char **argv) {
         }
         int any = 0;
         for (int m = 0; m < TEAI_M_N; m++) {
+            if (m == TEAI_M_GB_PER_TOKEN) continue; /* the roofline's x: GB/s over tokens/s */
             size_t n;
             const double *x = teai_dataset_values(ds, g, m, &n);
             if (n == 0) continue;
@@ -284,6 +486,7 @@ int cmd_analyze(int argc, char **argv) {
             if (teai_stats_compute(x, n, (uint64_t)seed, (int)n_boot, &s)) {
                 for (int c = 0; c < n_sets; c++) free(cmp[c]);
                 teai_dataset_free(ds);
+                teai_samples_free(smp);
                 fprintf(stderr, "teai analyze: out of memory\n");
                 return CLI_EXIT_FAIL;
             }
@@ -349,9 +552,29 @@ int cmd_analyze(int argc, char **argv) {
             }
         }
         if (!any && fmt == F_TEXT) puts("  (no measured rows: only warm-up or empty cells)");
+        if (fmt == F_TEXT) print_device(ds, g, smp, 0);
+    }
+    if (fmt == F_MD) {
+        int shown = 0;
+        for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+            teai_group_info gi;
+            teai_dataset_group_info(ds, g, &gi);
+            int has = gi.flag_known || *gi.sensors || isfinite(gi.membw_gb_s);
+            for (int i = 0; i < teai_samples_n_runs(smp) && !has; i++)
+                has = isfinite(teai_samples_run(smp, i)->duration_s) &&
+                      run_in_group(ds, g, teai_samples_run(smp, i));
+            if (!has) continue;
+            if (!shown++) puts("\n### Device state");
+            char label[512];
+            group_label(ds, g, -1, label, sizeof label);
+            printf("\n%s:\n", label);
+            print_device(ds, g, smp, 1);
+        }
     }
     if (fmt == F_JSON) {
-        fputs("\n],\"comparisons\":[", stdout);
+        fputs("\n]", stdout);
+        json_device(ds, smp, excl);
+        fputs(",\"comparisons\":[", stdout);
         first = 1;
         for (int c = 0; c < n_sets; c++)
             for (int i = 0; i < n_cmp[c]; i++) {
@@ -393,6 +616,7 @@ int cmd_analyze(int argc, char **argv) {
     }
     for (int c = 0; c < n_sets; c++) free(cmp[c]);
     teai_dataset_free(ds);
+    teai_samples_free(smp);
     return n_bad ? CLI_EXIT_INPUT : CLI_EXIT_OK;
 }
 #endif
