@@ -372,6 +372,7 @@ static void test_stream_completions(void) {
     fake_server_stop(&s);
     ASSERT_EQ(fr.open_rc, TEAI_OK);
     ASSERT_STREQ(fr.info.name, "openai");
+    ASSERT_EQ(fr.info.memory, TEAI_MEM_REMOTE);
     ASSERT_STREQ(fr.info.version, "fake-model");
     ASSERT_STREQ(fr.info.device, fr.url);
     ASSERT_STREQ(fr.info.weight_format, "F16");

@@ -104,6 +104,27 @@ static void test_proc_exit_status(void) {
     ASSERT_TRUE(strstr(err.msg, "dying") != NULL);
 }
 
+/* The child's peak resident set comes back from wait4: a shell that holds
+ * 32 MiB in a variable peaks above that; one that does nothing stays below
+ * it, yet above zero. */
+static void test_proc_peak_rss(void) {
+    const char *big[] = {"sh", "-c", "x=$(head -c 33554432 /dev/zero | tr '\\0' a); echo ${#x}",
+                         NULL};
+    teai__proc_params p = {.argv = big};
+    lines l = {0};
+    teai__proc_result res;
+    teai_error err = {0};
+    ASSERT_EQ(teai__proc_run(&p, collect_line, &l, &res, &err), TEAI_OK);
+    ASSERT_STREQ(l.text[0], "33554432");
+    if (res.peak_rss < (32u << 20))
+        TEST_FAIL_AT("peak_rss %llu bytes, wanted at least 32 MiB",
+                     (unsigned long long)res.peak_rss);
+    const char *small[] = {"sh", "-c", "true", NULL};
+    p.argv = small;
+    ASSERT_EQ(teai__proc_run(&p, NULL, NULL, &res, &err), TEAI_OK);
+    ASSERT_TRUE(res.peak_rss > 0 && res.peak_rss < (32u << 20));
+}
+
 /* The callback asks to stop while the child (and its own child, sleep)
  * would run for 30 s more: both are killed at once. */
 static void test_proc_stop(void) {
@@ -250,10 +271,14 @@ static void test_tinygrad_run(void) {
     ASSERT_STREQ(info.name, "tinygrad");
     ASSERT_STREQ(info.weight_format, "nf4");
     ASSERT_TRUE(isnan(info.load_ms));
+    ASSERT_EQ(info.memory, TEAI_MEM_CHILD);
+    ASSERT_EQ(teai__backend_tinygrad.child_peak_rss(b), 0); /* no run yet */
     recorder *r = calloc(1, sizeof *r);
     teai_run_params p = {.prompt_tokens = 0, .n_gen = 20};
     int rc = teai__backend_tinygrad.run(b, &p, record, r, &err);
+    uint64_t child_rss = teai__backend_tinygrad.child_peak_rss(b);
     teai__backend_tinygrad.close(b);
+    ASSERT_TRUE(child_rss > 0); /* the interpreter's own peak */
     if (rc) TEST_FAIL_AT("run: %s", err.msg);
     ASSERT_EQ(rc, TEAI_OK);
     ASSERT_EQ(r->n_token, 20);
@@ -437,6 +462,7 @@ static void test_llama_bench_fake(void) {
     if (rc) TEST_FAIL_AT("run: %s", err.msg);
     ASSERT_EQ(rc, TEAI_OK);
     ASSERT_STREQ(info.name, "llama-bench");
+    ASSERT_EQ(info.memory, TEAI_MEM_CHILD);
     ASSERT_STREQ(info.version, "9999 (fake000)");
     ASSERT_STREQ(info.device, "CPU");
     ASSERT_EQ(r->n_raw, 2);
@@ -467,6 +493,11 @@ static void test_llama_bench_fake(void) {
     c.llama_cpp_dir = bin;
     teai_backend *b;
     ASSERT_EQ(teai__backend_llama_bench.open(&c, &b, &info, &err), TEAI_OK);
+    /* the child's peak resident set, kept from its last run */
+    r = calloc(1, sizeof *r);
+    ASSERT_EQ(teai__backend_llama_bench.run(b, &p, record, r, &err), TEAI_OK);
+    free(r);
+    ASSERT_TRUE(teai__backend_llama_bench.child_peak_rss(b) > 0);
     teai__backend_llama_bench.close(b);
     snprintf(bin, sizeof bin, "%s/bin/llama-bench", root);
     c.llama_cpp_dir = bin;
@@ -628,6 +659,7 @@ int main(int argc, char **argv) {
     }
     RUN_TEST(test_proc_lines);
     RUN_TEST(test_proc_exit_status);
+    RUN_TEST(test_proc_peak_rss);
     RUN_TEST(test_proc_stop);
     RUN_TEST(test_proc_timeout);
     RUN_TEST(test_proc_orphan_holds_pipe);

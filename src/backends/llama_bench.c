@@ -31,6 +31,7 @@ struct teai_backend {
     int n_threads;     /* > 0 */
     double timeout_s;  /* per run; 0 = no limit */
     teai_model *vocab; /* loaded on first use, to count a text prompt's tokens */
+    uint64_t peak_rss; /* the last run's child: peak resident set, bytes; 0 unknown */
 };
 
 static int is_file(const char *path) {
@@ -190,6 +191,7 @@ static int lb_open(const teai_backend_config *cfg, teai_backend **out, teai_back
     info->bits_per_weight = NAN;
     info->n_vocab = -1;
     info->load_ms = NAN; /* loading happens inside each llama-bench run, untimed */
+    info->memory = TEAI_MEM_CHILD;
     gguf_facts(cfg->model, info);
     *out = b;
     return TEAI_OK;
@@ -304,7 +306,9 @@ static int lb_run_fn(teai_backend *b, const teai_run_params *p, teai_event_fn cb
     teai__proc_params pp = {.argv = argv, .timeout_s = b->timeout_s};
     lb_run r = {.cb = cb, .ud = ud, .t0 = teai__now_ns()};
     teai_error perr = {0};
-    rc = teai__proc_run(&pp, lb_line, &r, NULL, &perr);
+    teai__proc_result pres;
+    rc = teai__proc_run(&pp, lb_line, &r, &pres, &perr);
+    b->peak_rss = pres.peak_rss;
     if (rc == TEAI_EINTR)
         return teai__fail(err, TEAI_EINTR, "llama-bench: interrupted after %d events (killed)",
                           r.n_events);
@@ -319,5 +323,12 @@ static void lb_close(teai_backend *b) {
     free(b);
 }
 
-const teai_backend_ops teai__backend_llama_bench = {
-    .name = "llama-bench", .open = lb_open, .run = lb_run_fn, .close = lb_close};
+static uint64_t lb_child_peak_rss(teai_backend *b) {
+    return b ? b->peak_rss : 0;
+}
+
+const teai_backend_ops teai__backend_llama_bench = {.name = "llama-bench",
+                                                    .open = lb_open,
+                                                    .run = lb_run_fn,
+                                                    .close = lb_close,
+                                                    .child_peak_rss = lb_child_peak_rss};

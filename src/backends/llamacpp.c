@@ -276,6 +276,7 @@ static int llamacpp_open(const teai_backend_config *cfg, teai_backend **out,
     info->bits_per_weight =
         info->param_count ? 8.0 * (double)info->param_bytes / (double)info->param_count : NAN;
     info->n_vocab = b->n_vocab;
+    info->memory = TEAI_MEM_IN_PROCESS;
     *out = b;
     return TEAI_OK;
 }
@@ -377,5 +378,5 @@ static int llamacpp_run(teai_backend *b, const teai_run_params *p, teai_event_fn
     return rc;
 }
 
-const teai_backend_ops teai__backend_llamacpp = {"llamacpp", llamacpp_open, llamacpp_run,
-                                                 llamacpp_close};
+const teai_backend_ops teai__backend_llamacpp = {
+    .name = "llamacpp", .open = llamacpp_open, .run = llamacpp_run, .close = llamacpp_close};

@@ -75,6 +75,7 @@ static int native_open(const teai_backend_config *cfg, teai_backend **out, teai_
                                                     (double)info->param_count
                                               : NAN;
     info->n_vocab = hp->n_vocab;
+    info->memory = TEAI_MEM_IN_PROCESS;
     *out = b;
     return TEAI_OK;
 }
@@ -152,4 +153,5 @@ static void native_close(teai_backend *b) {
     free(b);
 }
 
-const teai_backend_ops teai__backend_native = {"native", native_open, native_run, native_close};
+const teai_backend_ops teai__backend_native = {
+    .name = "native", .open = native_open, .run = native_run, .close = native_close};

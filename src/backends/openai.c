@@ -205,6 +205,7 @@ static int oai_open(const teai_backend_config *cfg, teai_backend **out, teai_bac
     *out = NULL;
     memset(info, 0, sizeof *info);
     copy_str(info->name, sizeof info->name, "openai");
+    info->memory = TEAI_MEM_REMOTE; /* the server's memory is out of sight */
     info->bits_per_weight = NAN;
     info->n_vocab = -1;
     info->load_ms = NAN; /* the server loaded the model before we came */
@@ -703,6 +704,7 @@ static int oai_open(const teai_backend_config *cfg, teai_backend **out, teai_bac
     (void)cfg;
     *out = NULL;
     memset(info, 0, sizeof *info);
+    info->memory = TEAI_MEM_REMOTE;
     return teai__fail(err, TEAI_EUNSUPPORTED,
                       "openai backend: built without cJSON (install libcjson-dev, then rebuild)");
 }

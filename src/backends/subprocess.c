@@ -1,6 +1,7 @@
 /* Child processes for the subprocess backends (subprocess.h): posix_spawn
  * into a new process group, two pipes read with poll(), lines handed to a
- * callback, SIGTERM then SIGKILL to the group when asked to stop. */
+ * callback, SIGTERM then SIGKILL to the group when asked to stop, reaped
+ * with wait4 to keep the child's peak resident set. */
 #include "backends/subprocess.h"
 #include "base/base.h"
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -277,8 +279,12 @@ int teai__proc_run(const teai__proc_params *p, teai__line_fn fn, void *ud, teai_
     res->stopped = r.stop;
     if (!has_exited(pid)) terminate(pid, grace);
     kill(-pid, SIGKILL); /* what is left of the group (or stragglers) goes too */
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    pid_t reaped;
+    while ((reaped = wait4(pid, &status, 0, &ru)) < 0 && errno == EINTR) {
     }
+    if (reaped == pid && ru.ru_maxrss > 0) res->peak_rss = (uint64_t)ru.ru_maxrss * 1024; /* KiB */
     res->wall_ms = (double)(teai__now_ns() - t0) / 1e6;
     for (int i = 0; i < 2; i++) {
         if (ss[i].fd >= 0) close(ss[i].fd);

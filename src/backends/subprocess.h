@@ -12,6 +12,7 @@
 #include "teai/engine.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum { TEAI__STDOUT = 1, TEAI__STDERR = 2 };
 
@@ -36,6 +37,9 @@ typedef struct teai__proc_result {
     int timed_out;      /* 1: killed because timeout_s passed */
     int stopped;        /* 1: killed because the callback asked */
     double wall_ms;     /* start to reaping */
+    uint64_t peak_rss;  /* the child's peak resident set, bytes: ru_maxrss of its rusage
+                           from wait4 (the largest of it and the children it waited for);
+                           0 unknown */
     char last_err[256]; /* last non-empty stderr line ("" if none) */
 } teai__proc_result;
 

@@ -40,6 +40,7 @@ struct teai_backend {
     const char *quantize; /* NULL for "default" (the flag is omitted) */
     char seed[24], temperature[32];
     double timeout_s;
+    uint64_t peak_rss; /* the last run's child: peak resident set, bytes; 0 unknown */
 };
 
 /* ---- version: the checkout's git commit ---------------------------------- */
@@ -146,6 +147,7 @@ static int tg_open(const teai_backend_config *cfg, teai_backend **out, teai_back
     info->bits_per_weight = NAN;
     info->n_vocab = -1;
     info->load_ms = NAN;
+    info->memory = TEAI_MEM_CHILD;
     *out = b;
     return TEAI_OK;
 }
@@ -300,7 +302,9 @@ static int tg_run_fn(teai_backend *b, const teai_run_params *p, teai_event_fn cb
     teai_buf_init(&r.text, 16u << 20);
     teai_buf_init(&r.prev, 16u << 20);
     teai_error perr = {0};
-    int rc = teai__proc_run(&pp, tg_line, &r, NULL, &perr);
+    teai__proc_result pres;
+    int rc = teai__proc_run(&pp, tg_line, &r, &pres, &perr);
+    b->peak_rss = pres.peak_rss;
     if (!r.stopped) flush_token(&r); /* the last step's text ended with the output */
     teai_buf_free(&r.text);
     teai_buf_free(&r.prev);
@@ -323,5 +327,12 @@ static void tg_close(teai_backend *b) {
     free(b);
 }
 
-const teai_backend_ops teai__backend_tinygrad = {
-    .name = "tinygrad", .open = tg_open, .run = tg_run_fn, .close = tg_close};
+static uint64_t tg_child_peak_rss(teai_backend *b) {
+    return b ? b->peak_rss : 0;
+}
+
+const teai_backend_ops teai__backend_tinygrad = {.name = "tinygrad",
+                                                 .open = tg_open,
+                                                 .run = tg_run_fn,
+                                                 .close = tg_close,
+                                                 .child_peak_rss = tg_child_peak_rss};
