@@ -1,7 +1,9 @@
 /* teai collate over hand-written logs of every dialect (tests/fixtures/logs):
  * the CSV header line exactly, row counts and cells per backend, byte-identical
  * reruns, corrupt lines and unknown files reported and skipped, and an output
- * that cannot be written failing cleanly, leaving no partial file. */
+ * that cannot be written failing cleanly, leaving no partial file; logs with
+ * device-state events: their columns and samples.csv, read back by value
+ * (and by Python's csv module). */
 #include "analysis/analysis.h"
 #include "results/results.h"
 #include "test_util.h"
@@ -20,7 +22,10 @@ static const char *const header_line =
     "tokens_in_chunk,t_ms,prefill_tokens,prefill_ms,prefill_tokens_per_sec,ttft_ms,run_ms,"
     "e2e_tokens_per_sec,tokens_per_sec_stddev,p50_latency_ms,p90_latency_ms,p99_latency_ms,"
     "load_ms,peak_rss_mb,cpu,cpu_features,n_cpus,ram_bytes,gpu,teai_version,teai_commit,"
-    "compiler,start_time,status,error,source_format,log_file\r\n";
+    "compiler,start_time,status,error,source_format,log_file,prefill_energy_j,decode_energy_j,"
+    "prefill_power_w,decode_power_w,joules_per_token,tokens_per_joule,temp_max_c,clock_min_mhz,"
+    "clock_mean_mhz,throttled,other_cpu_pct,noisy,charging,run_peak_rss_mb,cooldown_ms,"
+    "energy_source,membw_gb_s,sensors,duration_s\r\n";
 
 /* ---- a small RFC 4180 reader, to check what was written ------------------- */
 
@@ -202,6 +207,12 @@ static void test_collate_fixtures(void) {
     snprintf(path, sizeof path, "wrote %s/native.csv (7 rows from 1 log)\n", dir);
     ASSERT_TRUE(strstr(n.text, path) != NULL);
     ASSERT_TRUE(!leftover_tmp(dir));
+    ASSERT_EQ(rep.n_sample_logs, 0);
+    ASSERT_EQ(rep.n_sample_rows, 0);
+    ASSERT_TRUE(strstr(n.text, "samples.csv") == NULL);
+    snprintf(path, sizeof path, "%s/samples.csv", dir);
+    struct stat st;
+    ASSERT_TRUE(stat(path, &st) != 0); /* no samples: not written */
 
     csv c;
     static const int rows[] = {11, 6, 7, 3, 5};
@@ -211,6 +222,11 @@ static void test_collate_fixtures(void) {
         ASSERT_TRUE(strncmp(c.data, header_line, strlen(header_line)) == 0);
         if (c.n_rows != rows[i]) fprintf(stderr, "%s\n", csv_names[i]);
         ASSERT_EQ(c.n_rows, rows[i]);
+        /* logs without device-state events or header keys: those cells empty,
+         * every line the old one with 19 empty fields added */
+        for (int r = 0; r < c.n_rows; r++)
+            for (int col = TEAI_COL_PREFILL_ENERGY_J; col < TEAI_CSV_N_COLS; col++)
+                ASSERT_STREQ(cell(&c, r, teai_csv_column_name(col)), "");
         csv_free(&c);
     }
 
@@ -486,6 +502,244 @@ static void test_symlinks(void) {
     free(text);
 }
 
+/* ---- device state: the new columns and samples.csv ------------------------- */
+
+/* A teai log of one repetition with its sensors, a cooldown and samples
+ * (n_samples of them, t_ms 0, 100, ...), written by the library's writer. */
+static int write_sensor_log(const char *dir, const char *backend, const char *host, int n_samples) {
+    teai_kv kv[] = {{"platform", "Linux"},
+                    {"release", "6.1"},
+                    {"device", "Pixel 7, \"Tensor\""},
+                    {"username", "u"},
+                    {"hostname", host},
+                    {"size", "1B"},
+                    {"quantize", "nf4"},
+                    {"seed", "1"},
+                    {"uuid", "0000beef"},
+                    {"backend", backend},
+                    {"weight_format", "q4_0"},
+                    {"threads", "4"},
+                    {"membw_gb_s", "17.5"},
+                    {"energy_source", "battery"},
+                    {"sensors", "battery: BAT0, thermal: 2 zones"},
+                    {"sample_hz", "10"},
+                    {"cooldown", "45C"},
+                    {"duration_s", ""}};
+    teai_log *log = NULL;
+    teai_error err = {0};
+    if (teai_log_open(dir, kv, (int)(sizeof kv / sizeof *kv), &log, &err) != TEAI_OK) return -1;
+    teai_log_cool cool = {0, "temp", 45, 2500.5, 51, 44.75, 1};
+    int rc = teai_log_cooldown(log, &cool);
+    for (int i = 0; i < n_samples && rc == TEAI_OK; i++) {
+        teai_log_smp s = {i * 100.0,     i ? 0 : -1, 0,   i ? "decode" : "cooldown",
+                          2 * i,         0.25 * i,   2,   45 + i,
+                          1800,          1700,       NAN, 0,
+                          i ? 4.5 : NAN, NAN,        0.5};
+        rc = teai_log_sample(log, &s);
+    }
+    teai_log_tok t = {0, 0, 1, 5, "x", 1, 20, 0.5, 30, NAN, NAN};
+    if (rc == TEAI_OK) rc = teai_log_prefill(log, 0, 0, 4, 10, 10, 4, "w");
+    if (rc == TEAI_OK) rc = teai_log_token(log, &t);
+    teai_log_summary s0 = {0, 0, 4, 1, 400, 50, 10, 20, 20, 20};
+    if (rc == TEAI_OK) rc = teai_log_summary_event(log, &s0);
+    teai_log_rep_sensors rs = {0,  0,  0.05, 0.1,  0.01, 0.02, 5, 5, 0.1,
+                               10, 46, 1800, 1750, 0,    2.25, 0, 0, 512.5};
+    if (rc == TEAI_OK) rc = teai_log_rep_sensors_event(log, &rs);
+    int cl = teai_log_close(log, "ok", NULL, &err);
+    return rc == TEAI_OK && cl == TEAI_OK ? 0 : -1;
+}
+
+static const char *const sample_header =
+    "log_file,backend,hostname,device,size,quantize,weight_format,threads,duration_s,"
+    "repetition,warmup,phase,t_ms,tokens,energy_j,power_w,temp_c,clock_mhz,clock_mean_mhz,"
+    "throttle_count,charging,other_cpu_pct,psi_some_pct,load1\r\n";
+
+static int csv_load_samples(csv *c, const char *path) {
+    memset(c, 0, sizeof *c);
+    teai_error err;
+    if (teai__read_file(path, (size_t)1 << 30, &c->data, &c->len, &err) != TEAI_OK) return -1;
+    return csv_parse(c, TEAI_SAMPLE_N_COLS);
+}
+
+static const char *scell(const csv *c, int row, const char *name) {
+    int col = teai_sample_column_index(name);
+    if (col < 0 || row < 0 || row >= c->n_rows) return "(no such cell)";
+    return c->cells[(row + 1) * c->n_cols + col];
+}
+
+static void test_sensor_columns(void) {
+    char dir[512], path[1200];
+    ASSERT_EQ(copy_fixtures(dir, sizeof dir, "sensors"), 0);
+    ASSERT_EQ(write_sensor_log(dir, "native", "phone", 3), 0);
+    ASSERT_EQ(write_sensor_log(dir, "samples", "phone", 1), 0); /* a backend named so */
+    /* a sample line that says nothing usable, after the end */
+    snprintf(path, sizeof path, "%s/native_phone_1B_nf4_seed1_uuid0000beef.txt", dir);
+    FILE *f = fopen(path, "a");
+    ASSERT_TRUE(f != NULL);
+    fputs("{\"event\":\"sample\",\"rep\":0,\"t_ms\":\"soon\"}\n", f);
+    ASSERT_EQ(fclose(f), 0);
+
+    notes n = {{0}, 0};
+    teai_collate_report rep;
+    teai_error err = {0};
+    ASSERT_EQ(teai_collate(dir, take_note, &n, &rep, &err), TEAI_OK);
+    ASSERT_EQ(rep.n_logs, 8);
+    ASSERT_EQ(rep.n_csv, 6); /* + samples_backend.csv */
+    ASSERT_EQ(rep.n_rows, 32 + 2 + 2);
+    ASSERT_EQ(rep.n_bad_lines, 2 + 1);
+    ASSERT_EQ(rep.n_sample_logs, 2);
+    ASSERT_EQ(rep.n_sample_rows, 4);
+    ASSERT_TRUE(strstr(n.text, "native_phone_1B_nf4_seed1_uuid0000beef.txt:29: sample event "
+                               "without a t_ms, skipped\n") != NULL);
+    snprintf(path, sizeof path, "wrote %s/samples.csv (4 rows from 2 logs)\n", dir);
+    ASSERT_TRUE(strstr(n.text, path) != NULL);
+    snprintf(path, sizeof path, "wrote %s/samples_backend.csv (2 rows from 1 log)\n", dir);
+    ASSERT_TRUE(strstr(n.text, path) != NULL);
+    ASSERT_TRUE(!leftover_tmp(dir));
+
+    /* native.csv: the fixture's log (old: the new columns empty), then this one */
+    csv c;
+    snprintf(path, sizeof path, "%s/native.csv", dir);
+    ASSERT_EQ(csv_load(&c, path), 0);
+    ASSERT_EQ(c.n_rows, 7 + 2);
+    for (int r = 0; r < 7; r++)
+        for (int col = TEAI_COL_PREFILL_ENERGY_J; col < TEAI_CSV_N_COLS; col++)
+            ASSERT_STREQ(cell(&c, r, teai_csv_column_name(col)), "");
+    ASSERT_STREQ(cell(&c, 7, "step"), "0");
+    ASSERT_STREQ(cell(&c, 7, "hostname"), "phone");
+    ASSERT_STREQ(cell(&c, 7, "prefill_energy_j"), "0.05");
+    ASSERT_STREQ(cell(&c, 7, "decode_energy_j"), "0.1");
+    ASSERT_STREQ(cell(&c, 7, "prefill_power_w"), "5");
+    ASSERT_STREQ(cell(&c, 7, "decode_power_w"), "5");
+    ASSERT_STREQ(cell(&c, 7, "joules_per_token"), "0.1");
+    ASSERT_STREQ(cell(&c, 7, "tokens_per_joule"), "10");
+    ASSERT_STREQ(cell(&c, 7, "temp_max_c"), "46");
+    ASSERT_STREQ(cell(&c, 7, "clock_min_mhz"), "1800");
+    ASSERT_STREQ(cell(&c, 7, "clock_mean_mhz"), "1750");
+    ASSERT_STREQ(cell(&c, 7, "throttled"), "0");
+    ASSERT_STREQ(cell(&c, 7, "other_cpu_pct"), "2.25");
+    ASSERT_STREQ(cell(&c, 7, "noisy"), "0");
+    ASSERT_STREQ(cell(&c, 7, "charging"), "0");
+    ASSERT_STREQ(cell(&c, 7, "run_peak_rss_mb"), "512.5");
+    ASSERT_STREQ(cell(&c, 7, "cooldown_ms"), "2500.5");
+    ASSERT_STREQ(cell(&c, 8, "step"), "1");
+    for (int col = TEAI_COL_PREFILL_ENERGY_J; col <= TEAI_COL_COOLDOWN_MS; col++)
+        ASSERT_STREQ(cell(&c, 8, teai_csv_column_name(col)), "");
+    for (int r = 7; r < 9; r++) {
+        ASSERT_STREQ(cell(&c, r, "energy_source"), "battery");
+        ASSERT_STREQ(cell(&c, r, "membw_gb_s"), "17.5");
+        ASSERT_STREQ(cell(&c, r, "sensors"), "battery: BAT0, thermal: 2 zones");
+        ASSERT_STREQ(cell(&c, r, "duration_s"), "");
+    }
+    csv_free(&c);
+
+    /* samples.csv: logs in byte order of names, lines in order */
+    snprintf(path, sizeof path, "%s/samples.csv", dir);
+    ASSERT_EQ(csv_load_samples(&c, path), 0);
+    ASSERT_TRUE(strncmp(c.data, sample_header, strlen(sample_header)) == 0);
+    ASSERT_EQ(c.n_rows, 4);
+    for (int r = 0; r < 4; r++) {
+        ASSERT_STREQ(scell(&c, r, "log_file"), r < 3
+                                                   ? "native_phone_1B_nf4_seed1_uuid0000beef.txt"
+                                                   : "samples_phone_1B_nf4_seed1_uuid0000beef.txt");
+        ASSERT_STREQ(scell(&c, r, "backend"), r < 3 ? "native" : "samples");
+        ASSERT_STREQ(scell(&c, r, "hostname"), "phone");
+        ASSERT_STREQ(scell(&c, r, "device"), "Pixel 7, \"Tensor\"");
+        ASSERT_STREQ(scell(&c, r, "size"), "1B");
+        ASSERT_STREQ(scell(&c, r, "quantize"), "nf4");
+        ASSERT_STREQ(scell(&c, r, "weight_format"), "q4_0");
+        ASSERT_STREQ(scell(&c, r, "threads"), "4");
+        ASSERT_STREQ(scell(&c, r, "duration_s"), "");
+        ASSERT_STREQ(scell(&c, r, "warmup"), "0");
+        ASSERT_STREQ(scell(&c, r, "clock_mhz"), "1800");
+        ASSERT_STREQ(scell(&c, r, "throttle_count"), "");
+        ASSERT_STREQ(scell(&c, r, "charging"), "0");
+        ASSERT_STREQ(scell(&c, r, "psi_some_pct"), "");
+        ASSERT_STREQ(scell(&c, r, "load1"), "0.5");
+    }
+    ASSERT_STREQ(scell(&c, 0, "repetition"), ""); /* before the first */
+    ASSERT_STREQ(scell(&c, 0, "phase"), "cooldown");
+    ASSERT_STREQ(scell(&c, 0, "other_cpu_pct"), "");
+    ASSERT_STREQ(scell(&c, 2, "repetition"), "0");
+    ASSERT_STREQ(scell(&c, 2, "phase"), "decode");
+    ASSERT_STREQ(scell(&c, 2, "t_ms"), "200");
+    ASSERT_STREQ(scell(&c, 2, "tokens"), "4");
+    ASSERT_STREQ(scell(&c, 2, "energy_j"), "0.5");
+    ASSERT_STREQ(scell(&c, 2, "power_w"), "2");
+    ASSERT_STREQ(scell(&c, 2, "temp_c"), "47");
+    ASSERT_STREQ(scell(&c, 2, "clock_mean_mhz"), "1700");
+    ASSERT_STREQ(scell(&c, 2, "other_cpu_pct"), "4.5");
+    ASSERT_STREQ(scell(&c, 3, "t_ms"), "0");
+    csv_free(&c);
+    /* the backend named "samples": its own CSV, not samples.csv */
+    snprintf(path, sizeof path, "%s/samples_backend.csv", dir);
+    ASSERT_EQ(csv_load(&c, path), 0);
+    ASSERT_EQ(c.n_rows, 2);
+    ASSERT_STREQ(cell(&c, 0, "backend"), "samples");
+    csv_free(&c);
+
+    /* Python's csv module reads both, every record as long as the header */
+    if (test_system("command -v python3 >/dev/null 2>&1") != 0) {
+        printf("(no python3: the files were not read with Python's csv module)\n");
+    } else {
+        ASSERT_EQ(test_system("cd '%s' && python3 -c '"
+                              "import csv, sys\n"
+                              "for name, n in ((\"samples.csv\", 4), (\"native.csv\", 9)):\n"
+                              "    rows = list(csv.DictReader(open(name, newline=\"\", "
+                              "encoding=\"utf-8\")))\n"
+                              "    assert len(rows) == n, (name, len(rows))\n"
+                              "    assert all(None not in r and None not in r.values() "
+                              "for r in rows), name\n"
+                              "s = list(csv.DictReader(open(\"samples.csv\", newline=\"\")))\n"
+                              "assert [float(r[\"t_ms\"]) for r in s] == [0, 100, 200, 0]\n"
+                              "assert s[1][\"device\"] == \"Pixel 7, \\\"Tensor\\\"\"\n"
+                              "b = list(csv.DictReader(open(\"native.csv\", newline=\"\")))\n"
+                              "assert b[7][\"joules_per_token\"] == \"0.1\"\n"
+                              "assert b[7][\"sensors\"] == \"battery: BAT0, thermal: 2 zones\"\n"
+                              "'",
+                              dir),
+                  0);
+    }
+
+    /* again: byte-identical */
+    static const char *const outs[] = {"samples.csv", "native.csv", "samples_backend.csv"};
+    char *first[3];
+    size_t len[3];
+    for (int i = 0; i < 3; i++) ASSERT_TRUE((first[i] = slurp(dir, outs[i], &len[i])));
+    ASSERT_EQ(teai_collate(dir, NULL, NULL, &rep, &err), TEAI_OK);
+    for (int i = 0; i < 3; i++) {
+        size_t k;
+        char *again = slurp(dir, outs[i], &k);
+        ASSERT_TRUE(again != NULL && k == len[i] && memcmp(again, first[i], k) == 0);
+        free(again);
+    }
+
+    /* without logs that have samples: samples.csv is left as it was */
+    snprintf(path, sizeof path, "%s/native_phone_1B_nf4_seed1_uuid0000beef.txt", dir);
+    ASSERT_EQ(unlink(path), 0);
+    snprintf(path, sizeof path, "%s/samples_phone_1B_nf4_seed1_uuid0000beef.txt", dir);
+    ASSERT_EQ(unlink(path), 0);
+    n.text[0] = '\0';
+    ASSERT_EQ(teai_collate(dir, take_note, &n, &rep, &err), TEAI_OK);
+    ASSERT_EQ(rep.n_sample_rows, 0);
+    ASSERT_TRUE(strstr(n.text, "samples.csv") == NULL);
+    size_t k;
+    char *still = slurp(dir, "samples.csv", &k);
+    ASSERT_TRUE(still != NULL && k == len[0] && memcmp(still, first[0], k) == 0);
+    free(still);
+    for (int i = 0; i < 3; i++) free(first[i]);
+
+    /* samples.csv cannot be written: an error naming it, nothing partial */
+    ASSERT_EQ(write_sensor_log(dir, "native", "phone", 2), 0);
+    snprintf(path, sizeof path, "%s/samples.csv", dir);
+    ASSERT_EQ(unlink(path), 0);
+    ASSERT_EQ(mkdir(path, 0755), 0);
+    ASSERT_EQ(teai_collate(dir, NULL, NULL, &rep, &err), TEAI_EIO);
+    ASSERT_TRUE(strstr(err.msg, "samples.csv") != NULL);
+    ASSERT_EQ(rep.n_sample_rows, 0);
+    ASSERT_TRUE(!leftover_tmp(dir));
+}
+
 /* llama-bench's prompt test: every sample is a prefill measurement (a step-0
  * row each), so the statistics have n = samples, not one mean. */
 static void test_pp_samples(void) {
@@ -610,6 +864,7 @@ int main(void) {
     RUN_TEST(test_idempotent);
     RUN_TEST(test_unwritable);
     RUN_TEST(test_symlinks);
+    RUN_TEST(test_sensor_columns);
     RUN_TEST(test_pp_samples);
     RUN_TEST(test_mlc_analyze);
     RUN_TEST(test_unreadable);
