@@ -48,6 +48,8 @@ typedef struct teai_sensor_desc {
                          NAN while charging); NAN when unavailable */
     const char *unit; /* "J", "W", "C", "MHz", "count", "%" */
     char why[128];    /* unavailable: "permission denied", "not a number: \"abc\"", ... */
+    char info[64];    /* more about it, "" none: clock: the governor ("schedutil");
+                         RAPL: the counter's range ("wraps at 262143 J") */
     int used;         /* 1: it feeds the readings (energy: it is, or is part of, the
                          energy source) */
 } teai_sensor_desc;
@@ -61,9 +63,10 @@ void teai_sensors_close(teai_sensors *s);
 
 int teai_sensors_count(const teai_sensors *s);
 const teai_sensor_desc *teai_sensors_get(const teai_sensors *s, int i);
-/* When no sensor of kind k was found: why, in a phrase naming the places
- * looked ("no /sys/class/powercap/intel-rapl*, no hwmon energy or power
- * input, no battery in /sys/class/power_supply"); "" when one was found. */
+/* When no sensor of kind k is available: why, in a phrase naming the places
+ * looked ("no /sys/class/powercap/intel-rapl:*, no hwmon energy*_input"),
+ * or, when some were found but none could be read, the first one's why
+ * ("rapl:package-0: permission denied"); "" when one is available. */
 const char *teai_sensors_missing(const teai_sensors *s, teai_sensor_kind k);
 
 /* The source of the energy figures, chosen once at open, first of: the RAPL
@@ -133,7 +136,9 @@ int teai_membw_measure(int threads, size_t mib, int passes, double *best_gb_s, d
  * ~/.cache/teai/hosts/), measured and stored there when missing, when the
  * cached entry was measured on another CPU or RAM size, or with force. The
  * cache file is written atomically; an unreadable or corrupt one is measured
- * anew. *measured is set to 1 when it measured now. */
+ * anew. *measured is set to 1 when it measured now. A cache that cannot be
+ * written is an error (TEAI_EIO naming the file), with *gb_s set all the
+ * same. */
 int teai_membw_cached(int threads, int force, double *gb_s, int *measured, teai_error *err);
 
 /* ---- memory -------------------------------------------------------------- */
