@@ -1,7 +1,7 @@
 /* Fuzz target: every log dialect reader over arbitrary bytes, then the CSV
- * writer over whatever they accepted. The bytes are read as they are (the
- * dialect detection picks), and again behind a first line that makes each
- * dialect's reader take them: teai-log, MLC, llama-bench, tinygrad. */
+ * writer over whatever they accepted (the speed rows and samples.csv's). The bytes are read as they
+ * are (the dialect detection picks), and again behind a first line that makes each dialect's reader
+ * take them: teai-log, MLC, llama-bench, tinygrad. */
 #include "results/results_impl.h"
 
 #include <stdint.h>
@@ -32,9 +32,18 @@ static void check(const char *bytes, size_t n) {
             const char *s = teai_log_rows_cell(r, i, c, &len);
             if (!s || s[len] != '\0') abort();
         }
+    long samples = teai_log_rows_sample_count(r);
+    for (long i = 0; i < samples; i++)
+        for (int c = 0; c < TEAI_SAMPLE_N_COLS; c++) {
+            size_t len;
+            const char *s = teai_log_rows_sample_cell(r, i, c, &len);
+            if (!s || s[len] != '\0') abort();
+        }
     teai_buf csv;
     teai_buf_init(&csv, 0);
     if (teai__csv_header(&csv) != TEAI_OK || teai__csv_rows(&csv, r) != TEAI_OK) abort();
+    if (teai__csv_sample_header(&csv) != TEAI_OK || teai__csv_sample_rows(&csv, r) != TEAI_OK)
+        abort();
     teai_buf_free(&csv);
     teai_log_rows_free(r);
 }
