@@ -60,7 +60,7 @@ BEGIN {
     # Public headers, as included. Every other header of a module is private to it.
     pub["base"] = "base/base.h teai/status.h"
     pub["engine"] = "teai/engine.h engine/tools.h"
-    pub["sys"] = "sys/sys.h"
+    pub["sys"] = "sys/sys.h sys/sensors.h"
     pub["results"] = "results/results.h"
     pub["analysis"] = "analysis/analysis.h"
     pub["plot"] = "plot/chart.h plot/figures.h"

@@ -153,9 +153,14 @@ int teai__battery_power_w(const teai__battery_raw *b, double *w, char *why, size
 
 int64_t teai__counter_delta(uint64_t prev, uint64_t cur, uint64_t max_range) {
     if (max_range && (prev > max_range || cur > max_range)) return -1;
-    if (cur >= prev) return (int64_t)(cur - prev);
-    if (!max_range) return -1;
-    return (int64_t)(max_range - prev + cur);
+    uint64_t d;
+    if (cur >= prev)
+        d = cur - prev;
+    else if (max_range)
+        d = max_range - prev + cur;
+    else
+        return -1;
+    return d > (uint64_t)INT64_MAX ? -1 : (int64_t)d;
 }
 
 /* Blanks at s[*i..n) (spaces and tabs only). */
