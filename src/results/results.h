@@ -61,7 +61,9 @@ typedef struct teai_kv {
  * backend, backend_version, model, model_bytes, model_sha256, synthetic,
  * weight_format, bits_per_weight, threads, prompt_tokens, n_gen, repetitions,
  * warmup, cpu, cpu_features, n_cpus, ram_bytes, gpu, teai_version,
- * teai_commit, compiler, cflags, start_time (RFC 3339).
+ * teai_commit, compiler, cflags, start_time (RFC 3339), then the device's:
+ * membw_gb_s, energy_source, sensors, sample_hz, cooldown, duration_s
+ * (docs/log-format.md says what each holds; "" unknown or off).
  * Required: platform, release, device, username, hostname, size, quantize,
  * seed, uuid and backend; the five that form the file name must be non-empty
  * and free of '/'. TEAI_EINVAL names the offending key; TEAI_EIO when the
