@@ -3,7 +3,9 @@
  * taller bar has the faster backend's colour; pareto from the same kind of
  * CSV and an accuracy.csv: points where their speed and accuracy put them,
  * the frontier drawn between the two undominated ones; teai_figures_load
- * and what the dataset keeps for the report's setup slide. Needs cairo
+ * and what the dataset keeps for the report's setup slide; the device
+ * figures: the roofline's measured roof, energy_per_token (and its skip
+ * without an energy sensor), thermal_timeline from samples.csv. Needs cairo
  * (skipped else). */
 #include "test_util.h"
 
@@ -313,50 +315,196 @@ static void test_speedup_needs_shared_config(void) {
     teai_dataset_free(ds);
 }
 
-/* The roofline draws the points and no bandwidth line through them: the
- * chart holds only the two points' colours, in small blobs. */
-static void test_roofline_no_lines(void) {
-    char dir[512], csv[600], png[600];
-    FILE *f = new_bench_csv(
-        "figures-roofline", dir, sizeof dir, csv, sizeof csv,
-        "step,total_latency_ms,tokens_per_sec,param_throughput_gb_s,hostname,device,size,"
-        "quantize,backend,warmup\n");
-    ASSERT_TRUE(f != NULL);
-    for (int i = 1; i <= 4; i++) {
-        fprintf(f, "%d,50,20,%g,h,cpu,1B,int8,native,0\n", i, 30.0 + i);
-        fprintf(f, "%d,100,10,%g,h,cpu,1B,nf4,native,0\n", i, 8.0 + i);
-    }
-    fclose(f);
-    teai_dataset *ds = NULL;
-    teai_error err = {0};
-    int nf = 0, nb = 0;
-    ASSERT_EQ(teai_figures_open(dir, NULL, NULL, &ds, &nf, &nb, &err), TEAI_OK);
-    snprintf(png, sizeof png, "%s/roofline.png", dir);
-    teai_plot_params pp = teai_plot_default_params();
-    char msg[1024];
-    ASSERT_EQ(teai_figure_write(TEAI_FIG_ROOFLINE, ds, png, TEAI_PLOT_PNG, &pp, msg, sizeof msg),
-              1);
-    teai_dataset_free(ds);
-    cairo_surface_t *s = cairo_image_surface_create_from_png(png);
-    ASSERT_EQ(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
-    /* every pixel that is neither grey (axes, grid, text) nor white belongs to
-     * native's two markers and error bars: a few hundred pixels, where one
-     * line across the plot would add a thousand more */
-    int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+static long ink_in(cairo_surface_t *s, const double b[4], const double rgb[3]);
+
+/* Pixels of colour rgb (within 12 per channel) in the whole image. */
+static long count_colour(cairo_surface_t *s, const double rgb[3]) {
+    double b[4] = {0, 0, cairo_image_surface_get_width(s), cairo_image_surface_get_height(s)};
+    return ink_in(s, b, rgb);
+}
+
+/* Grey pixels darker than the grid (a line drawn in grey, antialiased) in
+ * the box x0..x1, y0..y1. */
+static long dark_grey_in(cairo_surface_t *s, int x0, int y0, int x1, int y1) {
     int stride = cairo_image_surface_get_stride(s);
     const unsigned char *d = cairo_image_surface_get_data(s);
-    long coloured = 0;
-    for (int y = 130; y < h; y++)
-        for (int x = 0; x < w; x++) {
+    long n = 0;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
             const unsigned char *p = d + (size_t)y * (size_t)stride + (size_t)x * 4;
-            int mx = p[0] > p[1] ? p[0] : p[1], mn = p[0] < p[1] ? p[0] : p[1];
-            mx = mx > p[2] ? mx : p[2], mn = mn < p[2] ? mn : p[2];
-            coloured += mx - mn > 40; /* saturated: not grey */
+            n += abs(p[0] - p[1]) < 8 && abs(p[1] - p[2]) < 8 && p[0] < 180;
         }
+    return n;
+}
+
+/* The roofline: x = GB per decoded token (memory_throughput_gb_s /
+ * tokens_per_sec), y = decode tokens/s, the device's measured read
+ * bandwidth as the roof y = membw / x. int8: 10 GB/s at 20 tokens/s, 0.5 GB
+ * a token, roof 40 / 0.5 = 80 tokens/s: 25 %; nf4: 16 GB/s at 40 tokens/s,
+ * 0.4 GB, roof 100: 40 %, the closest. The roof is a grey line across the
+ * plot; without membw_gb_s there is none and the subtitle says so. */
+static void test_roofline_roof(void) {
+    char dir[512], csv[600], png[600];
+    long grey_px[2] = {0, 0};
+    for (int pass = 0; pass < 2; pass++) {
+        FILE *f = new_bench_csv(
+            pass == 0 ? "figures-roofline" : "figures-roofline-nobw", dir, sizeof dir, csv,
+            sizeof csv,
+            "step,tokens_per_sec,memory_throughput_gb_s,hostname,device,size,quantize,backend,"
+            "warmup,membw_gb_s\n");
+        ASSERT_TRUE(f != NULL);
+        const char *bw = pass == 0 ? "40" : "";
+        for (int i = 1; i <= 4; i++) {
+            fprintf(f, "%d,%g,%g,h,cpu,1B,int8,native,0,%s\n", i, 20 + 0.1 * (i % 2),
+                    10 + 0.05 * (i % 2), bw);
+            fprintf(f, "%d,40,16,h,cpu,1B,nf4,native,0,%s\n", i, bw);
+        }
+        fclose(f);
+        teai_dataset *ds = NULL;
+        teai_error err = {0};
+        int nf = 0, nb = 0;
+        ASSERT_EQ(teai_figures_open(dir, NULL, NULL, &ds, &nf, &nb, &err), TEAI_OK);
+        snprintf(png, sizeof png, "%s/roofline.png", dir);
+        teai_plot_params pp = teai_plot_default_params();
+        char msg[1024];
+        ASSERT_EQ(
+            teai_figure_write(TEAI_FIG_ROOFLINE, ds, png, TEAI_PLOT_PNG, &pp, msg, sizeof msg), 1);
+        printf("(roofline: %s)\n", msg);
+        if (pass == 0) {
+            ASSERT_TRUE(strstr(msg, "native 1B nf4 decodes at 40% of the roof of cpu (40 GB/s") !=
+                        NULL);
+            ASSERT_TRUE(strstr(msg, "0.4 GB a token at 40 tokens/s") != NULL);
+        } else {
+            ASSERT_TRUE(strstr(msg, "no device has a measured bandwidth") != NULL);
+        }
+        teai_dataset_free(ds);
+        cairo_surface_t *s = cairo_image_surface_create_from_png(png);
+        ASSERT_EQ(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+        grey_px[pass] = dark_grey_in(s, 130, 180, 940, 480); /* inside the plot */
+        cairo_surface_destroy(s);
+    }
+    printf("(roofline: %ld grey pixels in the plot with the roof, %ld without)\n", grey_px[0],
+           grey_px[1]);
+    ASSERT_TRUE(grey_px[0] > grey_px[1] + 300); /* a line across the plot */
+}
+
+/* energy_per_token: J/token of the step-0 rows (one per measured
+ * repetition), native 2, 3, 4 (mean 3) against llamacpp 5, 6 (5.5); the
+ * warm-up repetition (J/token 50) does not count. Without any energy column
+ * the figure is skipped with the reason. */
+static void test_energy_per_token(void) {
+    char dir[512], csv[600], png[600];
+    FILE *f = new_bench_csv("figures-energy", dir, sizeof dir, csv, sizeof csv,
+                            "step,tokens_per_sec,joules_per_token,energy_source,hostname,device,"
+                            "size,quantize,backend,warmup,repetition\n");
+    ASSERT_TRUE(f != NULL);
+    fputs("0,,50,rapl,h,cpu,1B,int8,native,1,0\n", f);
+    static const double jn[3] = {2, 3, 4}, jl[2] = {5, 6};
+    for (int r = 0; r < 3; r++) {
+        fprintf(f, "0,,%g,rapl,h,cpu,1B,int8,native,0,%d\n1,10,,rapl,h,cpu,1B,int8,native,0,%d\n",
+                jn[r], r, r);
+        if (r < 2)
+            fprintf(
+                f,
+                "0,,%g,rapl,h,cpu,1B,int8,llamacpp,0,%d\n1,9,,rapl,h,cpu,1B,int8,llamacpp,0,%d\n",
+                jl[r], r, r);
+    }
+    fclose(f);
+    teai_figures_data fd;
+    teai_error err = {0};
+    ASSERT_EQ(teai_figures_load(dir, NULL, 0, NULL, NULL, &fd, &err), TEAI_OK);
+    snprintf(png, sizeof png, "%s/energy_per_token.png", dir);
+    teai_plot_params pp = teai_plot_default_params();
+    char msg[1024];
+    ASSERT_EQ(teai_figure_write_data(TEAI_FIG_ENERGY_PER_TOKEN, &fd, NULL, png, TEAI_PLOT_PNG, &pp,
+                                     msg, sizeof msg),
+              1);
+    printf("(energy_per_token: %s)\n", msg);
+    ASSERT_TRUE(strstr(msg, "native at 1B int8 spends the least energy: 3 J/token") != NULL);
+    ASSERT_TRUE(strstr(msg, "n=3") != NULL);
+    teai_figures_data_free(&fd);
+    cairo_surface_t *s = cairo_image_surface_create_from_png(png);
+    ASSERT_EQ(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    ASSERT_EQ(cairo_image_surface_get_width(s), 1000);
+    double cn[3], cl[3];
+    teai_chart_color("native", cn);
+    teai_chart_color("llamacpp", cl);
+    int yn = top_of_colour(s, cn), yl = top_of_colour(s, cl);
+    ASSERT_TRUE(yn > 0 && yl > 0 && yl < yn); /* llamacpp's bar (5.5 J) is the taller */
     cairo_surface_destroy(s);
-    printf("(roofline: %ld saturated pixels below the legend)\n", coloured);
-    ASSERT_TRUE(coloured > 50);   /* the points are there */
-    ASSERT_TRUE(coloured < 1000); /* and nothing else */
+
+    /* no energy column at all: skipped, saying why, nothing written */
+    ASSERT_EQ(test_system("rm -f '%s'", png), 0);
+    f = fopen(csv, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("step,tokens_per_sec,hostname,device,size,quantize,backend,warmup\n"
+          "1,10,h,cpu,1B,int8,native,0\n",
+          f);
+    fclose(f);
+    ASSERT_EQ(teai_figures_load(dir, NULL, 0, NULL, NULL, &fd, &err), TEAI_OK);
+    ASSERT_EQ(teai_figure_write_data(TEAI_FIG_ENERGY_PER_TOKEN, &fd, NULL, png, TEAI_PLOT_PNG, &pp,
+                                     msg, sizeof msg),
+              0);
+    ASSERT_STREQ(msg, "no energy sensor was available (teai probe lists the sensors)");
+    struct stat sb;
+    ASSERT_TRUE(stat(png, &sb) != 0);
+    teai_figures_data_free(&fd);
+}
+
+/* thermal_timeline from samples.csv: a sustained run decoding 10 tokens/s
+ * for 60 s, then 5 tokens/s with the clock at 1500 of 2000 MHz (throttled)
+ * for 60 s more. The finding gives the first 30 s against the last 60 s and
+ * the throttled time; the throttled stretch is shaded. Without samples.csv
+ * the figure is skipped, saying so. */
+static void test_thermal_timeline(void) {
+    char dir[512], csv[600], png[600], path[700];
+    FILE *f = new_bench_csv("figures-thermal", dir, sizeof dir, csv, sizeof csv,
+                            "step,tokens_per_sec,hostname,device,size,quantize,backend,warmup\n");
+    ASSERT_TRUE(f != NULL);
+    fputs("1,10,h,cpu,1B,int8,native,0\n", f);
+    fclose(f);
+    snprintf(png, sizeof png, "%s/thermal_timeline.png", dir);
+    teai_figures_data fd;
+    teai_error err = {0};
+    teai_plot_params pp = teai_plot_default_params();
+    char msg[1024];
+    ASSERT_EQ(teai_figures_load(dir, NULL, 0, NULL, NULL, &fd, &err), TEAI_OK);
+    ASSERT_TRUE(fd.samples == NULL);
+    ASSERT_EQ(teai_figure_write_data(TEAI_FIG_THERMAL_TIMELINE, &fd, NULL, png, TEAI_PLOT_PNG, &pp,
+                                     msg, sizeof msg),
+              0);
+    ASSERT_TRUE(strstr(msg, "no samples.csv") != NULL);
+    teai_figures_data_free(&fd);
+
+    snprintf(path, sizeof path, "%s/samples.csv", dir);
+    f = fopen(path, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("log_file,backend,hostname,device,size,quantize,duration_s,repetition,warmup,phase,t_ms,"
+          "tokens,temp_c,clock_mhz\n",
+          f);
+    for (int t = 0; t <= 120; t++)
+        fprintf(f, "s.txt,native,h,cpu,1B,int8,120,0,0,decode,%d,%g,%g,%d\n", t * 1000,
+                t <= 60 ? 10.0 * t : 600 + 5.0 * (t - 60), 50 + t * 0.2, t <= 60 ? 2000 : 1500);
+    fclose(f);
+    ASSERT_EQ(teai_figures_load(dir, NULL, 0, NULL, NULL, &fd, &err), TEAI_OK);
+    ASSERT_TRUE(fd.samples != NULL);
+    ASSERT_EQ(teai_figure_write_data(TEAI_FIG_THERMAL_TIMELINE, &fd, NULL, png, TEAI_PLOT_PNG, &pp,
+                                     msg, sizeof msg),
+              1);
+    printf("(thermal_timeline: %s)\n", msg);
+    ASSERT_TRUE(strstr(msg, "first 30 s 10 tokens/s, last 60 s 5 tokens/s (-50.0%)") != NULL);
+    ASSERT_TRUE(strstr(msg, "up to 74.0 °C") != NULL);
+    ASSERT_TRUE(strstr(msg, "throttled for 60 s") != NULL);
+    teai_figures_data_free(&fd);
+    cairo_surface_t *s = cairo_image_surface_create_from_png(png);
+    ASSERT_EQ(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    ASSERT_EQ(cairo_image_surface_get_height(s), 600);
+    /* the shading: light red over white, in both panels */
+    double shade[3] = {1 - 0.14 * (1 - 0.85), 1 - 0.14 * (1 - 0.2), 1 - 0.14 * (1 - 0.1)};
+    long shaded = count_colour(s, shade);
+    printf("(thermal_timeline: %ld shaded pixels)\n", shaded);
+    ASSERT_TRUE(shaded > 10000);
+    cairo_surface_destroy(s);
 }
 
 /* Non-white pixels within `band` pixels of the image's edge: text cut off by
@@ -581,7 +729,9 @@ int main(void) {
     RUN_TEST(test_pareto);
     RUN_TEST(test_mlc_in_figures);
     RUN_TEST(test_speedup_needs_shared_config);
-    RUN_TEST(test_roofline_no_lines);
+    RUN_TEST(test_roofline_roof);
+    RUN_TEST(test_energy_per_token);
+    RUN_TEST(test_thermal_timeline);
     RUN_TEST(test_chart_layout_fits);
     RUN_TEST(test_subtitle_wraps);
     RUN_TEST(test_findings_without_ci);

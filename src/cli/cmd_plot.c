@@ -21,10 +21,17 @@ static const char *help =
     "Draws the figures of the collated CSVs in DIR (default benchmark_output) into\n"
     "OUT (default plots): backend_comparison, speedup_comparison, summary_stats,\n"
     "quantization_impact, latency_distribution, memory_throughput, param_throughput,\n"
-    "device_comparison, roofline and pareto. Bars and points carry 95% confidence\n"
-    "intervals; only measured decode rows (no warm-up) count. A figure the data\n"
-    "cannot support is skipped with the reason. Prints one line per file written\n"
-    "with its finding.\n"
+    "device_comparison, roofline, energy_per_token, thermal_timeline and pareto.\n"
+    "Bars and points carry 95% confidence intervals; only measured decode rows (no\n"
+    "warm-up) count. A figure the data cannot support is skipped with the reason.\n"
+    "Prints one line per file written with its finding.\n"
+    "\n"
+    "roofline: decode tokens/s against GB read per decoded token, one point per\n"
+    "configuration, under each device's measured read bandwidth (membw_gb_s) as\n"
+    "its roof. energy_per_token: J/token per backend, size and quantization, over\n"
+    "repetitions (needs an energy sensor; teai probe lists them). thermal_timeline:\n"
+    "tokens/s and temperature against time from DIR/samples.csv, for sustained runs\n"
+    "(teai bench --duration) or else the longest run, throttled stretches shaded.\n"
     "\n"
     "pareto plots accuracy (or KL divergence) from DIR/accuracy.csv (teai eval, then\n"
     "teai collate) against decode tokens/s, one point per backend and quantization,\n"
@@ -100,7 +107,6 @@ int cmd_plot(int argc, char **argv) {
         cli_fail(cmd, &err, st);
         return st == TEAI_ENOTFOUND ? CLI_EXIT_INPUT : CLI_EXIT_FAIL;
     }
-    teai_figure_accuracy fa = {fd.acc, acc_metric};
     if (ensure_dir(out) || (copy && ensure_dir(copy))) {
         teai_figures_data_free(&fd);
         return CLI_EXIT_FAIL;
@@ -118,7 +124,7 @@ int cmd_plot(int argc, char **argv) {
                 failed++;
                 break;
             }
-            int r = teai_figure_write_acc(f, fd.ds, &fa, path, fmt, &pp, msg, sizeof msg);
+            int r = teai_figure_write_data(f, &fd, acc_metric, path, fmt, &pp, msg, sizeof msg);
             if (r == 1) {
                 printf("wrote %s: %s\n", path, msg);
                 written++;

@@ -68,16 +68,26 @@ typedef struct teai_chart_xy_series {
     const char *name; /* legend entry; picks the colour */
     const teai_chart_point *points;
     size_t n;
-    int connect; /* non-zero: join the points in order with a line */
+    int connect; /* 1: join the points in order with a line; 2: the line only, no markers */
 } teai_chart_xy_series;
 
 /* A line y = min(k * x, y_cap) over the whole x range (a roofline: k is a
- * bandwidth, y_cap a compute peak; y_cap = INFINITY for a plain slope). */
+ * bandwidth, y_cap a compute peak; y_cap = INFINITY for a plain slope); with
+ * inverse set, y = min(k / x, y_cap) (a bandwidth roof over bytes per item:
+ * k GB/s over x GB per token gives tokens/s; a straight line on log-log
+ * axes, and the y axis reaches up to it over the x range). */
 typedef struct teai_chart_slope {
     double k;
     double y_cap;
     const char *label; /* written along the line, or NULL */
+    int inverse;
 } teai_chart_slope;
+
+/* A stretch of the x axis shaded across the plot (XY charts), e.g. where a
+ * device throttled; the subtitle says what the shading means. */
+typedef struct teai_chart_band {
+    double x0, x1;
+} teai_chart_band;
 
 typedef struct teai_chart {
     teai_chart_kind kind;
@@ -103,6 +113,8 @@ typedef struct teai_chart {
     size_t n_xy;
     const teai_chart_slope *slopes; /* (n_slopes,) */
     size_t n_slopes;
+    const teai_chart_band *bands; /* (n_bands,) drawn behind the points */
+    size_t n_bands;
     int x_log, y_log; /* non-zero: log10 axis (all values must be > 0) */
 } teai_chart;
 
@@ -141,6 +153,12 @@ int teai_chart_draw(cairo_t *cr, const teai_chart *chart, double x, double y, do
  * file cannot be written. */
 int teai_chart_write(const teai_chart *chart, const char *path, teai_plot_format format,
                      const teai_plot_params *params, char *err, size_t errcap);
+
+/* teai_chart_write for n charts stacked top to bottom in one file, each
+ * height / n high (a figure of panels sharing an x axis). */
+int teai_chart_write_stack(const teai_chart *charts, int n, const char *path,
+                           teai_plot_format format, const teai_plot_params *params, char *err,
+                           size_t errcap);
 
 /* ---- helpers (public for the figures, the report and tests) -------------- */
 

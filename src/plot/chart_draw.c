@@ -308,6 +308,11 @@ static int ranges(ctx *c) {
     for (size_t i = 0; i < ch->n_slopes; i++) extend(&ry, ch->slopes[i].y_cap);
     if (!isfinite(rx.lo) || !isfinite(ry.lo))
         return fail(c, TEAI_EINVAL, "xy chart: no finite point");
+    for (size_t i = 0; i < ch->n_slopes; i++) /* an inverse roof shows over the points' x */
+        if (ch->slopes[i].inverse && rx.lo > 0) {
+            extend(&ry, fmin(ch->slopes[i].k / rx.lo, ch->slopes[i].y_cap));
+            extend(&ry, fmin(ch->slopes[i].k / rx.hi, ch->slopes[i].y_cap));
+        }
     nice_range(&c->ax, rx.lo, rx.hi, 1);
     nice_range(&c->ay, ry.lo, ry.hi, 1);
     return TEAI_OK;
@@ -760,7 +765,7 @@ static void draw_slope(ctx *c, const teai_chart_slope *sl) {
     double t0 = tr(&c->ax, c->ax.lo), t1 = tr(&c->ax, c->ax.hi);
     for (int i = 0; i < N; i++) {
         double t = t0 + (t1 - t0) * i / (N - 1), x = c->ax.log ? pow(10, t) : t;
-        double y = fmin(sl->k * x, sl->y_cap);
+        double y = fmin(sl->inverse ? (x > 0 ? sl->k / x : INFINITY) : sl->k * x, sl->y_cap);
         dx[i] = x;
         sx[i] = map_x(c, x);
         sy[i] = c->ay.log && y <= 0 ? c->py + c->ph * 10 : map_y(c, y);
@@ -780,7 +785,8 @@ static void draw_slope(ctx *c, const teai_chart_slope *sl) {
         for (int i = N - 1; i > 0; i--) {
             if (sy[i] < c->py + m || sy[i] > c->py + c->ph - m || sx[i] > c->px + c->pw - m)
                 continue;
-            if (sl->k * dx[i] >= sl->y_cap) continue; /* on the flat roof */
+            if ((sl->inverse ? sl->k / dx[i] : sl->k * dx[i]) >= sl->y_cap)
+                continue; /* on the flat roof */
             double a = atan2(sy[i] - sy[i - 1], sx[i] - sx[i - 1]);
             text_at(c, sl->label, sx[i], sy[i] - c->f * 0.15, c->f * 0.75, 0, 1, 1, a);
             break;
@@ -793,6 +799,19 @@ static void draw_xy(ctx *c) {
     const teai_chart *ch = c->ch;
     cairo_t *cr = c->cr;
     double r = c->f * 0.3, cw = c->f * 0.2;
+    if (ch->n_bands) {
+        cairo_save(cr);
+        cairo_rectangle(cr, c->px, c->py, c->pw, c->ph);
+        cairo_clip(cr);
+        cairo_set_source_rgba(cr, 0.85, 0.2, 0.1, 0.14);
+        for (size_t i = 0; i < ch->n_bands; i++) {
+            double x0 = map_x(c, ch->bands[i].x0), x1 = map_x(c, ch->bands[i].x1);
+            if (!isfinite(x0) || !isfinite(x1)) continue;
+            cairo_rectangle(cr, fmin(x0, x1), c->py, fmax(fabs(x1 - x0), c->f * 0.1), c->ph);
+        }
+        cairo_fill(cr);
+        cairo_restore(cr);
+    }
     for (size_t i = 0; i < ch->n_slopes; i++) draw_slope(c, &ch->slopes[i]);
     for (size_t s = 0; s < ch->n_xy; s++) {
         const teai_chart_xy_series *se = &ch->xy[s];
@@ -810,7 +829,7 @@ static void draw_xy(ctx *c) {
             }
             cairo_stroke(cr);
         }
-        for (size_t i = 0; i < se->n; i++) {
+        for (size_t i = 0; i < se->n && se->connect != 2; i++) {
             const teai_chart_point *p = &se->points[i];
             double x = map_x(c, p->x), y = map_y(c, p->y);
             set_rgb(cr, rgb, 0.6);

@@ -24,12 +24,19 @@ cairo_status_t teai_plot_sink_write(void *closure, const unsigned char *data, un
 
 /* Draws into surf (width x height logical units, scaled by scale) and
  * finishes it; for PNG, streams the image into s. */
-static int render(const teai_chart *chart, cairo_surface_t *surf, teai_plot_format format,
+static int render(const teai_chart *charts, int n, cairo_surface_t *surf, teai_plot_format format,
                   const teai_plot_params *p, teai_plot_sink *s, const char *path, char *err,
                   size_t cap) {
     cairo_t *cr = cairo_create(surf);
     cairo_scale(cr, p->scale, p->scale);
-    int rc = teai_chart_draw(cr, chart, 0, 0, p->width, p->height, err, cap);
+    int rc = TEAI_OK;
+    if (n > 1) { /* panels on one white page */
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        cairo_paint(cr);
+    }
+    for (int i = 0; i < n && rc == TEAI_OK; i++)
+        rc = teai_chart_draw(cr, &charts[i], 0, p->height * i / n, p->width, p->height / n, err,
+                             cap);
     cairo_destroy(cr);
     if (rc != TEAI_OK) return rc;
     if (format == TEAI_PLOT_PNG) {
@@ -46,9 +53,15 @@ static int render(const teai_chart *chart, cairo_surface_t *surf, teai_plot_form
 
 int teai_chart_write(const teai_chart *chart, const char *path, teai_plot_format format,
                      const teai_plot_params *params, char *err, size_t cap) {
+    return teai_chart_write_stack(chart, 1, path, format, params, err, cap);
+}
+
+int teai_chart_write_stack(const teai_chart *chart, int n, const char *path,
+                           teai_plot_format format, const teai_plot_params *params, char *err,
+                           size_t cap) {
     teai_plot_params p = params ? *params : teai_plot_default_params();
     if (err && cap) err[0] = '\0';
-    if (!chart || !path || !*path)
+    if (!chart || n < 1 || !path || !*path)
         return teai__plot_say(err, cap, TEAI_EINVAL, "chart: NULL argument");
     if (format != TEAI_PLOT_PNG && format != TEAI_PLOT_SVG && format != TEAI_PLOT_PDF)
         return teai__plot_say(err, cap, TEAI_EINVAL, "%s: unknown format %d", path, (int)format);
@@ -76,7 +89,7 @@ int teai_chart_write(const teai_chart *chart, const char *path, teai_plot_format
         rc = teai__plot_say(err, cap, TEAI_ENOMEM, "%s: %s", path,
                             cairo_status_to_string(cairo_surface_status(surf)));
     else
-        rc = render(chart, surf, format, &p, &s, path, err, cap);
+        rc = render(chart, n, surf, format, &p, &s, path, err, cap);
     cairo_surface_destroy(surf);
     if (rc == TEAI_OK && s.err)
         rc = teai__plot_say(err, cap, TEAI_EIO, "%s: write: %s", path, strerror(s.err));

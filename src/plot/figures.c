@@ -9,16 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const fig_names[TEAI_FIG_N] = {"backend_comparison",
-                                                  "speedup_comparison",
-                                                  "summary_stats",
-                                                  "quantization_impact",
-                                                  "latency_distribution",
-                                                  "memory_throughput",
-                                                  "param_throughput",
-                                                  "device_comparison",
-                                                  "roofline",
-                                                  "pareto"};
+static const char *const fig_names[TEAI_FIG_N] = {
+    "backend_comparison",  "speedup_comparison",   "summary_stats",
+    "quantization_impact", "latency_distribution", "memory_throughput",
+    "param_throughput",    "device_comparison",    "roofline",
+    "energy_per_token",    "thermal_timeline",     "pareto"};
 
 const char *teai_figure_name(int fig) {
     return fig >= 0 && fig < TEAI_FIG_N ? fig_names[fig] : NULL;
@@ -79,11 +74,26 @@ int teai_figures_load(const char *dir, const char *const *setup_cols, int n_setu
         return teai__fail(err, st, "%s", ae.msg);
     }
     if (st && st != TEAI_ENOTFOUND) teai__notef(note, ud, "%s, skipped", ae.msg);
+    /* samples.csv, for thermal_timeline: absent is fine too */
+    pl = strlen(dir) + sizeof "/samples.csv";
+    if (!(path = malloc(pl))) {
+        teai_figures_data_free(out);
+        return teai__fail(err, TEAI_ENOMEM, "out of memory");
+    }
+    snprintf(path, pl, "%s/samples.csv", dir);
+    st = teai_samples_read(path, note, ud, &out->samples, &ae);
+    free(path);
+    if (st == TEAI_ENOMEM) {
+        teai_figures_data_free(out);
+        return teai__fail(err, st, "%s", ae.msg);
+    }
+    if (st && st != TEAI_ENOTFOUND) teai__notef(note, ud, "%s, skipped", ae.msg);
     return TEAI_OK;
 }
 
 void teai_figures_data_free(teai_figures_data *d) {
     teai_acc_rows_free(d->acc);
+    teai_samples_free(d->samples);
     teai_dataset_free(d->ds);
     memset(d, 0, sizeof *d);
 }
@@ -263,8 +273,9 @@ static long run_rates(const teai_dataset *ds, const grid *gr, int s) {
     return n;
 }
 
-static int bars_fill(const teai_dataset *ds, int m, const grid *gr, bars *b, teai_stats *best,
-                     int *best_c, int *best_s) {
+/* best: the cell with the highest mean (lowest with low set). */
+static int bars_fill(const teai_dataset *ds, int m, const grid *gr, int low, bars *b,
+                     teai_stats *best, int *best_c, int *best_s) {
     *best_c = *best_s = -1;
     for (int s = 0; s < gr->ns; s++) {
         b->n[s] = 0;
@@ -278,7 +289,8 @@ static int bars_fill(const teai_dataset *ds, int m, const grid *gr, bars *b, tea
             b->v[s][c] = st.n ? st.mean : NAN;
             b->lo[s][c] = st.ci_lo, b->hi[s][c] = st.ci_hi;
             b->n[s] += st.n;
-            if (st.n && (*best_c < 0 || st.mean > best->mean)) *best = st, *best_c = c, *best_s = s;
+            if (st.n && (*best_c < 0 || (low ? st.mean < best->mean : st.mean > best->mean)))
+                *best = st, *best_c = c, *best_s = s;
         }
         long runs = m == TEAI_M_DECODE_TOK_S ? run_rates(ds, gr, s) : 0;
         if (runs && runs == b->n[s])
@@ -314,7 +326,7 @@ static int fig_metric_bars(const teai_dataset *ds, int m, const char *title, con
     bars *b = calloc(1, sizeof *b);
     if (!b) return teai__plot_say(msg, cap, TEAI_ENOMEM, "out of memory");
     teai_stats best = {0};
-    int bc, bs, st = bars_fill(ds, m, &gr, b, &best, &bc, &bs);
+    int bc, bs, st = bars_fill(ds, m, &gr, 0, b, &best, &bc, &bs);
     if (st) {
         free(b);
         return teai__plot_say(msg, cap, st, "out of memory");
@@ -329,6 +341,79 @@ static int fig_metric_bars(const teai_dataset *ds, int m, const char *title, con
     if (st == 1)
         teai__plot_say(msg, cap, 1, "%s %s highest at %s: %.4g %s (%s, n=%ld)", gr.ser[bs], verb,
                        gr.label[bc], best.mean, teai_metric_unit(m),
+                       teai__fig_ci_text(ci, sizeof ci, best.ci_lo, best.ci_hi, 4, -1), best.n);
+    free(b);
+    return st;
+}
+
+/* ---- energy_per_token --------------------------------------------------------- */
+
+/* The host with the most values of metric m; NULL when none has any. */
+static const char *host_with_most(const teai_dataset *ds, int m) {
+    const char *best = NULL;
+    size_t best_n = 0;
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        const char *h = teai_dataset_key(ds, g, K_HOST);
+        size_t tot = 0, n;
+        for (int g2 = 0; g2 < teai_dataset_n_groups(ds); g2++)
+            if (!strcmp(h, teai_dataset_key(ds, g2, K_HOST))) {
+                teai_dataset_values(ds, g2, m, &n);
+                tot += n;
+            }
+        if (tot > best_n) best = h, best_n = tot;
+    }
+    return best;
+}
+
+/* J/token per (size quantize) x backend, one value per measured repetition;
+ * the finding names the lowest mean. */
+static int fig_energy(const teai_dataset *ds, const char *path, teai_plot_format fmt,
+                      const teai_plot_params *pp, char *msg, size_t cap) {
+    const char *host = host_with_most(ds, TEAI_M_J_PER_TOKEN);
+    if (!host) {
+        teai_group_info all;
+        teai_dataset_group_info(ds, -1, &all);
+        if (*all.energy_source)
+            return teai__plot_say(msg, cap, 0,
+                                  "no repetition has a joules_per_token value (energy from %s; a "
+                                  "charging battery gives none)",
+                                  all.energy_source);
+        return teai__plot_say(msg, cap, 0,
+                              "no energy sensor was available (teai probe lists the sensors)");
+    }
+    grid gr;
+    grid_make(ds, TEAI_M_J_PER_TOKEN, host, &gr);
+    bars *b = calloc(1, sizeof *b);
+    if (!b) return teai__plot_say(msg, cap, TEAI_ENOMEM, "out of memory");
+    teai_stats best = {0};
+    int bc, bs, st = bars_fill(ds, TEAI_M_J_PER_TOKEN, &gr, 1, b, &best, &bc, &bs);
+    if (st) {
+        free(b);
+        return teai__plot_say(msg, cap, st, "out of memory");
+    }
+    const char *src = "";
+    for (int g = 0; g < teai_dataset_n_groups(ds) && !*src; g++) {
+        teai_group_info gi;
+        if (!strcmp(host, teai_dataset_key(ds, g, K_HOST)) && !teai_dataset_group_info(ds, g, &gi))
+            src = gi.energy_source;
+    }
+    snprintf(b->sub, sizeof b->sub,
+             "host %s, energy from %s; bars: mean over repetitions, error bars: 95%% CI; "
+             "repetitions:",
+             host, *src ? src : "?");
+    for (int s = 0; s < gr.ns; s++)
+        teai__fig_append(b->sub, sizeof b->sub, "%s %s %ld", s ? "," : "", gr.ser[s], b->n[s]);
+    teai_chart ch = teai_chart_init(TEAI_CHART_BARS);
+    ch.title = "Energy per decoded token", ch.subtitle = b->sub;
+    ch.y_label = "Decode energy per token (J/token)";
+    ch.x_label = "model size and quantization";
+    ch.categories = b->cats, ch.n_categories = (size_t)gr.nc;
+    ch.series = b->series, ch.n_series = (size_t)gr.ns;
+    st = teai__fig_write_chart(&ch, path, fmt, pp, msg, cap);
+    char ci[96];
+    if (st == 1)
+        teai__plot_say(msg, cap, 1, "%s at %s spends the least energy: %.4g J/token (%s, n=%ld)",
+                       gr.ser[bs], gr.label[bc], best.mean,
                        teai__fig_ci_text(ci, sizeof ci, best.ci_lo, best.ci_hi, 4, -1), best.n);
     free(b);
     return st;
@@ -819,88 +904,14 @@ static int fig_device(const teai_dataset *ds, const char *path, teai_plot_format
     return st;
 }
 
-/* ---- roofline: decode tokens/s against bytes read per token --------------- */
-
-static int fig_roofline(const teai_dataset *ds, const char *path, teai_plot_format fmt,
-                        const teai_plot_params *pp, char *msg, size_t cap) {
-    const char *host = teai__fig_primary_host(ds);
-    grid gr;
-    if (host) grid_make(ds, TEAI_M_PARAM_GB_S, host, &gr);
-    if (!host || !gr.nc)
-        return teai__plot_say(msg, cap, 0, "no param_throughput_gb_s values in the CSVs");
-    static teai_chart_point pts[MAXS][MAXC];
-    static char plab[MAXS][MAXC][64];
-    teai_chart_xy_series xs[MAXS];
-    int nx = 0, st = TEAI_OK;
-    double best_bw = 0;
-    char best[96] = "";
-    for (int s = 0; s < gr.ns && !st; s++) {
-        int np = 0;
-        for (int c = 0; c < gr.nc && !st; c++) {
-            teai__pool pt, pb;
-            if ((st = cell_pool(ds, TEAI_M_DECODE_TOK_S, &gr, c, s, &pt))) break;
-            if ((st = cell_pool(ds, TEAI_M_PARAM_GB_S, &gr, c, s, &pb))) {
-                free(pt.v);
-                break;
-            }
-            teai_stats ts;
-            if (pt.n && pb.n &&
-                !(st = teai_stats_compute(pt.v, pt.n, TEAI_SEED_DEFAULT, BOOTS, &ts))) {
-                double gbs = teai__pool_mean(&pb), mb = gbs * 1e3 / ts.mean; /* MB per token */
-                if (mb > 0 && isfinite(mb)) {
-                    teai_chart_point *q = &pts[s][np];
-                    q->x = mb, q->y = ts.mean, q->x_lo = q->x_hi = NAN;
-                    q->y_lo = ts.ci_lo, q->y_hi = ts.ci_hi;
-                    if (snprintf(plab[s][np], sizeof plab[s][np], "%s (n=%ld)", gr.label[c],
-                                 ts.n) >= (int)sizeof plab[s][np])
-                        plab[s][np][sizeof plab[s][np] - 1] = '\0'; /* cut */
-                    q->label = plab[s][np++];
-                    if (gbs > best_bw) {
-                        char ci[96];
-                        best_bw = gbs;
-                        if (snprintf(best, sizeof best,
-                                     "%s %s reads %.3g MB per token at %.4g tokens/s (%s)",
-                                     gr.ser[s], gr.label[c], mb, ts.mean,
-                                     teai__fig_ci_text(ci, sizeof ci, ts.ci_lo, ts.ci_hi, 4,
-                                                       ts.n)) >= (int)sizeof best)
-                            best[sizeof best - 1] = '\0'; /* cut */
-                    }
-                }
-            }
-            free(pt.v), free(pb.v);
-        }
-        if (np)
-            xs[nx].name = gr.ser[s], xs[nx].points = pts[s], xs[nx].n = (size_t)np,
-            xs[nx].connect = 0, nx++;
-    }
-    if (st) return teai__plot_say(msg, cap, st, "out of memory");
-    if (!nx)
-        return teai__plot_say(msg, cap, 0,
-                              "no rows with both decode tokens/s and param_throughput_gb_s");
-    /* No bandwidth lines: a line through each point's own GB/s passes through
-     * that point whatever it is, so it shows nothing. The roof is the
-     * device's measured read bandwidth; until teai measures it, the figure
-     * has none. */
-    char sub[256];
-    snprintf(sub, sizeof sub,
-             "host %s; points: mean, 95%% CI; no roof drawn (no measured bandwidth yet)", host);
-    teai_chart ch = teai_chart_init(TEAI_CHART_XY);
-    ch.title = "Decode roofline (parameter bandwidth)", ch.subtitle = sub;
-    ch.x_label = "Parameter bytes read per token (MB)", ch.y_label = "Decode throughput (tokens/s)";
-    ch.xy = xs, ch.n_xy = (size_t)nx, ch.x_log = ch.y_log = 1;
-    st = teai__fig_write_chart(&ch, path, fmt, pp, msg, cap);
-    if (st == 1) teai__plot_say(msg, cap, 1, "%s, i.e. %.3g GB/s of parameters", best, best_bw);
-    return st;
-}
-
 int teai_figure_write(int fig, const teai_dataset *ds, const char *path, teai_plot_format format,
                       const teai_plot_params *params, char *msg, size_t cap) {
     return teai_figure_write_acc(fig, ds, NULL, path, format, params, msg, cap);
 }
 
-int teai_figure_write_acc(int fig, const teai_dataset *ds, const teai_figure_accuracy *acc,
-                          const char *path, teai_plot_format format, const teai_plot_params *params,
-                          char *msg, size_t cap) {
+static int figure_write(int fig, const teai_dataset *ds, const teai_figure_accuracy *acc,
+                        const teai_samples *samples, const char *path, teai_plot_format format,
+                        const teai_plot_params *params, char *msg, size_t cap) {
     if (msg && cap) msg[0] = 0;
     if (!ds || !path) return teai__plot_say(msg, cap, TEAI_EINVAL, "no data set or path");
     switch (fig) {
@@ -925,10 +936,28 @@ int teai_figure_write_acc(int fig, const teai_dataset *ds, const teai_figure_acc
         case TEAI_FIG_DEVICE_COMPARISON:
             return fig_device(ds, path, format, params, msg, cap);
         case TEAI_FIG_ROOFLINE:
-            return fig_roofline(ds, path, format, params, msg, cap);
+            return teai__fig_roofline(ds, path, format, params, msg, cap);
+        case TEAI_FIG_ENERGY_PER_TOKEN:
+            return fig_energy(ds, path, format, params, msg, cap);
+        case TEAI_FIG_THERMAL_TIMELINE:
+            return teai__fig_thermal(samples, path, format, params, msg, cap);
         case TEAI_FIG_PARETO:
             return teai__fig_pareto(ds, acc, path, format, params, msg, cap);
         default:
             return teai__plot_say(msg, cap, TEAI_EINVAL, "unknown figure %d", fig);
     }
+}
+
+int teai_figure_write_acc(int fig, const teai_dataset *ds, const teai_figure_accuracy *acc,
+                          const char *path, teai_plot_format format, const teai_plot_params *params,
+                          char *msg, size_t cap) {
+    return figure_write(fig, ds, acc, NULL, path, format, params, msg, cap);
+}
+
+int teai_figure_write_data(int fig, const teai_figures_data *fd, const char *acc_metric,
+                           const char *path, teai_plot_format format,
+                           const teai_plot_params *params, char *msg, size_t cap) {
+    teai_figure_accuracy fa = {fd ? fd->acc : NULL, acc_metric};
+    return figure_write(fig, fd ? fd->ds : NULL, &fa, fd ? fd->samples : NULL, path, format, params,
+                        msg, cap);
 }

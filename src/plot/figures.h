@@ -7,6 +7,14 @@
  * Per-token statistics use only measured decode rows (step >= 1, no
  * warm-up); the dataset API keeps step-0 summary rows apart.
  *
+ * The device figures (docs/metrics.md, energy and device state):
+ * energy_per_token (J/token per backend x size and quantization, 95% CIs
+ * over repetitions; skipped when no energy sensor was available),
+ * thermal_timeline (tokens/s and temperature against time from
+ * samples.csv, throttled stretches shaded) and roofline (decode tokens/s
+ * against GB read per token, each device's measured read bandwidth as its
+ * roof).
+ *
  * pareto also needs accuracy results (accuracy.csv, results.h): accuracy or
  * KL divergence against decode tokens/s, one point per backend x quantization
  * (x size), joined on backend + size + quantization.
@@ -30,6 +38,8 @@ typedef enum teai_figure {
     TEAI_FIG_PARAM_THROUGHPUT,
     TEAI_FIG_DEVICE_COMPARISON,
     TEAI_FIG_ROOFLINE,
+    TEAI_FIG_ENERGY_PER_TOKEN,
+    TEAI_FIG_THERMAL_TIMELINE,
     TEAI_FIG_PARETO,
     TEAI_FIG_N
 } teai_figure;
@@ -39,22 +49,24 @@ typedef enum teai_figure {
 const char *teai_figure_name(int fig);
 
 /* A data set grouped the way the figures need it (hostname, device, size,
- * quantize, backend), filled from every *.csv in dir but accuracy.csv;
+ * quantize, backend), filled from every *.csv in dir but accuracy.csv and
+ * samples.csv;
  * arguments and errors as teai_dataset_add_dir. */
 int teai_figures_open(const char *dir, teai_note_fn note, void *ud, teai_dataset **out,
                       int *n_files, int *n_bad, teai_error *err);
 
 /* The data the figures are drawn from, read once from a folder. */
 typedef struct teai_figures_data {
-    teai_dataset *ds;   /* the speed CSVs, as teai_figures_open reads them */
-    teai_acc_rows *acc; /* dir/accuracy.csv; NULL when absent or unreadable (noted) */
-    int n_files, n_bad; /* speed CSVs read, and those that could not be read */
-    long n_decode;      /* measured decode tokens/s values over all groups */
+    teai_dataset *ds;      /* the speed CSVs, as teai_figures_open reads them */
+    teai_acc_rows *acc;    /* dir/accuracy.csv; NULL when absent or unreadable (noted) */
+    teai_samples *samples; /* dir/samples.csv; NULL when absent or unreadable (noted) */
+    int n_files, n_bad;    /* speed CSVs read, and those that could not be read */
+    long n_decode;         /* measured decode tokens/s values over all groups */
 } teai_figures_data;
 
 /* Reads dir's speed CSVs (teai_figures_open; with n_setup > 0 also tracking
- * setup_cols, teai_dataset_track_setup) and its accuracy.csv, which may be
- * missing. TEAI_ENOTFOUND when dir cannot be listed or no CSV has a measured
+ * setup_cols, teai_dataset_track_setup), its accuracy.csv and samples.csv,
+ * which may be missing. TEAI_ENOTFOUND when dir cannot be listed or no CSV has a measured
  * decode row (err: "DIR: no measured decode rows in its CSVs (N read, M
  * unreadable); run teai bench, then teai collate --dir DIR"), TEAI_ENOMEM,
  * TEAI_EINVAL for an unknown setup column: *out is then empty. Otherwise
@@ -90,6 +102,13 @@ typedef struct teai_figure_accuracy {
 int teai_figure_write_acc(int fig, const teai_dataset *ds, const teai_figure_accuracy *acc,
                           const char *path, teai_plot_format format, const teai_plot_params *params,
                           char *msg, size_t cap);
+
+/* teai_figure_write with everything fd holds (accuracy for pareto, samples
+ * for thermal_timeline); acc_metric as teai_figure_accuracy.metric. What
+ * teai plot and teai report call. */
+int teai_figure_write_data(int fig, const teai_figures_data *fd, const char *acc_metric,
+                           const char *path, teai_plot_format format,
+                           const teai_plot_params *params, char *msg, size_t cap);
 
 /* 1 if smaller values of this accuracy metric are better (kl_divergence,
  * ppl, perplexity, nll, loss), 0 otherwise (reward, top1_agreement, ...). */

@@ -6,6 +6,8 @@
  *   chart_write.c      teai_chart_write: one chart into a PNG, SVG or PDF file
  *   figures.c          the speed figures, the figure table, loading the data
  *   figures_accuracy.c pareto: accuracy against decode speed
+ *   figures_device.c   roofline and thermal_timeline: measured bandwidth,
+ *                      heat and clocks
  *
  * The figures share the pooling of dataset groups (grouped by K_HOST ..
  * K_BACKEND, the columns teai_figures_open groups by), the host they are
@@ -62,5 +64,12 @@ int teai__fig_write_chart(const teai_chart *ch, const char *path, teai_plot_form
 /* The pareto figure (figures_accuracy.c), as teai_figure_write_acc. */
 int teai__fig_pareto(const teai_dataset *ds, const teai_figure_accuracy *acc, const char *path,
                      teai_plot_format fmt, const teai_plot_params *pp, char *msg, size_t cap);
+
+/* roofline and thermal_timeline (figures_device.c); samples may be NULL
+ * (thermal_timeline is then skipped, saying so). */
+int teai__fig_roofline(const teai_dataset *ds, const char *path, teai_plot_format fmt,
+                       const teai_plot_params *pp, char *msg, size_t cap);
+int teai__fig_thermal(const teai_samples *samples, const char *path, teai_plot_format fmt,
+                      const teai_plot_params *pp, char *msg, size_t cap);
 
 #endif
