@@ -43,6 +43,15 @@ const char *teai_sensor_kind_name(teai_sensor_kind k) {
     return (unsigned)k < TEAI_SENSOR_N_KINDS ? names[k] : "?";
 }
 
+/* snprintf where cutting the text short is fine (names, phrases). */
+__attribute__((format(printf, 3, 4))) static void putf(char *dst, size_t cap, const char *fmt,
+                                                       ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(dst, cap, fmt, ap);
+    va_end(ap);
+}
+
 /* ---- files ---------------------------------------------------------------- */
 
 typedef struct sfile {
@@ -53,18 +62,18 @@ typedef struct sfile {
 
 static void why_errno(int e, char *why, size_t cap) {
     if (e == EACCES || e == EPERM)
-        snprintf(why, cap, "permission denied");
+        putf(why, cap, "permission denied");
     else if (e == ENOENT)
-        snprintf(why, cap, "no such file");
+        putf(why, cap, "no such file");
     else
-        snprintf(why, cap, "read: %s", strerror(e));
+        putf(why, cap, "read: %s", strerror(e));
 }
 
 /* Reads the file into buf (cap bytes, NUL-terminated); its length, or -1
  * with why. */
 static long sfile_read(sfile *f, char *buf, size_t cap, char *why, size_t why_cap) {
     if (!f->abs) {
-        snprintf(why, why_cap, "no such file");
+        putf(why, why_cap, "no such file");
         return -1;
     }
     if (f->fd < 0) {
@@ -93,7 +102,7 @@ static long sfile_read(sfile *f, char *buf, size_t cap, char *why, size_t why_ca
     }
     buf[r] = '\0';
     if (memchr(buf, '\0', (size_t)r)) {
-        snprintf(why, why_cap, "binary content");
+        putf(why, why_cap, "binary content");
         return -1;
     }
     return (long)r;
@@ -132,15 +141,6 @@ struct teai_sensors {
     long tck;
     char summary[2048];
 };
-
-/* snprintf where cutting the text short is fine (names, phrases). */
-__attribute__((format(printf, 3, 4))) static void putf(char *dst, size_t cap, const char *fmt,
-                                                       ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(dst, cap, fmt, ap);
-    va_end(ap);
-}
 
 static void trim_copy(char *dst, size_t cap, const char *src) {
     putf(dst, cap, "%s", src);
@@ -217,11 +217,11 @@ static int read_energy_uj(sensor *x, uint64_t *uj, char *why, size_t cap) {
     int64_t v = 0;
     if (read_int(&x->f, &v, why, cap) != 0) return -1;
     if (v < 0) {
-        snprintf(why, cap, "negative: %lld", (long long)v);
+        putf(why, cap, "negative: %lld", (long long)v);
         return -1;
     }
     if (x->max_range && (uint64_t)v > x->max_range) {
-        snprintf(why, cap, "out of range: %lld uJ past max_energy_range_uj", (long long)v);
+        putf(why, cap, "out of range: %lld uJ past max_energy_range_uj", (long long)v);
         return -1;
     }
     *uj = (uint64_t)v;
@@ -232,7 +232,7 @@ static int read_power_w(sensor *x, double *w, char *why, size_t cap) {
     int64_t v = 0;
     if (read_int(&x->f, &v, why, cap) != 0) return -1;
     if (v < 0 || v > 1000000000LL) {
-        snprintf(why, cap, "out of range: %lld uW", (long long)v);
+        putf(why, cap, "out of range: %lld uW", (long long)v);
         return -1;
     }
     *w = (double)v / 1e6;
@@ -250,7 +250,7 @@ static int read_clock_mhz(sensor *x, double *mhz, char *why, size_t cap) {
     int64_t v = 0;
     if (read_int(&x->f, &v, why, cap) != 0) return -1;
     if (v <= 0 || v > 100000000LL) {
-        snprintf(why, cap, "out of range: %lld kHz", (long long)v);
+        putf(why, cap, "out of range: %lld kHz", (long long)v);
         return -1;
     }
     *mhz = (double)v / 1000.0;
@@ -261,7 +261,7 @@ static int read_count(sensor *x, double *n, char *why, size_t cap) {
     int64_t v = 0;
     if (read_int(&x->f, &v, why, cap) != 0) return -1;
     if (v < 0) {
-        snprintf(why, cap, "negative: %lld", (long long)v);
+        putf(why, cap, "negative: %lld", (long long)v);
         return -1;
     }
     *n = (double)v;
@@ -277,7 +277,7 @@ static int read_battery(sensor *x, int *charging, double *w, char *why, size_t c
     long n = sfile_read(&x->bstatus, buf, sizeof buf, why, cap);
     if (n < 0 || teai__sensor_parse_word(buf, (size_t)n, st, sizeof st, why, cap) != 0) {
         char inner[128];
-        snprintf(inner, sizeof inner, "%s", why);
+        putf(inner, sizeof inner, "%s", why);
         putf(why, cap, "status: %s", inner);
         return -1;
     }
@@ -285,7 +285,7 @@ static int read_battery(sensor *x, int *charging, double *w, char *why, size_t c
     b.status = teai__battery_status(st);
     *charging = b.status;
     if (b.status != 0) {
-        snprintf(why, cap, b.status == 1 ? "%s: not the device's draw" : "status %s", st);
+        putf(why, cap, b.status == 1 ? "%s: not the device's draw" : "status %s", st);
         return 0;
     }
     char w1[128];
@@ -365,7 +365,7 @@ static void first_read(sensor *x) {
     d->available = ok == 0;
     d->value = ok == 0 ? v : NAN;
     if (ok == 0 && d->kind != TEAI_SENSOR_BATTERY) why[0] = '\0';
-    if (ok != 0 && !why[0]) snprintf(why, cap, "unreadable");
+    if (ok != 0 && !why[0]) putf(why, cap, "unreadable");
     d->used = d->available && d->kind != TEAI_SENSOR_ENERGY && d->kind != TEAI_SENSOR_POWER;
 }
 
@@ -453,24 +453,24 @@ static int find_rapl(teai_sensors *s) {
             int pkg = 0, sub = -1;
             if (rapl_ids(names[i], &pkg, &sub) != 0 || (sub < 0) != (pass == 0)) continue;
             char rel[512], dname[64] = "";
-            snprintf(rel, sizeof rel, "%s/%s/name", base, names[i]);
+            putf(rel, sizeof rel, "%s/%s/name", base, names[i]);
             if (read_word(s, rel, dname, sizeof dname) != 0)
-                snprintf(dname, sizeof dname, "%s", names[i]);
+                putf(dname, sizeof dname, "%s", names[i]);
             char name[96];
             if (sub < 0) {
-                if (pkg >= 0 && pkg < 64) snprintf(pkgname[pkg], sizeof pkgname[pkg], "%s", dname);
-                snprintf(name, sizeof name, "rapl:%s", dname);
+                if (pkg >= 0 && pkg < 64) putf(pkgname[pkg], sizeof pkgname[pkg], "%s", dname);
+                putf(name, sizeof name, "rapl:%s", dname);
             } else {
                 const char *parent =
                     pkg >= 0 && pkg < 64 && pkgname[pkg][0] ? pkgname[pkg] : "package";
-                snprintf(name, sizeof name, "rapl:%s/%s", parent, dname);
+                putf(name, sizeof name, "rapl:%s/%s", parent, dname);
             }
-            snprintf(rel, sizeof rel, "%s/%s/energy_uj", base, names[i]);
+            putf(rel, sizeof rel, "%s/%s/energy_uj", base, names[i]);
             sensor *x = add(s, TEAI_SENSOR_ENERGY, name, rel, "J");
             if (!x) goto oom;
             x->is_package = sub < 0 && strncmp(dname, "package-", 8) == 0;
             char rrel[512];
-            snprintf(rrel, sizeof rrel, "%s/%s/max_energy_range_uj", base, names[i]);
+            putf(rrel, sizeof rrel, "%s/%s/max_energy_range_uj", base, names[i]);
             sfile rf = {0};
             int64_t range = 0;
             char why[128];
@@ -480,7 +480,7 @@ static int find_rapl(teai_sensors *s) {
             }
             if (read_int(&rf, &range, why, sizeof why) == 0 && range > 0) {
                 x->max_range = (uint64_t)range;
-                snprintf(x->d.info, sizeof x->d.info, "wraps at %.0f J", (double)range / 1e6);
+                putf(x->d.info, sizeof x->d.info, "wraps at %.0f J", (double)range / 1e6);
             }
             sfile_close(&rf);
             first_read(x);
@@ -501,10 +501,9 @@ static int find_hwmon(teai_sensors *s) {
     char **dirs = list_dir(s, base, "hwmon", &n);
     for (int i = 0; i < n; i++) {
         char rel[512], hname[64];
-        snprintf(rel, sizeof rel, "%s/%s/name", base, dirs[i]);
-        if (read_word(s, rel, hname, sizeof hname) != 0)
-            snprintf(hname, sizeof hname, "%s", dirs[i]);
-        snprintf(rel, sizeof rel, "%s/%s", base, dirs[i]);
+        putf(rel, sizeof rel, "%s/%s/name", base, dirs[i]);
+        if (read_word(s, rel, hname, sizeof hname) != 0) putf(hname, sizeof hname, "%s", dirs[i]);
+        putf(rel, sizeof rel, "%s/%s", base, dirs[i]);
         static const char *const pre[] = {"energy", "power", "temp"};
         for (int k = 0; k < 3; k++) {
             int m = 0;
@@ -519,17 +518,17 @@ static int find_hwmon(teai_sensors *s) {
                 if (!is_input && !is_avg) continue;
                 if (is_avg) { /* powerK_average only when there is no powerK_input */
                     char in[64];
-                    snprintf(in, sizeof in, "power%ld_input", idx);
+                    putf(in, sizeof in, "power%ld_input", idx);
                     int dup = 0;
                     for (int q = 0; q < m; q++) dup |= strcmp(files[q], in) == 0;
                     if (dup) continue;
                 }
                 char lrel[600], label[64], name[96], frel[600];
-                snprintf(lrel, sizeof lrel, "%s/%s%ld_label", rel, pre[k], idx);
+                putf(lrel, sizeof lrel, "%s/%s%ld_label", rel, pre[k], idx);
                 if (read_word(s, lrel, label, sizeof label) != 0)
-                    snprintf(label, sizeof label, "%s%ld", pre[k], idx);
+                    putf(label, sizeof label, "%s%ld", pre[k], idx);
                 putf(name, sizeof name, "hwmon:%s/%s", hname, label);
-                snprintf(frel, sizeof frel, "%s/%s", rel, f);
+                putf(frel, sizeof frel, "%s/%s", rel, f);
                 static const teai_sensor_kind kinds[] = {TEAI_SENSOR_ENERGY, TEAI_SENSOR_POWER,
                                                          TEAI_SENSOR_TEMP};
                 static const char *const units[] = {"J", "W", "C"};
@@ -554,24 +553,24 @@ static int find_batteries(teai_sensors *s) {
     char **dirs = list_dir(s, base, "", &n);
     for (int i = 0; i < n; i++) {
         char rel[512], type[64], scope[64];
-        snprintf(rel, sizeof rel, "%s/%s/type", base, dirs[i]);
+        putf(rel, sizeof rel, "%s/%s/type", base, dirs[i]);
         if (read_word(s, rel, type, sizeof type) != 0 || strcmp(type, "Battery") != 0) continue;
         /* a mouse's or a headset's battery is not the device's */
-        snprintf(rel, sizeof rel, "%s/%s/scope", base, dirs[i]);
+        putf(rel, sizeof rel, "%s/%s/scope", base, dirs[i]);
         if (read_word(s, rel, scope, sizeof scope) == 0 && strcmp(scope, "Device") == 0) continue;
         char name[96], pr[512], cr[512], vr[512], sr[512];
-        snprintf(name, sizeof name, "battery:%s", dirs[i]);
-        snprintf(pr, sizeof pr, "%s/%s/power_now", base, dirs[i]);
-        snprintf(cr, sizeof cr, "%s/%s/current_now", base, dirs[i]);
-        snprintf(vr, sizeof vr, "%s/%s/voltage_now", base, dirs[i]);
-        snprintf(sr, sizeof sr, "%s/%s/status", base, dirs[i]);
+        putf(name, sizeof name, "battery:%s", dirs[i]);
+        putf(pr, sizeof pr, "%s/%s/power_now", base, dirs[i]);
+        putf(cr, sizeof cr, "%s/%s/current_now", base, dirs[i]);
+        putf(vr, sizeof vr, "%s/%s/voltage_now", base, dirs[i]);
+        putf(sr, sizeof sr, "%s/%s/status", base, dirs[i]);
         sensor *x = add(s, TEAI_SENSOR_BATTERY, name, pr, "W");
         if (!x || sfile_set(s, &x->bstatus, sr) != 0 || sfile_set(s, &x->bpower, pr) != 0 ||
             sfile_set(s, &x->bcurrent, cr) != 0 || sfile_set(s, &x->bvoltage, vr) != 0) {
             free_names(dirs, n);
             return -1;
         }
-        if (!x->bpower.abs) snprintf(x->d.path, sizeof x->d.path, "%s", cr);
+        if (!x->bpower.abs) putf(x->d.path, sizeof x->d.path, "%s", cr);
         first_read(x);
     }
     free_names(dirs, n);
@@ -584,15 +583,15 @@ static int find_thermal(teai_sensors *s) {
     char **dirs = list_dir(s, base, "thermal_zone", &n);
     for (int i = 0; i < n; i++) {
         char rel[512], type[64], name[96];
-        snprintf(rel, sizeof rel, "%s/%s/type", base, dirs[i]);
-        if (read_word(s, rel, type, sizeof type) != 0) snprintf(type, sizeof type, "%s", dirs[i]);
-        snprintf(name, sizeof name, "thermal:%s", type);
+        putf(rel, sizeof rel, "%s/%s/type", base, dirs[i]);
+        if (read_word(s, rel, type, sizeof type) != 0) putf(type, sizeof type, "%s", dirs[i]);
+        putf(name, sizeof name, "thermal:%s", type);
         for (int j = 0; j < s->n; j++)
             if (strcmp(s->v[j].d.name, name) == 0) {
-                snprintf(name, sizeof name, "thermal:%s@%s", type, dirs[i] + 8);
+                putf(name, sizeof name, "thermal:%s@%s", type, dirs[i] + 8);
                 break;
             }
-        snprintf(rel, sizeof rel, "%s/%s/temp", base, dirs[i]);
+        putf(rel, sizeof rel, "%s/%s/temp", base, dirs[i]);
         sensor *x = add(s, TEAI_SENSOR_TEMP, name, rel, "C");
         if (!x || sfile_set(s, &x->f, rel) != 0) {
             free_names(dirs, n);
@@ -617,18 +616,18 @@ static int find_cpus(teai_sensors *s) {
         (void)strtol(c + 3, &end, 10);
         if (*end) continue;
         char rel[512], name[96];
-        snprintf(rel, sizeof rel, "%s/%s/cpufreq/scaling_cur_freq", base, c);
+        putf(rel, sizeof rel, "%s/%s/cpufreq/scaling_cur_freq", base, c);
         sensor *x = NULL;
         sfile probe = {0};
         if (sfile_set(s, &probe, rel) != 0) goto oom;
         int exists = probe.abs != NULL;
         sfile_close(&probe);
         if (exists) {
-            snprintf(name, sizeof name, "cpufreq:%s", c);
+            putf(name, sizeof name, "cpufreq:%s", c);
             x = add(s, TEAI_SENSOR_CLOCK, name, rel, "MHz");
             if (!x || sfile_set(s, &x->f, rel) != 0) goto oom;
             char grel[512];
-            snprintf(grel, sizeof grel, "%s/%s/cpufreq/scaling_governor", base, c);
+            putf(grel, sizeof grel, "%s/%s/cpufreq/scaling_governor", base, c);
             if (read_word(s, grel, x->d.info, sizeof x->d.info) != 0) x->d.info[0] = '\0';
             first_read(x);
         }
@@ -636,21 +635,20 @@ static int find_cpus(teai_sensors *s) {
          * of a package) once per package */
         int pkg = 0;
         char prel[512], word[32];
-        snprintf(prel, sizeof prel, "%s/%s/topology/physical_package_id", base, c);
+        putf(prel, sizeof prel, "%s/%s/topology/physical_package_id", base, c);
         if (read_word(s, prel, word, sizeof word) == 0) pkg = atoi(word);
         if (pkg < 0 || pkg > 255) pkg = 0;
         static const char *const which[] = {"core", "package"};
         for (int k = 0; k < 2; k++) {
             if (k == 1 && seen_pkg[pkg]) continue;
-            snprintf(rel, sizeof rel, "%s/%s/thermal_throttle/%s_throttle_count", base, c,
-                     which[k]);
+            putf(rel, sizeof rel, "%s/%s/thermal_throttle/%s_throttle_count", base, c, which[k]);
             sfile f = {0};
             if (sfile_set(s, &f, rel) != 0) goto oom;
             int ex = f.abs != NULL;
             sfile_close(&f);
             if (!ex) continue;
             if (k == 1) seen_pkg[pkg] = 1;
-            snprintf(name, sizeof name, "throttle:%s/%s", c, which[k]);
+            putf(name, sizeof name, "throttle:%s/%s", c, which[k]);
             x = add(s, TEAI_SENSOR_THROTTLE, name, rel, "count");
             if (!x || sfile_set(s, &x->f, rel) != 0) goto oom;
             first_read(x);
@@ -694,10 +692,10 @@ static int src_add(teai_sensors *s, int i) {
     size_t len = strlen(s->source);
     const char *nm = s->v[i].d.name;
     if (len == 0)
-        snprintf(s->source, sizeof s->source, "%s", nm);
+        putf(s->source, sizeof s->source, "%s", nm);
     else /* "rapl:package-0+package-0/dram": the kind prefix once */
-        snprintf(s->source + len, sizeof s->source - len, "+%s",
-                 strchr(nm, ':') ? strchr(nm, ':') + 1 : nm);
+        putf(s->source + len, sizeof s->source - len, "+%s",
+             strchr(nm, ':') ? strchr(nm, ':') + 1 : nm);
     return 0;
 }
 
@@ -716,7 +714,7 @@ static int choose_source(teai_sensors *s) {
         if (p->d.kind != TEAI_SENSOR_ENERGY || !p->is_package || !p->d.available) continue;
         if (src_add(s, i) != 0) return -1;
         char pre[128];
-        snprintf(pre, sizeof pre, "%s/", p->d.name);
+        putf(pre, sizeof pre, "%s/", p->d.name);
         for (int j = 0; j < s->n; j++) {
             sensor *q = &s->v[j];
             size_t pl = strlen(pre);
@@ -779,7 +777,7 @@ static void set_missing(teai_sensors *s) {
         if (avail)
             m[0] = '\0';
         else if (!found)
-            snprintf(m, cap, "%s", none[k]);
+            putf(m, cap, "%s", none[k]);
         else if (found == 1)
             putf(m, cap, "%s: %s", s->v[first].d.name, s->v[first].d.why);
         else
@@ -822,11 +820,11 @@ static void set_summary(teai_sensors *s) {
             }
             char t[192];
             if (!cnt)
-                snprintf(t, sizeof t, "none");
+                putf(t, sizeof t, "none");
             else if (k == TEAI_SENSOR_CLOCK)
-                snprintf(t, sizeof t, govs[0] ? "cpufreq(%d,%s)" : "cpufreq(%d)", cnt, govs);
+                putf(t, sizeof t, govs[0] ? "cpufreq(%d,%s)" : "cpufreq(%d)", cnt, govs);
             else
-                snprintf(t, sizeof t, "thermal_throttle(%d)", cnt);
+                putf(t, sizeof t, "thermal_throttle(%d)", cnt);
             sum_add(s, t);
             continue;
         }
@@ -941,7 +939,7 @@ static double self_cpu_s(long tck) {
     }
     closedir(d);
     for (int i = 0; i < nq; i++) {
-        snprintf(path, sizeof path, "/proc/%d/stat", q[i]);
+        putf(path, sizeof path, "/proc/%d/stat", q[i]);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) continue;
         ssize_t r = read(fd, buf, sizeof buf - 1);
@@ -950,7 +948,7 @@ static double self_cpu_s(long tck) {
         if (r <= 0 || teai__parse_pid_stat_cpu(buf, (size_t)r, &t, why, sizeof why) != 0) continue;
         ticks += t;
         /* its own live children */
-        snprintf(path, sizeof path, "/proc/%d/task/%d/children", q[i], q[i]);
+        putf(path, sizeof path, "/proc/%d/task/%d/children", q[i], q[i]);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) continue;
         r = read(fd, buf, sizeof buf - 1);
