@@ -181,6 +181,155 @@ static int add_summary(teai__deck *d, const teai_dataset *ds, teai_error *err) {
     return TEAI_OK;
 }
 
+/* ---- energy and heat, devices ------------------------------------------------- */
+
+/* Mean and 95% CI of metric m of group g as "3.1 (2.9-3.3)", "3.1 (n=1)"
+ * or "-"; digits significant. TEAI_ENOMEM. */
+static int stat_cell(const teai_dataset *ds, int g, int m, char *out, size_t cap) {
+    size_t n;
+    const double *v = teai_dataset_values(ds, g, m, &n);
+    teai_stats st;
+    if (!n) {
+        snprintf(out, cap, "-");
+        return TEAI_OK;
+    }
+    if (teai_stats_compute(v, n, TEAI_SEED_DEFAULT, 0, &st)) return TEAI_ENOMEM;
+    if (isfinite(st.ci_lo))
+        snprintf(out, cap, "%.3g (%.3g-%.3g)", st.mean, st.ci_lo, st.ci_hi);
+    else
+        snprintf(out, cap, "%.3g (n=%ld)", st.mean, st.n);
+    return TEAI_OK;
+}
+
+/* 1 if some CSV read has column name. */
+static int has_column(const teai_dataset *ds, const char *name) {
+    for (int i = 0; i < teai_dataset_n_csv_cols(ds); i++)
+        if (!strcmp(teai_dataset_csv_col(ds, i, NULL), name)) return 1;
+    return 0;
+}
+
+/* "Energy and heat": per configuration J/token and decode W (mean, 95% CI
+ * over repetitions), max temperature, and how many repetitions were
+ * throttled, noisy or charging; when no energy was measured, says so. */
+static int add_energy(teai__deck *d, const teai_dataset *ds, teai_error *err) {
+    static const int key_of_column[4] = {4, 0, 2, 3}; /* backend, host, size, quantization */
+    teai_group_info all;
+    teai_dataset_group_info(ds, -1, &all);
+    long n_energy = 0;
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        size_t n;
+        teai_dataset_values(ds, g, TEAI_M_J_PER_TOKEN, &n);
+        n_energy += (long)n;
+    }
+    if (!n_energy) {
+        teai__slide *s = deck_add(d, SL_BULLETS, "Energy and heat");
+        if (!has_column(ds, "joules_per_token"))
+            slide_item(d, s,
+                       "The CSVs have no energy columns: these runs were recorded without "
+                       "teai's sensor readings, so energy, power and temperature are unknown.");
+        else if (*all.energy_source)
+            slide_item(d, s,
+                       "Energy came from %s, but no measured repetition has a value (a charging "
+                       "battery gives none): J/token and power are not measured.",
+                       all.energy_source);
+        else
+            slide_item(d, s,
+                       "No energy sensor was available on any device (teai probe lists the "
+                       "sensors): J/token and power are not measured, not estimated.");
+        for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+            teai_group_info gi;
+            char t[64];
+            size_t n;
+            teai_dataset_group_info(ds, g, &gi);
+            teai_dataset_values(ds, g, TEAI_M_TEMP_MAX_C, &n);
+            if (!n && !gi.flag_known) continue;
+            if (stat_cell(ds, g, TEAI_M_TEMP_MAX_C, t, sizeof t))
+                return teai__fail(err, TEAI_ENOMEM, "out of memory");
+            slide_item(d, s,
+                       "%s on %s, %s %s: max temperature %s °C; of %ld repetitions %ld throttled, "
+                       "%ld noisy, %ld charging.",
+                       teai_dataset_key(ds, g, 4), teai_dataset_key(ds, g, 0),
+                       teai_dataset_key(ds, g, 2), teai_dataset_key(ds, g, 3), t, gi.reps,
+                       gi.throttled, gi.noisy, gi.charging);
+        }
+        return TEAI_OK;
+    }
+    teai__slide *s = NULL;
+    int row = 0;
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        teai_group_info gi;
+        teai_dataset_group_info(ds, g, &gi);
+        if (!gi.reps) continue;
+        if (row % TABLE_ROWS_PER_SLIDE == 0) {
+            s = deck_add(d, SL_TABLE, row ? "Energy and heat (continued)" : "Energy and heat");
+            if (!s) break;
+            static const char *const hdr[10] = {"backend",
+                                                "host",
+                                                "size",
+                                                "quantization",
+                                                "J/token (95% CI)",
+                                                "decode W (95% CI)",
+                                                "max °C (mean)",
+                                                "throttled",
+                                                "noisy",
+                                                "charging"};
+            s->ncols = 10;
+            for (int k = 0; k < 10; k++) slide_item(d, s, "%s", hdr[k]);
+        }
+        row++;
+        for (int k = 0; k < 4; k++) {
+            const char *key = teai_dataset_key(ds, g, key_of_column[k]);
+            slide_item(d, s, "%s", *key ? key : "-");
+        }
+        char c[3][96];
+        static const int ms[3] = {TEAI_M_J_PER_TOKEN, TEAI_M_DECODE_W, TEAI_M_TEMP_MAX_C};
+        for (int k = 0; k < 3; k++) {
+            if (stat_cell(ds, g, ms[k], c[k], sizeof c[k]))
+                return teai__fail(err, TEAI_ENOMEM, "out of memory");
+            slide_item(d, s, "%s", c[k]);
+        }
+        const long fl[3] = {gi.throttled, gi.noisy, gi.charging};
+        for (int k = 0; k < 3; k++)
+            if (gi.flag_known)
+                slide_item(d, s, "%ld/%ld", fl[k], gi.reps);
+            else
+                slide_item(d, s, "-");
+    }
+    return TEAI_OK;
+}
+
+/* Per device (host and device): which sensors it had, where energy came
+ * from, and its measured read bandwidth. */
+static void add_devices(teai__deck *d, const teai_dataset *ds) {
+    teai__slide *s = NULL;
+    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
+        const char *h = teai_dataset_key(ds, g, 0), *dv = teai_dataset_key(ds, g, 1);
+        int seen = 0;
+        for (int e = 0; e < g && !seen; e++)
+            seen =
+                !strcmp(h, teai_dataset_key(ds, e, 0)) && !strcmp(dv, teai_dataset_key(ds, e, 1));
+        if (seen) continue;
+        /* the device's groups together */
+        double bw = NAN;
+        const char *src = "", *sens = "";
+        for (int e = g; e < teai_dataset_n_groups(ds); e++) {
+            teai_group_info gi;
+            if (strcmp(h, teai_dataset_key(ds, e, 0)) || strcmp(dv, teai_dataset_key(ds, e, 1)) ||
+                teai_dataset_group_info(ds, e, &gi))
+                continue;
+            if (isfinite(gi.membw_gb_s) && !(bw >= gi.membw_gb_s)) bw = gi.membw_gb_s;
+            if (!*src) src = gi.energy_source;
+            if (!*sens) sens = gi.sensors;
+        }
+        if (!s) s = deck_add(d, SL_BULLETS, "Devices: sensors and measured bandwidth");
+        char b[64] = "not measured";
+        if (isfinite(bw)) snprintf(b, sizeof b, "%.4g GB/s", bw);
+        slide_item(d, s, "%s (%s): measured read bandwidth %s; energy: %s; sensors: %s", h,
+                   *dv ? dv : "device unknown", b, *src ? src : "no sensor",
+                   *sens ? sens : "none recorded");
+    }
+}
+
 /* ---- accuracy (accuracy.csv) ------------------------------------------------ */
 
 /* The row of the latest successful result of the configuration ending at
@@ -366,6 +515,14 @@ static void add_method(teai__deck *d, const teai_dataset *ds, const teai_acc_row
     slide_item(d, s,
                "Figures compare configurations measured on one host (the one with the most rows), "
                "except device_comparison.");
+    if (has_column(ds, "joules_per_token"))
+        slide_item(d, s,
+                   "Energy is integrated from the device's own sensors over each phase (never "
+                   "estimated); J/token = decode energy / decoded tokens, one value per "
+                   "repetition, with 95%% CIs over repetitions. A repetition is flagged throttled "
+                   "(clock below 85%% of the run's highest, or throttle counters rose), noisy "
+                   "(other processes above the threshold share of CPU) or charging; teai analyze "
+                   "--exclude-flagged leaves them out.");
     if (acc && teai_acc_rows_count(acc)) method_accuracy(d, s, acc);
 }
 
@@ -385,7 +542,6 @@ static void add_title(teai__deck *d, const teai_report_opts *o, const teai_figur
  * figures the data could not support, with the reasons. */
 static void add_figures(teai__deck *d, const teai_report_opts *o, const teai_figures_data *fd,
                         const char *fig_dir, teai_report_result *res) {
-    teai_figure_accuracy fa = {fd->acc, o->accuracy_metric};
     teai_plot_params pp = teai_plot_default_params();
     pp.scale = 2;
     char skipped[TEAI_FIG_N][1100];
@@ -394,7 +550,8 @@ static void add_figures(teai__deck *d, const teai_report_opts *o, const teai_fig
         const char *name = teai_figure_name(f);
         char path[4096 + 64], msg[1024];
         snprintf(path, sizeof path, "%s/%s.png", fig_dir, name);
-        int r = teai_figure_write_acc(f, fd->ds, &fa, path, TEAI_PLOT_PNG, &pp, msg, sizeof msg);
+        int r = teai_figure_write_data(f, fd, o->accuracy_metric, path, TEAI_PLOT_PNG, &pp, msg,
+                                       sizeof msg);
         if (r == 1) {
             char title[128];
             snprintf(title, sizeof title, "%s",
@@ -429,7 +586,9 @@ int teai__report_slides(teai__deck *d, const teai_report_opts *o, const teai_fig
     add_setup(d, fd->ds);
     add_figures(d, o, fd, fig_dir, res);
     int st = add_summary(d, fd->ds, err);
+    if (!st) st = add_energy(d, fd->ds, err);
     if (st) return st;
+    add_devices(d, fd->ds);
     if (fd->acc) add_accuracy(d, fd->acc, &res->n_accuracy);
     add_method(d, fd->ds, fd->acc);
     if (d->oom) return teai__fail(err, TEAI_ENOMEM, "out of memory");
