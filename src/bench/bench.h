@@ -11,6 +11,15 @@
  * open backend. A run that fails or is stopped still ends its log, saying
  * how it ended.
  *
+ * The device is watched through every run (docs/metrics.md): a sampler
+ * thread reads the sensors (sys/sensors.h) into the log as `sample` lines,
+ * readings taken at each repetition's phase boundaries give its energy per
+ * phase, and a `rep_sensors` event after each repetition's summary says
+ * what the device did (joules per token, heat, clocks, other processes'
+ * CPU share, charging, peak memory). Optionally the runner waits for the
+ * device to cool before each repetition (cooldown), or keeps decoding for
+ * a set time (sustained mode: duration_s).
+ *
  * Library code: never prints or exits. Notes (what is being made, and where),
  * progress and the stop request go through the callbacks in
  * teai_bench_params; errors are statuses with a message in teai_error. */
@@ -59,12 +68,30 @@ typedef struct teai_bench_params {
     int chat;               /* openai: 1 for the chat endpoint */
     const char *tinygrad;   /* tinygrad: the checkout holding examples/llama3.py */
     const char *python;     /* tinygrad: the interpreter */
+    /* the device (docs/metrics.md) */
+    double sample_hz;           /* sensor sampler rate, Hz (default 10); 0: no sampler thread
+                                   (the phase-boundary readings are still taken) */
+    int cooldown;               /* before each repetition: TEAI_COOLDOWN_NONE (default), _AUTO
+                                   (back within cooldown_margin_c of the idle temperature taken
+                                   at the start), _SECONDS (a fixed delay), _TEMP (down to a
+                                   temperature) */
+    double cooldown_value;      /* _SECONDS: the delay, s; _TEMP: the temperature, deg C */
+    double cooldown_margin_c;   /* _AUTO: the margin, deg C (default 2) */
+    double cooldown_max_s;      /* _AUTO, _TEMP: the longest wait, s (default 120) */
+    double duration_s;          /* > 0: sustained mode: after the warm-ups, measured
+                                   repetitions back to back, each decoding until the context
+                                   is full, until this many seconds passed (default 0: off;
+                                   repetitions then counts nothing) */
+    double noise_threshold_pct; /* a repetition is noisy when other processes took more than
+                                   this share of all CPUs' time, % (default 10) */
     /* callbacks, all optional; called on the caller's thread */
     teai_note_fn note; /* "synthesizing ... once, into ...", "making X from Y ..." */
     void (*progress)(void *ud, const teai_bench_progress *p);
     int (*cancel)(void *ud); /* non-zero: stop (Ctrl-C); the log ends "interrupted" */
     void *ud;
 } teai_bench_params;
+
+enum { TEAI_COOLDOWN_NONE = 0, TEAI_COOLDOWN_AUTO, TEAI_COOLDOWN_SECONDS, TEAI_COOLDOWN_TEMP };
 
 /* The defaults above, no callbacks. */
 teai_bench_params teai_bench_default_params(void);
@@ -117,6 +144,20 @@ typedef struct teai_bench_result {
     /* teai's own time per token event (logging it, the progress callback),
      * outside the measured step, ms; NAN when no token came */
     double overhead_ms;
+    /* the device over the measured repetitions (their rep_sensors events);
+     * NAN when unknown */
+    char energy_source[96]; /* teai_sensors_energy_source(); "" none */
+    double membw_gb_s;      /* the host's measured read bandwidth at the run's threads */
+    int n_measured;         /* measured repetitions run */
+    double j_per_token, j_per_token_sd; /* mean and sd of joules per decoded token */
+    double decode_w;                    /* mean decode power, W */
+    double temp_max_c;                  /* the hottest reading of any measured repetition, deg C */
+    double peak_rss_mb;                 /* the highest repetition peak resident set, MiB */
+    int n_noisy, n_throttled, n_charging; /* measured repetitions flagged so */
+    double other_cpu_pct_max;             /* the highest other-processes CPU share of one, % */
+    /* sustained mode (NAN otherwise): decoded tokens per wall-clock second
+     * over the first first_s and the last last_s seconds of the measured run */
+    double sustained_s, first_s, first_tok_s, last_s, last_tok_s;
 } teai_bench_result;
 
 /* Progress of a run, passed to p->progress. */
@@ -132,6 +173,8 @@ struct teai_bench_progress {
     int rep;                      /* 0-based, warm-ups first */
     int warmup;                   /* 1 in a warm-up repetition */
     int tokens;                   /* tokens decoded so far in this repetition */
+    int n_gen;                    /* tokens this repetition decodes */
+    double left_s;                /* sustained mode: seconds left; NAN otherwise */
     double decode_tok_s;          /* its decode rate so far; 0 before the first timed step */
 };
 

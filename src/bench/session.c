@@ -20,6 +20,11 @@ teai_bench_params teai_bench_default_params(void) {
     p.warmup = 1;
     p.output_dir = "benchmark_output";
     p.prompt = "The quick brown fox jumps over the lazy dog, and then it";
+    p.sample_hz = 10;
+    p.cooldown = TEAI_COOLDOWN_NONE;
+    p.cooldown_margin_c = 2;
+    p.cooldown_max_s = 120;
+    p.noise_threshold_pct = 10;
     return p;
 }
 
@@ -67,6 +72,7 @@ int teai_bench_open(const teai_bench_params *p, const teai_bench_model *model, t
     }
     teai_backend_config cfg;
     teai_bench_backend_config(p, path, &cfg);
+    b->n_ctx = cfg.n_ctx;
     b->info.bits_per_weight = NAN;
     b->info.load_ms = NAN;
     int st = ops->open(&cfg, &b->be, &b->info, err);

@@ -40,7 +40,62 @@ static const char *help =
     "  --base-url URL --api-key K --model-name M --chat   (openai)\n"
     "  --backend-name NAME  name the log and CSV after NAME (e.g. mlc_llm, tinygrad)\n"
     "  --tinygrad DIR [--python P]                          (tinygrad)\n"
-    "  -q, --quiet          no progress display\n";
+    "  -q, --quiet          no progress display\n"
+    "\n"
+    "The device (docs/metrics.md): energy, heat, clocks and other processes' load are\n"
+    "read through every run and summed up per repetition in the log.\n"
+    "  --sample-hz HZ       sensor readings per second while it runs (default 10; 0: only at\n"
+    "                       each repetition's start, prefill and last token)\n"
+    "  --cooldown MODE      before each repetition wait until the device cooled: auto (back\n"
+    "                       within --cooldown-margin of the idle temperature taken at the\n"
+    "                       start), SECONDS (a fixed delay: 30, 30s, 2m) or TEMP_C (down to\n"
+    "                       a temperature: 45C); default none\n"
+    "  --cooldown-margin C  auto's margin, degrees C (default 2)\n"
+    "  --cooldown-max T     the longest wait for a temperature, seconds (default 120)\n"
+    "  --duration T         sustained mode: after the warm-ups, decode back to back (each\n"
+    "                       repetition until the context is full) for T (300, 300s, 5m)\n"
+    "  --noise-threshold P  flag a repetition noisy when other processes took more than P%\n"
+    "                       of all CPUs' time (default 10)\n";
+
+/* A length of time: a number of seconds, or with a unit (30s, 5m, 1h). 0,
+ * or -1 when s is not one. */
+static int parse_seconds(const char *s, double *out) {
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || !isfinite(v) || v < 0) return -1;
+    double unit = strcmp(end, "") == 0 || strcmp(end, "s") == 0 ? 1
+                  : strcmp(end, "m") == 0                       ? 60
+                  : strcmp(end, "h") == 0                       ? 3600
+                                                                : -1;
+    if (unit < 0) return -1;
+    *out = v * unit;
+    return 0;
+}
+
+/* --cooldown: auto, SECONDS (30, 30s, 2m) or TEMP_C (45C). */
+static int parse_cooldown(const char *cmd, const char *v, teai_bench_params *p) {
+    char *end;
+    size_t n = strlen(v);
+    if (strcmp(v, "auto") == 0) {
+        p->cooldown = TEAI_COOLDOWN_AUTO;
+        return 0;
+    }
+    if (n > 1 && (v[n - 1] == 'C' || v[n - 1] == 'c')) {
+        double t = strtod(v, &end);
+        if (end == v + n - 1 && t >= -40 && t <= 150) {
+            p->cooldown = TEAI_COOLDOWN_TEMP;
+            p->cooldown_value = t;
+            return 0;
+        }
+        return cli_usage_error(cmd, "--cooldown: '%s' is not a temperature from -40C to 150C", v);
+    }
+    if (parse_seconds(v, &p->cooldown_value) == 0) {
+        p->cooldown = TEAI_COOLDOWN_SECONDS;
+        return 0;
+    }
+    return cli_usage_error(
+        cmd, "--cooldown: '%s' is not auto, SECONDS (30, 30s, 2m) or TEMP_C (45C)", v);
+}
 
 void bench_defaults(bench_opts *o) {
     memset(o, 0, sizeof *o);
@@ -91,6 +146,12 @@ int bench_parse(const char *cmd, int argc, char **argv, bench_opts *o) {
                                                "--backend-name",
                                                "--tinygrad",
                                                "--python",
+                                               "--sample-hz",
+                                               "--cooldown",
+                                               "--cooldown-margin",
+                                               "--cooldown-max",
+                                               "--duration",
+                                               "--noise-threshold",
                                                NULL};
             int known = 0;
             for (int k = 0; with_value[k]; k++) known |= strcmp(a, with_value[k]) == 0;
@@ -124,7 +185,24 @@ int bench_parse(const char *cmd, int argc, char **argv, bench_opts *o) {
                 o->p.tinygrad = v;
             else if (cli_is(a, NULL, "--python"))
                 o->p.python = v;
-            else if (cli_is(a, NULL, "--seed")) {
+            else if (cli_is(a, NULL, "--cooldown")) {
+                if (parse_cooldown(cmd, v, &o->p)) return CLI_EXIT_USAGE;
+            } else if (cli_is(a, NULL, "--duration") || cli_is(a, NULL, "--cooldown-max")) {
+                double sec;
+                if (parse_seconds(v, &sec) || sec <= 0 || sec > 1e7)
+                    return cli_usage_error(
+                        cmd, "%s: '%s' is not a length of time (300, 300s, 5m, 1h; above 0)", a, v);
+                if (cli_is(a, NULL, "--duration"))
+                    o->p.duration_s = sec;
+                else
+                    o->p.cooldown_max_s = sec;
+            } else if (cli_is(a, NULL, "--sample-hz")) {
+                if (cli_float(cmd, a, v, 0, 1000, &o->p.sample_hz)) return CLI_EXIT_USAGE;
+            } else if (cli_is(a, NULL, "--cooldown-margin")) {
+                if (cli_float(cmd, a, v, 0, 100, &o->p.cooldown_margin_c)) return CLI_EXIT_USAGE;
+            } else if (cli_is(a, NULL, "--noise-threshold")) {
+                if (cli_float(cmd, a, v, 0, 100, &o->p.noise_threshold_pct)) return CLI_EXIT_USAGE;
+            } else if (cli_is(a, NULL, "--seed")) {
                 if (cli_u64(cmd, a, v, &o->p.seed)) return CLI_EXIT_USAGE;
             } else if (cli_is(a, NULL, "--temp")) {
                 if (cli_float(cmd, a, v, 0, 100, &d)) return CLI_EXIT_USAGE;
@@ -210,21 +288,73 @@ static void draw(void *ud, const teai_bench_progress *pr) {
     uint64_t now = cli_now_ns();
     if (!done && now - d->t_last_draw < 100000000ull) return;
     d->t_last_draw = now;
-    int total = p->n_gen, width = 30, fill = total ? pr->tokens * width / total : width;
-    char bar[64];
+    int total = pr->n_gen, width = 30, fill = total ? pr->tokens * width / total : width;
+    if (fill > width) fill = width;
+    char bar[64], of[32] = "";
     for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
-    fprintf(stderr, "\r%s %d/%d [%s] %d/%d tokens, %.2f tok/s   ",
+    if (!isnan(pr->left_s))
+        snprintf(of, sizeof of, " (%.0f s left)", pr->left_s);
+    else
+        snprintf(of, sizeof of, "/%d", pr->warmup ? p->warmup : p->repetitions);
+    fprintf(stderr, "\r%s %d%s [%s] %d/%d tokens, %.2f tok/s   ",
             pr->warmup ? "warm-up" : "repetition",
-            pr->warmup ? pr->rep + 1 : pr->rep - p->warmup + 1,
-            pr->warmup ? p->warmup : p->repetitions, bar, pr->tokens, total, pr->decode_tok_s);
+            pr->warmup ? pr->rep + 1 : pr->rep - p->warmup + 1, of, bar, pr->tokens, total,
+            pr->decode_tok_s);
     if (done) fputc('\n', stderr);
+}
+
+/* The device's lines of the summary: energy, heat and memory, the flags,
+ * the sustained rates. */
+static void print_device(const teai_bench_result *r) {
+    if (!isnan(r->j_per_token))
+        printf("  energy:           %.4g ± %.2g J/token, decode %.3g W (%s)\n", r->j_per_token,
+               isnan(r->j_per_token_sd) ? 0 : r->j_per_token_sd, r->decode_w, r->energy_source);
+    else
+        printf("  energy:           unknown (%s)\n",
+               r->energy_source[0] ? "no reading while decoding" : "no energy sensor");
+    char temp[32] = "unknown", rss[32] = "unknown", bw[32] = "unknown";
+    if (!isnan(r->temp_max_c)) snprintf(temp, sizeof temp, "%.1f °C", r->temp_max_c);
+    if (!isnan(r->peak_rss_mb)) snprintf(rss, sizeof rss, "%.1f MiB", r->peak_rss_mb);
+    if (!isnan(r->membw_gb_s)) snprintf(bw, sizeof bw, "%.1f GB/s", r->membw_gb_s);
+    printf("  device:           max %s, peak memory %s, measured read bandwidth %s\n", temp, rss,
+           bw);
+    int n = r->n_measured;
+    if (!r->n_noisy && !r->n_throttled && !r->n_charging) {
+        printf("  flags:            none (%d repetition%s not noisy, throttled or charging)\n", n,
+               n == 1 ? "" : "s");
+    } else {
+        char line[512] = "";
+        size_t len = 0;
+        if (r->n_noisy)
+            len += (size_t)snprintf(line + len, sizeof line - len,
+                                    "%d of %d repetition%s noisy (other processes took %.0f%% of "
+                                    "the CPUs)",
+                                    r->n_noisy, n, n == 1 ? "" : "s", r->other_cpu_pct_max);
+        if (r->n_throttled && len < sizeof line)
+            len += (size_t)snprintf(line + len, sizeof line - len, "%s%d of %d throttled",
+                                    len ? "; " : "", r->n_throttled, n);
+        if (r->n_charging && len < sizeof line)
+            snprintf(line + len, sizeof line - len,
+                     "%s%d of %d on a charging battery (no energy figures)", len ? "; " : "",
+                     r->n_charging, n);
+        printf("  flags:            %s\n", line);
+    }
+    if (!isnan(r->sustained_s))
+        printf("  sustained:        %.0f s: first %.0f s: %.2f tok/s, last %.0f s: %.2f tok/s\n",
+               r->sustained_s, r->first_s, r->first_tok_s, r->last_s, r->last_tok_s);
 }
 
 static void print_summary(const bench_opts *o, const teai_bench_result *r) {
     const teai_bench_params *p = &o->p;
-    printf("%s, %s %s (%s), %d repetitions (+%d warm-up), %d tokens each\n", r->backend, p->size,
-           p->quantize, r->info->weight_format, p->repetitions, p->warmup, p->n_gen);
+    if (p->duration_s > 0)
+        printf("%s, %s %s (%s), sustained for %g s: %d repetitions (+%d warm-up), each until "
+               "the context is full\n",
+               r->backend, p->size, p->quantize, r->info->weight_format, p->duration_s,
+               r->n_measured, p->warmup);
+    else
+        printf("%s, %s %s (%s), %d repetitions (+%d warm-up), %d tokens each\n", r->backend,
+               p->size, p->quantize, r->info->weight_format, p->repetitions, p->warmup, p->n_gen);
     printf("  prefill:          %.2f ± %.2f tok/s\n", r->prefill_tok_s,
            isnan(r->prefill_tok_s_sd) ? 0 : r->prefill_tok_s_sd);
     printf("  decode:           %.2f ± %.2f tok/s (mean ± sd over repetitions)\n", r->decode_tok_s,
@@ -235,6 +365,7 @@ static void print_summary(const bench_opts *o, const teai_bench_result *r) {
     printf("  teai overhead:    %.4f ms per token (%.3f%% of the mean step; logging and "
            "progress, outside the measured step)\n",
            r->overhead_ms, 100.0 * r->overhead_ms / r->mean_step_ms);
+    print_device(r);
     printf("  log:              %s\n", r->log_path);
 }
 
@@ -242,6 +373,7 @@ int bench_session_run(teai_bench *b, const bench_opts *o, char *log_path, size_t
     draw_state d = {o, isatty(2), 0};
     teai_bench_params p = o->p;
     p.progress = draw;
+    p.note = note_bench;
     p.cancel = cancel_bench;
     p.ud = &d;
     teai_bench_result res;

@@ -49,7 +49,8 @@ static const char *help =
     "  --eval-n N            first N examples (ppl: chunks; default: all)\n"
     "  --eval-max-tokens N   tokens per completion (default 256)\n"
     "  and every `teai bench` option (-m, --synthetic, --repetitions, --warmup,\n"
-    "  --output-dir, --llama-cpp, --base-url, ...), applied to every configuration\n";
+    "  --output-dir, --llama-cpp, --base-url, --sample-hz, --cooldown, --duration,\n"
+    "  --noise-threshold, ...), applied to every configuration\n";
 
 #define MAX_LIST 32
 
@@ -150,10 +151,10 @@ static int read_sweep_file(const char *path, sweep_lists *L) {
 static int log_matches(const char *path, const bench_opts *o, int threads) {
     teai_log_header *h = NULL;
     if (teai_log_header_read(path, &h, NULL) != TEAI_OK) return 0;
-    char want[9][64];
-    static const char *const keys[9] = {"backend",       "size",        "quantize",
-                                        "seed",          "threads",     "n_gen",
-                                        "prompt_tokens", "repetitions", "warmup"};
+    char want[10][64];
+    static const char *const keys[10] = {"backend", "size",      "quantize",      "seed",
+                                         "threads", "n_gen",     "prompt_tokens", "repetitions",
+                                         "warmup",  "duration_s"};
     snprintf(want[0], 64, "%s", o->p.backend_name ? o->p.backend_name : o->p.backend);
     snprintf(want[1], 64, "%s", o->p.size);
     snprintf(want[2], 64, "%s", o->p.quantize);
@@ -163,11 +164,14 @@ static int log_matches(const char *path, const bench_opts *o, int threads) {
     snprintf(want[6], 64, "%d", o->p.prompt_tokens);
     snprintf(want[7], 64, "%d", o->p.repetitions);
     snprintf(want[8], 64, "%d", o->p.warmup);
+    /* sustained or not (a log from before sustained mode has no duration_s: not) */
+    want[9][0] = '\0';
+    if (o->p.duration_s > 0) snprintf(want[9], 64, "%g", o->p.duration_s);
     const char *end = teai_log_header_end(h);
     int ok = end && strcmp(end, "ok") == 0;
-    for (int i = 0; i < 9 && ok; i++) {
+    for (int i = 0; i < 10 && ok; i++) {
         const char *v = teai_log_header_get(h, keys[i]);
-        ok = v && strcmp(v, want[i]) == 0;
+        ok = strcmp(v ? v : "", want[i]) == 0;
     }
     teai_log_header_free(h);
     return ok;
