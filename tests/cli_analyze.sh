@@ -3,7 +3,8 @@
 # that every figure they print is known: the statistics of each group (n,
 # mean, median, sd, min, max, p90, p99 as NumPy's type 7), warm-up rows left
 # out, chunk rows counted per token, --group-by, the default backend
-# comparison and --compare, the bars and speedups of teai viz, bad input.
+# comparison and --compare, the device columns, flags, --exclude-flagged and
+# sustained runs (samples.csv), the bars and speedups of teai viz, bad input.
 set -u
 NAME=cli_analyze
 . "$(dirname "$0")/lib_cli.sh"
@@ -116,6 +117,60 @@ assert len(c) == 1 and c[0]["a"] == "native" and c[0]["b"] == "llamacpp" and c[0
 PY
 else
     echo "skip: analyze --format json parse check: python3 missing"
+fi
+
+# the device columns: J/token, decode W and max °C per repetition (step-0
+# rows), % of the measured bandwidth per decode row (10 of 40 GB/s: 25 %),
+# the flags counted per group; rep 1 is throttled, rep 2 noisy: with
+# --exclude-flagged their rows go (J/token 2 remains, decode 20 tok/s) and the
+# output says so. samples.csv: a sustained run at 10 tokens/s for 60 s, then
+# 5 tokens/s: first 30 s against last 60 s.
+E=$D/device
+mkdir -p "$E"
+{
+    echo "step,repetition,warmup,log_file,tokens_per_sec,memory_throughput_gb_s,joules_per_token,decode_power_w,temp_max_c,throttled,noisy,charging,membw_gb_s,sensors,energy_source,duration_s,backend,hostname,size,quantize"
+    for r in 0 1 2; do
+        echo "0,$r,0,s.txt,,,$((r + 2)),$((10 + 2 * r)),$((60 + 5 * r)),$([ $r = 1 ] && echo 1 || echo 0),$([ $r = 2 ] && echo 1 || echo 0),0,40,battery temp cpufreq,battery,120,native,h1,1B,int8"
+        echo "1,$r,0,s.txt,$((20 + r)),10,,,,,,,40,battery temp cpufreq,battery,120,native,h1,1B,int8"
+    done
+} >"$E/native.csv"
+{
+    echo "log_file,backend,hostname,size,quantize,duration_s,repetition,warmup,phase,t_ms,tokens"
+    t=0
+    while [ $t -le 120 ]; do
+        if [ $t -le 60 ]; then k=$((10 * t)); else k=$((600 + 5 * (t - 60))); fi
+        echo "s.txt,native,h1,1B,int8,120,0,0,decode,$((t * 1000)),$k"
+        t=$((t + 1))
+    done
+} >"$E/samples.csv"
+expect 0 "$T" analyze --dir "$E"
+has "^  energy per token${S}J/token${S}3${S}3${S}3${S}1${S}2${S}4${S}"
+has "^  decode power${S}W${S}3${S}12${S}"
+has "^  max temperature${S}°C${S}3${S}65${S}"
+has "^  of measured bandwidth${S}%${S}3${S}25${S}25${S}0${S}"
+has "^  flags: 1 of 3 repetitions throttled, 1 noisy, 0 charging$"
+has "^  device: measured read bandwidth 40 GB/s; energy from battery; sensors: battery temp cpufreq$"
+has "^  sustained run s.txt \(120 s\): first 30 s: 10 tok/s, last 60 s: 5 tok/s \(−50.0 %\)$"
+grep -q "left out" "$D/out" && fail "repetitions left out without --exclude-flagged"
+expect 0 "$T" analyze --dir "$E" --exclude-flagged
+has "^left out 2 flagged repetitions \(1 noisy, 1 throttled\)$"
+has "^  energy per token${S}J/token${S}1${S}2${S}"
+has "^  decode tokens/s${S}tokens/s${S}1${S}20${S}"
+has "^  flags: 1 of 3 repetitions throttled, 1 noisy, 0 charging; 2 left out \(--exclude-flagged\)$"
+if command -v python3 >/dev/null 2>&1; then
+    "$T" analyze --dir "$E" --exclude-flagged --format json >"$D/dev.json" 2>"$D/err" || fail "--format json: $(cat "$D/err")"
+    python3 - "$D/dev.json" <<'PY' || fail "--format json lacks the device fields"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["excluded"] == {"repetitions": 2, "throttled": 1, "noisy": 1, "charging": 0}, d["excluded"]
+gi = d["group_info"][0]
+assert gi["repetitions"] == 3 and gi["excluded"] == 2 and gi["membw_gb_s"] == 40, gi
+su = d["sustained"][0]
+assert su["log_file"] == "s.txt" and su["first_tok_s"] == 10 and su["last_tok_s"] == 5, su
+assert abs(su["change_pct"] + 50) < 1e-9, su
+j = [x for x in d["groups"] if x["metric"] == "joules_per_token"][0]
+assert j["n"] == 1 and j["mean"] == 2 and j["unit"] == "J/token", j
+PY
 fi
 
 # bad input: a missing folder, no CSV, a CSV without the group columns

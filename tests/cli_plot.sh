@@ -4,6 +4,7 @@
 # speedup_comparison drawn with llamacpp (skipped, naming the one backend,
 # without), no "nan" in a finding, device_comparison skipped on one host,
 # exit 3 on missing or bad data;
+# energy_per_token and thermal_timeline drawn or skipped with the reason,
 # pareto skipped without accuracy.csv, then drawn from verifiers results
 # collated by teai collate (byte-identical on a re-run).
 set -u
@@ -65,6 +66,19 @@ ls "$P" | grep -q tmp && fail "temporary files left in $P"
 grep -q "95% CI" "$D/out" || fail "findings carry no confidence interval"
 grep -q "^skipped pareto: no accuracy.csv" "$D/out" || fail "pareto not skipped without accuracy.csv"
 [ -f "$P/pareto.png" ] && fail "pareto.png written without accuracy data"
+# the device figures: drawn where the machine has the sensor, else skipped
+# with the reason (a machine without an energy sensor: "no energy sensor was
+# available"; no samples.csv: thermal_timeline says so), never a file then
+for f in energy_per_token thermal_timeline; do
+    if grep -q "^skipped $f: " "$D/out"; then
+        [ -f "$P/$f.png" ] && fail "$f.png written although skipped"
+    else
+        grep -q "^wrote $P/$f.png: " "$D/out" || fail "$f neither written nor skipped: $(cat "$D/out")"
+        [ "$(od -An -tx1 -N8 "$P/$f.png" | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "$f.png is not a PNG"
+    fi
+done
+grep -q "^skipped energy_per_token: no energy sensor was available (teai probe lists the sensors)$\|^skipped energy_per_token: no repetition has a joules_per_token\|^wrote $P/energy_per_token.png" "$D/out" ||
+    fail "energy_per_token: $(grep energy_per_token "$D/out")"
 
 # accuracy: teai-shaped results for native default and int8, a seed-shaped
 # file for a configuration with no speed data, a broken file

@@ -31,7 +31,8 @@ expect 0 "$T" collate --dir "$D/bo"
 expect 0 "$T" plot --dir "$D/bo" --output-dir "$D/plots"
 nfig=$(grep -c '^wrote ' "$D/out")
 nskip=$(grep -c '^skipped ' "$D/out")
-npages=$((4 + nfig))
+# title, setup, summary, energy and heat, devices, methodology + figures
+npages=$((6 + nfig))
 [ "$nskip" -gt 0 ] && npages=$((npages + 1))
 
 expect 0 "$T" report --dir "$D/bo" -o "$D/R.pdf"
@@ -48,10 +49,16 @@ grep -q 'Page size: *960 x 540 pts' "$D/info" || fail "not 16:9: $(grep 'Page si
 
 pdftotext "$D/R.pdf" "$D/R.txt" || fail "pdftotext failed"
 for h in "teai benchmark report" "Setup" "Backend comparison" "Summary: decode throughput" \
+    "Energy and heat" "Devices: sensors and measured bandwidth" "measured read bandwidth" \
     "Methodology and limitations" "Warm-up" "synthetic" "M.gguf" "int8"; do
     grep -qi "$h" "$D/R.txt" || fail "PDF text lacks '$h'"
 done
 [ "$nskip" -gt 0 ] && { grep -q "could not support" "$D/R.txt" || fail "no skipped-figures slide"; }
+# the energy slide: a table of J/token where a sensor was read, else it says
+# plainly that none was (or that the CSVs have no energy columns)
+grep -q "J/token (95% CI)\|No energy sensor was available\|no energy columns\|no measured repetition" "$D/R.txt" ||
+    fail "the energy and heat slide says nothing about energy: $(grep -A3 'Energy and heat' "$D/R.txt")"
+grep -q "Energy and heat" "$D/R.typ" || fail "typst lacks the energy and heat slide"
 # the decode tokens/s mean of teai analyze, to one decimal, is in the table
 "$T" analyze --dir "$D/bo" --format csv >"$D/an.csv" 2>/dev/null || fail "analyze failed"
 for q in default int8; do
@@ -84,7 +91,7 @@ expect 0 "$T" plot --dir "$D/bo" --output-dir "$D/plots2"
 grep -q '^wrote .*pareto.png' "$D/out" || fail "no pareto figure from the accuracy data"
 nfig=$(grep -c '^wrote ' "$D/out")
 nskip=$(grep -c '^skipped ' "$D/out")
-npages=$((4 + nfig + 2)) # + a table for gsm8k and one for perplexity
+npages=$((6 + nfig + 2)) # + a table for gsm8k and one for perplexity
 [ "$nskip" -gt 0 ] && npages=$((npages + 1))
 expect 0 "$T" report --dir "$D/bo" -o "$D/A.pdf"
 grep -q "accuracy.csv" "$D/err" && fail "accuracy.csv read as a speed CSV: $(cat "$D/err")"
