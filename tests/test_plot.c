@@ -62,8 +62,8 @@ static teai_chart roof_chart(teai_chart_xy_series *xs, teai_chart_slope *sl) {
     teai_chart c = teai_chart_init(TEAI_CHART_XY);
     xs[0] = (teai_chart_xy_series){"native", roof_pts, 3, 0};
     xs[1] = (teai_chart_xy_series){"llamacpp", roof_pts2, 2, 1};
-    sl[0] = (teai_chart_slope){100, 500, "DRAM 100 GB/s"};
-    sl[1] = (teai_chart_slope){20, INFINITY, "20 GB/s"};
+    sl[0] = (teai_chart_slope){100, 500, "DRAM 100 GB/s", 0};
+    sl[1] = (teai_chart_slope){20, INFINITY, "20 GB/s", 0};
     c.title = "Roofline";
     c.subtitle = "decode; n=5 runs per point";
     c.x_label = "Arithmetic intensity (FLOP/byte)";
