@@ -1,6 +1,10 @@
 #!/bin/sh
 # The main job on the built-in defaults (run by `make demo`): the original
 # workflow's Steps 1-3 on this machine with nothing downloaded.
+#   0. teai probe: which energy, temperature, clock and load sensors this
+#      machine exposes, and its read bandwidth at 1..N threads (measured once,
+#      cached per host), which every log records and the roofline draws as
+#      its roof;
 #   1. a model with the exact Llama-3.2-1B shapes, synthesized once (cached in
 #      ~/.cache/teai/models; with llama.cpp's real Llama 3 vocabulary when
 #      scripts/provision-llama.sh has fetched it);
@@ -58,6 +62,10 @@ case ,$BACKENDS, in
     echo
     ;;
 esac
+
+echo "== teai probe: this machine's sensors and read bandwidth (the roofline's roof; cached per host)"
+"$TEAI" probe
+echo
 
 echo "== teai sweep: native backend, Llama-3.2-1B shape (synthesized), 4 quantizations, with perplexity"
 "$TEAI" sweep --backends native --sizes 1B --quantize default,int8,nf4,float16 \

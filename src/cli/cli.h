@@ -76,6 +76,7 @@ int cmd_generate(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 int cmd_collate(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_viz(int argc, char **argv);

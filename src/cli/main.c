@@ -15,6 +15,7 @@ static const struct {
     {"tokenize", cmd_tokenize, "print the token ids of text read on stdin"},
     {"bench", cmd_bench, "benchmark one configuration on a backend into a raw log"},
     {"sweep", cmd_sweep, "benchmark the cross product of backends, sizes, quantizations, ..."},
+    {"probe", cmd_probe, "list this machine's sensors and measure its read bandwidth"},
     {"collate", cmd_collate, "rebuild the per-backend CSVs from the raw logs"},
     {"analyze", cmd_analyze, "statistics per group, speedups with confidence intervals"},
     {"viz", cmd_viz, "the benchmark comparison in the terminal"},

@@ -351,11 +351,14 @@ static void first_read(sensor *x) {
                 uint64_t busy = 0, total = 0;
                 ok = teai__parse_proc_stat(buf, (size_t)n, &busy, &total, why, cap);
                 if (ok == 0) v = total ? 100.0 * (double)busy / (double)total : 0.0;
+                snprintf(d->info, sizeof d->info, "all CPUs busy since boot");
             } else if (strstr(d->name, "pressure")) {
                 uint64_t tot = 0;
                 ok = teai__parse_psi(buf, (size_t)n, &tot, &v, why, cap);
+                snprintf(d->info, sizeof d->info, "some, avg10");
             } else {
                 ok = teai__parse_loadavg(buf, (size_t)n, &v, why, cap);
+                snprintf(d->info, sizeof d->info, "1-minute load average");
             }
             break;
         }
@@ -664,7 +667,7 @@ oom:
 static int find_load(teai_sensors *s) {
     static const char *const rel[] = {"/proc/stat", "/proc/pressure/cpu", "/proc/loadavg"};
     static const char *const name[] = {"proc:stat", "proc:pressure/cpu", "proc:loadavg"};
-    static const char *const unit[] = {"%", "%", "count"};
+    static const char *const unit[] = {"%", "%", ""};
     int *idx[] = {&s->i_stat, &s->i_psi, &s->i_load};
     for (int k = 0; k < 3; k++) {
         *idx[k] = -1;
