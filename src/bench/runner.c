@@ -457,7 +457,7 @@ static void summarize(run_state *s, const rep_result *rr, int first, int n) {
         teai_mean_sd(dw, (size_t)n, &res->decode_w, &sd);
     }
     free(v);
-    qsort(s->lat, (size_t)s->n_lat, sizeof(double), cmp_double);
+    if (s->n_lat) qsort(s->lat, (size_t)s->n_lat, sizeof(double), cmp_double);
     res->n_steps = s->n_lat;
     res->p50_ms = teai_percentile_sorted(s->lat, (size_t)s->n_lat, 0.50);
     res->p90_ms = teai_percentile_sorted(s->lat, (size_t)s->n_lat, 0.90);
