@@ -124,7 +124,9 @@ static long find_row(const teai_log_rows *r, long long rep, long long step) {
 
 #define CELL(r, row, col) teai_log_rows_cell((r), (row), TEAI_COL_##col, NULL)
 
-static char *slurp(const char *path, size_t *len) {
+/* not inlined: GCC 12 then takes the pointer it returns for one into its own
+ * local (a false -Wdangling-pointer) */
+__attribute__((noinline)) static char *slurp(const char *path, size_t *len) {
     char *data = NULL;
     teai_error err;
     if (teai__read_file(path, (size_t)1 << 30, &data, len, &err) != TEAI_OK) return NULL;
@@ -853,14 +855,16 @@ static void test_concurrent_samples(void) {
     size_t len;
     char *data = slurp(path, &len);
     ASSERT_TRUE(data != NULL);
-    const char *body = strstr(data, "format: teai-log 1\n");
-    ASSERT_TRUE(body != NULL);
-    body += strlen("format: teai-log 1\n");
-    int n_sample = 0, n_token = 0, n_other = 0, n_bad = 0;
-    for (const char *p = body; p < data + len;) {
-        const char *nl = memchr(p, '\n', (size_t)(data + len - p));
-        ASSERT_TRUE(nl != NULL);
-        if (!nl) break;
+    const char *fmt = strstr(data, "format: teai-log 1\n");
+    size_t at = fmt ? (size_t)(fmt - data) + strlen("format: teai-log 1\n") : len;
+    int n_sample = 0, n_token = 0, n_other = 0, n_bad = fmt ? 0 : 1;
+    while (at < len) {
+        const char *p = data + at;
+        const char *nl = memchr(p, '\n', len - at);
+        if (!nl) {
+            n_bad++; /* a cut last line */
+            break;
+        }
         cJSON *o = teai__json_line(p, (size_t)(nl - p));
         const cJSON *ev = o ? cJSON_GetObjectItemCaseSensitive(o, "event") : NULL;
         if (!cJSON_IsString(ev))
@@ -872,7 +876,7 @@ static void test_concurrent_samples(void) {
         else
             n_other++;
         cJSON_Delete(o);
-        p = nl + 1;
+        at = (size_t)(nl - data) + 1;
     }
     free(data);
     ASSERT_EQ(n_bad, 0);
