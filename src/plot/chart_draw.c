@@ -782,15 +782,24 @@ static void draw_slope(ctx *c, const teai_chart_slope *sl) {
         /* Right-aligned above the line, at the end of its visible sloped part
          * (before the ridge of a roofline), where data points rarely are. */
         double m = c->f * 0.5;
-        for (int i = N - 1; i > 0; i--) {
+        int placed = 0;
+        for (int i = N - 1; i > 0 && !placed; i--) {
             if (sy[i] < c->py + m || sy[i] > c->py + c->ph - m || sx[i] > c->px + c->pw - m)
                 continue;
             if ((sl->inverse ? sl->k / dx[i] : sl->k * dx[i]) >= sl->y_cap)
                 continue; /* on the flat roof */
             double a = atan2(sy[i] - sy[i - 1], sx[i] - sx[i - 1]);
+            /* a falling line (a > 0 on screen): the label, right-aligned here, rises to its
+             * left; it must not run out of the top of the plot */
+            double rise = (double)strlen(sl->label) * c->f * 0.45 * fabs(sin(a)) + c->f;
+            if (a > 0 && sy[i] - rise < c->py) continue;
             text_at(c, sl->label, sx[i], sy[i] - c->f * 0.15, c->f * 0.75, 0, 1, 1, a);
-            break;
+            placed = 1;
         }
+        /* no room along it: level, under its right end */
+        if (!placed && sy[N - 1] > c->py && sy[N - 1] < c->py + c->ph - 2 * m)
+            text_at(c, sl->label, c->px + c->pw - m, sy[N - 1] + c->f * 0.3, c->f * 0.75, 0, 1, 0,
+                    0);
     }
     cairo_restore(cr);
 }
