@@ -187,9 +187,9 @@ expect 2 "$T" analyze --format yaml
 # writes no file); no colour when stdout is not a terminal
 expect 0 "$T" viz --dir "$C" --ascii --width 100
 has "^Decode tokens/s \(measured repetitions, step >= 1\)$"
-has "^h1${S}1B${S}int8${S}native${S}4${S}25${S}25${S}12.91$"
-has "^h1${S}1B${S}int8${S}llamacpp${S}4${S}12.5${S}12.5${S}6.455$"
-has "^h1${S}1B${S}default${S}native${S}4${S}50${S}50${S}0$"
+has "^h1${S}1B${S}int8${S}native${S}4${S}25${S}25${S}12.91${S}unknown$"
+has "^h1${S}1B${S}int8${S}llamacpp${S}4${S}12.5${S}12.5${S}6.455${S}unknown$"
+has "^h1${S}1B${S}default${S}native${S}4${S}50${S}50${S}0${S}unknown$"
 has "^h1, 1B \(bars: mean decode tokens/s; \[95% CI\]\)$"
 has "^native is 2x llamacpp at h1 1B int8 \(95% CI [0-9.]+-[0-9.]+\), Mann-Whitney "
 grep -q "$(printf '\033')" "$D/out" && fail "colour escapes on a pipe"
@@ -203,6 +203,9 @@ bd=$(bars "default native") bn=$(bars "int8 native") bl=$(bars "int8 llamacpp")
     fail "a bar line wider than --width 100"
 expect 0 "$T" viz --dir "$C"
 grep -q "█" "$D/out" || fail "no block bars without --ascii"
+# the flags of the device data set: rep 1 throttled, rep 2 noisy
+expect 0 "$T" viz --dir "$E" --ascii
+has "^h1${S}1B${S}int8${S}native${S}3${S}21${S}21${S}1${S}2 of 3 \(1 noisy, 1 throttled\)$"
 expect 3 "$T" viz --dir "$D/nope"
 expect 3 "$T" viz --dir "$D/empty"
 expect 2 "$T" viz --dir "$C" --width 10

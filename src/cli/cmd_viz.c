@@ -55,6 +55,32 @@ static void bar(double cells, int ascii) {
     fputs(part[eighths % 8], stdout);
 }
 
+/* The group's flagged repetitions: "none of 3", "1 of 3 (1 noisy)", or
+ * "unknown" when its logs carry no device state (older logs, other tools). */
+static void flags_of(const teai_dataset *ds, int g, char *out, size_t cap) {
+    teai_group_info gi;
+    if (teai_dataset_group_info(ds, g, &gi) != TEAI_OK || gi.flag_known == 0) {
+        snprintf(out, cap, "unknown");
+        return;
+    }
+    if (!gi.flagged) {
+        snprintf(out, cap, "none of %ld", gi.flag_known);
+        return;
+    }
+    int n = snprintf(out, cap, "%ld of %ld (", gi.flagged, gi.flag_known);
+    const char *sep = "";
+    const struct {
+        long k;
+        const char *name;
+    } f[] = {{gi.noisy, "noisy"}, {gi.throttled, "throttled"}, {gi.charging, "charging"}};
+    for (size_t i = 0; i < 3 && n > 0 && (size_t)n < cap; i++)
+        if (f[i].k) {
+            n += snprintf(out + n, cap - (size_t)n, "%s%ld %s", sep, f[i].k, f[i].name);
+            sep = ", ";
+        }
+    if (n > 0 && (size_t)n < cap) snprintf(out + n, cap - (size_t)n, ")");
+}
+
 int cmd_viz(int argc, char **argv) {
     const char *cmd = "viz", *dir = "benchmark_output";
     int ascii = 0;
@@ -123,13 +149,15 @@ int cmd_viz(int argc, char **argv) {
     if (label_w > 30) label_w = 30;
 
     printf("Decode tokens/s (measured repetitions, step >= 1)\n");
-    printf("%-12s %-6s %-9s %-12s %9s %9s %9s %9s\n", "hostname", "size", "quantize", "backend",
-           "n", "mean", "median", "sd");
+    printf("%-12s %-6s %-9s %-12s %9s %9s %9s %9s  %s\n", "hostname", "size", "quantize", "backend",
+           "n", "mean", "median", "sd", "flagged repetitions");
     for (int g = 0; g < ng; g++) {
         if (!s[g].n) continue;
-        printf("%-12.12s %-6.6s %-9.9s %-12.12s %9ld %9.4g %9.4g %9.4g\n",
+        char flags[96];
+        flags_of(ds, g, flags, sizeof flags);
+        printf("%-12.12s %-6.6s %-9.9s %-12.12s %9ld %9.4g %9.4g %9.4g  %s\n",
                teai_dataset_key(ds, g, 0), teai_dataset_key(ds, g, 1), teai_dataset_key(ds, g, 2),
-               teai_dataset_key(ds, g, 3), s[g].n, s[g].mean, s[g].median, s[g].sd);
+               teai_dataset_key(ds, g, 3), s[g].n, s[g].mean, s[g].median, s[g].sd, flags);
     }
 
     /* bars: label | bar | "mean [lo-hi]" */
