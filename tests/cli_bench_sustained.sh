@@ -10,7 +10,7 @@ set -u
 NAME=cli_bench_sustained
 . "$(dirname "$0")/lib_cli.sh"
 command -v python3 >/dev/null 2>&1 || skip_test "python3 (reads the logs)"
-count() { grep -c "$1" "$2" 2>/dev/null || true; }
+count() { grep -c -e "$1" "$2" 2>/dev/null || true; }
 log_in() {
     set -- "$1"/*.txt
     [ -f "$1" ] && echo "$1"
@@ -35,6 +35,9 @@ expect 2 "$T" sweep -m "$M" --quantize default --cooldown hot --output-dir "$D/b
 grep -q -- "--cooldown" "$D/err" || fail "sweep --cooldown hot: $(cat "$D/err")"
 [ ! -e "$D/bad" ] || fail "a bad option still made the output folder"
 "$T" bench --help | grep -q -- "--duration T" || fail "bench --help lacks --duration"
+# sweep passes them on: its plan shows them in each bench command
+expect 0 "$T" sweep --dry-run -m "$M" --quantize default,int8 --cooldown 45C --duration 5m --sample-hz 2 --output-dir "$D/plan"
+[ "$(count "--sample-hz 2 --cooldown 45C --duration 300s --output-dir" "$D/out")" -eq 2 ] || fail "sweep plan: $(cat "$D/out")"
 
 # sustained mode: a 64-token context and a 4-token prompt leave 44 tokens per
 # repetition; they run back to back for 3 s and the deadline ends the last

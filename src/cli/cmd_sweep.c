@@ -195,6 +195,30 @@ static int already_done(const bench_opts *o, int threads) {
 
 /* ---- the sweep ---------------------------------------------------------- */
 
+/* The device options of p that differ from the defaults, as bench takes
+ * them (" --sample-hz 2 --cooldown 45C ..."), for the dry run's commands. */
+static void device_opts(const teai_bench_params *p, char *buf, size_t cap) {
+    teai_bench_params d = teai_bench_default_params();
+    size_t n = 0;
+    buf[0] = '\0';
+#define ADD(...)                                                                                   \
+    do {                                                                                           \
+        if (n < cap) n += (size_t)snprintf(buf + n, cap - n, __VA_ARGS__);                         \
+    } while (0)
+    if (p->sample_hz != d.sample_hz) ADD(" --sample-hz %g", p->sample_hz);
+    if (p->cooldown == TEAI_COOLDOWN_AUTO) ADD(" --cooldown auto");
+    if (p->cooldown == TEAI_COOLDOWN_SECONDS) ADD(" --cooldown %gs", p->cooldown_value);
+    if (p->cooldown == TEAI_COOLDOWN_TEMP) ADD(" --cooldown %gC", p->cooldown_value);
+    if (p->cooldown != TEAI_COOLDOWN_NONE && p->cooldown_margin_c != d.cooldown_margin_c)
+        ADD(" --cooldown-margin %g", p->cooldown_margin_c);
+    if (p->cooldown != TEAI_COOLDOWN_NONE && p->cooldown_max_s != d.cooldown_max_s)
+        ADD(" --cooldown-max %gs", p->cooldown_max_s);
+    if (p->duration_s > 0) ADD(" --duration %gs", p->duration_s);
+    if (p->noise_threshold_pct != d.noise_threshold_pct)
+        ADD(" --noise-threshold %g", p->noise_threshold_pct);
+#undef ADD
+}
+
 static long parse_long(const char *s, long lo, long hi, int *bad) {
     char *end;
     long v = strtol(s, &end, 10);
@@ -489,9 +513,11 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
                                 int skip = !base.force && already_done(&o, threads_key);
                                 if (base.dry_run) {
                                     /* the whole command: the same configuration when run */
+                                    char dev[256];
+                                    device_opts(&o.p, dev, sizeof dev);
                                     printf("%s teai bench --backend %s --size %s --quantize %s "
                                            "--seed %llu -t %d -n %d%s%s%s%s --repetitions %d "
-                                           "--warmup %d --output-dir %s\n",
+                                           "--warmup %d%s --output-dir %s\n",
                                            skip ? "skip (complete log exists):" : "run:",
                                            o.p.backend, o.p.size, o.p.quantize,
                                            (unsigned long long)o.p.seed, threads_key, o.p.n_gen,
@@ -501,7 +527,7 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
                                            : o.p.synthetic ? " --synthetic"
                                                            : "",
                                            o.p.model ? o.p.model : "", o.p.repetitions, o.p.warmup,
-                                           o.p.output_dir);
+                                           dev, o.p.output_dir);
                                     continue;
                                 }
                                 if (skip) {
