@@ -40,6 +40,15 @@ grep -q '^synthetic: 1' "$L" || fail "a synthesized model is not marked syntheti
 [ "$(count '"warmup":1' "$L")" -ge 6 ] || fail "warm-up events are not marked"
 [ "$(count '"event":"prefill"' "$L")" -eq 3 ] || fail "wanted 3 prefill events"
 tail -n 1 "$L" | grep -q '"event":"end"' && tail -n 1 "$L" | grep -q '"status":"ok"' || fail "log does not end ok: $(tail -n 1 "$L")"
+# the device: its header keys after start_time, a rep_sensors event after
+# each summary, the sampler's lines (tests/cli_bench_sensors.sh checks values)
+sed -n '/^start_time: /,/^format: /p' "$L" | cut -d: -f1 | tr '\n' ' ' | grep -q '^start_time membw_gb_s energy_source sensors sample_hz cooldown duration_s format $' ||
+    fail "device header keys: $(sed -n '/^start_time: /,/^format: /p' "$L")"
+grep -q '^sample_hz: 10$' "$L" || fail "header sample_hz: $(grep sample_hz "$L")"
+[ "$(count '"event":"rep_sensors"' "$L")" -eq 3 ] || fail "wanted 3 rep_sensors events"
+[ "$(grep -A1 '"event":"summary"' "$L" | grep -c '"event":"rep_sensors"')" -eq 3 ] || fail "a rep_sensors event does not follow its summary"
+[ "$(count '"event":"sample"' "$L")" -ge 10 ] || fail "wanted the boundary readings at least as sample lines: $(count '"event":"sample"' "$L")"
+grep -q "flags:" "$D/out" || fail "bench summary lacks the flags line"
 
 # llamacpp on the same file, when llama.cpp is here: the same kind of log,
 # and after collation CSV rows whose columns mean the same thing
