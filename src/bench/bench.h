@@ -153,8 +153,9 @@ typedef struct teai_bench_result {
     double decode_w;                    /* mean decode power, W */
     double temp_max_c;                  /* the hottest reading of any measured repetition, deg C */
     double peak_rss_mb;                 /* the highest repetition peak resident set, MiB */
-    int n_noisy, n_throttled, n_charging; /* measured repetitions flagged so */
-    double other_cpu_pct_max;             /* the highest other-processes CPU share of one, % */
+    int n_noisy, n_throttled, n_charging;                  /* measured repetitions flagged so */
+    int n_noise_known, n_throttle_known, n_charging_known; /* ... whose flag is known */
+    double other_cpu_pct_max; /* the highest other-processes CPU share of one, % */
     /* sustained mode (NAN otherwise): decoded tokens per wall-clock second
      * over the first first_s and the last last_s seconds of the measured run */
     double sustained_s, first_s, first_tok_s, last_s, last_tok_s;

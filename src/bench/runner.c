@@ -448,6 +448,9 @@ static void summarize(run_state *s, const rep_result *rr, int first, int n) {
             res->n_noisy += r->noisy == 1;
             res->n_throttled += r->throttled == 1;
             res->n_charging += r->charging == 1;
+            res->n_noise_known += r->noisy >= 0;
+            res->n_throttle_known += r->throttled >= 0;
+            res->n_charging_known += r->charging >= 0;
         }
         teai_mean_sd(pf, (size_t)n, &res->prefill_tok_s, &res->prefill_tok_s_sd);
         teai_mean_sd(dec, (size_t)n, &res->decode_tok_s, &res->decode_tok_s_sd);

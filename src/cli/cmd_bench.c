@@ -317,29 +317,40 @@ static void print_device(const teai_bench_result *r) {
     if (!isnan(r->temp_max_c)) snprintf(temp, sizeof temp, "%.1f °C", r->temp_max_c);
     if (!isnan(r->peak_rss_mb)) snprintf(rss, sizeof rss, "%.1f MiB", r->peak_rss_mb);
     if (!isnan(r->membw_gb_s)) snprintf(bw, sizeof bw, "%.1f GB/s", r->membw_gb_s);
-    printf("  device:           max %s, peak memory %s, measured read bandwidth %s\n", temp, rss,
-           bw);
+    printf("  device:           max temperature %s, peak memory %s, measured read bandwidth %s\n",
+           temp, rss, bw);
+    /* the flags raised, else the ones checked; noise and throttling say when unknown */
     int n = r->n_measured;
-    if (!r->n_noisy && !r->n_throttled && !r->n_charging) {
-        printf("  flags:            none (%d repetition%s not noisy, throttled or charging)\n", n,
-               n == 1 ? "" : "s");
-    } else {
-        char line[512] = "";
-        size_t len = 0;
-        if (r->n_noisy)
-            len += (size_t)snprintf(line + len, sizeof line - len,
-                                    "%d of %d repetition%s noisy (other processes took %.0f%% of "
-                                    "the CPUs)",
-                                    r->n_noisy, n, n == 1 ? "" : "s", r->other_cpu_pct_max);
-        if (r->n_throttled && len < sizeof line)
-            len += (size_t)snprintf(line + len, sizeof line - len, "%s%d of %d throttled",
-                                    len ? "; " : "", r->n_throttled, n);
-        if (r->n_charging && len < sizeof line)
-            snprintf(line + len, sizeof line - len,
-                     "%s%d of %d on a charging battery (no energy figures)", len ? "; " : "",
-                     r->n_charging, n);
-        printf("  flags:            %s\n", line);
+    char line[512] = "";
+    size_t len = 0;
+#define ADD(...)                                                                                   \
+    do {                                                                                           \
+        if (len < sizeof line)                                                                     \
+            len += (size_t)snprintf(line + len, sizeof line - len, __VA_ARGS__);                   \
+    } while (0)
+    if (r->n_noisy)
+        ADD("%d of %d repetition%s noisy (other processes took %.0f%% of the CPUs)", r->n_noisy, n,
+            n == 1 ? "" : "s", r->other_cpu_pct_max);
+    if (r->n_throttled) ADD("%s%d of %d throttled", len ? "; " : "", r->n_throttled, n);
+    if (r->n_charging)
+        ADD("%s%d of %d on a charging battery (no energy figures)", len ? "; " : "", r->n_charging,
+            n);
+    if (!len) {
+        const char *kinds[3] = {r->n_noise_known ? "noisy" : NULL,
+                                r->n_throttle_known ? "throttled" : NULL,
+                                r->n_charging_known ? "charging" : NULL};
+        int k = 0;
+        for (int i = 0; i < 3; i++)
+            if (kinds[i]) ADD("%s%s", k++ ? " or " : "none of the repetitions ", kinds[i]);
+        if (!k) ADD("unknown (no load, clock, throttle or battery sensor here)");
     }
+    if ((r->n_noise_known || r->n_throttle_known || r->n_charging_known) &&
+        (!r->n_noise_known || !r->n_throttle_known))
+        ADD("; %s unknown here", !r->n_noise_known && !r->n_throttle_known ? "noise and throttling"
+                                 : !r->n_noise_known                       ? "noise"
+                                                                           : "throttling");
+#undef ADD
+    printf("  flags:            %s\n", line);
     if (!isnan(r->sustained_s))
         printf("  sustained:        %.0f s: first %.0f s: %.2f tok/s, last %.0f s: %.2f tok/s\n",
                r->sustained_s, r->first_s, r->first_tok_s, r->last_s, r->last_tok_s);
