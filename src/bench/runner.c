@@ -526,9 +526,9 @@ int teai_bench_run(teai_bench *b, const teai_bench_params *p, teai_bench_result 
         if (p->note) teai__notef(p->note, p->ud, "read bandwidth unknown: %s", me.msg);
     } else if (measured && p->note) {
         teai__notef(p->note, p->ud,
-                    "measured this host's read bandwidth at %d threads: %.1f GB/s (kept for "
+                    "measured this host's read bandwidth at %d thread%s: %.1f GB/s (kept for "
                     "the next runs)",
-                    threads, res->membw_gb_s);
+                    threads, threads == 1 ? "" : "s", res->membw_gb_s);
     }
 
     teai_log *log = NULL;
