@@ -158,7 +158,8 @@ double teai__pool_mean(const teai__pool *p) {
     return p->n ? s / (double)p->n : NAN;
 }
 
-const char *teai__fig_primary_host(const teai_dataset *ds) {
+/* The host with the most values of metric m; NULL when none has any. */
+static const char *host_with_most(const teai_dataset *ds, int m) {
     const char *best = NULL;
     size_t best_n = 0;
     for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
@@ -166,12 +167,16 @@ const char *teai__fig_primary_host(const teai_dataset *ds) {
         size_t tot = 0, n;
         for (int g2 = 0; g2 < teai_dataset_n_groups(ds); g2++)
             if (!strcmp(h, teai_dataset_key(ds, g2, K_HOST))) {
-                teai_dataset_values(ds, g2, TEAI_M_DECODE_TOK_S, &n);
+                teai_dataset_values(ds, g2, m, &n);
                 tot += n;
             }
         if (tot > best_n) best = h, best_n = tot;
     }
     return best;
+}
+
+const char *teai__fig_primary_host(const teai_dataset *ds) {
+    return host_with_most(ds, TEAI_M_DECODE_TOK_S);
 }
 
 int teai__fig_find(const char *const *a, int n, const char *s) {
@@ -347,23 +352,6 @@ static int fig_metric_bars(const teai_dataset *ds, int m, const char *title, con
 }
 
 /* ---- energy_per_token --------------------------------------------------------- */
-
-/* The host with the most values of metric m; NULL when none has any. */
-static const char *host_with_most(const teai_dataset *ds, int m) {
-    const char *best = NULL;
-    size_t best_n = 0;
-    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
-        const char *h = teai_dataset_key(ds, g, K_HOST);
-        size_t tot = 0, n;
-        for (int g2 = 0; g2 < teai_dataset_n_groups(ds); g2++)
-            if (!strcmp(h, teai_dataset_key(ds, g2, K_HOST))) {
-                teai_dataset_values(ds, g2, m, &n);
-                tot += n;
-            }
-        if (tot > best_n) best = h, best_n = tot;
-    }
-    return best;
-}
 
 /* J/token per (size quantize) x backend, one value per measured repetition;
  * the finding names the lowest mean. */
