@@ -178,8 +178,11 @@ static int on_event(void *ud, const teai_event *ev) {
         log_failed(s, rc);
         return 1;
     }
-    if (s->deadline_ns && !s->warmup && teai__now_ns() >= s->deadline_ns) {
-        s->deadline_hit = 1; /* sustained mode's end: this repetition stops here */
+    /* sustained mode's end: this repetition stops here; checked at tokens only, so a
+     * repetition that started before the deadline decodes at least one token */
+    if (ev->kind == TEAI_EV_TOKEN && s->deadline_ns && !s->warmup &&
+        teai__now_ns() >= s->deadline_ns) {
+        s->deadline_hit = 1;
         return 1;
     }
     return cancelled(s->p);

@@ -304,7 +304,7 @@ int teai_membw_cached(int threads, int force, double *gb_s, int *measured, teai_
         free(c);
         return TEAI_OK; /* measured; the cache is full, so it is not kept */
     }
-    size_t cap = 256 + (size_t)c->n * 128;
+    size_t cap = 512 + (size_t)c->n * 128; /* the header with a cpu of up to 255 bytes */
     char *out = malloc(cap);
     if (!out) {
         free(c);
