@@ -250,9 +250,10 @@ void teai_samples_sustained(const teai_sample_run *r, double first_s, double las
 size_t teai_samples_rates(const teai_sample_run *r, double window_s, double *t_s, double *tok_s,
                           size_t cap);
 
-/* Per sample, 1 when it shows throttling: clock_mhz below 0.85 x the run's
- * highest clock_mhz, or throttle_count higher than at the sample before
- * (docs/metrics.md). out: (r->n,). Returns how many are marked. */
+/* Per sample, 1 when it shows throttling: clock_mhz below 0.85 x the highest
+ * clock_mhz so far in the run, or throttle_count higher than at the sample
+ * before (as a repetition's throttled flag, docs/metrics.md). out: (r->n,). Returns how many are
+ * marked. */
 long teai_samples_throttled(const teai_sample_run *r, unsigned char *out);
 
 /* Comparisons: for every two groups that differ only in column `col`, with

@@ -274,12 +274,12 @@ size_t teai_samples_rates(const teai_sample_run *r, double window_s, double *t_s
 }
 
 long teai_samples_throttled(const teai_sample_run *r, unsigned char *out) {
+    /* top: the highest clock so far, as the repetitions' throttled flag takes it */
     double top = NAN, prev_count = NAN;
-    for (long i = 0; i < r->n; i++)
-        if (isfinite(r->clock_mhz[i]) && !(top >= r->clock_mhz[i])) top = r->clock_mhz[i];
     long marked = 0;
     for (long i = 0; i < r->n; i++) {
         double c = r->throttle_count[i];
+        if (isfinite(r->clock_mhz[i]) && !(top >= r->clock_mhz[i])) top = r->clock_mhz[i];
         out[i] = (isfinite(r->clock_mhz[i]) && r->clock_mhz[i] < 0.85 * top) ||
                  (isfinite(c) && isfinite(prev_count) && c > prev_count);
         if (isfinite(c)) prev_count = c;

@@ -237,7 +237,7 @@ int teai__fig_thermal(const teai_samples *samples, const char *path, teai_plot_f
                  tr[0].r->log_file);
     teai__fig_append(sub, sizeof sub,
                      "; tokens/s over ~1 s windows of samples.csv; shaded: throttled (clock below "
-                     "85%% of the run's highest, or throttle counters rose)%s",
+                     "85%% of the highest so far, or throttle counters rose)%s",
                      nb ? "" : ", none seen");
     snprintf(sub2, sizeof sub2, "%s",
              n_temp_all ? "hottest sensor reading at each sample"

@@ -516,13 +516,14 @@ static void add_method(teai__deck *d, const teai_dataset *ds, const teai_acc_row
                "Figures compare configurations measured on one host (the one with the most rows), "
                "except device_comparison.");
     if (has_column(ds, "joules_per_token"))
-        slide_item(d, s,
-                   "Energy is integrated from the device's own sensors over each phase (never "
-                   "estimated); J/token = decode energy / decoded tokens, one value per "
-                   "repetition, with 95%% CIs over repetitions. A repetition is flagged throttled "
-                   "(clock below 85%% of the run's highest, or throttle counters rose), noisy "
-                   "(other processes above the threshold share of CPU) or charging; teai analyze "
-                   "--exclude-flagged leaves them out.");
+        slide_item(
+            d, s,
+            "Energy is integrated from the device's own sensors over each phase (never "
+            "estimated); J/token = decode energy / decoded tokens, one value per "
+            "repetition, with 95%% CIs over repetitions. A repetition is flagged throttled "
+            "(clock below 85%% of the highest so far in the run, or throttle counters rose), noisy "
+            "(other processes above the threshold share of CPU) or charging; teai analyze "
+            "--exclude-flagged leaves them out.");
     if (acc && teai_acc_rows_count(acc)) method_accuracy(d, s, acc);
 }
 
