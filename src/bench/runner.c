@@ -280,6 +280,10 @@ static int open_log(teai_bench *b, const teai_bench_params *p, const char *backe
 
 /* ---- the device over one repetition --------------------------------------------- */
 
+/* The shortest window (all CPUs' time, s) over which other processes'
+ * share of the CPUs is judged (docs/metrics.md). */
+#define TEAI__NOISE_MIN_CPU_S 0.5
+
 /* The rep_sensors event of the repetition whose boundary readings s holds
  * (docs/metrics.md): energy over the prefill and decode windows, heat,
  * clocks, other processes' CPU share, charging, peak resident set. */
@@ -310,6 +314,13 @@ static void rep_sensors(run_state *s, teai_bench *b, int rss_reset_ok, teai_sens
         o->decode_s = s->t_end - s->t_pf;
         o->prefill_j = teai_energy_between(r, n, s->t_start, s->t_pf);
         o->decode_j = teai_energy_between(r, n, s->t_pf, s->t_end);
+        /* a counter that did not move in the window (one that updates
+         * coarsely, as some hwmon counters do each second) says nothing of
+         * what was spent: unknown, not 0 J */
+        if (teai_sensors_energy_is_counter(s->sens) == 1) {
+            if (!(o->prefill_j > 0)) o->prefill_j = NAN;
+            if (!(o->decode_j > 0)) o->decode_j = NAN;
+        }
         if (o->prefill_s > 0) o->prefill_w = o->prefill_j / o->prefill_s;
         if (o->decode_s > 0) o->decode_w = o->decode_j / o->decode_s;
         if (s->tokens > 0) o->j_per_token = o->decode_j / s->tokens;
@@ -335,9 +346,17 @@ static void rep_sensors(run_state *s, teai_bench *b, int rss_reset_ok, teai_sens
     int rose = !isnan(thr0) && thr1 > thr0;
     int dropped = n_clock && !isnan(clock_max) && o->clock_min_mhz < 0.85 * clock_max;
     if (n_clock || !isnan(thr0)) o->throttled = rose || dropped;
-    o->charging = any_charging ? 1 : any_battery ? 0 : -1;
-    o->other_cpu_pct = teai_other_cpu_pct(&r[0], &r[n - 1]);
-    if (!isnan(o->other_cpu_pct)) o->noisy = o->other_cpu_pct > s->p->noise_threshold_pct;
+    /* the flag is about the energy figures: a battery's reading is the
+     * device's draw only while it discharges */
+    if (strncmp(teai_sensors_energy_source(s->sens), "battery:", 8) == 0)
+        o->charging = any_charging ? 1 : any_battery ? 0 : -1;
+    /* /proc/stat counts in ticks (10 ms at USER_HZ 100): other processes'
+     * share is judged over at least half a CPU-second, where one tick is
+     * 2% of it; shorter repetitions leave it unknown */
+    if (r[n - 1].cpu_total_s - r[0].cpu_total_s >= TEAI__NOISE_MIN_CPU_S) {
+        o->other_cpu_pct = teai_other_cpu_pct(&r[0], &r[n - 1]);
+        if (!isnan(o->other_cpu_pct)) o->noisy = o->other_cpu_pct > s->p->noise_threshold_pct;
+    }
 }
 
 /* ---- cool-down ----------------------------------------------------------------- */

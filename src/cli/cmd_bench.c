@@ -90,6 +90,8 @@ static int parse_cooldown(const char *cmd, const char *v, teai_bench_params *p) 
         return cli_usage_error(cmd, "--cooldown: '%s' is not a temperature from -40C to 150C", v);
     }
     if (parse_seconds(v, &p->cooldown_value) == 0) {
+        if (p->cooldown_value > 86400)
+            return cli_usage_error(cmd, "--cooldown: '%s' is longer than a day", v);
         p->cooldown = TEAI_COOLDOWN_SECONDS;
         return 0;
     }

@@ -13,10 +13,28 @@
 
 #define MAXDEV 8 /* roofs of one figure */
 
+/* A roof: one device's read bandwidth as measured with a run's thread
+ * count (membw_gb_s), so a device measured at several thread counts has a
+ * roof for each, and every configuration is set against its own. */
 typedef struct device {
     const char *host, *dev;
-    double membw; /* highest measured read bandwidth of its rows, GB/s; NAN none */
+    double membw; /* measured read bandwidth, GB/s; NAN none */
 } device;
+
+/* The roof of group g (its device and measured bandwidth), added to dv when
+ * new and there is room; its index, or nd when there is none. */
+static int roof_of(const teai_dataset *ds, int g, device *dv, int *nd, int add) {
+    const char *h = teai_dataset_key(ds, g, K_HOST), *d = teai_dataset_key(ds, g, K_DEV);
+    teai_group_info gi;
+    double bw =
+        !teai_dataset_group_info(ds, g, &gi) && isfinite(gi.membw_gb_s) ? gi.membw_gb_s : NAN;
+    int i = 0;
+    while (i < *nd && (strcmp(dv[i].host, h) || strcmp(dv[i].dev, d) ||
+                       !(dv[i].membw == bw || (isnan(dv[i].membw) && isnan(bw)))))
+        i++;
+    if (i == *nd && add && *nd < MAXDEV) dv[(*nd)++] = (device){h, d, bw};
+    return i;
+}
 
 /* A configuration's point: x the mean GB read per decoded token (per decode
  * row: memory_throughput_gb_s / tokens_per_sec), y the mean decode tokens/s,
@@ -48,15 +66,7 @@ int teai__fig_roofline(const teai_dataset *ds, const char *path, teai_plot_forma
     for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
         size_t n;
         teai_dataset_values(ds, g, TEAI_M_GB_PER_TOKEN, &n);
-        if (!n) continue;
-        const char *h = teai_dataset_key(ds, g, K_HOST), *d = teai_dataset_key(ds, g, K_DEV);
-        int i = 0;
-        while (i < nd && (strcmp(dv[i].host, h) || strcmp(dv[i].dev, d))) i++;
-        if (i == nd && nd < MAXDEV) dv[nd++] = (device){h, d, NAN};
-        teai_group_info gi;
-        if (i < nd && !teai_dataset_group_info(ds, g, &gi) && isfinite(gi.membw_gb_s) &&
-            !(dv[i].membw >= gi.membw_gb_s))
-            dv[i].membw = gi.membw_gb_s;
+        if (n) roof_of(ds, g, dv, &nd, 1);
     }
     if (!nd)
         return teai__plot_say(msg, cap, 0,
@@ -65,8 +75,7 @@ int teai__fig_roofline(const teai_dataset *ds, const char *path, teai_plot_forma
     double best_frac = -1;
     for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
         const char *h = teai_dataset_key(ds, g, K_HOST), *d = teai_dataset_key(ds, g, K_DEV);
-        int di = 0;
-        while (di < nd && (strcmp(dv[di].host, h) || strcmp(dv[di].dev, d))) di++;
+        int di = roof_of(ds, g, dv, &nd, 0);
         if (di == nd) continue;
         const char *b = teai_dataset_key(ds, g, K_BACKEND);
         int s = teai__fig_find(ser, ns, b);
@@ -109,11 +118,16 @@ int teai__fig_roofline(const teai_dataset *ds, const char *path, teai_plot_forma
     int nr = 0;
     snprintf(sub, sizeof sub,
              "points: configurations, mean with 95%% CIs; line: the device's "
-             "measured read bandwidth (tokens/s = GB/s / GB per token)");
+             "read bandwidth measured at the run's threads (tokens/s = GB/s / GB per token)");
     for (int i = 0; i < nd; i++) {
         const char *name = *dv[i].dev ? dv[i].dev : dv[i].host;
+        int seen = 0; /* said once per device */
+        for (int j = 0; j < i; j++)
+            seen |= !strcmp(dv[j].host, dv[i].host) && !strcmp(dv[j].dev, dv[i].dev) &&
+                    isnan(dv[j].membw);
         if (!isfinite(dv[i].membw)) {
-            teai__fig_append(sub, sizeof sub, "; %s: no measured bandwidth, no roof", name);
+            if (!seen)
+                teai__fig_append(sub, sizeof sub, "; %s: no measured bandwidth, no roof", name);
             continue;
         }
         snprintf(rlab[nr], sizeof rlab[nr], "%s: %.4g GB/s", name, dv[i].membw);

@@ -639,8 +639,11 @@ static int find_cpus(teai_sensors *s) {
         int pkg = 0;
         char prel[512], word[32];
         putf(prel, sizeof prel, "%s/%s/topology/physical_package_id", base, c);
-        if (read_word(s, prel, word, sizeof word) == 0) pkg = atoi(word);
-        if (pkg < 0 || pkg > 255) pkg = 0;
+        if (read_word(s, prel, word, sizeof word) == 0) {
+            char *pend;
+            long v = strtol(word, &pend, 10);
+            pkg = pend != word && *pend == '\0' && v >= 0 && v <= 255 ? (int)v : 0;
+        }
         static const char *const which[] = {"core", "package"};
         for (int k = 0; k < 2; k++) {
             if (k == 1 && seen_pkg[pkg]) continue;
