@@ -648,6 +648,25 @@ static void test_membw(void) {
     ASSERT_EQ(teai_membw_cached(2, 0, &gb2, &measured, &err), TEAI_OK);
     ASSERT_EQ(measured, 1);
     ASSERT_EQ(test_system("grep -q '^membw 2 ' '%s'/* && grep -q '^membw 1 ' '%s'/*", dir, dir), 0);
+    /* measured while other processes took half the CPUs: a recent figure
+     * stands (no measuring at every run of a busy machine), an old one is
+     * measured again, and replaced by a quiet or higher figure (this one,
+     * 0.001 GB/s, is lower than any machine's) */
+    ASSERT_EQ(test_system("for f in '%s'/*; do sed -i \"s/^membw 1 .*/membw 1 0.001 0.001 256 5 1 "
+                          "$(date +%%s) 50/\" \"$f\"; done",
+                          dir),
+              0);
+    ASSERT_EQ(teai_membw_cached(1, 0, &gb2, &measured, &err), TEAI_OK);
+    ASSERT_EQ(measured, 0);
+    ASSERT_NEAR(gb2, 0.001, 1e-9);
+    ASSERT_EQ(test_system("for f in '%s'/*; do sed -i 's/^membw 1 .*/membw 1 0.001 0.001 256 5 1 "
+                          "1000 50/' \"$f\"; done",
+                          dir),
+              0);
+    ASSERT_EQ(teai_membw_cached(1, 0, &gb2, &measured, &err), TEAI_OK);
+    ASSERT_EQ(measured, 1);
+    ASSERT_TRUE(gb2 > 0.001);
+    ASSERT_EQ(test_system("! grep -q '^membw 1 0.001 ' '%s'/*", dir), 0);
     /* corrupt: measured anew */
     ASSERT_EQ(test_system("for f in '%s'/*; do printf 'teai-hostcache 1\\nmembw x\\n' > \"$f\"; "
                           "done",
@@ -682,13 +701,14 @@ static void test_hostcache_format(void) {
     snprintf(c->cpu, sizeof c->cpu, "Intel(R) Xeon(R) CPU @ 2.20GHz");
     c->n_cpus = 8;
     c->ram_bytes = 33554432000ull;
-    teai__membw_entry e = {4, 21.5, 20.25, 256, 5, 0.61, 1700000000};
+    teai__membw_entry e = {4, 21.5, 20.25, 256, 5, 0.61, 1700000000, 37.5};
     ASSERT_EQ(teai__hostcache_put(c, &e), 0);
     e.threads = 1;
     e.best_gb_s = 9.75;
     e.median_gb_s = 9.5;
     ASSERT_EQ(teai__hostcache_put(c, &e), 0);
     e.best_gb_s = 10.5; /* replaces */
+    e.other_pct = NAN;  /* unknown: written "-" */
     ASSERT_EQ(teai__hostcache_put(c, &e), 0);
     ASSERT_EQ(c->n, 2);
     ASSERT_EQ(c->e[0].threads, 1);
@@ -702,6 +722,12 @@ static void test_hostcache_format(void) {
     ASSERT_NEAR(teai__hostcache_get(d, 1)->best_gb_s, 10.5, 1e-9);
     ASSERT_NEAR(teai__hostcache_get(d, 4)->median_gb_s, 20.25, 1e-9);
     ASSERT_TRUE(teai__hostcache_get(d, 3) == NULL);
+    ASSERT_NEAR(teai__hostcache_get(d, 4)->other_pct, 37.5, 1e-9);
+    ASSERT_TRUE(isnan(teai__hostcache_get(d, 1)->other_pct));
+    /* a cache written before the ninth field: the share is unknown */
+    const char *old8 = "teai-hostcache 1\ncpu x\nn_cpus 1\nram_bytes 1\nmembw 2 9 8 4 5 6 7\n";
+    ASSERT_EQ(teai__hostcache_parse(old8, strlen(old8), d, why, sizeof why), 0);
+    ASSERT_TRUE(isnan(teai__hostcache_get(d, 2)->other_pct));
     ASSERT_EQ(teai__hostcache_format(c, text, 40), -1); /* does not fit */
     static const char *const bad[] = {
         "",
@@ -712,6 +738,8 @@ static void test_hostcache_format(void) {
         "teai-hostcache 1\ncpu x\nn_cpus 1\nram_bytes 1\nmembw 1 2 3 4 5 6 7\n", /* median > best */
         "teai-hostcache 1\ncpu x\nn_cpus 1\nram_bytes 1\nmembw 1 nan 1 4 5 6 7\n",
         "teai-hostcache 1\ncpu x\nn_cpus 1\nram_bytes 1\nmembw 1 2 1 4 5 6\n",
+        "teai-hostcache 1\ncpu x\nn_cpus 1\nram_bytes 1\nmembw 1 2 1 4 5 6 7 101\n",
+        "teai-hostcache 1\ncpu x\nn_cpus 1\nram_bytes 1\nmembw 1 2 1 4 5 6 7 busy\n",
         "teai-hostcache 1\ncpu x\x01\nn_cpus 1\nram_bytes 1\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -106,6 +106,10 @@ int teai__fig_roofline(const teai_dataset *ds, const char *path, teai_plot_forma
                      p->y);
         }
     }
+    if (best_frac > 1)
+        teai__fig_append(best, sizeof best,
+                         "; above the roof: the weights stay in the CPU's caches, or the "
+                         "bandwidth was measured low (a busy machine: teai probe --force)");
     teai_chart_xy_series xs[MAXS];
     int nx = 0;
     for (int s = 0; s < ns; s++)

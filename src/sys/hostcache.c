@@ -99,8 +99,8 @@ int teai__hostcache_parse(const char *s, size_t n, teai__hostcache *c, char *why
             c->cpu[len - 4] = '\0';
             continue;
         }
-        char f[8][64];
-        int nf = split(l, len, f, 8);
+        char f[9][64];
+        int nf = split(l, len, f, 9);
         if (nf < 1) return failf(why, why_cap, line, "bad line");
         long long v = 0;
         if (strcmp(f[0], "n_cpus") == 0) {
@@ -115,7 +115,17 @@ int teai__hostcache_parse(const char *s, size_t n, teai__hostcache *c, char *why
         } else if (strcmp(f[0], "membw") == 0) {
             teai__membw_entry m = {0};
             long long t = 0, mib = 0, passes = 0, when = 0;
-            if (nf != 8 || to_int(f[1], 1, 1 << 20, &t) != 0 ||
+            /* the ninth field, other processes' share during the
+             * measurement, came later: "-" or absent is unknown */
+            m.other_pct = NAN;
+            if (nf == 9 && strcmp(f[8], "-") != 0) {
+                char *end;
+                double o = strtod(f[8], &end);
+                if (end == f[8] || *end || !(o >= 0 && o <= 100))
+                    return failf(why, why_cap, line, "bad membw line");
+                m.other_pct = o;
+            }
+            if ((nf != 8 && nf != 9) || to_int(f[1], 1, 1 << 20, &t) != 0 ||
                 to_pos_double(f[2], &m.best_gb_s) != 0 ||
                 to_pos_double(f[3], &m.median_gb_s) != 0 || to_int(f[4], 1, 1 << 30, &mib) != 0 ||
                 to_int(f[5], 1, 1 << 20, &passes) != 0 || to_pos_double(f[6], &m.seconds) != 0 ||
@@ -151,9 +161,12 @@ int teai__hostcache_format(const teai__hostcache *c, char *out, size_t cap) {
     k += (size_t)w;
     for (int i = 0; i < c->n; i++) {
         const teai__membw_entry *m = &c->e[i];
-        w = snprintf(out + k, cap - k, "membw %d %.6g %.6g %d %d %.6g %lld\n", m->threads,
+        char other[32] = "-";
+        if (m->other_pct >= 0 && m->other_pct <= 100)
+            snprintf(other, sizeof other, "%.4g", m->other_pct);
+        w = snprintf(out + k, cap - k, "membw %d %.6g %.6g %d %d %.6g %lld %s\n", m->threads,
                      m->best_gb_s, m->median_gb_s, m->mib, m->passes, m->seconds,
-                     (long long)m->measured);
+                     (long long)m->measured, other);
         if (w < 0 || (size_t)w >= cap - k) return -1;
         k += (size_t)w;
     }

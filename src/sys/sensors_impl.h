@@ -89,6 +89,7 @@ typedef struct teai__membw_entry {
     int mib, passes;
     double seconds;   /* wall time of the measurement */
     int64_t measured; /* unix time */
+    double other_pct; /* other processes' share of the CPUs during it, %; NAN unknown */
 } teai__membw_entry;
 
 typedef struct teai__hostcache {
