@@ -194,6 +194,7 @@ int teai__fig_thermal(const teai_samples *samples, const char *path, teai_plot_f
     int nb = 0, st = TEAI_OK;
     double throttled_s = 0, temp_max = NAN;
     size_t n_temp_all = 0, n_rate_all = 0;
+    int throttle_known = 0; /* some sample has a clock or a throttle counter */
     for (int k = 0; k < nt; k++) {
         const teai_sample_run *r = tr[k].r;
         snprintf(tr[k].name, sizeof tr[k].name, "%s %s %s (%s)", r->backend, r->size, r->quantize,
@@ -221,6 +222,8 @@ int teai__fig_thermal(const teai_samples *samples, const char *path, teai_plot_f
                 if (!(temp_max >= r->temp_c[i])) temp_max = r->temp_c[i];
             }
         n_temp_all += tr[k].n_temp;
+        for (long i = 0; i < r->n; i++)
+            throttle_known |= isfinite(r->clock_mhz[i]) || isfinite(r->throttle_count[i]);
         /* throttled stretches: from the sample before a marked one to it */
         teai_samples_throttled(r, th);
         for (long i = 1; i < r->n; i++) {
@@ -253,16 +256,23 @@ int teai__fig_thermal(const teai_samples *samples, const char *path, teai_plot_f
         snprintf(sub, sizeof sub,
                  "no sustained run (teai bench --duration): the longest run with samples, %s",
                  tr[0].r->log_file);
-    teai__fig_append(sub, sizeof sub,
-                     "; tokens/s over ~1 s windows of samples.csv; shaded: throttled (clock below "
-                     "85%% of the highest so far, or throttle counters rose)%s",
-                     nb ? "" : ", none seen");
+    if (throttle_known)
+        teai__fig_append(sub, sizeof sub,
+                         "; tokens/s over ~1 s windows of samples.csv; shaded: throttled (clock "
+                         "below 85%% of the highest so far, or throttle counters rose)%s",
+                         nb ? "" : ", none seen");
+    else
+        teai__fig_append(sub, sizeof sub,
+                         "; tokens/s over ~1 s windows of samples.csv; throttling unknown (no "
+                         "clock or throttle sensor)");
+    if (!nts) teai__fig_append(sub, sizeof sub, "; no temperature sensor");
     snprintf(sub2, sizeof sub2, "%s",
              n_temp_all ? "hottest sensor reading at each sample"
                         : "no temperature sensor: no readings");
     teai_chart ch[2];
     ch[0] = teai_chart_init(TEAI_CHART_XY);
-    ch[0].title = "Decode rate and temperature over time", ch[0].subtitle = sub;
+    ch[0].title = nts ? "Decode rate and temperature over time" : "Decode rate over time";
+    ch[0].subtitle = sub;
     ch[0].x_label = "Time since the run started (s)", ch[0].y_label = "Decode (tokens/s)";
     ch[0].xy = rs, ch[0].n_xy = (size_t)nrs, ch[0].bands = bands, ch[0].n_bands = (size_t)nb;
     ch[1] = teai_chart_init(TEAI_CHART_XY);
@@ -283,8 +293,12 @@ int teai__fig_thermal(const teai_samples *samples, const char *path, teai_plot_f
         if (isfinite(su.change_pct))
             teai__fig_append(rate, sizeof rate, " (%+.1f%%)", su.change_pct);
         if (isfinite(temp_max)) snprintf(tmax, sizeof tmax, "; up to %.1f °C", temp_max);
-        teai__plot_say(msg, cap, 1, "%s%s%s; throttled for %.0f s", tr[0].name, rate, tmax,
-                       throttled_s);
+        if (throttle_known)
+            teai__plot_say(msg, cap, 1, "%s%s%s; throttled for %.0f s", tr[0].name, rate, tmax,
+                           throttled_s);
+        else
+            teai__plot_say(msg, cap, 1, "%s%s%s; throttling unknown (no clock or throttle sensor)",
+                           tr[0].name, rate, tmax);
         st = 1;
     }
     for (int k = 0; k < nt; k++) free(tr[k].rate), free(tr[k].temp);
