@@ -277,6 +277,56 @@ int teai_model_convert(const char *hf_dir, const char *out_gguf, const char *typ
 int teai_model_quantize(const char *in_gguf, const char *out_gguf, const char *type, int n_threads,
                         teai_error *err);
 
+/* ---- what `teai model train` needs from the engine ------------------------ */
+
+typedef struct teai_tokenizer_train_params {
+    int n_vocab;   /* whole vocabulary: 256 byte tokens + merges + 2 control tokens
+                      (<|begin_of_text|>, <|end_of_text|>); default 4096 */
+    int n_threads; /* 0 = all cores */
+} teai_tokenizer_train_params;
+
+teai_tokenizer_train_params teai_tokenizer_train_default_params(void);
+/* Trains a byte-level BPE (GPT-2 byte alphabet, llama-bpe pre-tokenizer, the
+ * form llama.cpp reads from GGUF) on n_texts UTF-8 texts: the most frequent
+ * adjacent pair is merged until n_vocab tokens exist (fewer when the text has
+ * no more pairs), ties broken by the lower pair of ids, so the same texts
+ * always give the same tokenizer. BOS is <|begin_of_text|>, added by
+ * teai_tokenize(add_bos=1). Free the result with teai_tokenizer_free(). */
+int teai_tokenizer_train(const char *const *texts, const size_t *lens, int n_texts,
+                         const teai_tokenizer_train_params *params, teai_tokenizer **out,
+                         teai_error *err);
+/* Frees a tokenizer from teai_tokenizer_train() or teai_tokenizer_load()
+ * (never one from teai_model_tokenizer(), which the model owns). */
+void teai_tokenizer_free(teai_tokenizer *tok);
+/* The tokenizer of a GGUF file (a model, or a vocabulary-only file). */
+int teai_tokenizer_load(const char *gguf_path, teai_tokenizer **out, teai_error *err);
+/* Writes a vocabulary-only GGUF (general.architecture llama, the tokenizer.*
+ * keys, no tensors), which llama.cpp opens with vocab_only. Atomic. */
+int teai_tokenizer_save(const teai_tokenizer *tok, const char *gguf_path, teai_error *err);
+
+/* Writes row r (cols floats) of the tensor called name (GGUF naming,
+ * "blk.3.attn_q.weight", GGUF row order: llama's q/k rows with RoPE pairs
+ * interleaved); a vector is row 0. Called from several threads at once.
+ * Returns 0, or a negative teai_status to stop the write. */
+typedef int (*teai_row_fn)(void *ud, const char *name, int64_t r, int64_t cols, float *dst);
+
+typedef struct teai_model_write_params {
+    const teai_hparams *hp;     /* shape; arch "llama" */
+    const teai_tokenizer *tok;  /* written into the file / folder */
+    const char *name;           /* general.name; NULL = hp->name */
+    const char *trained_recipe; /* non-NULL: teai.trained = true and
+                                   teai.trained.recipe = this JSON text */
+    int n_threads;              /* 0 = all cores */
+} teai_model_write_params;
+
+/* A GGUF model from rows (type as teai_synth_params.type). Atomic. */
+int teai_model_write_gguf(const teai_model_write_params *p, const char *type, teai_row_fn row,
+                          void *ud, const char *path, teai_error *err);
+/* A Hugging Face folder (dtype f32, f16 or bf16); the recipe goes into
+ * config.json as "teai_trained_recipe". */
+int teai_model_write_hf(const teai_model_write_params *p, const char *dtype, teai_row_fn row,
+                        void *ud, const char *dir, teai_error *err);
+
 #ifdef __cplusplus
 }
 #endif

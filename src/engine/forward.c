@@ -10,7 +10,7 @@
  * All scratch is allocated when the context is made: no allocation per token. */
 #include "model.h"
 #include "quant.h"
-#include "threadpool.h"
+#include "base/threadpool.h"
 #include "util.h"
 
 #include <math.h>

@@ -3,7 +3,7 @@
 #include "model.h"
 #include "model_load.h"
 #include "quant.h"
-#include "threadpool.h"
+#include "base/threadpool.h"
 #include "util.h" /* before tokenizer.h, which uses teai_buf */
 #include "tokenizer.h"
 #include "util.h"

@@ -4,7 +4,7 @@
 #define TEAI_MODEL_LOAD_H
 
 #include "model.h"
-#include "threadpool.h"
+#include "base/threadpool.h"
 
 typedef struct teai__load {
     const char *path;

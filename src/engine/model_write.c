@@ -5,7 +5,7 @@
 #include "model.h"
 #include "quant.h"
 #include "safetensors.h"
-#include "threadpool.h"
+#include "base/threadpool.h"
 #include "util.h" /* before tokenizer.h, which uses teai_buf */
 #include "tokenizer.h"
 #include "util.h"

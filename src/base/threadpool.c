@@ -1,5 +1,5 @@
-#include "threadpool.h"
-#include "util.h"
+#include "base/threadpool.h"
+#include "base/base.h"
 
 #include <pthread.h>
 #include <sched.h>
