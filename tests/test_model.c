@@ -175,7 +175,7 @@ static void test_int8_nf4_equal_dequantized(void) {
         ASSERT_EQ(teai_model_load(g, &vp, &vm, &err), TEAI_OK);
         roundtrip_src rs = {src, types[k]};
         teai__row_source rsrc = {roundtrip_row, &rs, 1};
-        teai__model_desc d = {&hp, teai_model_tokenizer(vm), NULL, "ref", NULL, 0, 0};
+        teai__model_desc d = {&hp, teai_model_tokenizer(vm), NULL, "ref", NULL, 0, 0, NULL};
         char ref[512];
         test_tmp_path(ref, sizeof ref, "deq.gguf");
         ASSERT_EQ(teai__write_gguf_model(&d, "f32", &rsrc, 2, ref, &err), TEAI_OK);

@@ -323,7 +323,7 @@ typedef struct teai_model_write_params {
 int teai_model_write_gguf(const teai_model_write_params *p, const char *type, teai_row_fn row,
                           void *ud, const char *path, teai_error *err);
 /* A Hugging Face folder (dtype f32, f16 or bf16); the recipe goes into
- * config.json as "teai_trained_recipe". */
+ * model.safetensors' "__metadata__" as "teai.trained.recipe". */
 int teai_model_write_hf(const teai_model_write_params *p, const char *dtype, teai_row_fn row,
                         void *ud, const char *dir, teai_error *err);
 

@@ -82,7 +82,8 @@ int teai_model_convert(const char *hf_dir, const char *out_gguf, const char *typ
         if (strcmp(hp.arch, "llama") == 0) hp.rope_style = TEAI_ROPE_NORM;
         st_source s = {st};
         teai__row_source src = {st_row, &s, 0};
-        teai__model_desc d = {&hp, tok, teai__tokenizer_chat_template(tok), hp.name, NULL, 0, 0};
+        teai__model_desc d = {&hp, tok, teai__tokenizer_chat_template(tok), hp.name, NULL, 0,
+                              0,   NULL};
         rc = teai__write_gguf_model(&d, type ? type : "f16", &src, n_threads, out_gguf, err);
     }
     teai_st_close(st);
@@ -124,6 +125,13 @@ int teai_model_quantize(const char *in_gguf, const char *out_gguf, const char *t
         }
         char shape[64];
         teai_gguf_get_str(g, "teai.synth.shape", shape, sizeof shape);
+        /* a trained model stays marked, with its recipe, in every type */
+        char *recipe = NULL;
+        if (teai_gguf_kv_str(teai_gguf_get(g, "teai.trained.recipe"), &ts) == TEAI_OK &&
+            (recipe = malloc(ts.len + 1))) {
+            memcpy(recipe, ts.ptr, ts.len);
+            recipe[ts.len] = '\0';
+        }
         teai__row_source src = {gguf_row, g, 1};
         teai__model_desc d = {&hp,
                               tok,
@@ -131,9 +139,11 @@ int teai_model_quantize(const char *in_gguf, const char *out_gguf, const char *t
                               hp.name,
                               shape[0] ? shape : NULL,
                               (uint64_t)teai_gguf_get_int(g, "teai.synth.seed", 0),
-                              ff != NULL};
+                              ff != NULL,
+                              recipe};
         rc = teai__write_gguf_model(&d, type, &src, n_threads, out_gguf, err);
         free(chat);
+        free(recipe);
     }
     teai__tokenizer_free(tok);
     teai_gguf_close(g);

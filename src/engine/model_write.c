@@ -266,6 +266,10 @@ static int set_arch_keys(teai_gguf_writer *w, const teai__model_desc *d, const c
         if (!rc) rc = teai_gguf_writer_set_str(w, "teai.synth.shape", d->shape);
         if (!rc) rc = teai_gguf_writer_set_u32(w, "teai.synth.seed", (uint32_t)d->seed);
     }
+    if (!rc && d->trained_recipe) {
+        rc = teai_gguf_writer_set_bool(w, "teai.trained", 1);
+        if (!rc) rc = teai_gguf_writer_set_str(w, "teai.trained.recipe", d->trained_recipe);
+    }
     if (!rc) rc = teai__tokenizer_write_gguf(d->tok, w);
     if (!rc && d->chat_template)
         rc = teai_gguf_writer_set_str(w, "tokenizer.chat_template", d->chat_template);
@@ -334,6 +338,10 @@ int teai__write_hf_model(const teai__model_desc *d, const char *dtype, const tea
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     if (!t || !w || !pool) rc = teai__fail(err, TEAI_ENOMEM, "%s: out of memory", path);
     if (!rc) rc = teai_st_writer_set_metadata(w, "format", "pt");
+    if (!rc && d->trained_recipe) {
+        rc = teai_st_writer_set_metadata(w, "teai.trained", "true");
+        if (!rc) rc = teai_st_writer_set_metadata(w, "teai.trained.recipe", d->trained_recipe);
+    }
     for (int i = 0; i < n && !rc; i++) {
         int64_t shape[2] = {t[i].rows, t[i].cols};
         teai_type tt = t[i].rows ? type : TEAI_TYPE_F32;

@@ -20,12 +20,13 @@ typedef struct teai__row_source {
 typedef struct teai__model_desc {
     const teai_hparams *hp;
     const teai_tokenizer *tok;
-    const char *chat_template; /* may be NULL */
-    const char *name;          /* general.name */
-    const char *shape;         /* teai.synth.shape, or NULL when not synthetic */
-    uint64_t seed;             /* teai.synth.seed */
-    int rope_freqs_in_source;  /* 1: copy rope_freqs.weight from the source rather than
-                                  compute it from hp's llama3 scaling */
+    const char *chat_template;  /* may be NULL */
+    const char *name;           /* general.name */
+    const char *shape;          /* teai.synth.shape, or NULL when not synthetic */
+    uint64_t seed;              /* teai.synth.seed */
+    int rope_freqs_in_source;   /* 1: copy rope_freqs.weight from the source rather than
+                                   compute it from hp's llama3 scaling */
+    const char *trained_recipe; /* non-NULL: teai.trained = true, teai.trained.recipe = it */
 } teai__model_desc;
 
 /* type: f32 f16 bf16 q8_0 q4_0 q4_k q4_k_m q6_k. */

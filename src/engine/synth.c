@@ -153,8 +153,8 @@ int teai_model_synth(const teai_synth_params *p, const char *out, teai_error *er
     char name[160];
     snprintf(name, sizeof name, "teai synthetic %s", p->shape_name ? p->shape_name : hp.arch);
     teai__model_desc d = {
-        &hp,     tok, chat_template_for(tok), name, p->shape_name ? p->shape_name : "custom",
-        p->seed, 0};
+        &hp, tok, chat_template_for(tok), name, p->shape_name ? p->shape_name : "custom", p->seed,
+        0,   NULL};
     const char *type = p->type ? p->type : "f16";
     if (ends_with(out, ".gguf"))
         rc = teai__write_gguf_model(&d, type, &src, p->n_threads, out, err);
