@@ -9,6 +9,7 @@
 # Optional (installed when possible, never fatal): cairo, DejaVu fonts (plots), libcurl,
 # libmicrohttpd, poppler-utils, node + npm (scripts/provision-llama.sh),
 # a C++ compiler (provision-llama.sh --build), python3 (the CSV checks),
+# the King James Bible's text (bible-kjv: what `make model` trains on),
 # clang + libFuzzer and its runtimes (fuzz targets), and on x86_64
 # Debian/Ubuntu qemu-user + gcc-aarch64-linux-gnu + the aarch64 C library
 # headers (NEON tests).
@@ -21,7 +22,7 @@ for arg in "$@"; do
     case $arg in
     --check) check_only=1 ;;
     -h | --help)
-        sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -117,6 +118,7 @@ pkgname() {
     apt:aarch64-gcc) echo gcc-aarch64-linux-gnu ;;
     apt:aarch64-libc) echo libc6-dev-arm64-cross ;;
     apt:python3 | dnf:python3 | brew:python3) echo python3 ;; pkg:python3) echo python ;;
+    apt:kjv) echo bible-kjv ;; # the `bible` program; its text is bible-kjv-text
     apt:clang | dnf:clang | pkg:clang) echo clang ;; brew:clang) echo llvm ;;
     apt:libfuzzer) echo "libfuzzer-$llvm-dev" ;; dnf:libfuzzer) echo compiler-rt ;;
     apt:clang-rt) echo "libclang-rt-$llvm-dev" ;; dnf:clang-rt) echo compiler-rt ;;
@@ -181,6 +183,9 @@ need fonts optional file /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf \
 need node optional cmd node nodejs
 need npm optional cmd npm
 need python3 optional cmd python3
+# the King James Bible (public domain): the text `make model` trains on, and
+# the held-out text of the demo's and tests' accuracy figures
+need kjv optional cmd bible
 need clang optional cmd clang
 if [ "$pm" = apt ] || [ "$pm" = dnf ]; then
     # clang -fsanitize=fuzzer(,address) links libclang_rt.fuzzer and .asan from
