@@ -74,6 +74,8 @@ uint64_t cli_now_ns(void);
 int cmd_model(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_model_train(int argc, char **argv);           /* cmd_train.c */
+int cmd_model_train_tokenizer(int argc, char **argv); /* cmd_train.c */
 int cmd_bench(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_probe(int argc, char **argv);

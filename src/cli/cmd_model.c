@@ -1,4 +1,5 @@
-/* teai model info|synth|convert|quantize: the seed's Step 1 without Python. */
+/* teai model info|synth|convert|quantize|train|train-tokenizer: the seed's Step 1 without
+ * Python, and models trained here (cmd_train.c). */
 #include "cli.h"
 #include "engine/tools.h"
 
@@ -8,7 +9,7 @@
 #include <sys/stat.h>
 
 static const char *help =
-    "usage: teai model <info|synth|convert|quantize> ...\n"
+    "usage: teai model <info|synth|convert|quantize|train|train-tokenizer> ...\n"
     "\n"
     "  teai model info FILE|DIR|ORG/NAME\n"
     "      architecture, shapes, parameter count, tensor types and bytes,\n"
@@ -28,7 +29,11 @@ static const char *help =
     "  teai model convert HF-DIR -o OUT.gguf [--type T] [-t N]\n"
     "      a Hugging Face folder (config.json, tokenizer.json, *.safetensors) to GGUF\n"
     "  teai model quantize IN.gguf OUT.gguf TYPE [-t N]\n"
-    "      re-encode every weight matrix as TYPE (norms stay f32)\n";
+    "      re-encode every weight matrix as TYPE (norms stay f32)\n"
+    "  teai model train --data FILE[,FILE...] --out DIR [--preset tiny|micro] [options]\n"
+    "      train a small llama on UTF-8 text (teai model train --help)\n"
+    "  teai model train-tokenizer --data FILE[,FILE...] --out FILE.gguf [--vocab N]\n"
+    "      train a byte-level BPE tokenizer on text\n";
 
 static void print_hparams(const teai_hparams *hp) {
     printf("architecture:  %s\n", hp->arch);
@@ -297,18 +302,32 @@ static int model_quantize(int argc, char **argv) {
     return CLI_EXIT_OK;
 }
 
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    int own_help; /* 1: the subcommand answers --help itself */
+} subcommands[] = {
+    {"info", model_info, 0},       {"synth", model_synth, 0},
+    {"convert", model_convert, 0}, {"quantize", model_quantize, 0},
+    {"train", cmd_model_train, 1}, {"train-tokenizer", cmd_model_train_tokenizer, 1},
+};
+
 int cmd_model(int argc, char **argv) {
     if (argc < 2 || cli_is(argv[1], "-h", "--help")) {
         fputs(help, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
+    for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; i++) {
+        if (strcmp(argv[1], subcommands[i].name) != 0) continue;
+        if (!subcommands[i].own_help && cli_wants_help(argc, argv)) {
+            fputs(help, stdout);
+            return CLI_EXIT_OK;
+        }
+        return subcommands[i].fn(argc - 1, argv + 1);
+    }
     if (cli_wants_help(argc, argv)) {
         fputs(help, stdout);
         return CLI_EXIT_OK;
     }
-    if (strcmp(argv[1], "info") == 0) return model_info(argc - 1, argv + 1);
-    if (strcmp(argv[1], "synth") == 0) return model_synth(argc - 1, argv + 1);
-    if (strcmp(argv[1], "convert") == 0) return model_convert(argc - 1, argv + 1);
-    if (strcmp(argv[1], "quantize") == 0) return model_quantize(argc - 1, argv + 1);
     return cli_usage_error("model", "unknown subcommand '%s'", argv[1]);
 }

@@ -10,7 +10,7 @@ static const struct {
     int (*fn)(int argc, char **argv);
     const char *summary;
 } commands[] = {
-    {"model", cmd_model, "inspect, synthesize, convert and quantize model files"},
+    {"model", cmd_model, "inspect, synthesize, convert, quantize and train model files"},
     {"generate", cmd_generate, "generate text with the built-in engine"},
     {"tokenize", cmd_tokenize, "print the token ids of text read on stdin"},
     {"bench", cmd_bench, "benchmark one configuration on a backend into a raw log"},
