@@ -49,10 +49,19 @@ typedef enum teai_quantize {
     TEAI_QUANTIZE_DEFAULT = 0, /* weights as stored in the file */
     TEAI_QUANTIZE_FLOAT16,     /* fp16 weights */
     TEAI_QUANTIZE_INT8,        /* per-output-row absmax int8, fp16 scale */
-    TEAI_QUANTIZE_NF4          /* NF4 codebook, blocks of 64, fp16 absmax scale */
+    TEAI_QUANTIZE_NF4,         /* NF4 codebook, blocks of 64, fp16 absmax scale */
+    /* GGUF types: every weight matrix re-encoded as `teai model quantize`
+     * writes that type (same quantizers, same fallbacks for rows that are not
+     * whole blocks), so the weights equal those of the quantized file */
+    TEAI_QUANTIZE_Q8_0,   /* llama.cpp Q8_0 */
+    TEAI_QUANTIZE_Q6_K,   /* llama.cpp Q6_K */
+    TEAI_QUANTIZE_Q4_K_M, /* llama.cpp's Q4_K_M mix: Q6_K for the output layer and some
+                             attn_v / ffn_down, Q4_K elsewhere */
+    TEAI_QUANTIZE_Q4_0    /* llama.cpp Q4_0 */
 } teai_quantize;
 
-const char *teai_quantize_name(teai_quantize q); /* "default", "float16", "int8", "nf4" */
+/* "default", "float16", "int8", "nf4", "q8_0", "q6_k", "q4_k_m", "q4_0" */
+const char *teai_quantize_name(teai_quantize q);
 /* "fp16" and "f16" too; TEAI_OK and *out (may be NULL), or TEAI_ENOTFOUND. */
 int teai_quantize_from_name(const char *name, teai_quantize *out);
 

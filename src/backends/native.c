@@ -30,8 +30,10 @@ static int native_open(const teai_backend_config *cfg, teai_backend **out, teai_
     *out = NULL;
     teai_quantize q = TEAI_QUANTIZE_DEFAULT;
     if (teai_quantize_from_name(cfg->quantize ? cfg->quantize : "default", &q) != TEAI_OK)
-        return teai__fail(err, TEAI_EINVAL, "unknown quantization %s (default, float16, int8, nf4)",
-                          cfg->quantize);
+        return teai__fail(
+            err, TEAI_EINVAL,
+            "unknown quantization %s (default, float16, int8, nf4, q8_0, q6_k, q4_k_m, q4_0)",
+            cfg->quantize);
     teai_backend *b = calloc(1, sizeof *b);
     if (!b) return teai__fail(err, TEAI_ENOMEM, "out of memory");
     teai_model_params mp = teai_model_default_params();

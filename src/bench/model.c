@@ -7,13 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
-/* The seed's GGUF type per quantization name (the llama.cpp backends read it). */
+/* The GGUF type per quantization name (the llama.cpp backends read it): the
+ * seed's for its names, the same-named type for the GGUF ones. */
 static const char *gguf_suffix(const char *q) {
-    if (strcmp(q, "int8") == 0) return "Q8_0";
-    if (strcmp(q, "nf4") == 0) return "Q4_K_M";
-    if (strcmp(q, "float16") == 0) return "F16";
+    static const char *map[][2] = {{"int8", "Q8_0"}, {"nf4", "Q4_K_M"},    {"float16", "F16"},
+                                   {"fp16", "F16"},  {"f16", "F16"},       {"q8_0", "Q8_0"},
+                                   {"q6_k", "Q6_K"}, {"q4_k_m", "Q4_K_M"}, {"q4_0", "Q4_0"}};
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (strcasecmp(q, map[i][0]) == 0) return map[i][1];
     return "Q6_K";
 }
 

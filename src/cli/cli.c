@@ -100,7 +100,9 @@ int cli_wants_help(int argc, char **argv) {
 
 int cli_quantize(const char *cmd, const char *s, teai_quantize *out) {
     if (teai_quantize_from_name(s, out) == TEAI_OK) return CLI_EXIT_OK;
-    return cli_usage_error(cmd, "unknown quantization '%s' (default, float16, int8, nf4)", s);
+    return cli_usage_error(
+        cmd, "unknown quantization '%s' (default, float16, int8, nf4, q8_0, q6_k, q4_k_m, q4_0)",
+        s);
 }
 
 int cli_threads(const char *cmd, const char *opt, const char *s, long *out) {

@@ -40,8 +40,10 @@ int cli_wants_help(int argc, char **argv);
  * first, and its help lines take these descriptions (each command aligns
  * its own column). */
 #define CLI_HELP_MODEL    "GGUF file, Hugging Face folder, or ORG/NAME in the HF cache"
-#define CLI_HELP_QUANTIZE "load-time quantization: default, float16, int8, nf4"
-#define CLI_HELP_THREADS  "threads (default: all cores)"
+#define CLI_HELP_QUANTIZE "load-time quantization: default, float16, int8, nf4,"
+/* its second line: the GGUF types, weights as `teai model quantize` writes them */
+#define CLI_HELP_QUANTIZE_GGUF "or a GGUF type: q8_0, q6_k, q4_k_m, q4_0"
+#define CLI_HELP_THREADS       "threads (default: all cores)"
 
 typedef struct cli_model_opts {
     const char *model;      /* -m, --model MODEL, as typed (cli_resolve_model finds it) */
@@ -72,10 +74,10 @@ int cli_resolve_model(const char *cmd, const char *spec, char *out, size_t cap);
 uint64_t cli_now_ns(void);
 
 int cmd_model(int argc, char **argv);
-int cmd_generate(int argc, char **argv);
-int cmd_tokenize(int argc, char **argv);
 int cmd_model_train(int argc, char **argv);           /* cmd_train.c */
 int cmd_model_train_tokenizer(int argc, char **argv); /* cmd_train.c */
+int cmd_generate(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_probe(int argc, char **argv);

@@ -18,6 +18,7 @@ static const char *help =
     "\n"
     "  -m, --model MODEL     " CLI_HELP_MODEL "\n"
     "  --quantize Q          " CLI_HELP_QUANTIZE "\n"
+    "                        " CLI_HELP_QUANTIZE_GGUF "\n"
     "  -f, --text FILE       the text (optional with --kl: the base file holds its tokens)\n"
     "  -c, --ctx N           tokens per chunk (default 512; with --kl the base's)\n"
     "  --chunks N            evaluate at most N chunks (default: all the text holds)\n"

@@ -14,6 +14,7 @@ static const char *help =
     "  -p, --prompt TEXT   prompt (default: \"Once upon a time\")\n"
     "  -n, --n-predict N   tokens to generate (default 32)\n"
     "  --quantize Q        " CLI_HELP_QUANTIZE "\n"
+    "                      " CLI_HELP_QUANTIZE_GGUF "\n"
     "  --seed S            sampling seed (default 42)\n"
     "  -t, --threads N     " CLI_HELP_THREADS "\n"
     "  --temp T            temperature; 0 = greedy (default 0.8)\n"

@@ -28,6 +28,7 @@ static const char *help =
     "  --api-key-file F    the same, the key read from the first line of F\n"
     "  --alias NAME        the model id /v1/models reports (default: the file name)\n"
     "  --quantize Q        " CLI_HELP_QUANTIZE "\n"
+    "                      " CLI_HELP_QUANTIZE_GGUF "\n"
     "  -t, --threads N     " CLI_HELP_THREADS "\n"
     "  -c, --ctx N         context length in tokens (default: min(model, 4096));\n"
     "                      prompt + max_tokens beyond it is a 400\n"

@@ -2,6 +2,7 @@
  * the mapping where possible, load-time quantization (teai_quantize, engine.h) otherwise. */
 #include "model.h"
 #include "model_load.h"
+#include "model_write.h" /* the GGUF types' per-tensor choice, shared with model quantize */
 #include "quant.h"
 #include "base/threadpool.h"
 #include "util.h" /* before tokenizer.h, which uses teai_buf */
@@ -15,15 +16,18 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-static const char *quantize_names[] = {"default", "float16", "int8", "nf4"};
+/* indexed by teai_quantize; from q8_0 on, also the write type names of model_write.c */
+static const char *quantize_names[] = {"default", "float16", "int8",   "nf4",
+                                       "q8_0",    "q6_k",    "q4_k_m", "q4_0"};
+#define N_QUANTIZE ((int)(sizeof quantize_names / sizeof *quantize_names))
 
 const char *teai_quantize_name(teai_quantize q) {
-    return (unsigned)q < 4 ? quantize_names[q] : "?";
+    return (unsigned)q < (unsigned)N_QUANTIZE ? quantize_names[q] : "?";
 }
 
 int teai_quantize_from_name(const char *name, teai_quantize *out) {
     int q = -1;
-    for (int i = 0; name && i < 4 && q < 0; i++)
+    for (int i = 0; name && i < N_QUANTIZE && q < 0; i++)
         if (strcasecmp(name, quantize_names[i]) == 0) q = i;
     if (name && (strcasecmp(name, "fp16") == 0 || strcasecmp(name, "f16") == 0))
         q = TEAI_QUANTIZE_FLOAT16;
@@ -213,9 +217,18 @@ static void convert_rows(void *arg, int ith, int nth) {
     }
 }
 
-static teai_type target_type(teai_quantize q, teai_type stored, int64_t cols) {
+/* The type weight `name` (rows of cols) stored as `stored` is used in. */
+static teai_type target_type(const teai_hparams *hp, teai_quantize q, const char *name,
+                             teai_type stored, int64_t cols) {
     teai_type t = stored;
     switch (q) {
+        case TEAI_QUANTIZE_Q8_0:
+        case TEAI_QUANTIZE_Q6_K:
+        case TEAI_QUANTIZE_Q4_K_M:
+        case TEAI_QUANTIZE_Q4_0:
+            /* as `model quantize` writes it, fallbacks included */
+            return teai__write_weight_type(quantize_names[q], teai__q4_k_m_more_bits(hp, name),
+                                           cols);
         case TEAI_QUANTIZE_FLOAT16:
             t = TEAI_TYPE_F16;
             break;
@@ -236,7 +249,7 @@ static teai_type target_type(teai_quantize q, teai_type stored, int64_t cols) {
 int teai__model_weight(teai_model *m, teai__load *ld, const char *name, teai_type type,
                        const void *data, int64_t rows, int64_t cols, teai__weight *out,
                        teai_error *err) {
-    teai_type to = target_type(ld->quantize, type, cols);
+    teai_type to = target_type(&m->hp, ld->quantize, name, type, cols);
     out->rows = rows;
     out->cols = cols;
     out->type = to;
@@ -469,7 +482,7 @@ int teai_model_load(const char *path, const teai_model_params *params, teai_mode
                     teai_error *err) {
     *out = NULL;
     teai_model_params p = params ? *params : teai_model_default_params();
-    if ((unsigned)p.quantize > TEAI_QUANTIZE_NF4)
+    if ((unsigned)p.quantize >= (unsigned)N_QUANTIZE)
         return teai__fail(err, TEAI_EINVAL, "%s: unknown quantization %d", path, (int)p.quantize);
     teai_model *m = calloc(1, sizeof *m);
     if (!m) return teai__fail(err, TEAI_ENOMEM, "%s: out of memory", path);

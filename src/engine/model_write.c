@@ -41,6 +41,7 @@ static int tensor_list(const teai__model_desc *d, int gguf, tdesc *t, int cap) {
             snprintf(t[n].hf_name, sizeof t[n].hf_name, "%s", hf);                                 \
             t[n].rows = r;                                                                         \
             t[n].cols = c;                                                                         \
+            t[n].more_bits = r && teai__q4_k_m_more_bits(hp, gg);                                  \
         }                                                                                          \
         n++;                                                                                       \
     } while (0)
@@ -50,18 +51,9 @@ static int tensor_list(const teai__model_desc *d, int gguf, tdesc *t, int cap) {
         if (n <= cap) t[n - 1].computed = !d->rope_freqs_in_source;
     }
     ADD("output_norm.weight", "model.norm.weight", 0, dim);
-    if (!hp->tied_output) {
-        ADD("output.weight", "lm_head.weight", hp->n_vocab, dim);
-        if (n <= cap) t[n - 1].more_bits = 1;
-    } else if (n <= cap) {
-        t[0].more_bits = 1; /* the embedding table is the output layer too */
-    }
+    if (!hp->tied_output) ADD("output.weight", "lm_head.weight", hp->n_vocab, dim);
     for (int l = 0; l < hp->n_layers; l++) {
         char g[64], h[96];
-        /* llama.cpp's Q4_K_M gives attn_v and ffn_down more bits in the first
-         * and last eighth of the layers and every third layer between */
-        int n8 = hp->n_layers / 8;
-        int more = l < n8 || l >= hp->n_layers - n8 || (l - n8) % 3 == 2;
 #define L(gs, hs, r, c)                                                                            \
     do {                                                                                           \
         snprintf(g, sizeof g, "blk.%d." gs, l);                                                    \
@@ -74,7 +66,6 @@ static int tensor_list(const teai__model_desc *d, int gguf, tdesc *t, int cap) {
         L("attn_k.weight", "self_attn.k_proj.weight", kv_dim, dim);
         if (n <= cap && gguf && is_llama) t[n - 1].permute_heads = hp->n_kv_heads;
         L("attn_v.weight", "self_attn.v_proj.weight", kv_dim, dim);
-        if (n <= cap) t[n - 1].more_bits = more;
         if (hp->qkv_bias) {
             L("attn_q.bias", "self_attn.q_proj.bias", 0, q_dim);
             L("attn_k.bias", "self_attn.k_proj.bias", 0, kv_dim);
@@ -85,7 +76,6 @@ static int tensor_list(const teai__model_desc *d, int gguf, tdesc *t, int cap) {
         L("ffn_gate.weight", "mlp.gate_proj.weight", hp->ffn_dim, dim);
         L("ffn_up.weight", "mlp.up_proj.weight", hp->ffn_dim, dim);
         L("ffn_down.weight", "mlp.down_proj.weight", dim, hp->ffn_dim);
-        if (n <= cap) t[n - 1].more_bits = more;
 #undef L
     }
 #undef ADD
@@ -100,20 +90,56 @@ int teai__write_type_ok(const char *type) {
     return 0;
 }
 
-/* The storage type of one tensor under the requested file type. */
-static teai_type tensor_type(const tdesc *t, const char *type) {
-    if (t->rows == 0) return TEAI_TYPE_F32; /* norms, biases, rope factors */
+/* "blk.<l>.<rest>" or "model.layers.<l>.<rest>": l, and *rest; -1 otherwise. */
+static int layer_of(const char *name, const char **rest) {
+    static const char *prefixes[] = {"blk.", "model.layers."};
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
+        size_t n = strlen(prefixes[i]);
+        if (strncmp(name, prefixes[i], n) != 0) continue;
+        const char *p = name + n;
+        long l = 0;
+        if (*p < '0' || *p > '9') return -1;
+        while (*p >= '0' && *p <= '9' && l < (1L << 24)) l = l * 10 + (*p++ - '0');
+        if (*p != '.') return -1;
+        *rest = p + 1;
+        return (int)l;
+    }
+    return -1;
+}
+
+int teai__q4_k_m_more_bits(const teai_hparams *hp, const char *name) {
+    if (strcmp(name, "output.weight") == 0 || strcmp(name, "lm_head.weight") == 0) return 1;
+    if (strcmp(name, "token_embd.weight") == 0 || strcmp(name, "model.embed_tokens.weight") == 0)
+        return hp->tied_output; /* the embedding table is the output layer too */
+    const char *rest = NULL;
+    int l = layer_of(name, &rest);
+    if (l < 0 || !(strcmp(rest, "attn_v.weight") == 0 || strcmp(rest, "ffn_down.weight") == 0 ||
+                   strcmp(rest, "self_attn.v_proj.weight") == 0 ||
+                   strcmp(rest, "mlp.down_proj.weight") == 0))
+        return 0;
+    /* llama.cpp's Q4_K_M gives attn_v and ffn_down more bits in the first
+     * and last eighth of the layers and every third layer between */
+    int n8 = hp->n_layers / 8;
+    return l < n8 || l >= hp->n_layers - n8 || (l - n8) % 3 == 2;
+}
+
+teai_type teai__write_weight_type(const char *type, int more_bits, int64_t cols) {
     teai_type want;
     if (strcmp(type, "q4_k_m") == 0)
-        want = t->more_bits ? TEAI_TYPE_Q6_K : TEAI_TYPE_Q4_K;
+        want = more_bits ? TEAI_TYPE_Q6_K : TEAI_TYPE_Q4_K;
     else if (teai_type_from_name(type, &want) != TEAI_OK)
         want = TEAI_TYPE_F32; /* not reached: callers check teai__write_type_ok */
     /* rows that are not whole blocks fall back, as llama-quantize does */
-    if (t->cols % teai_type_block_size(want) == 0) return want;
-    if (t->cols % 32 == 0 && want != TEAI_TYPE_F32 && want != TEAI_TYPE_F16 &&
-        want != TEAI_TYPE_BF16)
+    if (cols % teai_type_block_size(want) == 0) return want;
+    if (cols % 32 == 0 && want != TEAI_TYPE_F32 && want != TEAI_TYPE_F16 && want != TEAI_TYPE_BF16)
         return TEAI_TYPE_Q8_0;
     return TEAI_TYPE_F16;
+}
+
+/* The storage type of one tensor under the requested file type. */
+static teai_type tensor_type(const tdesc *t, const char *type) {
+    if (t->rows == 0) return TEAI_TYPE_F32; /* norms, biases, rope factors */
+    return teai__write_weight_type(type, t->more_bits, t->cols);
 }
 
 /* llama.cpp's general.file_type (enum llama_ftype) for the file type name. */

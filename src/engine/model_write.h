@@ -40,4 +40,19 @@ int teai__write_hf_model(const teai__model_desc *d, const char *dtype, const tea
 /* Checks a type name for writing; returns 1 if known. */
 int teai__write_type_ok(const char *type);
 
+/* q4_k_m's mix (llama.cpp's rule): 1 when the weight called `name` of a model
+ * of shape hp is stored as q6_k rather than q4_k: the output layer
+ * (output.weight, or token_embd.weight when tied) and attn_v / ffn_down in
+ * the first and last eighth of the layers and every third layer between.
+ * Takes GGUF names ("blk.3.attn_v.weight") and Hugging Face names
+ * ("model.layers.3.self_attn.v_proj.weight"). */
+int teai__q4_k_m_more_bits(const teai_hparams *hp, const char *name);
+
+/* The storage type of a weight matrix with rows of `cols` under write type
+ * `type` (a teai__write_type_ok name; more_bits from teai__q4_k_m_more_bits):
+ * what `model quantize` writes, and what load-time GGUF quantization uses.
+ * Rows that are not whole blocks fall back to q8_0 (whole blocks of 32) or
+ * f16, as llama-quantize does. */
+teai_type teai__write_weight_type(const char *type, int more_bits, int64_t cols);
+
 #endif
