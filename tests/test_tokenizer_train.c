@@ -5,6 +5,7 @@
 #include "gguf.h"
 #include "test_util.h"
 #include "tokenizer.h"
+#include "tokenizer_impl.h"
 #include "util.h"
 
 #include <stdint.h>
@@ -295,6 +296,85 @@ static void test_small_alphabet(void) {
     teai_tokenizer_free(t);
 }
 
+/* Training splits long texts after a newline followed by printable ASCII
+ * other than a space: the Llama 3 pre-tokenizer must give the same words
+ * for the whole text as for its pieces cut there. */
+typedef struct spans {
+    size_t *v;
+    size_t n, cap;
+} spans;
+
+static int collect(void *ctx, size_t start, size_t end) {
+    spans *sp = ctx;
+    if (sp->n + 2 > sp->cap) {
+        sp->cap = sp->cap ? sp->cap * 2 : 256;
+        sp->v = realloc(sp->v, sp->cap * sizeof *sp->v);
+    }
+    sp->v[sp->n++] = start;
+    sp->v[sp->n++] = end;
+    return 0;
+}
+
+static void test_cut_points(void) {
+    static const char *const pieces[] = {
+        "\n",
+        "\n",
+        "\r\n",
+        "\r",
+        " ",
+        "  ",
+        "\t",
+        "a",
+        "Bc",
+        "word",
+        "7",
+        "123456",
+        "!",
+        "...",
+        "'s",
+        "'",
+        "\"",
+        "(",
+        "\xc2\xa0",
+        "\xe3\x80\x80",
+        "\xe2\x80\xa8",
+        "\xc3\xa9",
+        "\xe4\xb8\xad",
+        "\xf0\x9f\x91\x8d",
+        "_",
+        "-",
+        "\x0b",
+        "\x0c",
+    };
+    size_t np = sizeof pieces / sizeof *pieces;
+    int bad = 0;
+    for (int k = 0; k < 3000 && !bad; k++) {
+        char s[400];
+        size_t n = 0;
+        while (n + 8 < sizeof s && rnd() % 40) {
+            const char *p = pieces[rnd() % np];
+            memcpy(s + n, p, strlen(p));
+            n += strlen(p);
+        }
+        spans whole = {0}, parts = {0};
+        teai__pretok_split(TEAI__PRE_LLAMA3, s, n, collect, &whole);
+        size_t from = 0;
+        for (size_t i = 1; i <= n; i++) {
+            if (i < n && !(s[i - 1] == '\n' && s[i] > ' ' && s[i] < 0x7f)) continue;
+            size_t before = parts.n;
+            teai__pretok_split(TEAI__PRE_LLAMA3, s + from, i - from, collect, &parts);
+            for (size_t q = before; q < parts.n; q++) parts.v[q] += from;
+            from = i;
+        }
+        if (whole.n != parts.n || memcmp(whole.v, parts.v, whole.n * sizeof *whole.v) != 0) {
+            TEST_FAIL_AT("text %d splits differently when cut after newlines", k);
+            bad = 1;
+        }
+        free(whole.v);
+        free(parts.v);
+    }
+}
+
 /* save -> load gives the same vocabulary and the same ids. */
 static void test_save_load(void) {
     size_t len = 0;
@@ -479,6 +559,7 @@ int main(void) {
     RUN_TEST(test_determinism);
     RUN_TEST(test_round_trip);
     RUN_TEST(test_small_alphabet);
+    RUN_TEST(test_cut_points);
     RUN_TEST(test_save_load);
     RUN_TEST(test_compression);
     RUN_TEST(test_speed);
