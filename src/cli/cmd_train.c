@@ -124,22 +124,23 @@ typedef struct show {
     int tty;
     uint64_t last_ns;
     int line_open; /* a \r line is on the terminal */
-    const char *phase;
+    unsigned said; /* the phases announced, a bit each */
 } show;
 
 static void progress(void *ud, const teai_train_progress *pr) {
     show *s = ud;
     if (strcmp(pr->phase, "train") != 0) {
-        if (s->phase && strcmp(s->phase, pr->phase) == 0) return;
-        s->phase = pr->phase;
-        if (s->line_open) fputc('\n', stderr), s->line_open = 0;
-        const char *what = strcmp(pr->phase, "tokenizer") == 0 ? "training the tokenizer"
-                           : strcmp(pr->phase, "data") == 0    ? "reading the text"
-                                                               : "writing the model";
-        fprintf(stderr, "teai model train: %s\n", what);
+        static const char *const phases[][2] = {{"data", "reading the text"},
+                                                {"tokenizer", "training the tokenizer"},
+                                                {"write", "writing the model"}};
+        for (unsigned k = 0; k < 3; k++) {
+            if (strcmp(pr->phase, phases[k][0]) != 0 || (s->said & (1u << k))) continue;
+            s->said |= 1u << k;
+            if (s->line_open) fputc('\n', stderr), s->line_open = 0;
+            fprintf(stderr, "teai model train: %s\n", phases[k][1]);
+        }
         return;
     }
-    s->phase = pr->phase;
     if (pr->step == 0) return;
     uint64_t now = cli_now_ns();
     int last = pr->step == pr->steps;
@@ -300,7 +301,7 @@ int cmd_model_train(int argc, char **argv) {
     p.n_data = fl.n;
     p.n_threads = (int)threads;
 
-    show s = {isatty(2), 0, 0, NULL};
+    show s = {isatty(2), 0, 0, 0};
     catch_stop();
     teai_train_result res;
     teai_error err = {0};

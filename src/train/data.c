@@ -44,7 +44,7 @@ int teai__data_read(const char *const *paths, int n, double holdout, teai__tdata
             return teai__fail(err, errno == ENOENT ? TEAI_ENOTFOUND : TEAI_EIO, "%s: %s", paths[i],
                               strerror(errno));
         if (S_ISDIR(st.st_mode))
-            return teai__fail(err, TEAI_EINVAL, "%s: is a directory, not a text file", paths[i]);
+            return teai__fail(err, TEAI_EFORMAT, "%s: is a directory, not a text file", paths[i]);
         int rc = teai__read_file(paths[i], DATA_MAX_BYTES, &f->text, &f->bytes, err);
         if (rc) return rc;
         if (f->bytes == 0) return teai__fail(err, TEAI_EFORMAT, "%s: empty file", paths[i]);
