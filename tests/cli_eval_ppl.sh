@@ -3,7 +3,8 @@
 # a KL base written and compared (against itself: exactly 0 and 100 % top-1
 # agreement; nf4 against float16: KL > 0), the results record, the errors
 # (text too short, base corrupt or for another context: one line, exit 3)
-# and Ctrl-C (the estimate so far, exit 130).
+# and Ctrl-C (the estimate so far, exit 130); teai sweep --eval ppl
+# --eval-kl-base: every configuration's record compared against one base.
 set -u
 NAME=cli_eval_ppl
 . "$(dirname "$0")/lib_cli.sh"
@@ -57,6 +58,35 @@ expect 3 "$T" eval ppl -m "$M" --kl "$D/junk.kl"
 expect 3 "$T" eval ppl -m "$M" --kl "$D/missing.kl"
 expect 2 "$T" eval ppl -m "$M" --text "$D/text.txt" --kl "$B" --kl-base "$D/x.kl"
 expect 2 "$T" eval ppl -m "$M"
+
+# teai sweep --eval ppl --eval-kl-base: each configuration against one base
+# (the text is the base's); default is the base's own weights: KL 0
+K=$D/default.kl
+expect 0 "$T" eval ppl -m "$M" --text "$D/text.txt" --ctx 64 --chunks 3 -t 2 --kl-base "$K"
+expect 0 "$T" sweep --backends native -m "$M" --quantize default,int8 -n 2 --repetitions 1 --warmup 0 \
+    -t 2 --output-dir "$D/sweep" --eval ppl --eval-kl-base "$K" --dry-run
+[ "$(grep -c "^eval: teai eval ppl -m MODEL --quantize [a-z0-9]* --kl $K " "$D/out")" -eq 2 ] ||
+    fail "sweep dry run does not name the base: $(grep eval "$D/out")"
+expect 0 "$T" sweep --backends native -m "$M" --quantize default,int8 -n 2 --repetitions 1 --warmup 0 \
+    -t 2 --output-dir "$D/sweep" --eval ppl --eval-kl-base "$K"
+set -- "$D"/sweep/verifiers_results/native_sweep_perplexity_1B_*.json
+[ -f "$1" ] || fail "sweep: no perplexity record: $(ls "$D/sweep/verifiers_results" 2>&1)"
+# "quantization KL" per record, from the JSON with its white space removed
+tr -d ' \t\r\n' <"$1" | awk '{ n = split($0, r, "\"quantization\":");
+  for (i = 2; i <= n; i++) { q = r[i]; sub(/,.*/, "", q); gsub(/"/, "", q); k = r[i];
+    if (sub(/.*"kl_divergence":\{"avg":/, "", k)) sub(/[,}].*/, "", k); else k = "none"; print q, k } }' >"$D/kl.txt"
+awk '$1 == "default" && $2 != "none" && $2 + 0 >= 0 && $2 + 0 < 1e-6 { d++ }
+     $1 == "int8" && $2 != "none" && $2 + 0 > 0 { i++ } END { exit !(d == 1 && i == 1) }' "$D/kl.txt" ||
+    fail "sweep KL: wanted ~0 for default and > 0 for int8: $(cat "$D/kl.txt")"
+for k in '"top1_agreement"' '"delta_p"'; do
+    [ "$(grep -c "$k" "$1")" -eq 2 ] || fail "sweep records lack $k"
+done
+# a missing base: one line naming it, exit 3, before any benchmark
+expect 3 "$T" sweep --backends native -m "$M" --quantize default -n 2 --output-dir "$D/sweep2" \
+    --eval ppl --eval-kl-base "$D/missing.kl"
+[ "$(wc -l <"$D/err")" -eq 1 ] && grep -q "missing.kl" "$D/err" || fail "sweep, missing base: $(cat "$D/err")"
+[ ! -d "$D/sweep2" ] || fail "the sweep ran benchmarks with a missing base"
+expect 2 "$T" sweep --backends native -m "$M" --output-dir "$D/sweep2" --eval-kl-base "$K"
 
 # Ctrl-C at a chunk boundary: the estimate so far, exit 130
 for i in 1 2 3 4 5 6 7 8; do cat "$D/text.txt"; done >"$D/long.txt"

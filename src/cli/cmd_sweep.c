@@ -44,9 +44,14 @@ static const char *help =
     "  --eval ENV            after the benchmarks of each backend, size and quantization,\n"
     "                        evaluate its accuracy: gsm8k, reverse_text or wordle (needs\n"
     "                        --eval-dataset FILE.jsonl), or ppl (native only; needs\n"
-    "                        --eval-text FILE). Records go to one file per backend, env\n"
-    "                        and size in <output-dir>/verifiers_results/ (docs/eval-task.md);\n"
-    "                        configurations already recorded there are skipped (resume)\n"
+    "                        --eval-text FILE or --eval-kl-base). Records go to one file per\n"
+    "                        backend, env and size in <output-dir>/verifiers_results/\n"
+    "                        (docs/eval-task.md); configurations already recorded there are\n"
+    "                        skipped (resume)\n"
+    "  --eval-kl-base FILE   ppl: compare every configuration against this reference (made\n"
+    "                        by teai eval ppl --kl-base): its records add kl_divergence,\n"
+    "                        top1_agreement and delta_p; the text and context are the\n"
+    "                        base's, so --eval-text may be left out\n"
     "  --eval-n N            first N examples (ppl: chunks; default: all)\n"
     "  --eval-max-tokens N   tokens per completion (default 256)\n"
     "  and every `teai bench` option (-m, --synthetic, --repetitions, --warmup,\n"
@@ -243,6 +248,7 @@ static void fmt_duration(double s, char *buf, size_t cap) {
 typedef struct eval_opts {
     const char *env; /* gsm8k, reverse_text, wordle, ppl; NULL: no evaluation */
     const char *dataset, *text;
+    const char *kl_base; /* ppl: reference log-probabilities to compare against, or NULL */
     int n, max_tokens;
     int n_examples; /* examples the data set gives with --eval-n (what a record says) */
     int64_t t0;     /* the sweep's start: names new results files */
@@ -266,6 +272,7 @@ static int eval_ppl(const eval_opts *ev, const bench_opts *o, const char *model,
     p.model_path = model;
     teai_quantize_from_name(o->p.quantize, &p.quantize); /* checked with the lists */
     p.text_file = ev->text;
+    p.kl_base = ev->kl_base;
     p.n_chunks = ev->n;
     p.n_threads = threads;
     p.progress = ppl_cancel;
@@ -279,7 +286,10 @@ static int eval_ppl(const eval_opts *ev, const bench_opts *o, const char *model,
         teai_ppl_append_record(path, &r, model, o->p.size, o->p.quantize,
                                (double)(cli_now_ns() - t0) / 1e9, rc == TEAI_EINTR ? 130 : 0, &err);
     if (wrc) return cli_fail("sweep", &err, wrc);
-    snprintf(summary, cap, "ppl %.6g ± %.3g (%ld tokens)", r.ppl, r.ppl_err, r.n_scored);
+    int n = snprintf(summary, cap, "ppl %.6g ± %.3g (%ld tokens)", r.ppl, r.ppl_err, r.n_scored);
+    if (r.has_kl && n > 0 && (size_t)n < cap)
+        snprintf(summary + n, cap - (size_t)n, ", KL %.6g, same top %.2f %%", r.kl.kld,
+                 100.0 * r.kl.same_top);
     return rc == TEAI_EINTR ? CLI_EXIT_INTERRUPT : CLI_EXIT_OK;
 }
 
@@ -315,8 +325,10 @@ static int sweep_eval(eval_opts *ev, const bench_opts *o, uint64_t seed, int thr
                                            is_ppl ? -1 : ev->max_tokens);
     if (o->dry_run) {
         if (is_ppl)
-            printf("%s teai eval ppl -m MODEL --quantize %s --text %s --results-dir %s\n",
-                   done ? "skip (recorded):" : "eval:", o->p.quantize, ev->text, dir);
+            printf("%s teai eval ppl -m MODEL --quantize %s%s%s%s%s --results-dir %s\n",
+                   done ? "skip (recorded):" : "eval:", o->p.quantize, ev->text ? " --text " : "",
+                   ev->text ? ev->text : "", ev->kl_base ? " --kl " : "",
+                   ev->kl_base ? ev->kl_base : "", dir);
         else
             printf("%s teai eval task --env %s --dataset %s --backend %s --size %s --quantize %s "
                    "-n %d --max-tokens %d --seed %llu -> %s\n",
@@ -413,8 +425,8 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
             continue;
         }
         if (strcmp(argv[i], "--eval") == 0 || strcmp(argv[i], "--eval-dataset") == 0 ||
-            strcmp(argv[i], "--eval-text") == 0 || strcmp(argv[i], "--eval-n") == 0 ||
-            strcmp(argv[i], "--eval-max-tokens") == 0) {
+            strcmp(argv[i], "--eval-text") == 0 || strcmp(argv[i], "--eval-kl-base") == 0 ||
+            strcmp(argv[i], "--eval-n") == 0 || strcmp(argv[i], "--eval-max-tokens") == 0) {
             const char *opt = argv[i], *v = cli_value(cmd, argc, argv, &i);
             long l = 0;
             if (!v)
@@ -425,6 +437,8 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
                 ev.dataset = v;
             else if (strcmp(opt, "--eval-text") == 0)
                 ev.text = v;
+            else if (strcmp(opt, "--eval-kl-base") == 0)
+                ev.kl_base = v;
             else if (cli_int(cmd, opt, v, strcmp(opt, "--eval-n") == 0 ? 0 : 1, 1 << 24, &l))
                 rc = CLI_EXIT_USAGE;
             else if (strcmp(opt, "--eval-n") == 0)
@@ -443,12 +457,25 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
     if (rc) return rc;
     if (ev.env) {
         if (strcmp(ev.env, "ppl") == 0) {
-            if (!ev.text) return cli_usage_error(cmd, "--eval ppl needs --eval-text FILE");
-            if (access(ev.text, R_OK) != 0) {
+            if (!ev.text && !ev.kl_base)
+                return cli_usage_error(cmd, "--eval ppl needs --eval-text FILE or --eval-kl-base "
+                                            "FILE");
+            if (ev.text && access(ev.text, R_OK) != 0) {
                 fprintf(stderr, "teai sweep: %s: cannot read the text\n", ev.text);
                 return CLI_EXIT_INPUT;
             }
+            if (ev.kl_base) {
+                /* read now: a missing or malformed base fails before hours of benchmarks */
+                teai_kl_base kb;
+                teai_error err = {0};
+                int st = teai_kl_base_open(ev.kl_base, &kb, &err);
+                if (st) return cli_fail(cmd, &err, st);
+                teai_kl_base_close(&kb);
+            }
         } else {
+            if (ev.kl_base)
+                return cli_usage_error(cmd, "--eval-kl-base goes with --eval ppl, not --eval %s",
+                                       ev.env);
             int e = teai_task_env_from_name(ev.env);
             if (e < 0)
                 return cli_usage_error(
@@ -462,8 +489,9 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
             if (st) return cli_fail(cmd, &err, st);
             teai_task_examples_free(exs, ev.n_examples);
         }
-    } else if (ev.dataset || ev.text) {
-        return cli_usage_error(cmd, "--eval-dataset and --eval-text go with --eval ENV");
+    } else if (ev.dataset || ev.text || ev.kl_base) {
+        return cli_usage_error(cmd,
+                               "--eval-dataset, --eval-text and --eval-kl-base go with --eval ENV");
     }
     int bad = 0;
     for (int i = 0; i < L->quantize.n; i++)
