@@ -68,7 +68,7 @@ BEGIN {
     pub["backends"] = "backends/backend.h"
     pub["server"] = "server/server.h"
     pub["eval"] = "eval/eval.h eval/ppl.h eval/task.h"
-    pub["train"] = "train/train.h"
+    pub["train"] = "train/train.h train/gemm.h"
     pub["bench"] = "bench/bench.h"
     pub["report"] = "report/report.h"
     pub["cli"] = ""

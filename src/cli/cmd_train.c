@@ -34,6 +34,8 @@ static const char *train_help =
     "  --clip X               global gradient-norm clip (default 1; 0: none)\n"
     "  --seed N               weights and batches (default 42)\n"
     "  --holdout X            share of each file held out (default 0.05)\n"
+    "  --heldout FILE[,FILE...] held-out text of its own (repeatable): the --data files are\n"
+    "                         then trained on whole\n"
     "  --eval-every N         steps between held-out evaluations (default 100)\n"
     "  --eval-batches N       batches per evaluation (default 8)\n"
     "  --checkpoint-every N   steps between checkpoints (default 200; 0: only on stop)\n"
@@ -223,7 +225,7 @@ int cmd_model_train(int argc, char **argv) {
             if (teai_train_preset(v, &p))
                 return cli_usage_error(cmd, "unknown preset '%s' (tiny, micro)", v);
         }
-    file_list fl = {0};
+    file_list fl = {0}, hl = {0};
     long threads = 0;
     int rc = CLI_EXIT_OK, kv_given = 0;
     for (int i = 1; i < argc && !rc; i++) {
@@ -244,8 +246,9 @@ int cmd_model_train(int argc, char **argv) {
             if (strcmp(a, float_opts[k].name) == 0) fo = &float_opts[k];
         if (!io && !fo && !cli_is(a, NULL, "--preset") && !cli_is(a, NULL, "--data") &&
             !cli_is(a, NULL, "--tokenizer") && !cli_is(a, NULL, "--seed") &&
-            !cli_is(a, NULL, "--holdout") && !cli_is(a, "-o", "--out") &&
-            !cli_is(a, NULL, "--name") && !cli_is(a, "-t", "--threads")) {
+            !cli_is(a, NULL, "--holdout") && !cli_is(a, NULL, "--heldout") &&
+            !cli_is(a, "-o", "--out") && !cli_is(a, NULL, "--name") &&
+            !cli_is(a, "-t", "--threads")) {
             rc = cli_usage_error(cmd, "unknown argument '%s'", a);
             break;
         }
@@ -266,6 +269,11 @@ int cmd_model_train(int argc, char **argv) {
                 rc = CLI_EXIT_USAGE;
             else
                 *(float *)((char *)&p + fo->off) = (float)x;
+        } else if (cli_is(a, NULL, "--heldout")) {
+            if (add_files(&hl, v)) {
+                fprintf(stderr, "teai %s: out of memory\n", cmd);
+                rc = CLI_EXIT_FAIL;
+            }
         } else if (cli_is(a, NULL, "--data")) {
             if (add_files(&fl, v)) {
                 fprintf(stderr, "teai %s: out of memory\n", cmd);
@@ -295,10 +303,13 @@ int cmd_model_train(int argc, char **argv) {
     if (!rc && p.warmup > p.steps) p.warmup = p.steps;
     if (rc) {
         free_files(&fl);
+        free_files(&hl);
         return rc;
     }
     p.data = (const char *const *)fl.v;
     p.n_data = fl.n;
+    p.heldout = (const char *const *)hl.v;
+    p.n_heldout = hl.n;
     p.n_threads = (int)threads;
 
     show s = {isatty(2), 0, 0, 0};
@@ -308,6 +319,7 @@ int cmd_model_train(int argc, char **argv) {
     int st = teai_train_run(&p, progress, &s, &g_stop, &res, &err);
     if (s.line_open) fputc('\n', stderr);
     free_files(&fl);
+    free_files(&hl);
     if (st) return cli_fail(cmd, &err, st);
     if (res.stopped) {
         fprintf(stderr, "teai %s: stopped at step %d; resume with --resume\n", cmd, res.steps_done);

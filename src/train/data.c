@@ -31,23 +31,30 @@ size_t teai__data_split_at(const char *text, size_t n, double holdout) {
 
 int teai__data_read(const char *const *paths, int n, double holdout, teai__tdata *d,
                     teai_error *err) {
+    return teai__data_read_split(paths, n, NULL, 0, holdout, d, err);
+}
+
+int teai__data_read_split(const char *const *paths, int n, const char *const *held, int n_held,
+                          double holdout, teai__tdata *d, teai_error *err) {
     memset(d, 0, sizeof *d);
     if (n <= 0) return teai__fail(err, TEAI_EINVAL, "no training text given");
-    d->files = calloc((size_t)n, sizeof *d->files);
+    if (n_held < 0) n_held = 0;
+    d->files = calloc((size_t)(n + n_held), sizeof *d->files);
     if (!d->files) return teai__fail(err, TEAI_ENOMEM, "out of memory");
-    d->n_files = n;
-    for (int i = 0; i < n; i++) {
+    d->n_files = n + n_held;
+    for (int i = 0; i < n + n_held; i++) {
         teai__tfile *f = &d->files[i];
-        f->path = paths[i];
+        f->heldout = i >= n;
+        f->path = f->heldout ? held[i - n] : paths[i];
         struct stat st;
-        if (stat(paths[i], &st) != 0)
-            return teai__fail(err, errno == ENOENT ? TEAI_ENOTFOUND : TEAI_EIO, "%s: %s", paths[i],
+        if (stat(f->path, &st) != 0)
+            return teai__fail(err, errno == ENOENT ? TEAI_ENOTFOUND : TEAI_EIO, "%s: %s", f->path,
                               strerror(errno));
         if (S_ISDIR(st.st_mode))
-            return teai__fail(err, TEAI_EFORMAT, "%s: is a directory, not a text file", paths[i]);
-        int rc = teai__read_file(paths[i], DATA_MAX_BYTES, &f->text, &f->bytes, err);
+            return teai__fail(err, TEAI_EFORMAT, "%s: is a directory, not a text file", f->path);
+        int rc = teai__read_file(f->path, DATA_MAX_BYTES, &f->text, &f->bytes, err);
         if (rc) return rc;
-        if (f->bytes == 0) return teai__fail(err, TEAI_EFORMAT, "%s: empty file", paths[i]);
+        if (f->bytes == 0) return teai__fail(err, TEAI_EFORMAT, "%s: empty file", f->path);
         if (!teai__utf8_valid(f->text, f->bytes)) {
             size_t at = 0;
             while (at < f->bytes) {
@@ -56,11 +63,13 @@ int teai__data_read(const char *const *paths, int n, double holdout, teai__tdata
                 at += k;
             }
             return teai__fail(err, TEAI_EFORMAT,
-                              "%s: not UTF-8 text (bad byte 0x%02x at offset %zu)", paths[i],
+                              "%s: not UTF-8 text (bad byte 0x%02x at offset %zu)", f->path,
                               (unsigned char)f->text[at], at);
         }
         teai_sha256_hex(f->text, f->bytes, f->sha256);
-        f->train_len = teai__data_split_at(f->text, f->bytes, holdout);
+        f->train_len = f->heldout ? 0
+                       : n_held   ? f->bytes
+                                  : teai__data_split_at(f->text, f->bytes, holdout);
         d->held_bytes += (int64_t)(f->bytes - f->train_len);
     }
     return TEAI_OK;

@@ -14,6 +14,7 @@ typedef struct teai__tfile {
     size_t bytes;     /* its length */
     size_t train_len; /* text[0..train_len) is trained on, the rest held out */
     const char *path; /* as given (borrowed) */
+    int heldout;      /* 1: a held-out file (train_len 0) */
     char sha256[65];  /* of the file's bytes */
 } teai__tfile;
 
@@ -33,6 +34,10 @@ typedef struct teai__tdata {
  * TEAI_EFORMAT). */
 int teai__data_read(const char *const *paths, int n, double holdout, teai__tdata *d,
                     teai_error *err);
+/* The same with held-out files of their own: paths are then trained on whole
+ * and held[0..n_held) held out whole (n_held 0: as teai__data_read). */
+int teai__data_read_split(const char *const *paths, int n, const char *const *held, int n_held,
+                          double holdout, teai__tdata *d, teai_error *err);
 /* The split point of a text of n bytes for share `holdout`. */
 size_t teai__data_split_at(const char *text, size_t n, double holdout);
 /* Tokenizes every file's two parts with tok. */

@@ -46,8 +46,9 @@ int teai__train_recipe(const teai_train_params *p, const teai__tshape *s, const 
         rc = teai_buf_addstr(&b, i ? ",{\"file\":" : "{\"file\":");
         if (!rc) rc = teai__json_str(&b, base, strlen(base), NULL);
         if (!rc)
-            rc = teai_buf_printf(&b, ",\"sha256\":\"%s\",\"bytes\":%zu}", d->files[i].sha256,
-                                 d->files[i].bytes);
+            rc = teai_buf_printf(&b, ",\"sha256\":\"%s\",\"bytes\":%zu,\"heldout\":%s}",
+                                 d->files[i].sha256, d->files[i].bytes,
+                                 d->files[i].heldout ? "true" : "false");
     }
     if (!rc)
         rc = teai_buf_printf(

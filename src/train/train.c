@@ -106,7 +106,8 @@ static int sha_of_file(const char *path, char hex[65], teai_error *err) {
 static void data_identity(const teai__tdata *d, double holdout, char hex[65]) {
     teai_buf b;
     teai_buf_init(&b, 0);
-    for (int i = 0; i < d->n_files; i++) teai_buf_printf(&b, "%s\n", d->files[i].sha256);
+    for (int i = 0; i < d->n_files; i++)
+        teai_buf_printf(&b, "%s%s\n", d->files[i].sha256, d->files[i].heldout ? " held" : "");
     teai_buf_printf(&b, "holdout %.17g\n", holdout);
     teai_sha256_hex(b.data ? b.data : "", b.len, hex);
     teai_buf_free(&b);
@@ -146,12 +147,14 @@ static int get_tokenizer(run *r, int resuming) {
             rc = teai__fail(r->err, TEAI_ENOMEM, "out of memory");
             goto done;
         }
+        int nt = 0; /* the training parts only: never the held-out text */
         for (int i = 0; i < r->data.n_files; i++)
-            texts[i] = r->data.files[i].text, lens[i] = r->data.files[i].train_len;
+            if (r->data.files[i].train_len)
+                texts[nt] = r->data.files[i].text, lens[nt++] = r->data.files[i].train_len;
         teai_tokenizer_train_params tp = teai_tokenizer_train_default_params();
         tp.n_vocab = p->n_vocab;
         tp.n_threads = p->n_threads;
-        rc = teai_tokenizer_train(texts, lens, r->data.n_files, &tp, &r->tok, r->err);
+        rc = teai_tokenizer_train(texts, lens, nt, &tp, &r->tok, r->err);
         free(texts), free(lens);
         if (rc) goto done;
     }
@@ -386,7 +389,9 @@ int teai_train_run(const teai_train_params *p, teai_train_progress_fn cb, void *
     if ((rc = teai__mkdirs(p->out_dir, err))) goto out;
 
     report(&r, "data", NAN, NAN, NAN, 0);
-    if ((rc = teai__data_read(p->data, p->n_data, p->holdout, &r.data, err))) goto out;
+    if ((rc = teai__data_read_split(p->data, p->n_data, p->heldout, p->n_heldout, p->holdout,
+                                    &r.data, err)))
+        goto out;
     data_identity(&r.data, p->holdout, r.data_sha);
     if ((rc = get_tokenizer(&r, resuming))) goto out;
     report(&r, "data", NAN, NAN, NAN, 0);

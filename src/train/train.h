@@ -17,7 +17,10 @@ typedef struct teai_train_params {
     /* data */
     const char *const *data; /* UTF-8 text files */
     int n_data;
-    double holdout; /* share of each file's bytes (its end) held out; default 0.05 */
+    double holdout;             /* share of each file's bytes (its end) held out; default 0.05 */
+    const char *const *heldout; /* held-out text files: when given, the data files are
+                                   trained on whole and holdout is not used */
+    int n_heldout;
     /* optimisation */
     int steps;                                   /* optimizer steps */
     int batch;                                   /* sequences of n_ctx tokens per step */
