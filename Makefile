@@ -5,6 +5,8 @@
 #   make fuzz     each fuzz target FUZZ_SECONDS (10) with libFuzzer under
 #                 ASan+UBSan (clang, build-fuzz/); FUZZ=fuzz_gguf runs one
 #   make demo     the main job on the built-in defaults (see README)
+#   make model    train the shipped model assets/kjv-tiny.gguf again (about ten
+#                 minutes on two cores; see README, "Training a model")
 #   make format   clang-format every C file
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
@@ -16,7 +18,7 @@ SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: all build asan test test-release test-asan fuzz demo setup format clean
+.PHONY: all build asan test test-release test-asan fuzz demo model setup format clean
 
 all: build
 
@@ -55,6 +57,9 @@ fuzz:
 
 demo: setup build
 	@sh scripts/demo.sh
+
+model: setup build
+	@sh scripts/train-model.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -9,9 +9,8 @@
 #      ~/.cache/teai/models; with llama.cpp's real Llama 3 vocabulary when
 #      scripts/provision-llama.sh has fetched it);
 #   2. a sweep of the native backend over the four quantizations (default,
-#      int8, nf4, float16), one raw log per configuration, each followed by
-#      its perplexity on a text (this README, 2 chunks of 512 tokens); then
-#      of the llamacpp backend (llama.cpp in process) on the same model file
+#      int8, nf4, float16), one raw log per configuration; then of the
+#      llamacpp backend (llama.cpp in process) on the same model file
 #      (float16: the f16 file native reads). llama.cpp's prebuilt libraries
 #      are provisioned first (scripts/provision-llama.sh, seconds from the npm
 #      registry, no build) and teai rebuilt with the backend; without the
@@ -20,6 +19,15 @@
 #      default,int8,nf4,float16 runs llamacpp over all four, in the seed's
 #      GGUF types (Q6_K, Q8_0, Q4_K_M, F16) synthesized from the same weights
 #      (about a minute each on 2 cores, once: they are cached too);
+#   2b. accuracy, on a model with real weights: assets/kjv-tiny.gguf, the
+#      4M-parameter llama teai trained on the King James Bible (make model
+#      trains it again), benchmarked for speed and scored on held-out text
+#      (the last books of the Bible, which training never saw) in eight
+#      configurations: load-time default (its f32 weights), float16, int8 and
+#      nf4, and llama.cpp's GGUF types Q8_0, Q6_K, Q4_K_M and Q4_0; each
+#      with its perplexity, and its KL divergence and top-token agreement
+#      against the f32 weights' log-probabilities. The pareto figure puts
+#      each configuration's accuracy against this same model's speed;
 #   3. collation of the logs into the seed's CSV schema, and of the accuracy
 #      results into accuracy.csv;
 #   4. the terminal comparison, the figures (plots/, pareto.png included) and
@@ -67,10 +75,9 @@ echo "== teai probe: this machine's sensors and read bandwidth (the roofline's r
 "$TEAI" probe
 echo
 
-echo "== teai sweep: native backend, Llama-3.2-1B shape (synthesized), 4 quantizations, with perplexity"
+echo "== teai sweep: native backend, Llama-3.2-1B shape (synthesized), 4 quantizations"
 "$TEAI" sweep --backends native --sizes 1B --quantize default,int8,nf4,float16 \
-    --synthetic -n "$N" --repetitions 3 --warmup 1 --output-dir "$OUT" \
-    --eval ppl --eval-text README.md --eval-n 2
+    --synthetic -n "$N" --repetitions 3 --warmup 1 --output-dir "$OUT"
 echo
 case ,$BACKENDS, in
 *,llamacpp,*)
@@ -80,6 +87,28 @@ case ,$BACKENDS, in
     echo
     ;;
 esac
+# accuracy on the trained model: held-out text from Debian's bible-kjv
+KJV=assets/kjv-tiny.gguf
+HELD=${TEAI_DEMO_DIR:-demo}/kjv-heldout.txt
+KL=${TEAI_DEMO_DIR:-demo}/kjv-tiny-f32.kl
+if command -v bible >/dev/null 2>&1; then
+    sh scripts/kjv-text.sh "${TEAI_DEMO_DIR:-demo}/kjv-train.txt" "$HELD"
+    rm -f "${TEAI_DEMO_DIR:-demo}/kjv-train.txt"
+    if [ ! -f "$KL" ]; then
+        echo "== teai eval ppl: $KJV (f32) on held-out text, the reference log-probabilities"
+        "$TEAI" eval ppl -m "$KJV" --text "$HELD" --ctx 128 --chunks "${TEAI_DEMO_CHUNKS:-100}" \
+            --kl-base "$KL"
+        echo
+    fi
+    echo "== teai sweep: native backend, the trained model ($KJV), 8 quantizations, with"
+    echo "   perplexity, KL divergence and top-token agreement against its f32 weights"
+    "$TEAI" sweep --backends native -m "$KJV" --sizes 4M \
+        --quantize default,float16,int8,nf4,q8_0,q6_k,q4_k_m,q4_0 \
+        -n "$N" --repetitions 3 --warmup 1 --output-dir "$OUT" --eval ppl --eval-kl-base "$KL"
+    echo
+else
+    echo "demo: accuracy skipped: the held-out text comes from Debian's bible-kjv (apt-get install bible-kjv, or make setup)"
+fi
 echo "== teai collate --dir $OUT"
 "$TEAI" collate --dir "$OUT"
 echo
