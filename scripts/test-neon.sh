@@ -1,6 +1,7 @@
 #!/bin/sh
-# Cross-compiles the weight-format tests (tests/test_quant.c) for AArch64 and
-# runs them under qemu, so the NEON kernels (src/engine/quant_neon.c) are
+# Cross-compiles the weight-format tests (tests/test_quant.c) and the training
+# GEMM's tests (tests/test_train_gemm.c) for AArch64 and runs them under qemu,
+# so the NEON kernels (src/engine/quant_neon.c, src/train/gemm_neon.c) are
 # checked against their scalar twins on an x86 machine, with and without the
 # dot-product extension.
 #
@@ -51,3 +52,10 @@ for march in armv8-a armv8.2-a+dotprod; do
         -lm -o "$out/test_quant"
     TEAI_TEST_TMP=$out "$qemu" "$out/test_quant"
 done
+echo "== training GEMM (src/train/gemm_neon.c)"
+"$cc" -std=c11 -O2 -static -march=armv8-a -pthread \
+    -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Werror \
+    -Iinclude -Isrc -Isrc/engine -Itests -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+    src/train/gemm.c src/train/gemm_neon.c src/base/*.c tests/test_train_gemm.c tests/test_util.c \
+    -lm -o "$out/test_train_gemm"
+TEAI_TEST_LIGHT=${TEAI_TEST_LIGHT:-1} TEAI_TEST_TMP=$out "$qemu" "$out/test_train_gemm"
