@@ -3,7 +3,10 @@
  * teai itself (several shapes: with and without GQA, tied and untied output,
  * llama3 RoPE scaling, qwen2 biases) in F32, F16, Q8_0, Q4_0, Q4_K, Q6_K and
  * Q4_K_M; one uses llama.cpp's real Llama 3 vocabulary and compares the
- * tokenizers too.
+ * tokenizers too. The shipped trained model (assets/kjv-tiny.gguf, teai's own
+ * byte-level BPE vocabulary) is compared the same way in F32 and quantized
+ * by teai_model_quantize to F16, Q8_0, Q4_0, Q6_K and Q4_K_M, on an English
+ * prompt that both tokenizers must split alike.
  *
  * llama.cpp runs with f32 K/V and flash attention off, so the remaining
  * differences come from how each engine feeds activations to the weights:
@@ -47,6 +50,24 @@ static const type_case types[] = {
     {"f32", 1e-5, 1e-4},  {"f16", 1e-3, 5e-3},  {"q8_0", 1e-5, 5e-2},   {"q4_0", 1e-5, 5e-2},
     {"q4_k", 1e-5, 5e-2}, {"q6_k", 1e-5, 5e-2}, {"q4_k_m", 1e-5, 5e-2},
 };
+
+/* The trained model (kjv-tiny) meets the same bounds but one: with its
+ * weights, Q6_K matrices (all of them in q6_k; the output layer and layer
+ * 2's attn_v and ffn_down in q4_k_m) never agree to float order. Measured
+ * (32 tokens after a 21-token English prompt): q6_k max |a-b| / max |b| of
+ * 2.8e-5 at its best step, 1e-3 typical, 2.0e-3 worst; q4_k_m 3.3e-5 best,
+ * 1.4e-3 worst. For q4_k_m this is llama.cpp's repacked Q4_K kernel: with
+ * repacking off (llref_params.repack = 0) its best step is 5e-8 again (9/33
+ * steps within 1e-5), while q6_k stays at 2.8e-5, so Q6_K differs by a
+ * little at every step on these weights (the cause is not found: the same
+ * kernel agrees to float order on the synthesized models). Greedy ids still
+ * agree 32/32; so for these two the best-step bound is 1e-4, three times
+ * what is measured. The rest measured: f32 1.9e-7, f16 5.0e-5, q8_0 5.5e-4,
+ * q4_0 7.6e-4 worst (best steps 5e-8..1e-7), all inside the table. */
+static double trained_tol_min(int ti) {
+    const char *t = types[ti].type;
+    return !strcmp(t, "q6_k") || !strcmp(t, "q4_k_m") ? 1e-4 : types[ti].tol_min;
+}
 
 static double g_worst[sizeof types / sizeof *types];
 
@@ -92,12 +113,12 @@ static int argmax(const float *x, int n) {
     return b;
 }
 
-static void compare(const shape_case *sc, int ti) {
+/* Compares teai and llama.cpp on the GGUF at path (label names it in
+ * messages), weights of types[ti]. text: an English prompt both engines
+ * tokenize (the ids must agree), or NULL for a spread of ids. tol_min: the
+ * bound on the best step (types[ti].tol_min but for the trained model). */
+static void compare(const char *path, const char *label, int ti, const char *text, double tol_min) {
     const type_case *tc = &types[ti];
-    char path[512];
-    test_tmp_path(path, sizeof path, "parity.gguf");
-    ASSERT_EQ(synth(sc, tc->type, path), 0);
-
     teai_model *m = NULL;
     teai_context *c = NULL;
     teai_error err = {0};
@@ -114,17 +135,15 @@ static void compare(const shape_case *sc, int ti) {
     llref *r = NULL;
     int lrc = llref_open_params(path, &lp, &r);
     if (lrc)
-        TEST_FAIL_AT("%s %s: llama.cpp cannot load the file: %s", sc->label, tc->type,
+        TEST_FAIL_AT("%s %s: llama.cpp cannot load the file: %s", label, tc->type,
                      llref_strerror(lrc));
     ASSERT_TRUE(lrc == 0);
     ASSERT_EQ(llref_n_vocab(r), nv);
 
-    /* prompt: BOS-like id then a spread of ids; with a real vocabulary, the
-     * tokenizers must agree on a sentence first */
+    /* prompt: a sentence both tokenizers must split alike, or a spread of ids */
     int32_t prompt[64];
     int n_prompt = 0;
-    if (sc->real_vocab) {
-        const char *text = "The quick brown fox jumps over the lazy dog, 1234 times!";
+    if (text) {
         int32_t ref[64];
         int nr = llref_tokenize(r, text, 1, 0, ref, 64);
         ASSERT_EQ(
@@ -132,6 +151,7 @@ static void compare(const shape_case *sc, int ti) {
             TEAI_OK);
         ASSERT_EQ(n_prompt, nr);
         for (int i = 0; i < nr; i++) ASSERT_EQ(prompt[i], ref[i]);
+        ASSERT_TRUE(nr >= 4);
     } else {
         for (int i = 0; i < 12; i++) prompt[n_prompt++] = (int32_t)((i * 7919 + 13) % nv);
     }
@@ -167,9 +187,9 @@ static void compare(const shape_case *sc, int ti) {
     if (worst > g_worst[ti]) g_worst[ti] = worst;
     printf("  %-18s %-6s logit rel err min %.1e max %.1e (tolerance %.0e / %.0e), %2d/33 steps "
            "within 1e-5",
-           sc->label, tc->type, best, worst, tc->tol_min, tc->tol_max, exact);
-    if (!(best <= tc->tol_min && worst <= tc->tol_max))
-        TEST_FAIL_AT("%s %s: logit error min %.2e max %.2e", sc->label, tc->type, best, worst);
+           label, tc->type, best, worst, tol_min, tc->tol_max, exact);
+    if (!(best <= tol_min && worst <= tc->tol_max))
+        TEST_FAIL_AT("%s %s: logit error min %.2e max %.2e", label, tc->type, best, worst);
 
     /* free-running: each engine decodes 32 greedy tokens on its own; the
      * ids must be the same, or differ first at a step whose decision the
@@ -192,13 +212,43 @@ static void compare(const shape_case *sc, int ti) {
         if (!(gaps[same] <= diffs[same]))
             TEST_FAIL_AT("%s %s: greedy token %d differs (teai %d, llama.cpp %d) by more than the "
                          "numerical difference",
-                         sc->label, tc->type, same, gt[same], gr[same]);
+                         label, tc->type, same, gt[same], gr[same]);
     }
     free(lt), free(lr);
     llref_close(r);
     teai_context_free(c);
     teai_model_free(m);
+}
+
+static void compare_synth(const shape_case *sc, int ti) {
+    char path[512];
+    test_tmp_path(path, sizeof path, "parity.gguf");
+    ASSERT_EQ(synth(sc, types[ti].type, path), 0);
+    compare(path, sc->label, ti,
+            sc->real_vocab ? "The quick brown fox jumps over the lazy dog, 1234 times!" : NULL,
+            types[ti].tol_min);
     unlink(path);
+}
+
+/* The trained model as shipped (f32) or quantized from it by teai. */
+static void compare_trained(const char *model, int ti) {
+    const char *type = types[ti].type;
+    char path[4300];
+    int made = strcmp(type, "f32") != 0;
+    if (made) {
+        teai_error err = {0};
+        test_tmp_path(path, sizeof path, "parity-trained.gguf");
+        int rc = teai_model_quantize(model, path, type, 2, &err);
+        if (rc) TEST_FAIL_AT("quantize %s to %s: %s", model, type, err.msg);
+        ASSERT_EQ(rc, TEAI_OK);
+    } else {
+        snprintf(path, sizeof path, "%s", model);
+    }
+    compare(path, "kjv-tiny (trained)", ti,
+            "And it came to pass, when the king heard the words of the prophet, that he rent "
+            "his clothes.",
+            trained_tol_min(ti));
+    if (made) unlink(path);
 }
 
 int main(void) {
@@ -221,10 +271,25 @@ int main(void) {
                 continue;
             if (light && t > 2) continue; /* sanitizer runs: f32, f16, q8_0 */
             int before = teai_test_failures;
-            compare(&shapes[s], (int)t);
+            compare_synth(&shapes[s], (int)t);
             if (teai_test_failures != before)
                 printf("FAIL %s %s\n", shapes[s].label, types[t].type);
         }
+    /* the shipped trained model: every type but q4_k (its Q4_K_M mix covers it) */
+    const char *srcdir = getenv("TEAI_SOURCE_DIR");
+    char model[4200];
+    snprintf(model, sizeof model, "%s/assets/kjv-tiny.gguf", srcdir ? srcdir : ".");
+    if (access(model, R_OK) != 0) {
+        TEST_FAIL_AT("%s is missing (set TEAI_SOURCE_DIR; run through ctest)", model);
+    } else {
+        for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
+            if (!strcmp(types[t].type, "q4_k")) continue;
+            if (light && t > 2) continue;
+            int before = teai_test_failures;
+            compare_trained(model, (int)t);
+            if (teai_test_failures != before) printf("FAIL kjv-tiny %s\n", types[t].type);
+        }
+    }
     printf("worst logit error per type:");
     for (size_t t = 0; t < sizeof types / sizeof *types; t++)
         printf(" %s %.2e", types[t].type, g_worst[t]);
