@@ -495,7 +495,26 @@ static void add_method(teai__deck *d, const teai_dataset *ds, const teai_acc_row
                    base_name(teai_dataset_setup(ds, t, SU_MODEL)), *w ? w : "?", *b ? b : "?");
         n_syn++;
     }
-    if (!n_syn) slide_item(d, s, "No synthetic models: every model has real weights.");
+    if (!n_syn) {
+        slide_item(d, s, "No synthetic models: every model has real weights.");
+    } else {
+        /* the models with real weights, once each: what accuracy can be measured on */
+        for (int t = 0; t < teai_dataset_n_setups(ds); t++) {
+            if (strcmp(teai_dataset_setup(ds, t, SU_SYNTHETIC), "0")) continue;
+            const char *m = base_name(teai_dataset_setup(ds, t, SU_MODEL));
+            int seen = 0, n = 0;
+            for (int u = 0; u < teai_dataset_n_setups(ds); u++) {
+                if (strcmp(teai_dataset_setup(ds, u, SU_SYNTHETIC), "0") ||
+                    strcmp(base_name(teai_dataset_setup(ds, u, SU_MODEL)), m))
+                    continue;
+                seen |= u < t;
+                n++;
+            }
+            if (!seen && *m)
+                slide_item(d, s, "Model with real weights: %s (%d configuration%s).", m, n,
+                           n == 1 ? "" : "s");
+        }
+    }
     char buf[1500];
     size_t o = 0;
     int n_empty = 0;
