@@ -82,6 +82,9 @@ uint64_t teai__now_ns(void);
 /* Number of online CPUs (>= 1). */
 int teai__n_cpus(void);
 
+/* FNV-1a (64-bit) of n bytes: for hash tables, not for integrity. */
+uint64_t teai__fnv1a(const void *data, size_t n);
+
 /* 1 when s[0..n) is well-formed UTF-8 (teai__utf8_seq over the whole). */
 int teai__utf8_valid(const char *s, size_t n);
 

@@ -82,8 +82,7 @@ static int ends_with(const char *s, const char *suffix) {
 /* Row r of tensor name: uniform values with the standard deviation below. */
 static int gen_row(void *ud, const char *name, int64_t r, int64_t cols, float *dst) {
     const gen *g = ud;
-    uint64_t h = 1469598103934665603ull; /* FNV-1a of the name */
-    for (const char *p = name; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    uint64_t h = teai__fnv1a(name, strlen(name));
     uint64_t s = mix64(g->seed ^ mix64(h ^ mix64((uint64_t)r + 0x9e3779b97f4a7c15ull)));
     /* standard deviation: projections 2/sqrt(fan_in), so every layer adds
      * more than the token embedding (0.5) to the residual stream and greedy

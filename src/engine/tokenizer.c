@@ -22,14 +22,8 @@ int teai__ids_push(teai__ids *ids, int32_t id) {
     return TEAI_OK;
 }
 
-/* FNV-1a, 64-bit. */
 static uint64_t hash_bytes(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (uint8_t)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
+    return teai__fnv1a(s, n);
 }
 
 static uint32_t pow2_at_least(uint64_t n) {

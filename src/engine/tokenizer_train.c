@@ -22,14 +22,8 @@
  * pre-tokenizer needs 14 bytes of memory per byte of text). */
 #define CHUNK_BYTES ((size_t)1 << 20)
 
-/* FNV-1a, 64-bit. */
 static uint64_t hash_bytes(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (uint8_t)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
+    return teai__fnv1a(s, n);
 }
 
 /* ---- unique words and their counts ------------------------------------- */
