@@ -60,7 +60,9 @@ void teai__tws_free(teai__tws *ws);
  * number of threads in pool (NULL: one thread). */
 double teai__tmodel_step(const teai__tshape *s, const float *params, float *grads,
                          const int32_t *tokens, int B, int T, teai__tws *ws, teai__pool *pool);
-/* The logits (B*T rows of n_vocab) of the last teai__tmodel_step. */
+/* The logits (B*T rows of n_vocab) of the last teai__tmodel_step run
+ * without gradients; after a step with gradients the same buffer holds
+ * d(loss)/d(logits) (the cross-entropy's gradient is made in place). */
 const float *teai__tws_logits(const teai__tws *ws);
 
 #endif
