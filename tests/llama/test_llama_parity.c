@@ -57,7 +57,7 @@ static const type_case types[] = {
  * agree 32/32), the same with llama.cpp's weight repacking off, although
  * its Q4_K file and its Q6_K file (the two types the mix is made of, the
  * same rows) each agree to float order (best steps 1.6e-7 and 1.6e-7).
- * This is the rounding flip described above happening while the prompt is
+ * Most likely this is the rounding flip described above, while the prompt is
  * processed: the flipped activation's keys and values stay in the KV cache,
  * so no later step is free of it. A synthesized 4-layer shape (dim 256, ffn
  * 768) shows the same for its Q8_0 and Q6_K files (best steps 6.7e-3 and
