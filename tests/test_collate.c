@@ -25,7 +25,7 @@ static const char *const header_line =
     "compiler,start_time,status,error,source_format,log_file,prefill_energy_j,decode_energy_j,"
     "prefill_power_w,decode_power_w,joules_per_token,tokens_per_joule,temp_max_c,clock_min_mhz,"
     "clock_mean_mhz,throttled,other_cpu_pct,noisy,charging,run_peak_rss_mb,cooldown_ms,"
-    "energy_source,membw_gb_s,sensors,duration_s\r\n";
+    "energy_source,membw_gb_s,sensors,duration_s,machine,device_name\r\n";
 
 /* ---- a small RFC 4180 reader, to check what was written ------------------- */
 

@@ -183,7 +183,7 @@ static void test_prefix(void) {
 }
 
 static void test_columns(void) {
-    ASSERT_EQ(TEAI_CSV_N_COLS, 76);
+    ASSERT_EQ(TEAI_CSV_N_COLS, 78);
     static const char *const seed[16] = {"step",
                                          "enqueue_latency_ms",
                                          "total_latency_ms",
@@ -206,7 +206,8 @@ static void test_columns(void) {
     ASSERT_EQ(teai_csv_column_index("prefill_energy_j"), 57);
     ASSERT_EQ(teai_csv_column_index("cooldown_ms"), 71);
     ASSERT_EQ(teai_csv_column_index("energy_source"), 72);
-    ASSERT_EQ(teai_csv_column_index("duration_s"), TEAI_CSV_N_COLS - 1);
+    ASSERT_EQ(teai_csv_column_index("duration_s"), TEAI_CSV_N_COLS - 3);
+    ASSERT_EQ(teai_csv_column_index("device_name"), TEAI_CSV_N_COLS - 1);
     ASSERT_EQ(teai_csv_column_index("nope"), -1);
     ASSERT_TRUE(teai_csv_column_name(TEAI_CSV_N_COLS) == NULL);
     ASSERT_EQ(TEAI_SAMPLE_N_COLS, 24);
@@ -562,14 +563,15 @@ static void test_header_refused(void) {
 #define SCELL(r, row, col) teai_log_rows_sample_cell((r), (row), TEAI_SCOL_##col, NULL)
 
 /* The bench header plus the sensor keys (values as the runner passes them). */
-#define N_SKV (N_KV + 6)
+#define N_SKV (N_KV + 8)
 static void sensor_header(teai_kv kv[N_SKV], const char *duration) {
     bench_header(kv, "native");
-    static const char *const keys[6] = {"membw_gb_s", "energy_source", "sensors",
-                                        "sample_hz",  "cooldown",      "duration_s"};
-    const char *values[6] = {"12.75", "battery BAT0", "battery: BAT0, thermal: 3 zones, cpufreq",
-                             "10",    "auto",         duration};
-    for (int i = 0; i < 6; i++) kv[N_KV + i] = (teai_kv){keys[i], values[i]};
+    static const char *const keys[8] = {"membw_gb_s", "energy_source", "sensors", "sample_hz",
+                                        "cooldown",   "duration_s",    "machine", "device_name"};
+    const char *values[8] = {"12.75",   "battery BAT0", "battery: BAT0, thermal: 3 zones, cpufreq",
+                             "10",      "auto",         duration,
+                             "aarch64", "pixel"};
+    for (int i = 0; i < 8; i++) kv[N_KV + i] = (teai_kv){keys[i], values[i]};
 }
 
 /* One repetition of two tokens (and what the sensors said), the run's
@@ -622,7 +624,8 @@ static void test_sensor_events(void) {
     ASSERT_TRUE(strstr(data, "start_time: 2026-11-27T03:10:00Z\nmembw_gb_s: 12.75\n"
                              "energy_source: battery BAT0\n"
                              "sensors: battery: BAT0, thermal: 3 zones, cpufreq\n"
-                             "sample_hz: 10\ncooldown: auto\nduration_s: 300\n"
+                             "sample_hz: 10\ncooldown: auto\nduration_s: 300\nmachine: aarch64\n"
+                             "device_name: pixel\n"
                              "format: teai-log 1\n") != NULL);
     static const char *const lines[] = {
         "{\"event\":\"sample\",\"t_ms\":0,\"rep\":-1,\"warmup\":0,\"phase\":\"idle\",\"tokens\":0,"
@@ -694,6 +697,8 @@ static void test_sensor_events(void) {
         ASSERT_STREQ(CELL(r, i, MEMBW_GB_S), "12.75");
         ASSERT_STREQ(CELL(r, i, SENSORS), "battery: BAT0, thermal: 3 zones, cpufreq");
         ASSERT_STREQ(CELL(r, i, DURATION_S), "300");
+        ASSERT_STREQ(CELL(r, i, MACHINE), "aarch64");
+        ASSERT_STREQ(CELL(r, i, DEVICE_NAME), "pixel");
     }
 
     /* the samples, in log order, the log's identity on each */

@@ -4,7 +4,7 @@
  * and, with --real-llama-bench (ctest: test_llama_bench_real), the real
  * llama-bench on a synthesized model. */
 #include "backends/backend.h"
-#include "backends/subprocess.h"
+#include "base/proc.h"
 #include "test_util.h"
 
 #include <sys/stat.h>

@@ -11,7 +11,7 @@
  * llama-bench's prompt tokens are random ids, whatever the prompt text. */
 #include "backends/backend.h"
 #include "backends/prompt.h"
-#include "backends/subprocess.h"
+#include "base/proc.h"
 #include "engine/tools.h"
 #include "base/base.h"
 

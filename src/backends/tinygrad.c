@@ -22,7 +22,7 @@
  * its prefill. The prompt and n_gen of teai_run_params are not llama3.py
  * options and are not used. */
 #include "backends/backend.h"
-#include "backends/subprocess.h"
+#include "base/proc.h"
 #include "base/base.h"
 
 #include <math.h>

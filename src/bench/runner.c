@@ -210,6 +210,16 @@ static void cooldown_text(const teai_bench_params *p, char *buf, size_t cap) {
     }
 }
 
+/* The device list's name for this device (TEAI_DEVICE_NAME, set by teai
+ * remote and teai fleet), or "" when unset or not one printable line. */
+static const char *device_name(void) {
+    const char *v = getenv("TEAI_DEVICE_NAME");
+    if (!v || strlen(v) > 128) return "";
+    for (const char *c = v; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) return "";
+    return v;
+}
+
 /* Creates the log with its header (results.h lists the fields in order; the
  * device's keys follow start_time). */
 static int open_log(teai_bench *b, const teai_bench_params *p, const char *backend_name,
@@ -274,6 +284,8 @@ static int open_log(teai_bench *b, const teai_bench_params *p, const char *backe
         {"sample_hz", hz},
         {"cooldown", cool},
         {"duration_s", dur},
+        {"machine", host->machine},
+        {"device_name", device_name()},
     };
     return teai_log_open(p->output_dir, kv, (int)(sizeof kv / sizeof *kv), log, err);
 }

@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int cli_exit_code(int status) {
     switch (status) {
@@ -131,13 +133,47 @@ static void on_signal(int sig) {
     g_interrupted = 1;
 }
 
+/* TEAI_STOP_WITH_PARENT=1 (set by teai remote for the command it runs on a
+ * device): a thread notices when the process that started teai is gone (the
+ * SSH session was killed: teai is re-parented) and stops the run as Ctrl-C
+ * would, so the log being written ends with "interrupted". */
+static pid_t g_parent;
+
+static void *watch_parent(void *arg) {
+    (void)arg;
+    while (!g_interrupted) {
+        if (getppid() != g_parent) g_interrupted = 1;
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
 void cli_catch_signals(void) {
-    struct sigaction sa;
+    struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* a hang-up (the terminal or SSH session went away) stops the run too,
+     * unless it was ignored on purpose (nohup) */
+    if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        sigaction(SIGHUP, &sa, NULL);
+    /* a closed stdout or stderr (the session that read them is gone) makes
+     * writes fail instead of killing teai before it closes its log */
+    signal(SIGPIPE, SIG_IGN);
+    const char *w = getenv("TEAI_STOP_WITH_PARENT");
+    static int watching;
+    if (w && strcmp(w, "1") == 0 && !watching) {
+        g_parent = getppid();
+        pthread_t th;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        if (g_parent > 1 && pthread_create(&th, &at, watch_parent, NULL) == 0) watching = 1;
+        pthread_attr_destroy(&at);
+    }
     /* past a file-size limit (or a full disk) writes fail with an error the
      * caller reports, instead of the process being killed mid-write */
     signal(SIGXFSZ, SIG_IGN);

@@ -150,6 +150,15 @@ static int read_sweep_file(const char *path, sweep_lists *L) {
     return rc;
 }
 
+/* TEAI_ANNOUNCE_LOGS=1 (set by teai remote): each finished log is named on
+ * stdout as "teai-log: PATH", so the host fetches it while the sweep goes on. */
+static void announce_log(const char *path) {
+    const char *a = getenv("TEAI_ANNOUNCE_LOGS");
+    if (!path[0] || !a || strcmp(a, "1") != 0) return;
+    printf("teai-log: %s\n", path);
+    fflush(stdout);
+}
+
 /* ---- resume: which configurations already have a complete log ----------- */
 
 /* 1 if the log at path is a complete teai log of configuration o: its
@@ -590,6 +599,7 @@ static int run_sweep(int argc, char **argv, sweep_lists *lists) {
                                     fprintf(stderr, "[%d/%d] %s: %s (ETA %s)\n", done, total, label,
                                             log_path, eta);
                                 }
+                                announce_log(log_path);
                             }
                     teai_bench_close(ss);
                     /* after the last thread count: every benchmark of this model is done */

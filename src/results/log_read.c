@@ -176,6 +176,8 @@ static const int same_name[] = {
     TEAI_COL_MEMBW_GB_S,
     TEAI_COL_SENSORS,
     TEAI_COL_DURATION_S,
+    TEAI_COL_MACHINE,
+    TEAI_COL_DEVICE_NAME,
 };
 
 /* The seed's file name: <prefix><hostname>_<size>_<quantize>_seed<seed>_uuid<uuid>.txt;

@@ -62,7 +62,8 @@ typedef struct teai_kv {
  * weight_format, bits_per_weight, threads, prompt_tokens, n_gen, repetitions,
  * warmup, cpu, cpu_features, n_cpus, ram_bytes, gpu, teai_version,
  * teai_commit, compiler, cflags, start_time (RFC 3339), then the device's:
- * membw_gb_s, energy_source, sensors, sample_hz, cooldown, duration_s
+ * membw_gb_s, energy_source, sensors, sample_hz, cooldown, duration_s,
+ * machine, device_name
  * (docs/log-format.md says what each holds; "" unknown or off).
  * Required: platform, release, device, username, hostname, size, quantize,
  * seed, uuid and backend; the five that form the file name must be non-empty
@@ -264,7 +265,9 @@ int teai_log_close(teai_log *log, const char *status, const char *error, teai_er
     X(ENERGY_SOURCE, "energy_source")                                                              \
     X(MEMBW_GB_S, "membw_gb_s")                                                                    \
     X(SENSORS, "sensors")                                                                          \
-    X(DURATION_S, "duration_s")
+    X(DURATION_S, "duration_s")                                                                    \
+    X(MACHINE, "machine")                                                                          \
+    X(DEVICE_NAME, "device_name")
 
 typedef enum teai_csv_col {
 #define TEAI__CSV_ENUM(id, name) TEAI_COL_##id,

@@ -1,15 +1,17 @@
 /* Running another program and reading what it prints, line by line (the
- * llama-bench and tinygrad backends drive their engines this way).
+ * llama-bench and tinygrad backends drive their engines this way; teai remote
+ * drives ssh, scp and adb so).
  *
- * The child runs in its own process group with stdin from /dev/null; stdout
+ * The child runs in its own process group with stdin from /dev/null (or a
+ * file, from an offset); stdout
  * and stderr come back through two pipes, one line at a time. Stopping it
  * (the callback asked, or the time limit passed) sends SIGTERM to the whole
  * group, then SIGKILL after a grace period, so a shell script's own children
  * go too. Library code: nothing is printed. */
-#ifndef TEAI_BACKEND_SUBPROCESS_H
-#define TEAI_BACKEND_SUBPROCESS_H
+#ifndef TEAI_BASE_PROC_H
+#define TEAI_BASE_PROC_H
 
-#include "teai/engine.h"
+#include "base/base.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +24,8 @@ typedef struct teai__proc_params {
                                 inherited value); NULL-terminated; NULL = none */
     double timeout_s;        /* stop the child after this long; 0 = no limit */
     double kill_grace_s;     /* SIGTERM -> SIGKILL delay; 0 = 2 s */
+    const char *stdin_path;  /* the child's stdin: this file from stdin_offset; NULL = /dev/null */
+    long long stdin_offset;
 } teai__proc_params;
 
 /* Called for each line the child prints, without its newline. A terminal's

@@ -2,7 +2,7 @@
  * into a new process group, two pipes read with poll(), lines handed to a
  * callback, SIGTERM then SIGKILL to the group when asked to stop, reaped
  * with wait4 to keep the child's peak resident set. */
-#include "backends/subprocess.h"
+#include "base/proc.h"
 #include "base/base.h"
 
 #include <errno.h>
@@ -176,10 +176,27 @@ int teai__proc_run(const teai__proc_params *p, teai__line_fn fn, void *ud, teai_
         return teai__fail(err, TEAI_ENOTFOUND, "%s: not found in PATH", p->argv[0]);
     }
 
+    int in_fd = -1;
+    if (p->stdin_path) {
+        in_fd = open(p->stdin_path, O_RDONLY | O_CLOEXEC);
+        if (in_fd < 0)
+            return teai__fail(err, TEAI_EIO, "%s: cannot open (%s)", p->stdin_path,
+                              strerror(errno));
+        if (lseek(in_fd, (off_t)p->stdin_offset, SEEK_SET) < 0) {
+            int e = errno;
+            close(in_fd);
+            return teai__fail(err, TEAI_EIO, "%s: cannot seek to %lld (%s)", p->stdin_path,
+                              p->stdin_offset, strerror(e));
+        }
+    }
     char **envp = build_env(p->env);
-    if (!envp) return teai__fail(err, TEAI_ENOMEM, "out of memory");
+    if (!envp) {
+        if (in_fd >= 0) close(in_fd);
+        return teai__fail(err, TEAI_ENOMEM, "out of memory");
+    }
     int out[2], errp[2];
     if (make_pipe(out) != 0) {
+        if (in_fd >= 0) close(in_fd);
         free(envp);
         return teai__fail(err, TEAI_EIO, "pipe: %s", strerror(errno));
     }
@@ -187,6 +204,7 @@ int teai__proc_run(const teai__proc_params *p, teai__line_fn fn, void *ud, teai_
         int e = errno;
         close(out[0]);
         close(out[1]);
+        if (in_fd >= 0) close(in_fd);
         free(envp);
         return teai__fail(err, TEAI_EIO, "pipe: %s", strerror(e));
     }
@@ -194,7 +212,10 @@ int teai__proc_run(const teai__proc_params *p, teai__line_fn fn, void *ud, teai_
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (in_fd >= 0)
+        posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+    else
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
     posix_spawnattr_init(&attr);
@@ -219,6 +240,7 @@ int teai__proc_run(const teai__proc_params *p, teai__line_fn fn, void *ud, teai_
     free(envp);
     close(out[1]);
     close(errp[1]);
+    if (in_fd >= 0) close(in_fd);
     if (se != 0) {
         close(out[0]);
         close(errp[0]);
