@@ -93,7 +93,10 @@ int teai_speedup_compute(const double *a, size_t na, const double *b, size_t nb,
  * - BW_PCT: decode rows, memory_throughput_gb_s / membw_gb_s x 100 (the
  *   share of the host's measured read bandwidth the step used);
  * - GB_PER_TOKEN: decode rows, memory_throughput_gb_s / tokens_per_sec (GB
- *   the step moved per decoded token; the roofline's x).
+ *   the step moved per decoded token; the roofline's x);
+ * - PEAK_RSS_MB: peak_rss_mb (the peak resident set after loading, MiB) of
+ *   step-0 rows with warmup != 1, one value per measured repetition (the
+ *   memory figure where run_peak_rss_mb is not measured).
  * Empty or non-numeric cells are left out (never read as 0). */
 typedef enum teai_metric {
     TEAI_M_DECODE_TOK_S,
@@ -113,6 +116,7 @@ typedef enum teai_metric {
     TEAI_M_COOLDOWN_MS,
     TEAI_M_BW_PCT,
     TEAI_M_GB_PER_TOKEN,
+    TEAI_M_PEAK_RSS_MB,
     TEAI_M_N
 } teai_metric;
 /* "decode_tokens_per_sec", ...; and the unit ("tokens/s", "ms", "GB/s"). */
@@ -120,7 +124,7 @@ const char *teai_metric_name(int m);
 const char *teai_metric_label(int m); /* "decode tokens/s", "per-token latency", ... */
 const char *teai_metric_unit(int m);
 
-#define TEAI_GROUP_MAX_COLS 8
+#define TEAI_GROUP_MAX_COLS 12
 
 typedef struct teai_dataset teai_dataset;
 
@@ -134,6 +138,11 @@ void teai_dataset_free(teai_dataset *ds);
  * rows. Rows are matched to their repetition by log_file (else uuid) and
  * repetition. teai_dataset_group_info counts what was left out. */
 void teai_dataset_exclude_flagged(teai_dataset *ds, int on);
+/* Group column col may be missing from a CSV: its rows then read it as ""
+ * (for columns the format gained later, such as machine and device_name, so
+ * older CSVs still load). Without it a CSV lacking a group column is
+ * TEAI_EFORMAT. TEAI_EINVAL when col is not a group column. */
+int teai_dataset_allow_missing(teai_dataset *ds, const char *col, teai_error *err);
 
 /* Adds the rows of one collated CSV (its header line names the columns; a CSV
  * lacking a group column or step is TEAI_EFORMAT). Malformed rows (wrong
@@ -198,6 +207,42 @@ const char *teai_dataset_setup(const teai_dataset *ds, int i, int k);
 long teai_dataset_warmup_rows(const teai_dataset *ds);
 int teai_dataset_n_csv_cols(const teai_dataset *ds);
 const char *teai_dataset_csv_col(const teai_dataset *ds, int i, int *used);
+
+/* ---- devices: what each one measured best ---------------------------------- */
+
+/* A device is device_name (the user's name for it in `teai device`) when
+ * set, else (hostname, device, machine): two devices may share a host name
+ * and a CPU string (a phone and an emulated board on one laptop), and are
+ * still told apart by their name or architecture. */
+enum { TEAI_BEST_SPEED, TEAI_BEST_ENERGY, TEAI_BEST_MEMORY, TEAI_BEST_N };
+
+/* One device's best configuration (backend + size + quantize, its groups
+ * pooled) for one aim: SPEED the highest mean decode tokens/s, ENERGY the
+ * lowest mean J/token, MEMORY the lowest mean peak RSS (run_peak_rss_mb
+ * where the device has it, else peak_rss_mb after loading: metric says
+ * which). backend NULL: not measured on this device. */
+typedef struct teai_device_best {
+    const char *backend, *size, *quantize; /* borrowed from the data set */
+    int metric;                            /* teai_metric compared */
+    teai_stats st;                         /* of that metric, the configuration pooled */
+} teai_device_best;
+
+typedef struct teai_device {
+    const char *hostname, *device, *machine, *name; /* borrowed keys; "" none */
+    /* "NAME (device, machine)" when named, else "device (hostname)" (with
+     * ", machine" when two devices would read the same) */
+    char label[256];
+    long n_decode; /* measured decode tokens/s values */
+    teai_device_best best[TEAI_BEST_N];
+} teai_device;
+
+/* The devices with rows in ds, in order of their first group (byte order of
+ * the keys), each with its best configurations (95% CIs: percentile
+ * bootstrap, seed TEAI_SEED_DEFAULT). ds must group by hostname, device,
+ * size, quantize and backend (TEAI_EINVAL, err naming the column missing);
+ * machine and device_name are used when they are group columns, else read
+ * as "". *out (free()) gets *n devices, valid while ds lives; TEAI_ENOMEM. */
+int teai_dataset_devices(const teai_dataset *ds, teai_device **out, int *n, teai_error *err);
 
 /* ---- samples.csv: the sensor sampler's readings ------------------------------ */
 

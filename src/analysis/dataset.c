@@ -39,6 +39,8 @@ struct teai_dataset {
      * columns, kept as the groups (with no values) of a second data set */
     teai_dataset *setup;
     int exclude_flagged; /* teai_dataset_exclude_flagged */
+    /* teai_dataset_allow_missing: group column k may be absent from a CSV */
+    unsigned char optional[TEAI_GROUP_MAX_COLS];
 };
 
 static const char *const metric_names[TEAI_M_N] = {"decode_tokens_per_sec",
@@ -57,16 +59,17 @@ static const char *const metric_names[TEAI_M_N] = {"decode_tokens_per_sec",
                                                    "run_peak_rss_mb",
                                                    "cooldown_ms",
                                                    "membw_pct",
-                                                   "gb_per_token"};
+                                                   "gb_per_token",
+                                                   "peak_rss_mb"};
 static const char *const metric_labels[TEAI_M_N] = {
     "decode tokens/s",      "per-token latency",    "time to first token", "prefill tokens/s",
     "memory throughput",    "parameter throughput", "energy per token",    "tokens per joule",
     "decode power",         "prefill power",        "max temperature",     "min clock",
     "other processes' CPU", "peak RSS (rep)",       "cool-down wait",      "of measured bandwidth",
-    "bytes per token"};
+    "bytes per token",      "peak RSS (load)"};
 static const char *const metric_units[TEAI_M_N] = {
     "tokens/s", "ms", "ms",  "tokens/s", "GB/s", "GB/s", "J/token", "tokens/J", "W",
-    "W",        "°C", "MHz", "%",        "MiB",  "ms",   "%",       "GB/token"};
+    "W",        "°C", "MHz", "%",        "MiB",  "ms",   "%",       "GB/token", "MiB"};
 
 const char *teai_metric_name(int m) {
     return m >= 0 && m < TEAI_M_N ? metric_names[m] : NULL;
@@ -148,6 +151,15 @@ long teai_dataset_run_rates(const teai_dataset *ds, int g) {
 }
 void teai_dataset_exclude_flagged(teai_dataset *ds, int on) {
     ds->exclude_flagged = on != 0;
+}
+
+int teai_dataset_allow_missing(teai_dataset *ds, const char *col, teai_error *err) {
+    for (int k = 0; k < ds->n_cols; k++)
+        if (!strcmp(ds->cols[k], col)) {
+            ds->optional[k] = 1;
+            return TEAI_OK;
+        }
+    return teai__fail(err, TEAI_EINVAL, "'%s' is not a group-by column", col);
 }
 
 int teai_dataset_group_info(const teai_dataset *ds, int g, teai_group_info *out) {
@@ -380,7 +392,8 @@ enum {
     C_DURATION,
     C_ENERGY_SOURCE,
     C_SENSORS,
-    C_DEV0 /* then the step-0 device columns of dev_metric[] */
+    C_LOAD_RSS, /* peak_rss_mb: after loading, on every row; taken from step-0 rows */
+    C_DEV0      /* then the step-0 device columns of dev_metric[] */
 };
 /* The step-0 device columns and the metric each fills. */
 static const int dev_col[] = {
@@ -497,7 +510,7 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
                      TEAI_COL_MEMBW_GB_S, TEAI_COL_THROTTLED,       TEAI_COL_NOISY,
                      TEAI_COL_CHARGING,   TEAI_COL_LOG_FILE,        TEAI_COL_UUID,
                      TEAI_COL_REPETITION, TEAI_COL_DURATION_S,      TEAI_COL_ENERGY_SOURCE,
-                     TEAI_COL_SENSORS};
+                     TEAI_COL_SENSORS,    TEAI_COL_PEAK_RSS_MB};
     for (int i = 0; i < N_DEV; i++) want[C_DEV0 + i] = dev_col[i];
     if (n_rows) *n_rows = 0;
     teai_csv_reader *r;
@@ -522,7 +535,7 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
             if (strcmp(f[i].p, ds->cols[k]) == 0 && gcol[k] < 0) gcol[k] = i;
     }
     for (int k = 0; k < ds->n_cols; k++)
-        if (gcol[k] < 0) {
+        if (gcol[k] < 0 && !ds->optional[k]) {
             teai_csv_close(r);
             return teai__fail(err, TEAI_EFORMAT, "%s:1: no column '%s' in the header", name,
                               ds->cols[k]);
@@ -531,6 +544,8 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
         teai_csv_close(r);
         return teai__fail(err, TEAI_EFORMAT, "%s:1: no column 'step' in the header", name);
     }
+    /* a setup column or an optional group column the CSV lacks */
+    static const teai_csv_field no_field = {"", 0};
     /* every header column (cmap: field -> ds->csv_cols), and the setup columns */
     int *cmap = malloc((size_t)nf * sizeof *cmap);
     int scol[TEAI_GROUP_MAX_COLS], n_setup = ds->setup ? ds->setup->n_cols : 0;
@@ -559,7 +574,6 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
         free(cmap);
         return st;
     }
-    static const teai_csv_field no_field = {"", 0}; /* a setup column the CSV lacks */
     long rows = 0, bad = 0;
     int last = -1, slast = -1; /* the previous row's groups: consecutive rows mostly share them */
     while ((st = teai_csv_next(r, &f, &nf, err)) == 1) {
@@ -571,7 +585,7 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
             continue;
         }
         const teai_csv_field *kf[TEAI_GROUP_MAX_COLS];
-        for (int k = 0; k < ds->n_cols; k++) kf[k] = &f[gcol[k]];
+        for (int k = 0; k < ds->n_cols; k++) kf[k] = gcol[k] >= 0 ? &f[gcol[k]] : &no_field;
         int g = last >= 0 && key_equal(&ds->g[last], kf, ds->n_cols) ? last : find_group(ds, kf);
         if (g < 0) {
             st = teai__fail(err, TEAI_ENOMEM, "out of memory");
@@ -658,6 +672,8 @@ int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, 
                 e |= dvec_push(&gp->m[TEAI_M_TTFT_MS], v);
             if (col[C_PREFILL] >= 0 && teai__an_num(CELL(C_PREFILL), &v))
                 e |= dvec_push(&gp->m[TEAI_M_PREFILL_TOK_S], v);
+            if (col[C_LOAD_RSS] >= 0 && teai__an_num(CELL(C_LOAD_RSS), &v))
+                e |= dvec_push(&gp->m[TEAI_M_PEAK_RSS_MB], v);
             for (int i = 0; i < N_DEV; i++)
                 if (col[C_DEV0 + i] >= 0 && teai__an_num(CELL(C_DEV0 + i), &v))
                     e |= dvec_push(&gp->m[dev_metric[i]], v);

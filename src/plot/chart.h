@@ -103,6 +103,14 @@ typedef struct teai_chart {
     size_t n_series;
     double ref_y;          /* horizontal reference line, or NAN (also for BOXES) */
     const char *ref_label; /* its label, or NULL */
+    /* sparse: a category shows only its series with a value, side by side
+     * and centred (one bar per category when each has one, e.g. each
+     * device's best configuration coloured by its backend); a category with
+     * none says na_text. Otherwise every series has a slot in every
+     * category and a NAN one says na_text. */
+    int sparse;
+    const char *na_text;          /* what a missing value says; NULL: "n/a" */
+    const char *const *cat_notes; /* (n_categories,) a second line under each label, or NULL */
 
     /* TEAI_CHART_BOXES */
     const teai_chart_dist *dists; /* (n_dists,) */

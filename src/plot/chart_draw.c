@@ -446,11 +446,31 @@ static int y_label_fit(ctx *c, double avail, char lines[WRAP_LINES][WRAP_CAP], d
     return n;
 }
 
-/* Bar s of category i: left edge x, width bw (screen). */
-static void bar_x(const ctx *c, size_t i, size_t s, double *x, double *bw) {
-    double slot = c->pw / (double)c->ch->n_categories;
-    *bw = slot * 0.8 / (double)c->ch->n_series;
-    *x = c->px + slot * (double)i + slot * 0.1 + *bw * (double)s;
+/* Bar s of category i: left edge x, width bw (screen). Returns 0 when the
+ * bar takes no slot (a sparse chart's missing value beside measured ones). */
+static int bar_x(const ctx *c, size_t i, size_t s, double *x, double *bw) {
+    const teai_chart *ch = c->ch;
+    double slot = c->pw / (double)ch->n_categories;
+    if (!ch->sparse) {
+        *bw = slot * 0.8 / (double)ch->n_series;
+        *x = c->px + slot * (double)i + slot * 0.1 + *bw * (double)s;
+        return 1;
+    }
+    size_t k = 0, at = 0; /* measured series in the category, and s's rank among them */
+    for (size_t t = 0; t < ch->n_series; t++)
+        if (!isnan(ch->series[t].values[i])) {
+            if (t < s) at++;
+            k++;
+        }
+    if (isnan(ch->series[s].values[i]) && (k || s)) return 0; /* the first one says na_text */
+    if (!k) k = 1;
+    *bw = fmin(slot * 0.8 / (double)k, slot * 0.45);
+    *x = c->px + slot * (double)i + (slot - *bw * (double)k) / 2 + *bw * (double)at;
+    return 1;
+}
+
+static const char *na_text(const ctx *c) {
+    return c->ch->na_text && *c->ch->na_text ? c->ch->na_text : "n/a";
 }
 
 static int overlaps(const double a[4], double x0, double y0, double x1, double y1) {
@@ -467,7 +487,7 @@ static int occupied(const ctx *c, const double b[4]) {
             for (size_t s = 0; s < ch->n_series; s++) {
                 const teai_chart_series *se = &ch->series[s];
                 double x, bw, v = se->values[i], ylo = y0, yhi = y0;
-                bar_x(c, i, s, &x, &bw);
+                if (!bar_x(c, i, s, &x, &bw)) continue;
                 if (isnan(v)) {
                     ylo -= c->f; /* "n/a" above the axis */
                 } else {
@@ -543,7 +563,7 @@ static void frame(ctx *c) {
     /* Bottom margin: ticks, category labels (two lines for boxes), x label. */
     double ticks[64], step, tf = f * 0.85, maxw = 0;
     double tick = f * 0.35;
-    int label_lines = ch->kind == TEAI_CHART_BOXES ? 2 : 1;
+    int label_lines = ch->kind == TEAI_CHART_BOXES || ch->cat_notes ? 2 : 1;
     double bottom = pad + tick + tf * 1.25 * label_lines + f * 0.3;
     if (ch->x_label && *ch->x_label) bottom += f * 1.4;
     c->py = top;
@@ -678,11 +698,15 @@ static void draw_bars(ctx *c) {
         for (size_t s = 0; s < ns; s++) {
             const teai_chart_series *se = &ch->series[s];
             double x, bw;
-            bar_x(c, i, s, &x, &bw);
+            if (!bar_x(c, i, s, &x, &bw)) continue;
             double xc = x + bw / 2, v = se->values[i], rgb[3];
             if (isnan(v)) {
+                const char *na = na_text(c);
+                double fs = c->f * 0.7, room = ch->sparse ? slot * 0.9 : bw * 1.1;
+                double tw = text_w(c, na, fs, 0);
+                if (tw > room) fs *= fmax(0.6, room / tw);
                 cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
-                text_at(c, "n/a", xc, y0 - c->f * 0.2, c->f * 0.7, 0, 0.5, 1, 0);
+                text_at(c, na, xc, y0 - c->f * 0.2, fs, 0, 0.5, 1, 0);
                 continue;
             }
             teai_chart_color(se->name, rgb);
@@ -699,6 +723,9 @@ static void draw_bars(ctx *c) {
         }
         category_label(c, ch->categories[i] ? ch->categories[i] : "", c->px + slot * (i + 0.5),
                        c->py + c->ph + c->f * 0.5, slot);
+        if (ch->cat_notes && ch->cat_notes[i])
+            category_label(c, ch->cat_notes[i], c->px + slot * (i + 0.5),
+                           c->py + c->ph + c->f * 0.5 + c->f * 0.85 * 1.25, slot);
     }
     ref_line(c);
 }

@@ -24,8 +24,12 @@ const char *teai_figure_name(int fig) {
 static int figures_open(const char *dir, const char *const *setup_cols, int n_setup,
                         teai_note_fn note, void *ud, teai_dataset **out, int *n_files, int *n_bad,
                         teai_error *err) {
-    static const char *const cols[K_N] = {"hostname", "device", "size", "quantize", "backend"};
+    static const char *const cols[K_N] = {"hostname", "device",  "size",       "quantize",
+                                          "backend",  "machine", "device_name"};
     int st = teai_dataset_new(cols, K_N, out, err);
+    /* older CSVs lack the columns that tell devices on one host apart */
+    if (!st) st = teai_dataset_allow_missing(*out, "machine", err);
+    if (!st) st = teai_dataset_allow_missing(*out, "device_name", err);
     if (!st && n_setup > 0) st = teai_dataset_track_setup(*out, setup_cols, n_setup, err);
     if (!st) st = teai_dataset_add_dir(*out, dir, note, ud, n_files, n_bad, err);
     if (st) {
@@ -158,25 +162,74 @@ double teai__pool_mean(const teai__pool *p) {
     return p->n ? s / (double)p->n : NAN;
 }
 
-/* The host with the most values of metric m; NULL when none has any. */
-static const char *host_with_most(const teai_dataset *ds, int m) {
-    const char *best = NULL;
+/* ---- devices ------------------------------------------------------------------ */
+
+static teai__fig_device device_of(const teai_dataset *ds, int g) {
+    teai__fig_device d;
+    memset(&d, 0, sizeof d);
+    d.host = teai_dataset_key(ds, g, K_HOST), d.dev = teai_dataset_key(ds, g, K_DEV);
+    d.mach = teai_dataset_key(ds, g, K_MACH), d.name = teai_dataset_key(ds, g, K_NAME);
+    return d;
+}
+
+int teai__fig_on_device(const teai_dataset *ds, int g, const teai__fig_device *d) {
+    const char *name = teai_dataset_key(ds, g, K_NAME);
+    if (*d->name || *name) return !strcmp(d->name, name);
+    return !strcmp(d->host, teai_dataset_key(ds, g, K_HOST)) &&
+           !strcmp(d->dev, teai_dataset_key(ds, g, K_DEV)) &&
+           !strcmp(d->mach, teai_dataset_key(ds, g, K_MACH));
+}
+
+void teai__fig_device_filter(const teai__fig_device *d, const char *f[K_N]) {
+    int named = *d->name != '\0';
+    f[K_HOST] = named ? NULL : d->host;
+    f[K_DEV] = named ? NULL : d->dev;
+    f[K_MACH] = named ? NULL : d->mach;
+    f[K_NAME] = d->name;
+}
+
+void teai__fig_device_label(const teai_dataset *ds, teai__fig_device *d) {
+    const char *dev = *d->dev ? d->dev : "?";
+    int twin = 0; /* an unnamed device on the same host with the same CPU, another machine */
+    for (int g = 0; g < teai_dataset_n_groups(ds) && !*d->name && !twin; g++)
+        twin = !*teai_dataset_key(ds, g, K_NAME) &&
+               !strcmp(d->host, teai_dataset_key(ds, g, K_HOST)) &&
+               !strcmp(d->dev, teai_dataset_key(ds, g, K_DEV)) &&
+               strcmp(d->mach, teai_dataset_key(ds, g, K_MACH));
+    if (*d->name && *d->mach)
+        snprintf(d->label, sizeof d->label, "%s (%s, %s)", d->name, dev, d->mach);
+    else if (*d->name)
+        snprintf(d->label, sizeof d->label, "%s (%s)", d->name, dev);
+    else if (twin && *d->mach)
+        snprintf(d->label, sizeof d->label, "%s (%s, %s)", dev, d->host, d->mach);
+    else
+        snprintf(d->label, sizeof d->label, "%s (%s)", dev, d->host);
+}
+
+int teai__fig_device_with_most(const teai_dataset *ds, int m, teai__fig_device *out) {
     size_t best_n = 0;
+    int best_g = -1;
     for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
-        const char *h = teai_dataset_key(ds, g, K_HOST);
+        teai__fig_device d = device_of(ds, g);
         size_t tot = 0, n;
-        for (int g2 = 0; g2 < teai_dataset_n_groups(ds); g2++)
-            if (!strcmp(h, teai_dataset_key(ds, g2, K_HOST))) {
+        int first = 1; /* g is the device's first group: count it once */
+        for (int g2 = 0; g2 < g && first; g2++) first = !teai__fig_on_device(ds, g2, &d);
+        if (!first) continue;
+        for (int g2 = g; g2 < teai_dataset_n_groups(ds); g2++)
+            if (teai__fig_on_device(ds, g2, &d)) {
                 teai_dataset_values(ds, g2, m, &n);
                 tot += n;
             }
-        if (tot > best_n) best = h, best_n = tot;
+        if (tot > best_n) best_g = g, best_n = tot;
     }
-    return best;
+    if (best_g < 0) return 0;
+    *out = device_of(ds, best_g);
+    teai__fig_device_label(ds, out);
+    return 1;
 }
 
-const char *teai__fig_primary_host(const teai_dataset *ds) {
-    return host_with_most(ds, TEAI_M_DECODE_TOK_S);
+int teai__fig_primary_device(const teai_dataset *ds, teai__fig_device *out) {
+    return teai__fig_device_with_most(ds, TEAI_M_DECODE_TOK_S, out);
 }
 
 int teai__fig_find(const char *const *a, int n, const char *s) {
@@ -204,22 +257,22 @@ int teai__fig_write_chart(const teai_chart *ch, const char *path, teai_plot_form
 
 /* ---- a grid of (size, quantize) categories x backend series ------------------ */
 
-/* Categories (size, quantize) and series (backend) on one host with data for
- * metric m. */
+/* Categories (size, quantize) and series (backend) on one device with data
+ * for metric m. */
 typedef struct grid {
-    const char *host;
+    teai__fig_device dev;
     int nc, ns;
     const char *size[MAXC], *quant[MAXC], *ser[MAXS];
     char label[MAXC][96];
 } grid;
 
-static void grid_make(const teai_dataset *ds, int m, const char *host, grid *gr) {
+static void grid_make(const teai_dataset *ds, int m, const teai__fig_device *dev, grid *gr) {
     memset(gr, 0, sizeof *gr);
-    gr->host = host;
+    gr->dev = *dev;
     for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
         size_t n;
         teai_dataset_values(ds, g, m, &n);
-        if (!n || strcmp(host, teai_dataset_key(ds, g, K_HOST))) continue;
+        if (!n || !teai__fig_on_device(ds, g, dev)) continue;
         const char *sz = teai_dataset_key(ds, g, K_SIZE), *q = teai_dataset_key(ds, g, K_QUANT);
         const char *b = teai_dataset_key(ds, g, K_BACKEND);
         int c = -1;
@@ -235,13 +288,15 @@ static void grid_make(const teai_dataset *ds, int m, const char *host, grid *gr)
 }
 
 static int cell_pool(const teai_dataset *ds, int m, const grid *gr, int c, int s, teai__pool *p) {
-    const char *f[K_N] = {gr->host, NULL, gr->size[c], gr->quant[c], gr->ser[s]};
+    const char *f[K_N] = {NULL, NULL, gr->size[c], gr->quant[c], gr->ser[s]};
+    teai__fig_device_filter(&gr->dev, f);
     return teai__fig_pool_get(ds, m, f, p);
 }
 
 /* 1 if cell (c, s) of the grid has values of metric m (cell_pool's n > 0). */
 static int cell_has(const teai_dataset *ds, int m, const grid *gr, int c, int s) {
-    const char *f[K_N] = {gr->host, NULL, gr->size[c], gr->quant[c], gr->ser[s]};
+    const char *f[K_N] = {NULL, NULL, gr->size[c], gr->quant[c], gr->ser[s]};
+    teai__fig_device_filter(&gr->dev, f);
     for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
         size_t n;
         teai_dataset_values(ds, g, m, &n);
@@ -261,13 +316,13 @@ typedef struct bars {
     char names[MAXS][96];
 } bars;
 
-/* Decode values of series s (on the grid's host, in its categories) that are
+/* Decode values of series s (on the grid's device, in its categories) that are
  * rates over chunks of several tokens (teai_dataset_run_rates: whole runs for
  * llama-bench samples and MLC runs): marked "chunk rates" in the figures. */
 static long run_rates(const teai_dataset *ds, const grid *gr, int s) {
     long n = 0;
     for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
-        if (strcmp(gr->host, teai_dataset_key(ds, g, K_HOST)) ||
+        if (!teai__fig_on_device(ds, g, &gr->dev) ||
             strcmp(gr->ser[s], teai_dataset_key(ds, g, K_BACKEND)))
             continue;
         for (int c = 0; c < gr->nc; c++)
@@ -312,7 +367,8 @@ static int bars_fill(const teai_dataset *ds, int m, const grid *gr, int low, bar
         b->series[s].hi = b->hi[s];
     }
     for (int c = 0; c < gr->nc; c++) b->cats[c] = gr->label[c];
-    snprintf(b->sub, sizeof b->sub, "host %s; bars: mean, error bars: 95%% CI; n:", gr->host);
+    snprintf(b->sub, sizeof b->sub,
+             "device %s; bars: mean, error bars: 95%% CI; n:", gr->dev.label);
     for (int s = 0; s < gr->ns; s++)
         teai__fig_append(b->sub, sizeof b->sub, "%s %s", s ? "," : "", b->names[s]);
     return TEAI_OK;
@@ -322,10 +378,11 @@ static int bars_fill(const teai_dataset *ds, int m, const grid *gr, int low, bar
 static int fig_metric_bars(const teai_dataset *ds, int m, const char *title, const char *ylabel,
                            const char *verb, const char *path, teai_plot_format fmt,
                            const teai_plot_params *pp, char *msg, size_t cap) {
-    const char *host = teai__fig_primary_host(ds);
+    teai__fig_device dev;
+    int have = teai__fig_primary_device(ds, &dev);
     grid gr;
-    if (host) grid_make(ds, m, host, &gr);
-    if (!host || !gr.nc)
+    if (have) grid_make(ds, m, &dev, &gr);
+    if (!have || !gr.nc)
         return teai__plot_say(msg, cap, 0, "no measured %s values in the CSVs",
                               teai_metric_name(m));
     bars *b = calloc(1, sizeof *b);
@@ -357,8 +414,8 @@ static int fig_metric_bars(const teai_dataset *ds, int m, const char *title, con
  * the finding names the lowest mean. */
 static int fig_energy(const teai_dataset *ds, const char *path, teai_plot_format fmt,
                       const teai_plot_params *pp, char *msg, size_t cap) {
-    const char *host = host_with_most(ds, TEAI_M_J_PER_TOKEN);
-    if (!host) {
+    teai__fig_device dev;
+    if (!teai__fig_device_with_most(ds, TEAI_M_J_PER_TOKEN, &dev)) {
         teai_group_info all;
         teai_dataset_group_info(ds, -1, &all);
         if (*all.energy_source)
@@ -370,7 +427,7 @@ static int fig_energy(const teai_dataset *ds, const char *path, teai_plot_format
                               "no energy sensor was available (teai probe lists the sensors)");
     }
     grid gr;
-    grid_make(ds, TEAI_M_J_PER_TOKEN, host, &gr);
+    grid_make(ds, TEAI_M_J_PER_TOKEN, &dev, &gr);
     bars *b = calloc(1, sizeof *b);
     if (!b) return teai__plot_say(msg, cap, TEAI_ENOMEM, "out of memory");
     teai_stats best = {0};
@@ -382,13 +439,13 @@ static int fig_energy(const teai_dataset *ds, const char *path, teai_plot_format
     const char *src = "";
     for (int g = 0; g < teai_dataset_n_groups(ds) && !*src; g++) {
         teai_group_info gi;
-        if (!strcmp(host, teai_dataset_key(ds, g, K_HOST)) && !teai_dataset_group_info(ds, g, &gi))
+        if (teai__fig_on_device(ds, g, &dev) && !teai_dataset_group_info(ds, g, &gi))
             src = gi.energy_source;
     }
     snprintf(b->sub, sizeof b->sub,
-             "host %s, energy from %s; bars: mean over repetitions, error bars: 95%% CI; "
+             "device %s, energy from %s; bars: mean over repetitions, error bars: 95%% CI; "
              "repetitions:",
-             host, *src ? src : "?");
+             dev.label, *src ? src : "?");
     for (int s = 0; s < gr.ns; s++)
         teai__fig_append(b->sub, sizeof b->sub, "%s %s %ld", s ? "," : "", gr.ser[s], b->n[s]);
     teai_chart ch = teai_chart_init(TEAI_CHART_BARS);
@@ -415,9 +472,10 @@ static int fig_backend(const teai_dataset *ds, const char *path, teai_plot_forma
                              "Decode throughput (tokens/s)", "decodes", path, fmt, pp, msg, cap);
     if (st != 1) return st;
     /* finding: the fastest against the runner-up in the category with most backends */
-    const char *host = teai__fig_primary_host(ds);
+    teai__fig_device dev;
+    teai__fig_primary_device(ds, &dev);
     grid gr;
-    grid_make(ds, TEAI_M_DECODE_TOK_S, host, &gr);
+    grid_make(ds, TEAI_M_DECODE_TOK_S, &dev, &gr);
     int best_c = -1, best_k = 0;
     for (int c = 0; c < gr.nc; c++) {
         int k = 0;
@@ -534,20 +592,21 @@ static int shares_config(const teai_dataset *ds, const grid *gr, int s) {
 
 static int fig_speedup(const teai_dataset *ds, const char *path, teai_plot_format fmt,
                        const teai_plot_params *pp, char *msg, size_t cap) {
-    const char *host = teai__fig_primary_host(ds);
+    teai__fig_device dev;
+    int have = teai__fig_primary_device(ds, &dev);
     grid gr;
     char names[256];
     int n_all = backends_in_data(ds, names, sizeof names);
-    if (host) grid_make(ds, TEAI_M_DECODE_TOK_S, host, &gr);
+    if (have) grid_make(ds, TEAI_M_DECODE_TOK_S, &dev, &gr);
     if (n_all < 2)
         return teai__plot_say(msg, cap, 0, "only one backend (%s) in the data: nothing to compare",
                               n_all ? names : "none");
-    if (!host || gr.ns < 2 || !shares_config(ds, &gr, -1))
+    if (!have || gr.ns < 2 || !shares_config(ds, &gr, -1))
         return teai__plot_say(
             msg, cap, 0,
             "no configuration measured by two backends: no size and quantization has "
-            "decode tokens/s from two backends on host %s (backends in the data: %s)",
-            host ? host : "(none)", names);
+            "decode tokens/s from two backends on device %s (backends in the data: %s)",
+            have ? dev.label : "(none)", names);
     /* the reference: llamacpp, else the first backend, that shares a configuration */
     int ref = teai__fig_find(gr.ser, gr.ns, "llamacpp");
     if (ref < 0 || !shares_config(ds, &gr, ref))
@@ -588,7 +647,7 @@ static int fig_speedup(const teai_dataset *ds, const char *path, teai_plot_forma
             msg, cap, 0, "no configuration measured by two backends (%s and another)", gr.ser[ref]);
     }
     snprintf(r->sub, sizeof r->sub,
-             "host %s; ratio of mean decode tokens/s, error bars: 95%% bootstrap CI", host);
+             "device %s; ratio of mean decode tokens/s, error bars: 95%% bootstrap CI", dev.label);
     char ylabel[128], reflabel[64];
     snprintf(ylabel, sizeof ylabel, "Speedup over %s (x, decode tokens/s)", gr.ser[ref]);
     snprintf(reflabel, sizeof reflabel, "%s = 1", gr.ser[ref]);
@@ -609,10 +668,11 @@ static int fig_speedup(const teai_dataset *ds, const char *path, teai_plot_forma
 
 static int fig_quant(const teai_dataset *ds, const char *path, teai_plot_format fmt,
                      const teai_plot_params *pp, char *msg, size_t cap) {
-    const char *host = teai__fig_primary_host(ds);
+    teai__fig_device dev;
     grid gr;
-    if (host) grid_make(ds, TEAI_M_DECODE_TOK_S, host, &gr);
-    if (!host) return teai__plot_say(msg, cap, 0, "no measured decode rows in the CSVs");
+    if (!teai__fig_primary_device(ds, &dev))
+        return teai__plot_say(msg, cap, 0, "no measured decode rows in the CSVs");
+    grid_make(ds, TEAI_M_DECODE_TOK_S, &dev, &gr);
     ratios *r = malloc(sizeof *r);
     if (!r) return teai__plot_say(msg, cap, TEAI_ENOMEM, "out of memory");
     ratios_init(r);
@@ -651,9 +711,9 @@ static int fig_quant(const teai_dataset *ds, const char *path, teai_plot_format 
             msg, cap, 0, "no backend measured both the default weights and another quantization");
     }
     snprintf(r->sub, sizeof r->sub,
-             "host %s; mean decode tokens/s relative to the same backend's default weights, "
+             "device %s; mean decode tokens/s relative to the same backend's default weights, "
              "error bars: 95%% bootstrap CI",
-             host);
+             dev.label);
     st = ratios_chart(r, "Quantization impact on decode throughput",
                       "Decode tokens/s relative to default (x)", "default = 1", path, fmt, pp, msg,
                       cap);
@@ -688,10 +748,11 @@ static void quantile_ci(const double *x, size_t n, double p, double *q, double *
 
 static int fig_summary(const teai_dataset *ds, const char *path, teai_plot_format fmt,
                        const teai_plot_params *pp, char *msg, size_t cap) {
-    const char *host = teai__fig_primary_host(ds);
+    teai__fig_device dev;
+    int have = teai__fig_primary_device(ds, &dev);
     grid gr;
-    if (host) grid_make(ds, TEAI_M_TOKEN_MS, host, &gr);
-    if (!host || !gr.nc)
+    if (have) grid_make(ds, TEAI_M_TOKEN_MS, &dev, &gr);
+    if (!have || !gr.nc)
         return teai__plot_say(msg, cap, 0, "no measured per-token latencies in the CSVs");
     enum { NS = 3 };
     static const char *const sname[NS] = {"mean", "median", "p90"};
@@ -735,9 +796,10 @@ static int fig_summary(const teai_dataset *ds, const char *path, teai_plot_forma
     teai_chart_series ser[NS];
     for (int k = 0; k < NS; k++)
         ser[k].name = sname[k], ser[k].values = val[k], ser[k].lo = lo[k], ser[k].hi = hi[k];
-    char sub[256];
+    char sub[512];
     snprintf(sub, sizeof sub,
-             "host %s; %ld decode steps; 95%% CI (mean: bootstrap, median/p90: ranks)", host, ntot);
+             "device %s; %ld decode steps; 95%% CI (mean: bootstrap, median/p90: ranks)", dev.label,
+             ntot);
     teai_chart ch = teai_chart_init(TEAI_CHART_BARS);
     ch.title = "Per-token latency summary", ch.subtitle = sub;
     ch.y_label = "Per-token latency (ms)", ch.x_label = "backend, size and quantization";
@@ -755,10 +817,11 @@ static int fig_summary(const teai_dataset *ds, const char *path, teai_plot_forma
 
 static int fig_latency(const teai_dataset *ds, const char *path, teai_plot_format fmt,
                        const teai_plot_params *pp, char *msg, size_t cap) {
-    const char *host = teai__fig_primary_host(ds);
+    teai__fig_device dev;
+    int have = teai__fig_primary_device(ds, &dev);
     grid gr;
-    if (host) grid_make(ds, TEAI_M_TOKEN_MS, host, &gr);
-    if (!host || !gr.nc)
+    if (have) grid_make(ds, TEAI_M_TOKEN_MS, &dev, &gr);
+    if (!have || !gr.nc)
         return teai__plot_say(msg, cap, 0, "no measured per-token latencies in the CSVs");
     teai_chart_dist d[MAXC * MAXS];
     teai__pool p[MAXC * MAXS];
@@ -786,9 +849,10 @@ static int fig_latency(const teai_dataset *ds, const char *path, teai_plot_forma
             nd++;
         }
     if (!st) {
-        char sub[256];
+        char sub[512];
         snprintf(sub, sizeof sub,
-                 "host %s; decode steps, no warm-up; box: quartiles, whiskers: 1.5 IQR", host);
+                 "device %s; decode steps, no warm-up; box: quartiles, whiskers: 1.5 IQR",
+                 dev.label);
         teai_chart ch = teai_chart_init(TEAI_CHART_BOXES);
         ch.title = "Per-token latency distribution", ch.subtitle = sub;
         ch.y_label = "Per-token latency (ms)", ch.x_label = "backend, size and quantization";
@@ -808,87 +872,153 @@ static int fig_latency(const teai_dataset *ds, const char *path, teai_plot_forma
 
 /* ---- device_comparison ------------------------------------------------------ */
 
+/* One panel of device_comparison: per device the best configuration for one
+ * aim (teai_dataset_devices), a bar coloured by its backend, or "not
+ * measured". */
+typedef struct dpanel {
+    const char *ser[MAXS];
+    int ns;
+    double v[MAXS][MAXC], lo[MAXS][MAXC], hi[MAXS][MAXC];
+    teai_chart_series cs[MAXS];
+    char note[MAXC][160];
+    const char *notes[MAXC];
+    int n_measured;
+} dpanel;
+
+static void dpanel_fill(dpanel *p, const teai_device *dv, int nd, int aim) {
+    memset(p, 0, sizeof *p);
+    for (int s = 0; s < MAXS; s++)
+        for (int i = 0; i < MAXC; i++) p->v[s][i] = p->lo[s][i] = p->hi[s][i] = NAN;
+    for (int i = 0; i < nd; i++) {
+        const teai_device_best *b = &dv[i].best[aim];
+        p->notes[i] = p->note[i];
+        if (!b->backend) {
+            snprintf(p->note[i], sizeof p->note[i], "not measured");
+            continue;
+        }
+        int s = teai__fig_find(p->ser, p->ns, b->backend);
+        if (s < 0 && p->ns < MAXS) s = p->ns, p->ser[p->ns++] = b->backend;
+        if (s < 0) { /* more backends than series: said, not drawn */
+            snprintf(p->note[i], sizeof p->note[i], "%s %s %s (not drawn)", b->backend, b->size,
+                     b->quantize);
+            continue;
+        }
+        p->v[s][i] = b->st.mean, p->lo[s][i] = b->st.ci_lo, p->hi[s][i] = b->st.ci_hi;
+        snprintf(p->note[i], sizeof p->note[i], "%s %s %s, n=%ld%s", b->backend, b->size,
+                 b->quantize, b->st.n, b->metric == TEAI_M_PEAK_RSS_MB ? " (after load)" : "");
+        p->n_measured++;
+    }
+    for (int s = 0; s < p->ns; s++)
+        p->cs[s] = (teai_chart_series){p->ser[s], p->v[s], p->lo[s], p->hi[s]};
+}
+
+/* The device whose best for aim has the highest mean (lowest with low set);
+ * -1 when none has one. */
+static int dev_leader(const teai_device *dv, int nd, int aim, int low) {
+    int k = -1;
+    for (int i = 0; i < nd; i++) {
+        const teai_device_best *b = &dv[i].best[aim];
+        if (b->backend && (k < 0 || (low ? b->st.mean < dv[k].best[aim].st.mean
+                                         : b->st.mean > dv[k].best[aim].st.mean)))
+            k = i;
+    }
+    return k;
+}
+
 static int fig_device(const teai_dataset *ds, const char *path, teai_plot_format fmt,
                       const teai_plot_params *pp, char *msg, size_t cap) {
-    /* machines = distinct (hostname, device) with decode data */
-    const char *mh[MAXC], *md[MAXC];
-    int nm = 0;
-    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
-        size_t n;
-        teai_dataset_values(ds, g, TEAI_M_DECODE_TOK_S, &n);
-        if (!n) continue;
-        const char *h = teai_dataset_key(ds, g, K_HOST), *dv = teai_dataset_key(ds, g, K_DEV);
-        int found = 0;
-        for (int i = 0; i < nm; i++)
-            if (!strcmp(mh[i], h) && !strcmp(md[i], dv)) found = 1;
-        if (!found && nm < MAXC) mh[nm] = h, md[nm] = dv, nm++;
-    }
-    if (nm < 2)
-        return teai__plot_say(msg, cap, 0, "one device only (%s on %s): nothing to compare",
-                              nm ? (md[0][0] ? md[0] : "unknown device") : "none",
-                              nm ? mh[0] : "none");
-    /* the (size, quantize) measured on the most machines */
-    const char *bsz = NULL, *bq = NULL;
-    int bcount = 0;
-    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
-        const char *sz = teai_dataset_key(ds, g, K_SIZE), *q = teai_dataset_key(ds, g, K_QUANT);
-        int cnt = 0;
-        for (int i = 0; i < nm; i++) {
-            const char *f[K_N] = {mh[i], md[i], sz, q, NULL};
-            teai__pool p;
-            if (teai__fig_pool_get(ds, TEAI_M_DECODE_TOK_S, f, &p))
-                return teai__plot_say(msg, cap, TEAI_ENOMEM, "out of memory");
-            if (p.n) cnt++;
-            free(p.v);
+    teai_device *dv;
+    int nd;
+    teai_error e = {0};
+    int st = teai_dataset_devices(ds, &dv, &nd, &e);
+    if (st) return teai__plot_say(msg, cap, st, "%s", e.msg);
+    /* the devices with decode values (at most MAXC, in the data set's order) */
+    int n = 0, dropped = 0;
+    for (int i = 0; i < nd; i++) {
+        if (!dv[i].best[TEAI_BEST_SPEED].backend) continue;
+        if (n == MAXC) {
+            dropped++;
+            continue;
         }
-        if (cnt > bcount) bcount = cnt, bsz = sz, bq = q;
+        dv[n++] = dv[i];
     }
-    if (bcount < 2)
-        return teai__plot_say(msg, cap, 0, "no size and quantization measured on two devices");
-    const char *ser[MAXS];
-    int ns = 0;
-    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
-        const char *b = teai_dataset_key(ds, g, K_BACKEND);
-        if (teai__fig_find(ser, ns, b) < 0 && ns < MAXS) ser[ns++] = b;
+    if (n < 2) {
+        st = teai__plot_say(msg, cap, 0, "one device only (%s): nothing to compare",
+                            n ? dv[0].label : "none");
+        free(dv);
+        return st;
     }
-    static double v[MAXS][MAXC], lo[MAXS][MAXC], hi[MAXS][MAXC];
-    char lab[MAXC][128];
+    static const char *const title[TEAI_BEST_N] = {"Decode throughput: each device's fastest "
+                                                   "configuration",
+                                                   "Energy per token: each device's most "
+                                                   "frugal configuration",
+                                                   "Peak memory: each device's smallest "
+                                                   "configuration"};
+    static const char *const ylabel[TEAI_BEST_N] = {"Decode (tokens/s)", "Energy (J/token)",
+                                                    "Peak RSS (MiB)"};
+    dpanel *p = malloc(sizeof(dpanel) * TEAI_BEST_N);
+    if (!p) {
+        free(dv);
+        return teai__plot_say(msg, cap, TEAI_ENOMEM, "out of memory");
+    }
     const char *cats[MAXC];
-    teai_chart_series cs[MAXS];
-    double bmean = -1, blo = 0, bhi = 0;
-    int bi = -1, bs = -1;
-    long bn = 0;
-    for (int i = 0; i < nm; i++) {
-        snprintf(lab[i], sizeof lab[i], "%s (%s)", md[i][0] ? md[i] : "?", mh[i]);
-        cats[i] = lab[i];
+    for (int i = 0; i < n; i++) cats[i] = dv[i].label;
+    char sub[TEAI_BEST_N][512];
+    teai_chart ch[TEAI_BEST_N];
+    int np = 0;
+    for (int aim = 0; aim < TEAI_BEST_N; aim++) {
+        dpanel_fill(&p[aim], dv, n, aim);
+        if (aim && !p[aim].n_measured) continue; /* said in the first panel's subtitle */
+        if (aim == TEAI_BEST_SPEED)
+            snprintf(sub[aim], sizeof sub[aim],
+                     "per device its configuration (backend, size, quantization) with the highest "
+                     "mean; bars: mean, error bars: 95%% CI, n: decode steps");
+        else if (aim == TEAI_BEST_ENERGY)
+            snprintf(sub[aim], sizeof sub[aim],
+                     "lowest mean J/token per device, n: measured repetitions; not measured: no "
+                     "energy sensor there (never 0)");
+        else
+            snprintf(sub[aim], sizeof sub[aim],
+                     "lowest mean peak resident set per device (the repetition's; \"after load\": "
+                     "peak after loading), n: repetitions");
+        ch[np] = teai_chart_init(TEAI_CHART_BARS);
+        ch[np].title = title[aim], ch[np].subtitle = sub[aim], ch[np].y_label = ylabel[aim];
+        ch[np].categories = cats, ch[np].n_categories = (size_t)n;
+        ch[np].series = p[aim].cs, ch[np].n_series = (size_t)p[aim].ns;
+        ch[np].sparse = 1, ch[np].na_text = "not measured", ch[np].cat_notes = p[aim].notes;
+        np++;
     }
-    for (int s = 0; s < ns; s++) {
-        for (int i = 0; i < nm; i++) {
-            const char *f[K_N] = {mh[i], md[i], bsz, bq, ser[s]};
-            teai__pool p;
-            teai_stats ts;
-            if (teai__fig_pool_get(ds, TEAI_M_DECODE_TOK_S, f, &p))
-                return teai__plot_say(msg, cap, TEAI_ENOMEM, "out of memory");
-            int rc = teai_stats_compute(p.v, p.n, TEAI_SEED_DEFAULT, BOOTS, &ts);
-            free(p.v);
-            if (rc) return teai__plot_say(msg, cap, rc, "out of memory");
-            v[s][i] = ts.n ? ts.mean : NAN, lo[s][i] = ts.ci_lo, hi[s][i] = ts.ci_hi;
-            if (ts.n && ts.mean > bmean)
-                bmean = ts.mean, blo = ts.ci_lo, bhi = ts.ci_hi, bi = i, bs = s, bn = ts.n;
+    if (!p[TEAI_BEST_ENERGY].n_measured)
+        teai__fig_append(sub[0], sizeof sub[0],
+                         "; energy per token: not measured on any device (no energy sensor)");
+    if (!p[TEAI_BEST_MEMORY].n_measured)
+        teai__fig_append(sub[0], sizeof sub[0], "; peak memory: not measured on any device");
+    if (dropped) teai__fig_append(sub[0], sizeof sub[0], "; %d more devices not drawn", dropped);
+    teai_plot_params tall = pp ? *pp : teai_plot_default_params();
+    tall.height *= 1 + 0.5 * (np - 1); /* panels stay readable: each at least half as high */
+    tall.height = fmin(tall.height, fmin(20000, 32767 / fmax(tall.scale, 1)));
+    char err[512] = "";
+    st = teai_chart_write_stack(ch, np, path, fmt, &tall, err, sizeof err);
+    if (st) {
+        teai__plot_say(msg, cap, st, "%s", err[0] ? err : "cannot write the chart");
+    } else {
+        char ci[96];
+        int f = dev_leader(dv, n, TEAI_BEST_SPEED, 0);
+        const teai_device_best *b = &dv[f].best[TEAI_BEST_SPEED];
+        teai__plot_say(msg, cap, 1, "fastest device: %s with %s %s %s, %.4g tokens/s (%s)",
+                       dv[f].label, b->backend, b->size, b->quantize, b->st.mean,
+                       teai__fig_ci_text(ci, sizeof ci, b->st.ci_lo, b->st.ci_hi, 4, b->st.n));
+        if ((f = dev_leader(dv, n, TEAI_BEST_ENERGY, 1)) >= 0) {
+            b = &dv[f].best[TEAI_BEST_ENERGY];
+            teai__fig_append(
+                msg, cap, "; least energy: %s with %s %s %s, %.4g J/token (%s)", dv[f].label,
+                b->backend, b->size, b->quantize, b->st.mean,
+                teai__fig_ci_text(ci, sizeof ci, b->st.ci_lo, b->st.ci_hi, 4, b->st.n));
         }
-        cs[s].name = ser[s], cs[s].values = v[s], cs[s].lo = lo[s], cs[s].hi = hi[s];
+        st = 1;
     }
-    char sub[256];
-    snprintf(sub, sizeof sub, "size %s, quantization %s; bars: mean, error bars: 95%% CI", bsz, bq);
-    teai_chart ch = teai_chart_init(TEAI_CHART_BARS);
-    ch.title = "Decode throughput by device", ch.subtitle = sub;
-    ch.y_label = "Decode throughput (tokens/s)", ch.x_label = "device (host)";
-    ch.categories = cats, ch.n_categories = (size_t)nm, ch.series = cs, ch.n_series = (size_t)ns;
-    int st = teai__fig_write_chart(&ch, path, fmt, pp, msg, cap);
-    char ci[96];
-    if (st == 1)
-        teai__plot_say(msg, cap, 1, "fastest device: %s with %s, %.4g tokens/s (%s)", lab[bi],
-                       ser[bs], bmean, teai__fig_ci_text(ci, sizeof ci, blo, bhi, 4, bn));
+    free(p);
+    free(dv);
     return st;
 }
 

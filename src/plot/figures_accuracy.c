@@ -1,7 +1,7 @@
 /* The pareto figure: an accuracy metric (or KL divergence) from
  * accuracy.csv against decode tokens/s, one point per backend x quantization
  * (x size), joined on backend + size + quantization with the speed data of
- * the host the other figures use; the Pareto frontier drawn through the
+ * the device the other figures use; the Pareto frontier drawn through the
  * points no other point beats (see figures.h, docs/plots.md). */
 #include "plot/plot_impl.h"
 
@@ -40,16 +40,15 @@ typedef struct pset {
     int n_sizes;
 } pset;
 
-/* The dataset groups of host/size/quant whose backend joins with `join`;
+/* The dataset groups of dev/size/quant whose backend joins with `join`;
  * their decode values pooled into *p (p->v NULL when none); *backend gets the
  * first group's backend name. */
-static int join_pool(const teai_dataset *ds, const char *host, const char *size, const char *quant,
-                     const char *join, teai__pool *p, const char **backend) {
+static int join_pool(const teai_dataset *ds, const teai__fig_device *dev, const char *size,
+                     const char *quant, const char *join, teai__pool *p, const char **backend) {
     *p = (teai__pool){0};
     *backend = NULL;
     for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
-        if (strcmp(host, teai_dataset_key(ds, g, K_HOST)) ||
-            strcmp(size, teai_dataset_key(ds, g, K_SIZE)) ||
+        if (!teai__fig_on_device(ds, g, dev) || strcmp(size, teai_dataset_key(ds, g, K_SIZE)) ||
             strcmp(quant, teai_dataset_key(ds, g, K_QUANT)))
             continue;
         char jb[64];
@@ -64,9 +63,9 @@ static int join_pool(const teai_dataset *ds, const char *host, const char *size,
     return TEAI_OK;
 }
 
-/* The points of env:metric that join with speed data on host; with stats
+/* The points of env:metric that join with speed data on dev; with stats
  * (speed CIs, labels) only when full is set. */
-static int collect(const teai_dataset *ds, const char *host, const teai_acc_rows *rows,
+static int collect(const teai_dataset *ds, const teai__fig_device *dev, const teai_acc_rows *rows,
                    const char *env, const char *metric, int full, pset *ps) {
     ps->n = 0;
     for (long r = 0; r < teai_acc_rows_count(rows); r++) {
@@ -93,7 +92,7 @@ static int collect(const teai_dataset *ds, const char *host, const teai_acc_rows
         if (ps->n == MAXP) continue;
         teai__pool p;
         const char *b;
-        if (join_pool(ds, host, size, quant, join, &p, &b)) return TEAI_ENOMEM;
+        if (join_pool(ds, dev, size, quant, join, &p, &b)) return TEAI_ENOMEM;
         if (!p.n) continue;
         ppoint *q = &ps->p[ps->n++];
         memset(q, 0, sizeof *q);
@@ -159,14 +158,15 @@ static void mark_frontier(pset *ps, int lower) {
 }
 
 /* Chooses env:metric: the given one, or the default (see figures.h). */
-static int pick_metric(const teai_dataset *ds, const char *host, const teai_acc_rows *rows,
-                       const char *want, char *env, char *metric, size_t cap, pset *ps) {
+static int pick_metric(const teai_dataset *ds, const teai__fig_device *dev,
+                       const teai_acc_rows *rows, const char *want, char *env, char *metric,
+                       size_t cap, pset *ps) {
     if (want && *want) {
         const char *colon = strchr(want, ':');
         if (!colon || colon == want || !colon[1]) return TEAI_EINVAL;
         snprintf(env, cap, "%.*s", (int)(colon - want), want);
         snprintf(metric, cap, "%s", colon + 1);
-        return collect(ds, host, rows, env, metric, 0, ps);
+        return collect(ds, dev, rows, env, metric, 0, ps);
     }
     int best = 0;
     env[0] = metric[0] = '\0';
@@ -178,7 +178,7 @@ static int pick_metric(const teai_dataset *ds, const char *host, const teai_acc_
         if (r > 0 && !strcmp(e, teai_acc_rows_cell(rows, r - 1, TEAI_ACC_ENV)) &&
             !strcmp("reward", teai_acc_rows_cell(rows, r - 1, TEAI_ACC_METRIC)))
             continue; /* rows are sorted: this environment was counted */
-        int st = collect(ds, host, rows, e, "reward", 0, ps);
+        int st = collect(ds, dev, rows, e, "reward", 0, ps);
         if (st) return st;
         if (ps->n > best) {
             best = ps->n;
@@ -188,7 +188,7 @@ static int pick_metric(const teai_dataset *ds, const char *host, const teai_acc_
     }
     static const char *const fallback[] = {"kl_divergence", "ppl"};
     for (int k = 0; k < 2 && !best; k++) {
-        int st = collect(ds, host, rows, "perplexity", fallback[k], 0, ps);
+        int st = collect(ds, dev, rows, "perplexity", fallback[k], 0, ps);
         if (st) return st;
         if (ps->n) {
             best = ps->n;
@@ -231,12 +231,14 @@ int teai__fig_pareto(const teai_dataset *ds, const teai_figure_accuracy *acc, co
     const teai_acc_rows *rows = acc->rows;
     if (!teai_acc_rows_count(rows))
         return teai__plot_say(msg, cap, 0, "accuracy.csv has no results");
-    const char *host = teai__fig_primary_host(ds);
-    if (!host) return teai__plot_say(msg, cap, 0, "no measured decode rows in the CSVs");
+    teai__fig_device dv;
+    const teai__fig_device *dev = &dv;
+    if (!teai__fig_primary_device(ds, &dv))
+        return teai__plot_say(msg, cap, 0, "no measured decode rows in the CSVs");
     pset *ps = malloc(sizeof *ps);
     if (!ps) return teai__plot_say(msg, cap, TEAI_ENOMEM, "out of memory");
     char env[128], metric[128], configs[600];
-    int st = pick_metric(ds, host, rows, acc->metric, env, metric, sizeof env, ps);
+    int st = pick_metric(ds, dev, rows, acc->metric, env, metric, sizeof env, ps);
     if (st == TEAI_EINVAL) {
         free(ps);
         return teai__plot_say(msg, cap, st,
@@ -255,16 +257,16 @@ int teai__fig_pareto(const teai_dataset *ds, const teai_figure_accuracy *acc, co
         if (acc->metric && *acc->metric)
             return teai__plot_say(
                 msg, cap, 0,
-                "no %s result joins with the speed data of host %s (join on backend + size "
+                "no %s result joins with the speed data of device %s (join on backend + size "
                 "+ quantization; accuracy.csv has %s)",
-                acc->metric, host, configs);
+                acc->metric, dev->label, configs);
         return teai__plot_say(
             msg, cap, 0,
-            "no accuracy result joins with the speed data of host %s (join on backend + "
+            "no accuracy result joins with the speed data of device %s (join on backend + "
             "size + quantization; accuracy.csv has %s)",
-            host, configs);
+            dev->label, configs);
     }
-    if (!st) st = collect(ds, host, rows, env, metric, 1, ps);
+    if (!st) st = collect(ds, dev, rows, env, metric, 1, ps);
     if (st) {
         free(ps);
         return teai__plot_say(msg, cap, st, "out of memory");
@@ -327,8 +329,8 @@ int teai__fig_pareto(const teai_dataset *ds, const teai_figure_accuracy *acc, co
     /* one line that fits the chart's width: units and details go to the axes */
     char sub[512], title[256], ylabel[256];
     snprintf(sub, sizeof sub,
-             "host %s; %ld tokens, %s; bars: 95%% CI%s; line: frontier, %s is better", host, ntok,
-             nbuf,
+             "device %s; %ld tokens, %s; bars: 95%% CI%s; line: frontier, %s is better", dev->label,
+             ntok, nbuf,
              no_ci == ps->n ? " (x only)"
              : no_ci        ? " (y partly)"
                             : "",

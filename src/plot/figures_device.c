@@ -17,22 +17,28 @@
  * count (membw_gb_s), so a device measured at several thread counts has a
  * roof for each, and every configuration is set against its own. */
 typedef struct device {
-    const char *host, *dev;
-    double membw; /* measured read bandwidth, GB/s; NAN none */
+    teai__fig_device id; /* the device (its label names it) */
+    double membw;        /* measured read bandwidth, GB/s; NAN none */
 } device;
 
 /* The roof of group g (its device and measured bandwidth), added to dv when
  * new and there is room; its index, or nd when there is none. */
 static int roof_of(const teai_dataset *ds, int g, device *dv, int *nd, int add) {
-    const char *h = teai_dataset_key(ds, g, K_HOST), *d = teai_dataset_key(ds, g, K_DEV);
     teai_group_info gi;
     double bw =
         !teai_dataset_group_info(ds, g, &gi) && isfinite(gi.membw_gb_s) ? gi.membw_gb_s : NAN;
     int i = 0;
-    while (i < *nd && (strcmp(dv[i].host, h) || strcmp(dv[i].dev, d) ||
+    while (i < *nd && (!teai__fig_on_device(ds, g, &dv[i].id) ||
                        !(dv[i].membw == bw || (isnan(dv[i].membw) && isnan(bw)))))
         i++;
-    if (i == *nd && add && *nd < MAXDEV) dv[(*nd)++] = (device){h, d, bw};
+    if (i == *nd && add && *nd < MAXDEV) {
+        /* the group's device, labelled as the figures label it */
+        teai__fig_device id = {0};
+        id.host = teai_dataset_key(ds, g, K_HOST), id.dev = teai_dataset_key(ds, g, K_DEV);
+        id.mach = teai_dataset_key(ds, g, K_MACH), id.name = teai_dataset_key(ds, g, K_NAME);
+        teai__fig_device_label(ds, &id);
+        dv[(*nd)++] = (device){id, bw};
+    }
     return i;
 }
 
@@ -58,7 +64,7 @@ static int point_of(const teai_dataset *ds, int g, teai_chart_point *p, teai_sta
 int teai__fig_roofline(const teai_dataset *ds, const char *path, teai_plot_format fmt,
                        const teai_plot_params *pp, char *msg, size_t cap) {
     static teai_chart_point pts[MAXS][MAXC];
-    static char plab[MAXS][MAXC][96];
+    static char plab[MAXS][MAXC][192];
     const char *ser[MAXS];
     int np[MAXS] = {0}, ns = 0, nd = 0, st;
     device dv[MAXDEV];
@@ -71,10 +77,15 @@ int teai__fig_roofline(const teai_dataset *ds, const char *path, teai_plot_forma
     if (!nd)
         return teai__plot_say(msg, cap, 0,
                               "no decode rows with both memory_throughput_gb_s and tokens_per_sec");
+    int n_dev = 0; /* distinct devices among the roofs: points say theirs when several */
+    for (int i = 0; i < nd; i++) {
+        int seen = 0;
+        for (int j = 0; j < i; j++) seen |= !strcmp(dv[j].id.label, dv[i].id.label);
+        n_dev += !seen;
+    }
     char best[512] = "";
     double best_frac = -1;
     for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
-        const char *h = teai_dataset_key(ds, g, K_HOST), *d = teai_dataset_key(ds, g, K_DEV);
         int di = roof_of(ds, g, dv, &nd, 0);
         if (di == nd) continue;
         const char *b = teai_dataset_key(ds, g, K_BACKEND);
@@ -88,7 +99,8 @@ int teai__fig_roofline(const teai_dataset *ds, const char *path, teai_plot_forma
         if (!st) continue;
         char *l = plab[s][np[s]];
         snprintf(l, sizeof plab[0][0], "%s %s%s%s", teai_dataset_key(ds, g, K_SIZE),
-                 teai_dataset_key(ds, g, K_QUANT), nd > 1 ? " @" : "", nd > 1 ? (*d ? d : h) : "");
+                 teai_dataset_key(ds, g, K_QUANT), n_dev > 1 ? " @" : "",
+                 n_dev > 1 ? dv[di].id.label : "");
         p->label = l;
         np[s]++;
         /* the configuration closest to its roof */
@@ -99,7 +111,7 @@ int teai__fig_roofline(const teai_dataset *ds, const char *path, teai_plot_forma
             snprintf(best, sizeof best,
                      "%s %s decodes at %.0f%% of the roof of %s (%.4g GB/s measured): %.3g GB a "
                      "token at %.4g tokens/s (%s, n=%ld)",
-                     b, l, frac * 100, *d ? d : h, dv[di].membw, p->x, p->y,
+                     b, l, frac * 100, dv[di].id.label, dv[di].membw, p->x, p->y,
                      teai__fig_ci_text(ci, sizeof ci, ty.ci_lo, ty.ci_hi, 4, -1), ty.n);
         } else if (best_frac < 0 && !*best) {
             snprintf(best, sizeof best, "%s %s reads %.3g GB a token at %.4g tokens/s", b, l, p->x,
@@ -118,17 +130,15 @@ int teai__fig_roofline(const teai_dataset *ds, const char *path, teai_plot_forma
         return teai__plot_say(msg, cap, 0,
                               "no configuration with positive GB per token and tokens/s");
     teai_chart_slope roofs[MAXDEV];
-    char rlab[MAXDEV][160], sub[768];
+    char rlab[MAXDEV][320], sub[1024];
     int nr = 0;
     snprintf(sub, sizeof sub,
              "points: configurations, mean with 95%% CIs; line: the device's "
              "read bandwidth measured at the run's threads (tokens/s = GB/s / GB per token)");
     for (int i = 0; i < nd; i++) {
-        const char *name = *dv[i].dev ? dv[i].dev : dv[i].host;
+        const char *name = dv[i].id.label;
         int seen = 0; /* said once per device */
-        for (int j = 0; j < i; j++)
-            seen |= !strcmp(dv[j].host, dv[i].host) && !strcmp(dv[j].dev, dv[i].dev) &&
-                    isnan(dv[j].membw);
+        for (int j = 0; j < i; j++) seen |= !strcmp(dv[j].id.label, name) && isnan(dv[j].membw);
         if (!isfinite(dv[i].membw)) {
             if (!seen)
                 teai__fig_append(sub, sizeof sub, "; %s: no measured bandwidth, no roof", name);

@@ -10,7 +10,7 @@
  *                      heat and clocks
  *
  * The figures share the pooling of dataset groups (grouped by K_HOST ..
- * K_BACKEND, the columns teai_figures_open groups by), the host they are
+ * K_NAME, the columns teai_figures_open groups by), the device they are
  * drawn for, and how a finding prints an interval. */
 #ifndef TEAI_PLOT_IMPL_H
 #define TEAI_PLOT_IMPL_H
@@ -26,8 +26,11 @@ int teai__plot_say(char *msg, size_t cap, int ret, const char *fmt, ...)
 
 /* ---- shared by the figures ------------------------------------------------ */
 
-/* The dataset's group columns, in teai_figures_open's order. */
-enum { K_HOST, K_DEV, K_SIZE, K_QUANT, K_BACKEND, K_N };
+/* The dataset's group columns, in teai_figures_open's order: hostname,
+ * device, size, quantize, backend, machine, device_name (the last two read
+ * "" from CSVs written before they existed). A filter of K_N keys with NULL
+ * entries pools over those columns. */
+enum { K_HOST, K_DEV, K_SIZE, K_QUANT, K_BACKEND, K_MACH, K_NAME, K_N };
 #define MAXC  32   /* categories of one figure */
 #define MAXS  12   /* series of one figure */
 #define BOOTS 2000 /* bootstrap resamples */
@@ -45,8 +48,26 @@ int teai__fig_pool_get(const teai_dataset *ds, int m, const char *const f[K_N], 
 /* Mean of the pooled values; NAN when there are none. */
 double teai__pool_mean(const teai__pool *p);
 
-/* The host with the most measured decode values; NULL when none has any. */
-const char *teai__fig_primary_host(const teai_dataset *ds);
+/* A device as the figures filter by it (analysis.h: device_name when set,
+ * else hostname, device and machine); keys borrowed from the data set. */
+typedef struct teai__fig_device {
+    const char *host, *dev, *mach, *name;
+    char label[256]; /* as teai_device's label */
+} teai__fig_device;
+
+/* The device with the most values of metric m; 0 when none has any, else 1. */
+int teai__fig_device_with_most(const teai_dataset *ds, int m, teai__fig_device *out);
+/* The device with the most measured decode values (the one the per-device
+ * figures are drawn for); 0 when none has any. */
+int teai__fig_primary_device(const teai_dataset *ds, teai__fig_device *out);
+/* Sets f's device keys to d's (the others are left as they are). */
+void teai__fig_device_filter(const teai__fig_device *d, const char *f[K_N]);
+/* Sets d->label from its keys: "NAME (device, machine)" when named, else
+ * "device (hostname)", with ", machine" when another unnamed device of ds
+ * on that host has that CPU string too. */
+void teai__fig_device_label(const teai_dataset *ds, teai__fig_device *d);
+/* 1 if group g is on device d. */
+int teai__fig_on_device(const teai_dataset *ds, int g, const teai__fig_device *d);
 /* Index of s in a[0..n), or -1. */
 int teai__fig_find(const char *const *a, int n, const char *s);
 /* Appends a printf-style text to the NUL-terminated buf (cut at cap). */
