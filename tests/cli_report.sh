@@ -31,8 +31,9 @@ expect 0 "$T" collate --dir "$D/bo"
 expect 0 "$T" plot --dir "$D/bo" --output-dir "$D/plots"
 nfig=$(grep -c '^wrote ' "$D/out")
 nskip=$(grep -c '^skipped ' "$D/out")
-# title, setup, summary, energy and heat, devices, methodology + figures
-npages=$((6 + nfig))
+# title, setup, summary, energy and heat, devices, best per device,
+# methodology + figures
+npages=$((7 + nfig))
 [ "$nskip" -gt 0 ] && npages=$((npages + 1))
 
 expect 0 "$T" report --dir "$D/bo" -o "$D/R.pdf"
@@ -49,7 +50,7 @@ grep -q 'Page size: *960 x 540 pts' "$D/info" || fail "not 16:9: $(grep 'Page si
 
 pdftotext "$D/R.pdf" "$D/R.txt" || fail "pdftotext failed"
 for h in "teai benchmark report" "Setup" "Backend comparison" "Summary: decode throughput" \
-    "Energy and heat" "Devices: sensors and measured bandwidth" "measured read bandwidth" \
+    "Energy and heat" "Devices" "read bandwidth" "Best configuration per device" \
     "Methodology and limitations" "Warm-up" "synthetic" "M.gguf" "int8"; do
     grep -qi "$h" "$D/R.txt" || fail "PDF text lacks '$h'"
 done
@@ -91,7 +92,7 @@ expect 0 "$T" plot --dir "$D/bo" --output-dir "$D/plots2"
 grep -q '^wrote .*pareto.png' "$D/out" || fail "no pareto figure from the accuracy data"
 nfig=$(grep -c '^wrote ' "$D/out")
 nskip=$(grep -c '^skipped ' "$D/out")
-npages=$((6 + nfig + 2)) # + a table for gsm8k and one for perplexity
+npages=$((7 + nfig + 2)) # + a table for gsm8k and one for perplexity
 [ "$nskip" -gt 0 ] && npages=$((npages + 1))
 expect 0 "$T" report --dir "$D/bo" -o "$D/A.pdf"
 grep -q "accuracy.csv" "$D/err" && fail "accuracy.csv read as a speed CSV: $(cat "$D/err")"

@@ -452,6 +452,127 @@ static void test_energy_per_token(void) {
     teai_figures_data_free(&fd);
 }
 
+/* device_comparison across devices that share a host name and a CPU string
+ * but differ in device_name and machine (an x86-64 and an aarch64 "device"
+ * on one host), plus an older CSV without those columns (a third device).
+ * Per device the best configuration for decode speed, J/token and memory:
+ *   x86: native 1B q4 30 tok/s (q8 25, int8 20); J/token int8 2 (q4 3, q8
+ *        4); RSS q4 60 MiB (q8 80, int8 100); the most decode values;
+ *   arm: native 1B int8 8 tok/s (llamacpp 5); no energy sensor; RSS
+ *        llamacpp 50 (native 70);
+ *   old: native 1B int8 12 tok/s; neither energy nor RSS recorded. */
+static void test_device_comparison(void) {
+    char dir[512], csv[600], png[600], old[700];
+    FILE *f = new_bench_csv("figures-devices", dir, sizeof dir, csv, sizeof csv,
+                            "step,tokens_per_sec,joules_per_token,run_peak_rss_mb,hostname,device,"
+                            "machine,device_name,size,quantize,backend,warmup,repetition\n");
+    ASSERT_TRUE(f != NULL);
+    static const struct {
+        const char *mach, *name, *quant, *backend;
+        double tok_s, j, rss;
+    } cfg[5] = {{"x86_64", "x86", "q4", "native", 30, 3, 60},
+                {"x86_64", "x86", "q8", "native", 25, 4, 80},
+                {"x86_64", "x86", "int8", "native", 20, 2, 100},
+                {"aarch64", "arm", "int8", "native", 8, NAN, 70},
+                {"aarch64", "arm", "int8", "llamacpp", 5, NAN, 50}};
+    for (int c = 0; c < 5; c++)
+        for (int r = 0; r < 3; r++) {
+            char j[32] = "";
+            if (!isnan(cfg[c].j)) snprintf(j, sizeof j, "%g", cfg[c].j + 0.1 * r);
+            fprintf(f, "0,,%s,%g,h,cpu,%s,%s,1B,%s,%s,0,%d\n", j, cfg[c].rss + r, cfg[c].mach,
+                    cfg[c].name, cfg[c].quant, cfg[c].backend, r);
+            for (int i = 1; i <= 4; i++)
+                fprintf(f, "%d,%g,,,h,cpu,%s,%s,1B,%s,%s,0,%d\n", i, cfg[c].tok_s + 0.1 * (i % 3),
+                        cfg[c].mach, cfg[c].name, cfg[c].quant, cfg[c].backend, r);
+        }
+    fclose(f);
+    /* an older CSV: no machine, device_name, energy or RSS columns */
+    snprintf(old, sizeof old, "%s/old.csv", dir);
+    f = fopen(old, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("step,tokens_per_sec,hostname,device,size,quantize,backend,warmup\n", f);
+    for (int i = 1; i <= 4; i++) fprintf(f, "%d,%g,old,cpu2,1B,int8,native,0\n", i, 12 + 0.1 * i);
+    fclose(f);
+
+    /* a group column a CSV lacks: an error unless allowed */
+    teai_dataset *ds;
+    teai_error err = {0};
+    static const char *const cols[2] = {"hostname", "machine"};
+    ASSERT_EQ(teai_dataset_new(cols, 2, &ds, &err), TEAI_OK);
+    ASSERT_EQ(teai_dataset_add_csv(ds, old, NULL, NULL, NULL, &err), TEAI_EFORMAT);
+    ASSERT_TRUE(strstr(err.msg, "no column 'machine'") != NULL);
+    ASSERT_EQ(teai_dataset_allow_missing(ds, "machine", &err), TEAI_OK);
+    ASSERT_EQ(teai_dataset_allow_missing(ds, "device", &err), TEAI_EINVAL);
+    ASSERT_EQ(teai_dataset_add_csv(ds, old, NULL, NULL, NULL, &err), TEAI_OK);
+    ASSERT_EQ(teai_dataset_n_groups(ds), 1);
+    ASSERT_STREQ(teai_dataset_key(ds, 0, 1), "");
+    teai_dataset_free(ds);
+
+    teai_figures_data fd;
+    ASSERT_EQ(teai_figures_load(dir, NULL, 0, NULL, NULL, &fd, &err), TEAI_OK);
+    ASSERT_EQ(fd.n_files, 2);
+    ASSERT_EQ(fd.n_bad, 0);
+    teai_device *dv;
+    int nd;
+    ASSERT_EQ(teai_dataset_devices(fd.ds, &dv, &nd, &err), TEAI_OK);
+    ASSERT_EQ(nd, 3);
+    int ix = -1, ia = -1, io = -1;
+    for (int i = 0; i < nd; i++) {
+        if (!strcmp(dv[i].label, "x86 (cpu, x86_64)")) ix = i;
+        if (!strcmp(dv[i].label, "arm (cpu, aarch64)")) ia = i;
+        if (!strcmp(dv[i].label, "cpu2 (old)")) io = i;
+    }
+    ASSERT_TRUE(ix >= 0 && ia >= 0 && io >= 0);
+    const teai_device_best *b = dv[ix].best;
+    ASSERT_STREQ(b[TEAI_BEST_SPEED].backend, "native");
+    ASSERT_STREQ(b[TEAI_BEST_SPEED].quantize, "q4");
+    ASSERT_EQ(b[TEAI_BEST_SPEED].st.n, 12);
+    ASSERT_NEAR(b[TEAI_BEST_SPEED].st.mean, 30.1, 0.05);
+    ASSERT_STREQ(b[TEAI_BEST_ENERGY].quantize, "int8");
+    ASSERT_NEAR(b[TEAI_BEST_ENERGY].st.mean, 2.1, 1e-9);
+    ASSERT_EQ(b[TEAI_BEST_ENERGY].st.n, 3);
+    ASSERT_STREQ(b[TEAI_BEST_MEMORY].quantize, "q4");
+    ASSERT_EQ(b[TEAI_BEST_MEMORY].metric, TEAI_M_RUN_PEAK_RSS_MB);
+    ASSERT_NEAR(b[TEAI_BEST_MEMORY].st.mean, 61, 1e-9);
+    b = dv[ia].best;
+    ASSERT_STREQ(b[TEAI_BEST_SPEED].backend, "native");
+    ASSERT_TRUE(b[TEAI_BEST_ENERGY].backend == NULL); /* no sensor: not measured */
+    ASSERT_STREQ(b[TEAI_BEST_MEMORY].backend, "llamacpp");
+    b = dv[io].best;
+    ASSERT_NEAR(b[TEAI_BEST_SPEED].st.mean, 12.25, 1e-9);
+    ASSERT_TRUE(b[TEAI_BEST_ENERGY].backend == NULL && b[TEAI_BEST_MEMORY].backend == NULL);
+    free(dv);
+
+    snprintf(png, sizeof png, "%s/device_comparison.png", dir);
+    teai_plot_params pp = teai_plot_default_params();
+    char msg[1024];
+    ASSERT_EQ(teai_figure_write_data(TEAI_FIG_DEVICE_COMPARISON, &fd, NULL, png, TEAI_PLOT_PNG, &pp,
+                                     msg, sizeof msg),
+              1);
+    printf("(device_comparison: %s)\n", msg);
+    ASSERT_TRUE(strstr(msg, "fastest device: x86 (cpu, x86_64) with native 1B q4, 30.1") == msg);
+    ASSERT_TRUE(strstr(msg, "least energy: x86 (cpu, x86_64) with native 1B int8, 2.1 J/token") !=
+                NULL);
+    /* the per-device figures use one device: x86 has the most decode values */
+    char msg2[1024];
+    snprintf(old, sizeof old, "%s/backend_comparison.png", dir);
+    ASSERT_EQ(teai_figure_write_data(TEAI_FIG_BACKEND_COMPARISON, &fd, NULL, old, TEAI_PLOT_PNG,
+                                     &pp, msg2, sizeof msg2),
+              1);
+    printf("(backend_comparison: %s)\n", msg2);
+    ASSERT_TRUE(strstr(msg2, "native decodes highest at 1B q4: 30.1") != NULL);
+    teai_figures_data_free(&fd);
+    /* three panels (speed, energy, memory); arm's memory bar is llamacpp's
+     * colour, the only llamacpp bar */
+    cairo_surface_t *s = cairo_image_surface_create_from_png(png);
+    ASSERT_EQ(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    ASSERT_EQ(cairo_image_surface_get_height(s), 1200);
+    double cl[3];
+    teai_chart_color("llamacpp", cl);
+    ASSERT_TRUE(top_of_colour(s, cl) > 800); /* in the bottom panel */
+    cairo_surface_destroy(s);
+}
+
 /* thermal_timeline from samples.csv: a sustained run decoding 10 tokens/s
  * for 60 s, then 5 tokens/s with the clock at 1500 of 2000 MHz (throttled)
  * for 60 s more. The finding gives the first 30 s against the last 60 s and
@@ -733,6 +854,7 @@ int main(void) {
     RUN_TEST(test_roofline_roof);
     RUN_TEST(test_energy_per_token);
     RUN_TEST(test_thermal_timeline);
+    RUN_TEST(test_device_comparison);
     RUN_TEST(test_chart_layout_fits);
     RUN_TEST(test_subtitle_wraps);
     RUN_TEST(test_findings_without_ci);

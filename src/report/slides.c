@@ -135,10 +135,30 @@ static void add_setup(teai__deck *d, const teai_dataset *ds) {
     }
 }
 
+/* The figures' data set's group columns (teai_figures_open). */
+enum { FK_HOST, FK_DEV, FK_SIZE, FK_QUANT, FK_BACKEND, FK_MACH, FK_NAME };
+
+/* The label of group g's device among dv[0..nd) (teai_dataset_devices);
+ * its host name when not found. */
+static const char *group_device(const teai_dataset *ds, int g, const teai_device *dv, int nd) {
+    const char *name = teai_dataset_key(ds, g, FK_NAME);
+    for (int i = 0; i < nd; i++) {
+        if (*dv[i].name || *name) {
+            if (!strcmp(dv[i].name, name)) return dv[i].label;
+        } else if (!strcmp(dv[i].hostname, teai_dataset_key(ds, g, FK_HOST)) &&
+                   !strcmp(dv[i].device, teai_dataset_key(ds, g, FK_DEV)) &&
+                   !strcmp(dv[i].machine, teai_dataset_key(ds, g, FK_MACH))) {
+            return dv[i].label;
+        }
+    }
+    return teai_dataset_key(ds, g, FK_HOST);
+}
+
 /* The summary table from the figures' dataset (grouped by hostname, device,
  * size, quantize, backend: read once for the whole report). */
-static int add_summary(teai__deck *d, const teai_dataset *ds, teai_error *err) {
-    static const int key_of_column[4] = {4, 0, 2, 3}; /* backend, host, size, quantization */
+static int add_summary(teai__deck *d, const teai_dataset *ds, const teai_device *dv, int nd,
+                       teai_error *err) {
+    static const int key_of_column[4] = {FK_BACKEND, -1, FK_SIZE, FK_QUANT}; /* -1: device */
     teai__slide *s = NULL;
     int row = 0;
     for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
@@ -155,7 +175,7 @@ static int add_summary(teai__deck *d, const teai_dataset *ds, teai_error *err) {
             if (!s) break;
             s->ncols = 7;
             slide_item(d, s, "backend");
-            slide_item(d, s, "host");
+            slide_item(d, s, "device");
             slide_item(d, s, "size");
             slide_item(d, s, "quantization");
             slide_item(d, s, "decode tokens/s (mean)");
@@ -168,7 +188,8 @@ static int add_summary(teai__deck *d, const teai_dataset *ds, teai_error *err) {
         fmt_num(lo, sizeof lo, stt.ci_lo);
         fmt_num(hi, sizeof hi, stt.ci_hi);
         for (int k = 0; k < 4; k++) {
-            const char *key = teai_dataset_key(ds, g, key_of_column[k]);
+            const char *key = key_of_column[k] < 0 ? group_device(ds, g, dv, nd)
+                                                   : teai_dataset_key(ds, g, key_of_column[k]);
             slide_item(d, s, "%s", *key ? key : "-");
         }
         slide_item(d, s, "%s", m);
@@ -211,8 +232,9 @@ static int has_column(const teai_dataset *ds, const char *name) {
 /* "Energy and heat": per configuration J/token and decode W (mean, 95% CI
  * over repetitions), max temperature, and how many repetitions were
  * throttled, noisy or charging; when no energy was measured, says so. */
-static int add_energy(teai__deck *d, const teai_dataset *ds, teai_error *err) {
-    static const int key_of_column[4] = {4, 0, 2, 3}; /* backend, host, size, quantization */
+static int add_energy(teai__deck *d, const teai_dataset *ds, const teai_device *dv, int nd,
+                      teai_error *err) {
+    static const int key_of_column[4] = {FK_BACKEND, -1, FK_SIZE, FK_QUANT}; /* -1: device */
     teai_group_info all;
     teai_dataset_group_info(ds, -1, &all);
     long n_energy = 0;
@@ -248,9 +270,9 @@ static int add_energy(teai__deck *d, const teai_dataset *ds, teai_error *err) {
             slide_item(d, s,
                        "%s on %s, %s %s: max temperature %s °C; of %ld repetitions %ld throttled, "
                        "%ld noisy, %ld charging.",
-                       teai_dataset_key(ds, g, 4), teai_dataset_key(ds, g, 0),
-                       teai_dataset_key(ds, g, 2), teai_dataset_key(ds, g, 3), t, gi.reps,
-                       gi.throttled, gi.noisy, gi.charging);
+                       teai_dataset_key(ds, g, FK_BACKEND), group_device(ds, g, dv, nd),
+                       teai_dataset_key(ds, g, FK_SIZE), teai_dataset_key(ds, g, FK_QUANT), t,
+                       gi.reps, gi.throttled, gi.noisy, gi.charging);
         }
         return TEAI_OK;
     }
@@ -263,22 +285,18 @@ static int add_energy(teai__deck *d, const teai_dataset *ds, teai_error *err) {
         if (row % TABLE_ROWS_PER_SLIDE == 0) {
             s = deck_add(d, SL_TABLE, row ? "Energy and heat (continued)" : "Energy and heat");
             if (!s) break;
-            static const char *const hdr[10] = {"backend",
-                                                "host",
-                                                "size",
-                                                "quantization",
-                                                "J/token (95% CI)",
-                                                "decode W (95% CI)",
-                                                "max °C (mean)",
-                                                "throttled",
-                                                "noisy",
-                                                "charging"};
+            static const char *const hdr[10] = {
+                "backend",       "device",           "size",
+                "quantization",  "J/token (95% CI)", "decode W (95% CI)",
+                "max °C (mean)", "throttled",        "noisy",
+                "charging"};
             s->ncols = 10;
             for (int k = 0; k < 10; k++) slide_item(d, s, "%s", hdr[k]);
         }
         row++;
         for (int k = 0; k < 4; k++) {
-            const char *key = teai_dataset_key(ds, g, key_of_column[k]);
+            const char *key = key_of_column[k] < 0 ? group_device(ds, g, dv, nd)
+                                                   : teai_dataset_key(ds, g, key_of_column[k]);
             slide_item(d, s, "%s", *key ? key : "-");
         }
         char c[3][96];
@@ -298,36 +316,166 @@ static int add_energy(teai__deck *d, const teai_dataset *ds, teai_error *err) {
     return TEAI_OK;
 }
 
-/* Per device (host and device): which sensors it had, where energy came
- * from, and its measured read bandwidth. */
-static void add_devices(teai__deck *d, const teai_dataset *ds) {
+/* Per device: a table of what it is (CPU, cores, RAM, OS, architecture,
+ * measured read bandwidth, energy source and sensors), then its best
+ * configuration for decode speed, energy per token and memory. The device
+ * facts come from a second reading of the CSVs grouped by them (a device
+ * is device_name when set, else hostname, device and machine: analysis.h). */
+enum { DI_HOST, DI_DEV, DI_MACH, DI_NAME, DI_CPU, DI_NCPUS, DI_RAM, DI_PLAT, DI_REL, DI_N };
+
+/* 1 if group g of the device-facts data set is on device d. */
+static int info_on_device(const teai_dataset *info, int g, const teai_device *d) {
+    const char *name = teai_dataset_key(info, g, DI_NAME);
+    if (*d->name || *name) return !strcmp(d->name, name);
+    return !strcmp(d->hostname, teai_dataset_key(info, g, DI_HOST)) &&
+           !strcmp(d->device, teai_dataset_key(info, g, DI_DEV)) &&
+           !strcmp(d->machine, teai_dataset_key(info, g, DI_MACH));
+}
+
+static int open_device_info(const teai_report_opts *o, teai_dataset **out, teai_error *err) {
+    static const char *const cols[DI_N] = {"hostname",    "device",   "machine",
+                                           "device_name", "cpu",      "n_cpus",
+                                           "ram_bytes",   "platform", "release"};
+    int st = teai_dataset_new(cols, DI_N, out, err), nf, nb;
+    for (int k = DI_MACH; k < DI_N && !st; k++) st = teai_dataset_allow_missing(*out, cols[k], err);
+    if (!st) st = teai_dataset_add_dir(*out, o->dir, NULL, NULL, &nf, &nb, err);
+    if (st) {
+        teai_dataset_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+/* The first non-empty cell of column k among the device's groups; "" none. */
+static const char *info_cell(const teai_dataset *info, const teai_device *d, int k) {
+    for (int g = 0; g < teai_dataset_n_groups(info); g++) {
+        const char *v = teai_dataset_key(info, g, k);
+        if (*v && info_on_device(info, g, d)) return v;
+    }
+    return "";
+}
+
+/* The kinds of sensor a log's "sensors" header found ("energy=rapl
+ * temperature=none load=proc:stat,..." -> "energy, load"): the table's
+ * short form; "none" when every kind is none. */
+static void sensor_kinds(const char *sens, char *out, size_t cap) {
+    size_t o = 0;
+    out[0] = '\0';
+    for (const char *p = sens; *p;) {
+        while (*p == ' ') p++;
+        const char *e = p;
+        while (*e && *e != ' ') e++;
+        const char *eq = memchr(p, '=', (size_t)(e - p));
+        if (eq && !(e - eq - 1 == 4 && !strncmp(eq + 1, "none", 4))) {
+            int w = snprintf(out + o, cap - o, "%s%.*s", o ? ", " : "", (int)(eq - p), p);
+            if (w > 0 && (size_t)w < cap - o) o += (size_t)w;
+        }
+        p = e;
+    }
+    if (!o) snprintf(out, cap, "none");
+}
+
+/* "CI lo-hi" at 4 significant digits, or "none (n=1)". */
+static void ci_cell(char *out, size_t cap, const teai_stats *st) {
+    if (isfinite(st->ci_lo) && isfinite(st->ci_hi))
+        snprintf(out, cap, "%.4g - %.4g", st->ci_lo, st->ci_hi);
+    else
+        snprintf(out, cap, "none (n=%ld)", st->n);
+}
+
+static int add_devices(teai__deck *d, const teai_report_opts *o, const teai_device *dv, int nd,
+                       teai_error *err) {
+    teai_dataset *info = NULL;
+    teai_error ie = {0};
+    if (open_device_info(o, &info, &ie) == TEAI_ENOMEM)
+        return teai__fail(err, TEAI_ENOMEM, "out of memory");
+    static const char *const hdr[9] = {"device",         "CPU",    "cores",  "RAM", "OS", "machine",
+                                       "read bandwidth", "energy", "sensors"};
     teai__slide *s = NULL;
-    for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
-        const char *h = teai_dataset_key(ds, g, 0), *dv = teai_dataset_key(ds, g, 1);
-        int seen = 0;
-        for (int e = 0; e < g && !seen; e++)
-            seen =
-                !strcmp(h, teai_dataset_key(ds, e, 0)) && !strcmp(dv, teai_dataset_key(ds, e, 1));
-        if (seen) continue;
-        /* the device's groups together */
+    for (int i = 0; i < nd && !d->oom; i++) {
+        if (i % TABLE_ROWS_PER_SLIDE == 0) {
+            s = deck_add(d, SL_TABLE, i ? "Devices (continued)" : "Devices");
+            if (!s) break;
+            s->ncols = 9;
+            for (int k = 0; k < 9; k++) slide_item(d, s, "%s", hdr[k]);
+        }
         double bw = NAN;
         const char *src = "", *sens = "";
-        for (int e = g; e < teai_dataset_n_groups(ds); e++) {
+        for (int g = 0; info && g < teai_dataset_n_groups(info); g++) {
             teai_group_info gi;
-            if (strcmp(h, teai_dataset_key(ds, e, 0)) || strcmp(dv, teai_dataset_key(ds, e, 1)) ||
-                teai_dataset_group_info(ds, e, &gi))
-                continue;
+            if (!info_on_device(info, g, &dv[i]) || teai_dataset_group_info(info, g, &gi)) continue;
             if (isfinite(gi.membw_gb_s) && !(bw >= gi.membw_gb_s)) bw = gi.membw_gb_s;
             if (!*src) src = gi.energy_source;
             if (!*sens) sens = gi.sensors;
         }
-        if (!s) s = deck_add(d, SL_BULLETS, "Devices: sensors and measured bandwidth");
-        char b[64] = "not measured";
-        if (isfinite(bw)) snprintf(b, sizeof b, "%.4g GB/s", bw);
-        slide_item(d, s, "%s (%s): measured read bandwidth %s; energy: %s; sensors: %s", h,
-                   *dv ? dv : "device unknown", b, *src ? src : "no sensor",
-                   *sens ? sens : "none recorded");
+        const char *cpu = info ? info_cell(info, &dv[i], DI_CPU) : "";
+        const char *ncpu = info ? info_cell(info, &dv[i], DI_NCPUS) : "";
+        const char *ram = info ? info_cell(info, &dv[i], DI_RAM) : "";
+        const char *plat = info ? info_cell(info, &dv[i], DI_PLAT) : "";
+        const char *rel = info ? info_cell(info, &dv[i], DI_REL) : "";
+        char rb[64] = "-", bb[64] = "not measured";
+        double rv;
+        char *end;
+        if (*ram && (rv = strtod(ram, &end)) > 0 && !*end)
+            snprintf(rb, sizeof rb, "%.1f GiB", rv / (1024.0 * 1024 * 1024));
+        if (isfinite(bw)) snprintf(bb, sizeof bb, "%.4g GB/s", bw);
+        slide_item(d, s, "%s", dv[i].label);
+        slide_item(d, s, "%s", *cpu ? cpu : "-");
+        slide_item(d, s, "%s", *ncpu ? ncpu : "-");
+        slide_item(d, s, "%s", rb);
+        slide_item(d, s, "%s%s%s", *plat ? plat : "-", *rel ? " " : "", rel);
+        slide_item(d, s, "%s", *dv[i].machine ? dv[i].machine : "-");
+        slide_item(d, s, "%s", bb);
+        char kinds[256];
+        sensor_kinds(sens, kinds, sizeof kinds);
+        slide_item(d, s, "%s", *src ? src : "no energy sensor");
+        slide_item(d, s, "%s", *sens ? kinds : "not recorded");
     }
+    teai_dataset_free(info);
+    /* per device its best configurations */
+    static const char *const aim[TEAI_BEST_N] = {"decode speed (highest)", "energy (lowest)",
+                                                 "memory (lowest)"};
+    static const char *const bh[7] = {"device", "best for", "configuration", "mean",
+                                      "95% CI", "n",        "measure"};
+    int row = 0;
+    for (int i = 0; i < nd && !d->oom; i++) {
+        if (!dv[i].n_decode) continue;
+        for (int a = 0; a < TEAI_BEST_N; a++, row++) {
+            if (row % TABLE_ROWS_PER_SLIDE == 0) {
+                s = deck_add(d, SL_TABLE,
+                             row ? "Best configuration per device (continued)"
+                                 : "Best configuration per device");
+                if (!s) break;
+                s->ncols = 7;
+                for (int k = 0; k < 7; k++) slide_item(d, s, "%s", bh[k]);
+            }
+            const teai_device_best *b = &dv[i].best[a];
+            slide_item(d, s, "%s", dv[i].label);
+            slide_item(d, s, "%s", aim[a]);
+            if (!b->backend) {
+                slide_item(d, s, "not measured");
+                slide_item(d, s, "-");
+                slide_item(d, s, "-");
+                slide_item(d, s, "-");
+                slide_item(d, s, "%s",
+                           a == TEAI_BEST_ENERGY ? "no energy sensor" : "no peak RSS recorded");
+                continue;
+            }
+            char ci[96];
+            ci_cell(ci, sizeof ci, &b->st);
+            slide_item(d, s, "%s %s %s", b->backend, b->size, b->quantize);
+            slide_item(d, s, "%.4g %s", b->st.mean, teai_metric_unit(b->metric));
+            slide_item(d, s, "%s", ci);
+            slide_item(d, s, "%ld", b->st.n);
+            slide_item(d, s, "%s",
+                       b->metric == TEAI_M_DECODE_TOK_S  ? "decode steps"
+                       : b->metric == TEAI_M_J_PER_TOKEN ? "repetitions"
+                       : b->metric == TEAI_M_PEAK_RSS_MB ? "repetitions, RSS after load"
+                                                         : "repetitions, peak RSS");
+        }
+    }
+    if (d->oom) return teai__fail(err, TEAI_ENOMEM, "out of memory");
+    return TEAI_OK;
 }
 
 /* ---- accuracy (accuracy.csv) ------------------------------------------------ */
@@ -463,7 +611,7 @@ static void method_accuracy(teai__deck *d, teai__slide *s, const teai_acc_rows *
                envs, failed);
     slide_item(d, s,
                "Accuracy and speed are measured in separate runs; the pareto figure joins them "
-               "on backend + size + quantization (speed from the host with the most rows).");
+               "on backend + size + quantization (speed from the device with the most rows).");
 }
 
 /* Rows of every group: all rows read. */
@@ -532,8 +680,9 @@ static void add_method(teai__deck *d, const teai_dataset *ds, const teai_acc_row
     else
         slide_item(d, s, "Every CSV column holds a value in some row.");
     slide_item(d, s,
-               "Figures compare configurations measured on one host (the one with the most rows), "
-               "except device_comparison.");
+               "Figures compare configurations measured on one device (the one with the most "
+               "rows), except device_comparison and roofline. A device is the name given in teai "
+               "device when it has one, else its host, CPU and architecture.");
     if (has_column(ds, "joules_per_token"))
         slide_item(
             d, s,
@@ -605,10 +754,14 @@ int teai__report_slides(teai__deck *d, const teai_report_opts *o, const teai_fig
     add_title(d, o, fd);
     add_setup(d, fd->ds);
     add_figures(d, o, fd, fig_dir, res);
-    int st = add_summary(d, fd->ds, err);
-    if (!st) st = add_energy(d, fd->ds, err);
+    teai_device *dv = NULL;
+    int nd = 0;
+    int st = teai_dataset_devices(fd->ds, &dv, &nd, err);
+    if (!st) st = add_summary(d, fd->ds, dv, nd, err);
+    if (!st) st = add_energy(d, fd->ds, dv, nd, err);
+    if (!st) st = add_devices(d, o, dv, nd, err);
+    free(dv);
     if (st) return st;
-    add_devices(d, fd->ds);
     if (fd->acc) add_accuracy(d, fd->acc, &res->n_accuracy);
     add_method(d, fd->ds, fd->acc);
     if (d->oom) return teai__fail(err, TEAI_ENOMEM, "out of memory");
