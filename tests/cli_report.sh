@@ -112,6 +112,31 @@ grep -q "native int8 is on the frontier\|native default dominates" "$D/A1.txt" |
 # +-1.96 standard errors when a result has no CI: 0.012 +- 0.00196
 grep -q "0.01004 - 0.01396" "$D/A.txt" || fail "no CI from the standard error"
 
+# two devices on this host: one named as teai remote names a device
+# (TEAI_DEVICE_NAME, the device_name column), one local. The report shows
+# device_comparison, a device table row and best configurations for each.
+for N in "" board; do
+    if [ -n "$N" ]; then export TEAI_DEVICE_NAME="$N"; else unset TEAI_DEVICE_NAME; fi
+    expect 0 "$T" bench --backend native -m "$D/M.gguf" -n 6 --repetitions 2 --warmup 1 \
+        --output-dir "$D/two"
+done
+unset TEAI_DEVICE_NAME
+expect 0 "$T" collate --dir "$D/two"
+expect 0 "$T" plot --dir "$D/two" --output-dir "$D/plots3"
+grep -q '^wrote .*device_comparison.png: fastest device: ' "$D/out" ||
+    fail "no device_comparison over two devices: $(grep device_comparison "$D/out" "$D/err")"
+expect 0 "$T" report --dir "$D/two" -o "$D/D.pdf"
+pdftotext -layout "$D/D.pdf" "$D/D.txt" || fail "pdftotext failed"
+grep -q "Device comparison" "$D/D.txt" || fail "no device_comparison slide"
+grep -q "machine *read bandwidth" "$D/D.txt" || fail "no device table"
+[ "$(grep -c '^ *board (.*decode speed' "$D/D.txt")" = 1 ] || fail "no best speed row for board"
+[ "$(grep -c 'decode speed (highest)' "$D/D.txt")" = 2 ] ||
+    fail "best speed rows: $(grep -c 'decode speed (highest)' "$D/D.txt"), wanted 2"
+# a device without an energy sensor says so, never 0 J
+if ! grep -q "J/token (95% CI)" "$D/D.txt"; then
+    grep -q "energy (lowest) *not measured" "$D/D.txt" || fail "energy not said to be not measured"
+fi
+
 # bad argument
 expect 2 "$T" report --bogus
 expect 2 "$T" report --dir "$D/bo" --accuracy-metric nocolon
