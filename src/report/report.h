@@ -5,11 +5,14 @@
  * weight formats and whether synthetic, teai versions); one slide per figure
  * teai_figure_write produced (its finding as the caption); one slide listing
  * the skipped figures with their reasons; a summary table (decode tokens/s
- * mean, 95% CI and n per backend/host/size/quantization); energy and heat
+ * mean, 95% CI and n per backend/device/size/quantization); energy and heat
  * (J/token and decode W with 95% CIs over repetitions, max temperature,
  * throttled/noisy/charging repetitions per configuration, or a plain
- * sentence that no energy was measured); per device its sensors, energy
- * source and measured read bandwidth; when dir holds an
+ * sentence that no energy was measured); a device table (CPU, cores, RAM,
+ * OS, machine, measured read bandwidth, energy source, sensors) and per
+ * device its best configuration for decode speed, J/token and memory
+ * (teai_dataset_devices; device_comparison is among the figures when there
+ * are two devices or more); when dir holds an
  * accuracy.csv (teai collate), a table per evaluation environment (backend,
  * size, quantization, metric, value, 95% CI, n: the latest successful result
  * of each configuration; the pareto figure is among the figures); methodology
