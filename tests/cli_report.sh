@@ -132,6 +132,10 @@ grep -q "machine *read bandwidth" "$D/D.txt" || fail "no device table"
 [ "$(grep -c '^ *board (.*decode speed' "$D/D.txt")" = 1 ] || fail "no best speed row for board"
 [ "$(grep -c 'decode speed (highest)' "$D/D.txt")" = 2 ] ||
     fail "best speed rows: $(grep -c 'decode speed (highest)' "$D/D.txt"), wanted 2"
+# teai analyze ends with the same per-device best configurations
+expect 0 "$T" analyze --dir "$D/two"
+grep -A3 "Best configuration per device" "$D/out" | grep -q "^  board (.*: decode native 1B default" ||
+    fail "analyze: no best configuration for board: $(tail -4 "$D/out")"
 # a device without an energy sensor says so, never 0 J
 if ! grep -q "J/token (95% CI)" "$D/D.txt"; then
     grep -q "energy (lowest) *not measured" "$D/D.txt" || fail "energy not said to be not measured"

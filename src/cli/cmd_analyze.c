@@ -12,6 +12,58 @@
 
 int cmd_analyze(int argc, char **argv); /* also in cli.h */
 
+/* One best configuration: "native 1B q4 30.1 tokens/s (95% CI 30-30.2, n=12)". */
+static void best_text(const teai_device_best *b, char *out, size_t cap) {
+    if (!b->backend) {
+        snprintf(out, cap, "not measured");
+        return;
+    }
+    char ci[96];
+    if (isfinite(b->st.ci_lo) && isfinite(b->st.ci_hi))
+        snprintf(ci, sizeof ci, "95%% CI %.4g-%.4g", b->st.ci_lo, b->st.ci_hi);
+    else
+        snprintf(ci, sizeof ci, "no CI");
+    snprintf(out, cap, "%s %s %s %.4g %s (%s, n=%ld%s)", b->backend, b->size, b->quantize,
+             b->st.mean, teai_metric_unit(b->metric), ci, b->st.n,
+             b->metric == TEAI_M_PEAK_RSS_MB ? ", after load" : "");
+}
+
+/* With two devices or more in dir (a device: device_name when set, else
+ * hostname, device and machine), each one's best configuration for decode
+ * speed, J/token and memory (teai_dataset_devices), read apart from the
+ * groups asked for. Nothing when there is one device or the read fails. */
+static void print_device_best(const char *dir, int excl, int md) {
+    static const char *const cols[7] = {"hostname", "device",  "size",       "quantize",
+                                        "backend",  "machine", "device_name"};
+    teai_dataset *ds;
+    teai_device *dv = NULL;
+    int nd = 0, nf, nb;
+    if (teai_dataset_new(cols, 7, &ds, NULL)) return;
+    teai_dataset_exclude_flagged(ds, excl);
+    teai_dataset_allow_missing(ds, "machine", NULL);
+    teai_dataset_allow_missing(ds, "device_name", NULL);
+    if (!teai_dataset_add_dir(ds, dir, NULL, NULL, &nf, &nb, NULL))
+        teai_dataset_devices(ds, &dv, &nd, NULL);
+    int n_meas = 0;
+    for (int i = 0; i < nd; i++) n_meas += dv[i].n_decode > 0;
+    if (n_meas >= 2) {
+        printf("\n%sBest configuration per device (decode: highest mean tokens/s; energy, "
+               "memory: lowest mean)\n",
+               md ? "### " : "");
+        for (int i = 0; i < nd; i++) {
+            if (!dv[i].n_decode) continue;
+            char sp[320], en[320], me[320];
+            best_text(&dv[i].best[TEAI_BEST_SPEED], sp, sizeof sp);
+            best_text(&dv[i].best[TEAI_BEST_ENERGY], en, sizeof en);
+            best_text(&dv[i].best[TEAI_BEST_MEMORY], me, sizeof me);
+            printf("%s%s: decode %s; energy %s; memory %s\n", md ? "- " : "  ", dv[i].label, sp, en,
+                   me);
+        }
+    }
+    free(dv);
+    teai_dataset_free(ds);
+}
+
 static const char *help =
     "usage: teai analyze [--dir DIR] [--group-by COL,...] [--format text|markdown|csv|json]\n"
     "                    [--compare COL=A,B ...] [--seed N] [--resamples N]\n"
@@ -31,6 +83,9 @@ static const char *help =
     "processes busy) or on a charging battery, the host's sensors and measured\n"
     "bandwidth, and for sustained runs (teai bench --duration; DIR/samples.csv)\n"
     "the decode rate of the first 30 s against the last 60 s.\n"
+    "With two devices or more in DIR (a device: its device_name from teai device when\n"
+    "set, else hostname, device and machine), the text and markdown reports end with\n"
+    "each device's best configuration for decode speed, J/token and peak memory.\n"
     "Percentiles interpolate linearly (type 7, as NumPy); the CI is a percentile\n"
     "bootstrap (--resamples, default 2000, seeded: same output for the same data),\n"
     "or mean +- 1.96 sd/sqrt(n) above 20000 values. Speedups are ratios of mean\n"
@@ -382,6 +437,9 @@ int cmd_analyze(int argc, char **argv) {
     int st = teai_dataset_new((const char *const *)gcols, n_g, &ds, &err);
     if (st) return cli_usage_error(cmd, "--group-by: %s", err.msg);
     teai_dataset_exclude_flagged(ds, excl);
+    /* columns older CSVs lack: read as "" there (not a group column: no-op) */
+    teai_dataset_allow_missing(ds, "machine", NULL);
+    teai_dataset_allow_missing(ds, "device_name", NULL);
     int n_files, n_bad;
     st = teai_dataset_add_dir(ds, dir, print_note, NULL, &n_files, &n_bad, &err);
     if (st) {
@@ -614,6 +672,7 @@ int cmd_analyze(int argc, char **argv) {
                 print_compare(ds, kcol[c], &cmp[c][i]);
             }
     }
+    if (fmt == F_TEXT || fmt == F_MD) print_device_best(dir, excl, fmt == F_MD);
     for (int c = 0; c < n_sets; c++) free(cmp[c]);
     teai_dataset_free(ds);
     teai_samples_free(smp);
