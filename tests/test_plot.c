@@ -243,6 +243,64 @@ static void test_bar_png(void) {
     unlink(path);
 }
 
+/* A sparse bar chart (device_comparison's panels): each category shows only
+ * its measured series, centred in its slot; a category without any says
+ * na_text ("not measured") instead of a bar; cat_notes add a second label
+ * line (the bottom margin grows). */
+static void test_sparse_bars(void) {
+    char path[512], err[256];
+    static const double vn[3] = {10, NAN, NAN}, vl[3] = {NAN, 20, NAN};
+    static const char *const devs[3] = {"phone", "laptop", "board"};
+    static const char *const notes[3] = {"native 1B q4", "llamacpp 1B q8", "not measured"};
+    teai_chart_series s[2] = {{"native", vn, NULL, NULL}, {"llamacpp", vl, NULL, NULL}};
+    teai_chart c = teai_chart_init(TEAI_CHART_BARS);
+    c.title = "Best per device";
+    c.y_label = "Decode (tokens/s)";
+    c.categories = devs, c.n_categories = 3, c.series = s, c.n_series = 2;
+    c.sparse = 1, c.na_text = "not measured";
+    teai_plot_params p = teai_plot_default_params();
+    teai_chart_layout lay, lay_notes;
+    ASSERT_EQ(teai__chart_layout(&c, p.width, p.height, &lay, err, sizeof err), TEAI_OK);
+    test_tmp_path(path, sizeof path, "sparse.png");
+    ASSERT_EQ(teai_chart_write(&c, path, TEAI_PLOT_PNG, &p, err, sizeof err), TEAI_OK);
+    img m;
+    ASSERT_EQ(img_load(&m, path), 0);
+    double rgb[2][3];
+    teai_chart_color("native", rgb[0]);
+    teai_chart_color("llamacpp", rgb[1]);
+    bar bars[8];
+    ASSERT_EQ(find_bars(&m, (const double(*)[3])rgb, 2, bars, 8), 2);
+    double slot = (lay.plot[2] - lay.plot[0]) / 3;
+    for (int i = 0; i < 2; i++) {
+        ASSERT_EQ(bars[i].series, i);
+        ASSERT_NEAR((bars[i].x0 + bars[i].x1) / 2.0, lay.plot[0] + slot * (i + 0.5), 2);
+    }
+    /* "not measured" in the third slot, just above the axis: grey text */
+    int grey = 0;
+    for (int y = (int)lay.plot[3] - 30; y < (int)lay.plot[3]; y++)
+        for (int x = (int)(lay.plot[0] + slot * 2); x < (int)lay.plot[2]; x++) {
+            unsigned q = px(&m, x, y);
+            int r = (int)((q >> 16) & 0xff), g = (int)((q >> 8) & 0xff), b = (int)(q & 0xff);
+            grey += r == g && g == b && r < 200;
+        }
+    ASSERT_TRUE(grey > 30);
+    cairo_surface_destroy(m.s);
+    unlink(path);
+
+    /* without sparse the native bar sits left of its slot's centre */
+    c.sparse = 0;
+    ASSERT_EQ(teai_chart_write(&c, path, TEAI_PLOT_PNG, &p, err, sizeof err), TEAI_OK);
+    ASSERT_EQ(img_load(&m, path), 0);
+    ASSERT_EQ(find_bars(&m, (const double(*)[3])rgb, 2, bars, 8), 2);
+    ASSERT_TRUE((bars[0].x0 + bars[0].x1) / 2.0 < lay.plot[0] + slot * 0.5 - 20);
+    cairo_surface_destroy(m.s);
+    unlink(path);
+
+    c.sparse = 1, c.cat_notes = notes;
+    ASSERT_EQ(teai__chart_layout(&c, p.width, p.height, &lay_notes, err, sizeof err), TEAI_OK);
+    ASSERT_TRUE(lay_notes.plot[3] < lay.plot[3] - 5); /* room for the second line */
+}
+
 static void test_box_png(void) {
     char path[512], err[256];
     teai_chart_dist d[2];
@@ -421,6 +479,7 @@ int main(void) {
     RUN_TEST(test_ticks_and_colors);
     RUN_TEST(test_box_stats);
     RUN_TEST(test_bar_png);
+    RUN_TEST(test_sparse_bars);
     RUN_TEST(test_box_png);
     RUN_TEST(test_svg_pdf);
     RUN_TEST(test_errors);
