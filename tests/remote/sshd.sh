@@ -68,6 +68,7 @@ PermitRootLogin prohibit-password
 Subsystem sftp internal-sftp
 LogLevel INFO
 CFG
+        : >"$S/log"
         "$SSHD" -D -e -f "$S/sshd_config" 2>"$S/log" &
         SSHD_PID=$!
         _w=0
