@@ -64,7 +64,7 @@ static int point_of(const teai_dataset *ds, int g, teai_chart_point *p, teai_sta
 int teai__fig_roofline(const teai_dataset *ds, const char *path, teai_plot_format fmt,
                        const teai_plot_params *pp, char *msg, size_t cap) {
     static teai_chart_point pts[MAXS][MAXC];
-    static char plab[MAXS][MAXC][192];
+    static char plab[MAXS][MAXC][400];
     const char *ser[MAXS];
     int np[MAXS] = {0}, ns = 0, nd = 0, st;
     device dv[MAXDEV];
@@ -83,7 +83,7 @@ int teai__fig_roofline(const teai_dataset *ds, const char *path, teai_plot_forma
         for (int j = 0; j < i; j++) seen |= !strcmp(dv[j].id.label, dv[i].id.label);
         n_dev += !seen;
     }
-    char best[512] = "";
+    char best[2048] = "";
     double best_frac = -1;
     for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
         int di = roof_of(ds, g, dv, &nd, 0);
