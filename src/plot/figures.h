@@ -2,8 +2,12 @@
  * on the chart primitives (chart.h) from the collated CSVs (analysis.h). Every figure
  * shows 95% confidence intervals or distributions, carries units on its axes
  * and sample sizes in its subtitle, colours series by backend
- * (teai_chart_color), and compares configurations measured on one host
- * (the host with the most measured rows) except device_comparison.
+ * (teai_chart_color), and compares configurations measured on one device
+ * (the device with the most measured rows; a device is its device_name when
+ * set, else hostname, device and machine: analysis.h) except
+ * device_comparison (per device its best configuration for decode speed,
+ * J/token and memory, "not measured" where a device has no value) and
+ * roofline.
  * Per-token statistics use only measured decode rows (step >= 1, no
  * warm-up); the dataset API keeps step-0 summary rows apart.
  *
@@ -49,7 +53,8 @@ typedef enum teai_figure {
 const char *teai_figure_name(int fig);
 
 /* A data set grouped the way the figures need it (hostname, device, size,
- * quantize, backend), filled from every *.csv in dir but accuracy.csv and
+ * quantize, backend, machine, device_name; the last two read "" from CSVs
+ * that lack them), filled from every *.csv in dir but accuracy.csv and
  * samples.csv;
  * arguments and errors as teai_dataset_add_dir. */
 int teai_figures_open(const char *dir, teai_note_fn note, void *ud, teai_dataset **out,
@@ -96,7 +101,7 @@ typedef struct teai_figure_accuracy {
  * skipped, saying so). Only pareto uses acc. A point is the latest result
  * (by timestamp) of a (backend, size, quantization) with a value and
  * returncode 0 (or none), joined with the decode tokens/s of the same
- * backend (as teai_log_csv_name names it), size and quantization on the host
+ * backend (as teai_log_csv_name names it), size and quantization on the device
  * the other figures use. TEAI_EINVAL (msg says why) for a metric that is not
  * "ENV:METRIC". */
 int teai_figure_write_acc(int fig, const teai_dataset *ds, const teai_figure_accuracy *acc,
