@@ -136,6 +136,10 @@ grep -q "machine *read bandwidth" "$D/D.txt" || fail "no device table"
 expect 0 "$T" analyze --dir "$D/two"
 grep -A3 "Best configuration per device" "$D/out" | grep -q "^  board (.*: decode native 1B default" ||
     fail "analyze: no best configuration for board: $(tail -4 "$D/out")"
+# teai viz keeps the two devices apart: a row and a bar section each
+expect 0 "$T" viz --dir "$D/two" --ascii
+[ "$(grep -c '^board  *1B  *default  *native ' "$D/out")" = 1 ] || fail "viz: no row for board"
+[ "$(grep -c '1B (bars: mean decode tokens/s' "$D/out")" = 2 ] || fail "viz: devices pooled"
 # a device without an energy sensor says so, never 0 J
 if ! grep -q "J/token (95% CI)" "$D/D.txt"; then
     grep -q "energy (lowest) *not measured" "$D/D.txt" || fail "energy not said to be not measured"

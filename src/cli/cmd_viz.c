@@ -18,9 +18,11 @@ static const char *help =
     "usage: teai viz [--dir DIR] [--ascii] [--width N]\n"
     "\n"
     "Shows the collated CSVs in DIR (default benchmark_output) in the terminal:\n"
-    "a table of decode tokens/s per backend, host, size and quantization, a bar\n"
+    "a table of decode tokens/s per backend, device, size and quantization, a bar\n"
     "chart of the mean with its 95% CI, and speedups between backends (ratio of\n"
-    "means, bootstrap CI, Mann-Whitney p). Only measured decode rows count.\n"
+    "means, bootstrap CI, Mann-Whitney p). Only measured decode rows count. A device\n"
+    "is its name from teai device (device_name) when set, else its host name (and\n"
+    "architecture: two devices on one host stay apart).\n"
     "\n"
     "  --ascii     '#' bars and no colour (colour is also off when NO_COLOR is set\n"
     "              or stdout is not a terminal)\n"
@@ -41,6 +43,26 @@ static int term_width(void) {
     long v = c ? strtol(c, &end, 10) : 0;
     if (c && *c && !*end && v >= 20 && v <= 1000) return (int)v;
     return 80;
+}
+
+/* Group g's device as viz names it (columns hostname, machine, device_name
+ * first): device_name when set, else the host name, with "/machine" when
+ * another group on that host has another machine. */
+static void device_of(const teai_dataset *ds, int g, char *out, size_t cap) {
+    const char *host = teai_dataset_key(ds, g, 0), *mach = teai_dataset_key(ds, g, 1);
+    const char *name = teai_dataset_key(ds, g, 2);
+    if (*name) {
+        snprintf(out, cap, "%s", name);
+        return;
+    }
+    int twin = 0;
+    for (int e = 0; e < teai_dataset_n_groups(ds) && !twin; e++)
+        twin = !*teai_dataset_key(ds, e, 2) && !strcmp(host, teai_dataset_key(ds, e, 0)) &&
+               strcmp(mach, teai_dataset_key(ds, e, 1));
+    if (twin && *mach)
+        snprintf(out, cap, "%s/%s", host, mach);
+    else
+        snprintf(out, cap, "%s", host);
 }
 
 /* A bar of `len` eighths of a cell. */
@@ -107,11 +129,17 @@ int cmd_viz(int argc, char **argv) {
     const char *nc = getenv("NO_COLOR");
     int colour = !ascii && !(nc && *nc) && isatty(STDOUT_FILENO);
 
-    /* grouped by setting first, so the bars of one quantization sit together */
-    static const char *const cols[4] = {"hostname", "size", "quantize", "backend"};
+    /* grouped by device, then setting, so the bars of one quantization sit
+     * together; machine and device_name tell devices on one host apart (""
+     * in older CSVs) */
+    enum { K_HOST, K_MACH, K_NAME, K_SIZE, K_QUANT, K_BACKEND, K_N };
+    static const char *const cols[K_N] = {"hostname", "machine",  "device_name",
+                                          "size",     "quantize", "backend"};
     teai_error err = {0};
     teai_dataset *ds;
-    int st = teai_dataset_new(cols, 4, &ds, &err), n_files = 0, n_bad = 0;
+    int st = teai_dataset_new(cols, K_N, &ds, &err), n_files = 0, n_bad = 0;
+    if (!st) st = teai_dataset_allow_missing(ds, "machine", &err);
+    if (!st) st = teai_dataset_allow_missing(ds, "device_name", &err);
     if (!st) st = teai_dataset_add_dir(ds, dir, print_note, NULL, &n_files, &n_bad, &err);
     if (st) {
         teai_dataset_free(ds);
@@ -137,7 +165,8 @@ int cmd_viz(int argc, char **argv) {
         if (n) n_data++;
         double hi = isnan(s[g].ci_hi) ? s[g].mean : s[g].ci_hi;
         if (n && hi > top) top = hi;
-        int l = (int)(strlen(teai_dataset_key(ds, g, 2)) + strlen(teai_dataset_key(ds, g, 3)) + 1);
+        int l = (int)(strlen(teai_dataset_key(ds, g, K_QUANT)) +
+                      strlen(teai_dataset_key(ds, g, K_BACKEND)) + 1);
         if (l > label_w) label_w = l;
     }
     if (st || n_data == 0) {
@@ -149,15 +178,16 @@ int cmd_viz(int argc, char **argv) {
     if (label_w > 30) label_w = 30;
 
     printf("Decode tokens/s (measured repetitions, step >= 1)\n");
-    printf("%-12s %-6s %-9s %-12s %9s %9s %9s %9s  %s\n", "hostname", "size", "quantize", "backend",
+    printf("%-12s %-6s %-9s %-12s %9s %9s %9s %9s  %s\n", "device", "size", "quantize", "backend",
            "n", "mean", "median", "sd", "flagged repetitions");
     for (int g = 0; g < ng; g++) {
         if (!s[g].n) continue;
-        char flags[96];
+        char flags[96], who[192];
         flags_of(ds, g, flags, sizeof flags);
-        printf("%-12.12s %-6.6s %-9.9s %-12.12s %9ld %9.4g %9.4g %9.4g  %s\n",
-               teai_dataset_key(ds, g, 0), teai_dataset_key(ds, g, 1), teai_dataset_key(ds, g, 2),
-               teai_dataset_key(ds, g, 3), s[g].n, s[g].mean, s[g].median, s[g].sd, flags);
+        device_of(ds, g, who, sizeof who);
+        printf("%-12.12s %-6.6s %-9.9s %-12.12s %9ld %9.4g %9.4g %9.4g  %s\n", who,
+               teai_dataset_key(ds, g, K_SIZE), teai_dataset_key(ds, g, K_QUANT),
+               teai_dataset_key(ds, g, K_BACKEND), s[g].n, s[g].mean, s[g].median, s[g].sd, flags);
     }
 
     /* bars: label | bar | "mean [lo-hi]" */
@@ -165,21 +195,26 @@ int cmd_viz(int argc, char **argv) {
     if (bar_w < 10) bar_w = 10;
     static const char *const palette[6] = {"\x1b[34m", "\x1b[32m", "\x1b[33m",
                                            "\x1b[35m", "\x1b[36m", "\x1b[31m"};
-    const char *prev_host = NULL, *prev_size = NULL;
+    char prev_who[192] = "";
+    const char *prev_size = NULL;
     for (int g = 0; g < ng; g++) {
         if (!s[g].n) continue;
-        const char *host = teai_dataset_key(ds, g, 0), *size = teai_dataset_key(ds, g, 1);
-        if (!prev_host || strcmp(prev_host, host) || strcmp(prev_size, size))
-            printf("\n%s, %s (bars: mean decode tokens/s; [95%% CI])\n", host, size);
-        prev_host = host, prev_size = size;
+        char who[192];
+        device_of(ds, g, who, sizeof who);
+        const char *size = teai_dataset_key(ds, g, K_SIZE);
+        if (!prev_size || strcmp(prev_who, who) || strcmp(prev_size, size))
+            printf("\n%s, %s (bars: mean decode tokens/s; [95%% CI])\n", who, size);
+        snprintf(prev_who, sizeof prev_who, "%s", who);
+        prev_size = size;
         char label[128];
-        snprintf(label, sizeof label, "%s %s", teai_dataset_key(ds, g, 2),
-                 teai_dataset_key(ds, g, 3));
+        snprintf(label, sizeof label, "%s %s", teai_dataset_key(ds, g, K_QUANT),
+                 teai_dataset_key(ds, g, K_BACKEND));
         printf("%-*.*s |", label_w, label_w, label);
         double cells = top > 0 ? s[g].mean / top * bar_w : 0;
         /* colour by backend name, so one backend keeps its colour everywhere */
         unsigned h = 0;
-        for (const char *p = teai_dataset_key(ds, g, 3); *p; p++) h = h * 31 + (unsigned char)*p;
+        for (const char *p = teai_dataset_key(ds, g, K_BACKEND); *p; p++)
+            h = h * 31 + (unsigned char)*p;
         if (colour) fputs(palette[h % 6], stdout);
         bar(cells, ascii);
         if (colour) fputs("\x1b[0m", stdout);
@@ -203,11 +238,13 @@ int cmd_viz(int argc, char **argv) {
                 snprintf(p, sizeof p, "p < 0.001");
             else
                 snprintf(p, sizeof p, "p = %.3f", x->mwu.p);
+            char who[192];
+            device_of(ds, c[i].ga, who, sizeof who);
             printf("%s is %.3gx %s at %s %s %s (95%% CI %.4g-%.4g), Mann-Whitney %s%s\n",
-                   teai_dataset_key(ds, c[i].ga, 3), x->ratio, teai_dataset_key(ds, c[i].gb, 3),
-                   teai_dataset_key(ds, c[i].ga, 0), teai_dataset_key(ds, c[i].ga, 1),
-                   teai_dataset_key(ds, c[i].ga, 2), x->ci_lo, x->ci_hi, p,
-                   x->significant ? "" : ": not significant at 5%");
+                   teai_dataset_key(ds, c[i].ga, K_BACKEND), x->ratio,
+                   teai_dataset_key(ds, c[i].gb, K_BACKEND), who,
+                   teai_dataset_key(ds, c[i].ga, K_SIZE), teai_dataset_key(ds, c[i].ga, K_QUANT),
+                   x->ci_lo, x->ci_hi, p, x->significant ? "" : ": not significant at 5%");
         }
         free(c);
     }
