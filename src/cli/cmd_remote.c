@@ -206,7 +206,7 @@ static int on_run_line(void *ud, int stream, const char *line) {
 
 typedef struct upload {
     const char *local;
-    char remote[PATH_MAX]; /* relative to the workdir: files/<16 hex>-<name> */
+    char remote[320]; /* relative to the workdir: files/<16 hex>-<name> */
     char sha[65];
     long long size;
     long long part; /* bytes of remote.part there */
@@ -408,7 +408,7 @@ int cmd_remote(int argc, char **argv) {
     }
 
     /* the binary: copied beside, made executable, moved into place */
-    char rpath[PATH_MAX];
+    char rpath[PATH_MAX + 400];
     if (need_bin) {
         fprintf(stderr, "[%s] copying the %s device binary (%lld KB)\n", d->name,
                 arch ? arch : in.uname_m, (long long)sb.st_size / 1024);
@@ -446,9 +446,12 @@ int cmd_remote(int argc, char **argv) {
         if (res.exit_code == 255)
             fprintf(stderr, "teai remote: %s (%s): cannot connect: %s\n", d->name, d->url,
                     res.last_err);
+        else if (dev_bin)
+            fprintf(stderr, "teai remote: %s: the device binary %s cannot run there: %s\n", d->name,
+                    bin, err.msg);
         else
             fprintf(stderr, "teai remote: %s: the %s device binary cannot run there: %s\n", d->name,
-                    dev_bin ? bin : (arch ? arch : in.uname_m), err.msg);
+                    arch ? arch : in.uname_m, err.msg);
         goto done;
     }
 
