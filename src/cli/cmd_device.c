@@ -9,7 +9,7 @@
 
 static const char *help =
     "usage: teai device add NAME URL [--identity FILE] [--workdir DIR] [--exec-prefix CMD]\n"
-    "                       [--ssh-config FILE] [--reserve MB] [--force]\n"
+    "                       [--ssh-config FILE] [--reserve MB] [--arch ARCH] [--force]\n"
     "       teai device remove NAME\n"
     "       teai device list\n"
     "       teai device check NAME\n"
@@ -25,6 +25,8 @@ static const char *help =
     "  --exec-prefix CMD   put before the device's teai (e.g. \"qemu-aarch64\")\n"
     "  --ssh-config FILE   ssh -F FILE\n"
     "  --reserve MB        free disk to keep for logs when copying (default 64)\n"
+    "  --arch ARCH         x86_64, aarch64 or armv7: the device binary to use when\n"
+    "                      uname -m there does not tell (a device run through qemu)\n"
     "  --force             replace a device of that name\n"
     "\n"
     "check: reachable or not, architecture, OS, Termux, free disk and RAM, the teai\n"
@@ -48,15 +50,16 @@ static int load(const char *cmd, teai_devices **l) {
 
 static int device_add(int argc, char **argv) {
     const char *cmd = "device add";
-    const char *name = NULL, *url = NULL, *opt[5] = {0};
-    static const char *const keys[5] = {"identity", "workdir", "exec-prefix", "ssh-config",
-                                        "reserve"};
-    static const char *const flags[5] = {"--identity", "--workdir", "--exec-prefix", "--ssh-config",
-                                         "--reserve"};
+    enum { N_OPT = 6 };
+    const char *name = NULL, *url = NULL, *opt[N_OPT] = {0};
+    static const char *const keys[N_OPT] = {"identity",   "workdir", "exec-prefix",
+                                            "ssh-config", "reserve", "arch"};
+    static const char *const flags[N_OPT] = {"--identity",   "--workdir", "--exec-prefix",
+                                             "--ssh-config", "--reserve", "--arch"};
     int force = 0;
     for (int i = 1; i < argc; i++) {
         int k = -1;
-        for (int j = 0; j < 5; j++)
+        for (int j = 0; j < N_OPT; j++)
             if (strcmp(argv[i], flags[j]) == 0) k = j;
         if (k >= 0) {
             if (!(opt[k] = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
@@ -77,7 +80,7 @@ static int device_add(int argc, char **argv) {
     teai_error err = {0};
     if (teai_device_init(&d, name, url, &err) != TEAI_OK)
         return cli_usage_error(cmd, "%s", err.msg);
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < N_OPT; k++)
         if (opt[k] && teai_device_set(&d, keys[k], opt[k], &err) != TEAI_OK) {
             teai_device_clear(&d);
             return cli_usage_error(cmd, "%s", err.msg);
@@ -179,9 +182,10 @@ static int device_check(int argc, char **argv) {
         teai_devices_free(l);
         return CLI_EXIT_FAIL;
     }
-    const char *arch = teai_remote_arch(in.uname_m);
+    const char *arch = d->arch[0] ? d->arch : teai_remote_arch(in.uname_m);
     printf("device %s (%s): reachable\n", d->name, d->url);
-    printf("  architecture  %s%s%s\n", in.uname_m, arch ? "" : " (no device build for it)", "");
+    printf("  architecture  %s%s%s%s\n", in.uname_m, arch ? "" : " (no device build for it)",
+           d->arch[0] ? ", device binary " : "", d->arch);
     printf("  os            %s%s%s%s\n", in.os, in.android[0] ? ", Android " : "", in.android,
            in.termux ? ", Termux" : "");
     if (in.disk_free_kb >= 0)

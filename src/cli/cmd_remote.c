@@ -287,7 +287,7 @@ int cmd_remote(int argc, char **argv) {
                 res.last_err[0] ? res.last_err : err.msg);
         goto done;
     }
-    const char *arch = teai_remote_arch(in.uname_m);
+    const char *arch = d->arch[0] ? d->arch : teai_remote_arch(in.uname_m);
 
     /* 3. the device binary */
     char bin[PATH_MAX];

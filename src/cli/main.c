@@ -25,6 +25,7 @@ static const struct {
     {"serve", cmd_serve, "the built-in engine behind an OpenAI-compatible HTTP API"},
     {"device", cmd_device, "the devices teai runs on: add, list, check (docs/remote.md)"},
     {"remote", cmd_remote, "run sweep or bench on a device over ssh/adb, logs fetched back"},
+    {"fleet", cmd_fleet, "the same sweep on several devices at once, collated into one set"},
 };
 
 static void usage(FILE *f) {

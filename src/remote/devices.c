@@ -161,10 +161,17 @@ int teai_device_set(teai_device *d, const char *key, const char *value, teai_err
             return teai__fail(err, TEAI_EINVAL, "reserve=%s: expected MB, 0..1000000", value);
         d->reserve_mb = v;
         return TEAI_OK;
+    } else if (strcmp(key, "arch") == 0) {
+        const char *a = value[0] ? teai_remote_arch(value) : "";
+        if (!a)
+            return teai__fail(err, TEAI_EINVAL, "arch=%s: expected x86_64, aarch64 or armv7",
+                              value);
+        snprintf(d->arch, sizeof d->arch, "%s", a);
+        return TEAI_OK;
     } else {
-        return teai__fail(err, TEAI_EINVAL,
-                          "unknown key '%s' (identity, workdir, exec-prefix, ssh-config, reserve)",
-                          key);
+        return teai__fail(
+            err, TEAI_EINVAL,
+            "unknown key '%s' (identity, workdir, exec-prefix, ssh-config, reserve, arch)", key);
     }
     if (strchr(value, '\n')) return teai__fail(err, TEAI_EINVAL, "%s: a line break", key);
     if (set_str(dst, value)) return teai__fail(err, TEAI_ENOMEM, "out of memory");
@@ -189,6 +196,7 @@ int teai_device_options(const teai_device *d, teai_buf *b) {
     st = st ? st : add_value(b, "workdir", d->workdir);
     st = st ? st : add_value(b, "exec-prefix", d->exec_prefix);
     st = st ? st : add_value(b, "ssh-config", d->ssh_config);
+    if (!st && d->arch[0]) st = add_value(b, "arch", d->arch);
     if (!st && d->reserve_mb != TEAI_DEVICE_RESERVE_MB)
         st = teai_buf_printf(b, "%sreserve=%ld", b->len ? " " : "", d->reserve_mb);
     return st;
@@ -368,6 +376,7 @@ const teai_device *teai_devices_find(const teai_devices *l, const char *name) {
 static int copy_device(teai_device *dst, const teai_device *s) {
     memset(dst, 0, sizeof *dst);
     memcpy(dst->name, s->name, sizeof dst->name);
+    memcpy(dst->arch, s->arch, sizeof dst->arch);
     dst->transport = s->transport;
     dst->port = s->port;
     dst->reserve_mb = s->reserve_mb;

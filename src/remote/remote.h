@@ -14,7 +14,9 @@
 
 /* ---- the device list ---------------------------------------------------
  * One device a line: `NAME URL [key=value ...]`; keys identity, workdir,
- * exec-prefix, ssh-config, reserve (MB); a value with blanks is
+ * exec-prefix, ssh-config, reserve (MB), arch (x86_64, aarch64 or armv7: the
+ * architecture of the device binary, when uname -m there does not tell it,
+ * as for a device run through qemu-user); a value with blanks is
  * double-quoted ("qemu-aarch64 -cpu max"; \" and \\ inside). `#` starts a
  * comment line; blank lines are kept. NAME is [A-Za-z0-9._-]{1,63}; URL is
  * ssh://[user@]host[:port] or adb://SERIAL. */
@@ -37,6 +39,7 @@ typedef struct teai_device {
     char *exec_prefix; /* put before the device's teai ("qemu-aarch64"); "" = none */
     char *ssh_config;  /* ssh -F FILE; "" = ssh's own */
     long reserve_mb;   /* free disk kept for logs; TEAI_DEVICE_RESERVE_MB unless set */
+    char arch[16];     /* the device binary's architecture; "" = from uname -m there */
 } teai_device;
 
 /* The list as read, lines kept (comments too) so a save changes only the
@@ -71,7 +74,7 @@ void teai_device_clear(teai_device *d);
 /* The workdir in effect (the default when none is set). */
 const char *teai_device_workdir(const teai_device *d);
 /* Sets one key ("identity", "workdir", "exec-prefix", "ssh-config",
- * "reserve") from its text; TEAI_EINVAL for an unknown key or a bad value. */
+ * "reserve", "arch") from its text; TEAI_EINVAL for an unknown key or a bad value. */
 int teai_device_set(teai_device *d, const char *key, const char *value, teai_error *err);
 
 /* The device list line's options, "identity=... workdir=..." (quoted where
