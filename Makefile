@@ -5,6 +5,11 @@
 #   make fuzz     each fuzz target FUZZ_SECONDS (10) with libFuzzer under
 #                 ASan+UBSan (clang, build-fuzz/); FUZZ=fuzz_gguf runs one
 #   make demo     the main job on the built-in defaults (see README)
+#   make device   the static device binary for ARCH (default: this machine's;
+#                 x86_64, aarch64 or armv7, cross-compiled with Debian's
+#                 gcc-aarch64-linux-gnu / gcc-arm-linux-gnueabihf): build/device/
+#                 teai-ARCH, for teai remote or to copy to a phone or board
+#                 (docs/device.md). Example: make device ARCH=aarch64
 #   make model    train the shipped model assets/kjv-tiny.gguf again (about ten
 #                 minutes on two cores; see README, "Training a model")
 #   make format   clang-format every C file
@@ -14,11 +19,12 @@ CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 10
 FUZZ ?= .
 FUZZ_DIR ?= build-fuzz
+ARCH ?= $(shell uname -m | sed 's/^amd64$$/x86_64/;s/^arm64$$/aarch64/;s/^armv[78]l$$/armv7/')
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: all build asan test test-release test-asan fuzz demo model setup format clean
+.PHONY: all build asan test test-release test-asan fuzz demo model device setup format clean
 
 all: build
 
@@ -57,6 +63,9 @@ fuzz:
 
 demo: setup build
 	@sh scripts/demo.sh
+
+device:
+	@sh scripts/build-device.sh $(ARCH)
 
 model: setup build
 	@sh scripts/train-model.sh

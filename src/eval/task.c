@@ -5,7 +5,9 @@
 #include "analysis/analysis.h"
 #include "base/base.h"
 
+#if TEAI_HAVE_CJSON
 #include <cjson/cJSON.h>
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -31,6 +33,8 @@ teai_task_config teai_task_default_config(void) {
     c.results_dir = "verifiers_results";
     return c;
 }
+
+#if TEAI_HAVE_CJSON
 
 /* Metric names per environment, "reward" first (the record's order). */
 static const char *const gsm8k_metrics[] = {"reward", "strict_match", "flexible_match", NULL};
@@ -650,6 +654,17 @@ int teai_task_run(const teai_task_config *cfg, teai_task_result *out, teai_error
     return rc;
 }
 
+#else /* !TEAI_HAVE_CJSON: a build without cJSON (a static device build) */
+
+int teai_task_run(const teai_task_config *cfg, teai_task_result *out, teai_error *err) {
+    (void)cfg;
+    memset(out, 0, sizeof *out);
+    return teai__fail(err, TEAI_EUNSUPPORTED,
+                      "teai eval task needs cJSON (install libcjson-dev and build again)");
+}
+
+#endif
+
 /* ---- the sweep's resume --------------------------------------------------------- */
 
 int teai_task_results_latest(const char *dir, const char *backend, const char *env,
@@ -688,6 +703,7 @@ int teai_task_results_latest(const char *dir, const char *backend, const char *e
 
 int teai_task_results_has(const char *path, const char *env, const char *quantization,
                           int num_examples, int max_tokens) {
+#if TEAI_HAVE_CJSON
     char *text = NULL;
     size_t len = 0;
     if (teai__read_file(path, (size_t)256 << 20, &text, &len, NULL) != TEAI_OK) return 0;
@@ -710,4 +726,8 @@ int teai_task_results_has(const char *path, const char *env, const char *quantiz
     }
     cJSON_Delete(list);
     return found;
+#else
+    (void)path, (void)env, (void)quantization, (void)num_examples, (void)max_tokens;
+    return 0; /* not read without cJSON: a sweep runs the evaluation again */
+#endif
 }

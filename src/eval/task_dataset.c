@@ -3,7 +3,9 @@
 
 #include "base/base.h"
 
+#if TEAI_HAVE_CJSON
 #include <cjson/cJSON.h>
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,8 @@ void teai_task_examples_free(teai_task_example *ex, int n) {
     for (int i = 0; ex && i < n; i++) teai_task_example_free(&ex[i]);
     free(ex);
 }
+
+#if TEAI_HAVE_CJSON
 
 /* The string value of the first of keys present in o; NULL when none is.
  * *which names the key found (or the first key when none). */
@@ -163,6 +167,17 @@ done:
     cJSON_Delete(o);
     return rc;
 }
+
+#else /* !TEAI_HAVE_CJSON: a build without cJSON (a static device build) */
+
+int teai_task_parse_line(teai_task_env env, const char *line, size_t len, teai_task_example *ex,
+                         teai_error *err) {
+    (void)env, (void)line, (void)len;
+    memset(ex, 0, sizeof *ex);
+    return teai__fail(err, TEAI_EUNSUPPORTED, "task data sets need cJSON (install libcjson-dev)");
+}
+
+#endif
 
 int teai_task_load(teai_task_env env, const char *path, int n_max, teai_task_example **out, int *n,
                    teai_error *err) {

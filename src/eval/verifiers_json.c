@@ -4,7 +4,9 @@
 #include "base/base.h"
 #include "results/results.h"
 
+#if TEAI_HAVE_CJSON
 #include <cjson/cJSON.h>
+#endif
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -43,6 +45,8 @@ int teai_eval_json_path(const char *dir, const char *backend, const char *env, c
     if (n < 0 || (size_t)n >= cap) return teai__fail(err, TEAI_ERANGE, "results path too long");
     return TEAI_OK;
 }
+
+#if TEAI_HAVE_CJSON
 
 /* A number, or null when unknown. */
 static cJSON *num(double v) {
@@ -146,3 +150,169 @@ int teai_eval_json_append(const char *path, const teai_eval_record *r, teai_erro
     cJSON_free(out);
     return rc;
 }
+
+#else /* !TEAI_HAVE_CJSON: a build without cJSON (a static device build) writes                    \
+       * the same record with the base JSON helpers and appends it to the                          \
+       * list's text; hosts read the file with cJSON. */
+
+static int add(teai_buf *b, const char *s) {
+    return teai_buf_add(b, s, strlen(s));
+}
+
+static int add_key(teai_buf *b, const char *indent, const char *key) {
+    int rc = add(b, indent);
+    if (rc == TEAI_OK) rc = teai__json_str(b, key, strlen(key), NULL);
+    return rc == TEAI_OK ? add(b, ": ") : rc;
+}
+
+/* A number (up to 17 significant digits: exact for a double), or null. */
+static int add_num(teai_buf *b, double v) {
+    char t[40];
+    if (!isfinite(v)) return add(b, "null");
+    snprintf(t, sizeof t, "%.17g", v);
+    return add(b, t);
+}
+
+static int add_str(teai_buf *b, const char *s) {
+    return s ? teai__json_str(b, s, strlen(s), NULL) : add(b, "null");
+}
+
+/* r as one JSON object (keys in cJSON's order above), no trailing newline. */
+static int record_text(teai_buf *b, const teai_eval_record *r) {
+    char now[32];
+    const char *stamp = r->timestamp;
+    if (!stamp) {
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        stamp = now;
+    }
+    const char *in = "\n\t\t", *in2 = "\n\t\t\t", *in3 = "\n\t\t\t\t";
+    int rc = add(b, "\t{");
+    rc = rc ? rc : add_key(b, in, "quantization");
+    rc = rc ? rc : add_str(b, r->quantization);
+    rc = rc ? rc : add(b, ",");
+    rc = rc ? rc : add_key(b, in, "size");
+    rc = rc ? rc : add_str(b, r->size);
+    rc = rc ? rc : add(b, ",");
+    rc = rc ? rc : add_key(b, in, "environment");
+    rc = rc ? rc : add_str(b, r->environment);
+    rc = rc ? rc : add(b, ",");
+    rc = rc ? rc : add_key(b, in, "num_examples");
+    rc = rc ? rc : add_num(b, r->num_examples);
+    rc = rc ? rc : add(b, ",");
+    rc = rc ? rc : add_key(b, in, "max_tokens");
+    rc = rc ? rc : add_num(b, r->max_tokens);
+    rc = rc ? rc : add(b, ",");
+    rc = rc ? rc : add_key(b, in, "metrics");
+    rc = rc ? rc : add(b, "{");
+    for (int i = 0; !rc && i < r->n_metrics; i++) {
+        const teai_eval_metric *m = &r->metrics[i];
+        rc = add_key(b, in2, m->name);
+        rc = rc ? rc : add(b, "{");
+        rc = rc ? rc : add_key(b, in3, "avg");
+        rc = rc ? rc : add_num(b, m->avg);
+        rc = rc ? rc : add(b, ",");
+        rc = rc ? rc : add_key(b, in3, "std");
+        rc = rc ? rc : add_num(b, m->std);
+        rc = rc ? rc : add(b, ",");
+        rc = rc ? rc : add_key(b, in3, "stderr");
+        rc = rc ? rc : add_num(b, m->stderr_);
+        rc = rc ? rc : add(b, ",");
+        rc = rc ? rc : add_key(b, in3, "ci95");
+        rc = rc ? rc : add(b, "[");
+        rc = rc ? rc : add_num(b, m->ci_low);
+        rc = rc ? rc : add(b, ", ");
+        rc = rc ? rc : add_num(b, m->ci_high);
+        rc = rc ? rc : add(b, "],");
+        rc = rc ? rc : add_key(b, in3, "n");
+        rc = rc ? rc : add_num(b, m->n >= 0 ? (double)m->n : NAN);
+        rc = rc ? rc : add(b, in2);
+        rc = rc ? rc : add(b, "},");
+    }
+    rc = rc ? rc : add_key(b, in2, "eval_time_seconds");
+    rc = rc ? rc : add_num(b, r->eval_time_seconds);
+    rc = rc ? rc : add(b, in);
+    rc = rc ? rc : add(b, "},");
+    rc = rc ? rc : add_key(b, in, "elapsed_seconds");
+    rc = rc ? rc : add_num(b, r->elapsed_seconds);
+    rc = rc ? rc : add(b, ",");
+    rc = rc ? rc : add_key(b, in, "returncode");
+    rc = rc ? rc : add_num(b, r->returncode);
+    rc = rc ? rc : add(b, ",");
+    rc = rc ? rc : add_key(b, in, "timestamp");
+    rc = rc ? rc : add_str(b, stamp);
+    rc = rc ? rc : add(b, ",");
+    rc = rc ? rc : add_key(b, in, "backend");
+    rc = rc ? rc : add_str(b, r->backend);
+    rc = rc ? rc : add(b, ",");
+    rc = rc ? rc : add_key(b, in, "weight_format");
+    rc = rc ? rc : add_str(b, r->weight_format);
+    rc = rc ? rc : add(b, ",");
+    rc = rc ? rc : add_key(b, in, "model");
+    rc = rc ? rc : add_str(b, r->model);
+    rc = rc ? rc : add(b, ",");
+    rc = rc ? rc : add_key(b, in, "rollouts");
+    rc = rc ? rc : add_num(b, r->rollouts);
+    rc = rc ? rc : add(b, ",");
+    rc = rc ? rc : add_key(b, in, "temperature");
+    rc = rc ? rc : add_num(b, r->temperature);
+    rc = rc ? rc : add(b, ",");
+    rc = rc ? rc : add_key(b, in, "seed");
+    rc = rc ? rc : add_num(b, (double)r->seed);
+    rc = rc ? rc : add(b, ",");
+    rc = rc ? rc : add_key(b, in, "examples_file");
+    rc = rc ? rc : add_str(b, r->examples_file);
+    return rc ? rc : add(b, "\n\t}");
+}
+
+int teai_eval_json_append(const char *path, const teai_eval_record *r, teai_error *err) {
+    char *text = NULL;
+    size_t len = 0, close_at = 0;
+    int empty = 1;
+    teai_error rerr;
+    if (access(path, F_OK) == 0) {
+        int rc = teai__read_file(path, (size_t)1 << 30, &text, &len, &rerr);
+        if (rc != TEAI_OK) return teai__fail(err, rc, "%s", rerr.msg);
+        /* the list's brackets: the first and the last character that is not
+         * white space; anything between them other than space is an element */
+        size_t a = 0, z = len;
+        while (a < len && strchr(" \t\r\n", text[a])) a++;
+        while (z > a && strchr(" \t\r\n", text[z - 1])) z--;
+        if (a == len || text[a] != '[' || text[z - 1] != ']' || z - a < 2) {
+            free(text);
+            return teai__fail(err, TEAI_EFORMAT, "%s: not a JSON list of results", path);
+        }
+        close_at = z - 1;
+        for (size_t k = a + 1; k < close_at && empty; k++)
+            empty = strchr(" \t\r\n", text[k]) != NULL;
+    } else {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+            *slash = '\0';
+            int rc = teai__mkdirs(dir, err);
+            if (rc != TEAI_OK) return rc;
+        }
+    }
+    teai_buf file;
+    teai_buf_init(&file, 0);
+    int rc = TEAI_OK;
+    if (text && !empty) /* the old list up to its last element, then a comma */
+        rc = teai_buf_add(&file, text, close_at);
+    else
+        rc = add(&file, "[");
+    while (!rc && file.len && strchr(" \t\r\n", file.data[file.len - 1])) file.len--;
+    rc = rc ? rc : add(&file, text && !empty ? ",\n" : "\n");
+    rc = rc ? rc : record_text(&file, r);
+    rc = rc ? rc : add(&file, "]\n");
+    free(text);
+    rc = rc ? teai__fail(err, TEAI_ENOMEM, "out of memory writing %s", path)
+            : teai__write_file_atomic(path, file.data, file.len, err);
+    teai_buf_free(&file);
+    return rc;
+}
+
+#endif

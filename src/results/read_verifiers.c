@@ -450,6 +450,7 @@ int teai_acc_read_json_mem(const void *data, size_t len, const char *name, teai_
                            void *ud, teai_acc_rows *rows, int *n_records, int *n_bad,
                            teai_error *err) {
     (void)data, (void)len, (void)note, (void)ud, (void)rows, (void)parse_name;
+    (void)cell_str, (void)cell_num; /* used by the cJSON reader only */
     if (n_records) *n_records = 0;
     if (n_bad) *n_bad = 0;
     return teai__fail(err, TEAI_EUNSUPPORTED,

@@ -100,6 +100,21 @@ static void gpu(teai_host *h) {
     }
 }
 
+/* The user's name. A statically linked glibc binary (a device build) cannot
+ * call getpwuid: it loads the NSS modules of the glibc it was built with at
+ * run time, which a phone or another distribution lacks; so it takes $USER
+ * or $LOGNAME (empty when neither is set). */
+static void user_name(char *out, size_t cap) {
+#if TEAI_STATIC_LINK
+    const char *u = getenv("USER");
+    if (!u || !*u) u = getenv("LOGNAME");
+    copy(out, cap, u);
+#else
+    struct passwd *pw = getpwuid(getuid());
+    copy(out, cap, pw ? pw->pw_name : getenv("USER"));
+#endif
+}
+
 void teai_host_read(teai_host *h) {
     memset(h, 0, sizeof *h);
     struct utsname u;
@@ -111,8 +126,7 @@ void teai_host_read(teai_host *h) {
     }
     if (getenv("TERMUX_VERSION") || access("/system/build.prop", R_OK) == 0)
         copy(h->platform, sizeof h->platform, "Android");
-    struct passwd *pw = getpwuid(getuid());
-    copy(h->username, sizeof h->username, pw ? pw->pw_name : getenv("USER"));
+    user_name(h->username, sizeof h->username);
     if (cpuinfo("model name", h->cpu, sizeof h->cpu) != 0 &&
         cpuinfo("Hardware", h->cpu, sizeof h->cpu) != 0)
         cpuinfo("CPU part", h->cpu, sizeof h->cpu);
