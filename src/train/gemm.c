@@ -317,7 +317,10 @@ static void gemm_task(void *arg, int ith, int nth) {
     if (mc > ki->mc) mc = ki->mc;
     if (nc > ki->nc) nc = ki->nc;
     size_t a_len = (size_t)round_up(mc * kc, 16), b_len = (size_t)round_up(nc * kc, 16);
-    float *buf = aligned_alloc(64, (a_len + b_len) * sizeof(float));
+    /* posix_memalign, not aligned_alloc: Android's C library has the latter
+     * only from API level 28 (docs/device.md) */
+    void *mem = NULL;
+    float *buf = posix_memalign(&mem, 64, (a_len + b_len) * sizeof(float)) == 0 ? mem : NULL;
     if (buf) {
         gemm_rect(g, m0, m1, n0, n1, mc, nc, buf, buf + a_len);
         free(buf);
