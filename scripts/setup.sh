@@ -115,6 +115,9 @@ pkgname() {
     pkg:npm) echo nodejs ;; brew:npm) echo node ;; # these ship npm with node
     apt:fonts) echo fonts-dejavu-core ;; dnf:fonts) echo dejavu-sans-fonts ;;
     apt:qemu) echo qemu-user ;;
+    apt:ssh) echo openssh-client ;; dnf:ssh) echo openssh-clients ;; pkg:ssh) echo openssh ;;
+    apt:sshd | dnf:sshd) echo openssh-server ;; pkg:sshd) echo openssh ;;
+    apt:adb) echo adb ;; dnf:adb | pkg:adb) echo android-tools ;;
     apt:aarch64-gcc) echo gcc-aarch64-linux-gnu ;;
     apt:aarch64-libc) echo libc6-dev-arm64-cross ;;
     apt:python3 | dnf:python3 | brew:python3) echo python3 ;; pkg:python3) echo python ;;
@@ -187,6 +190,11 @@ need python3 optional cmd python3
 # the held-out text of the demo's and tests' accuracy figures
 need kjv optional cmd bible
 need clang optional cmd clang
+# teai remote and teai fleet drive the system's ssh/scp (and adb for
+# adb:// devices); the tests of tests/remote start a loopback sshd
+need ssh optional cmd ssh
+need sshd optional file /usr/sbin/sshd "${PREFIX:-/usr}/bin/sshd"
+need adb optional cmd adb
 if [ "$pm" = apt ] || [ "$pm" = dnf ]; then
     # clang -fsanitize=fuzzer(,address) links libclang_rt.fuzzer and .asan from
     # the runtimes package, which clang only recommends; libfuzzer-N-dev has
