@@ -199,7 +199,9 @@ static int on_run_line(void *ud, int stream, const char *line) {
     FILE *f = stream == TEAI__STDERR ? stderr : stdout;
     fprintf(f, "[%s] %s\n", c->d->name, line);
     fflush(f);
-    return 0;
+    /* Ctrl-C or SIGTERM here: ssh is stopped, and the device's teai with it
+     * (TEAI_STOP_WITH_PARENT: its session went) */
+    return cli_interrupted();
 }
 
 /* ---- copying files there --------------------------------------------- */
@@ -249,6 +251,7 @@ int cmd_remote(int argc, char **argv) {
     if (i >= argc || (strcmp(argv[i], "sweep") != 0 && strcmp(argv[i], "bench") != 0))
         return cli_usage_error("remote", "expected sweep or bench after the device's name");
     const char *sub = argv[i++];
+    cli_catch_signals();
     int n_args = argc - i;
     char **args = argv + i;
 
@@ -547,10 +550,18 @@ int cmd_remote(int argc, char **argv) {
         rc = oom();
         goto done;
     }
-    st = teai_remote_sh(d, s.data, 0, on_run_line, &c, &res, &err);
-    int lost = st != TEAI_OK && res.exit_code == 255;
+    if (!cli_interrupted()) st = teai_remote_sh(d, s.data, 0, on_run_line, &c, &res, &err);
+    int lost = !cli_interrupted() && st != TEAI_OK && res.exit_code == 255;
     /* 7. whatever finished and was not announced (or whose fetch failed) */
     srt = sync_run(&c);
+    if (cli_interrupted()) {
+        fprintf(stderr,
+                "teai remote: %s: interrupted; %d log%s fetched into %s; run the same command "
+                "again to resume\n",
+                d->name, c.n_fetched, c.n_fetched == 1 ? "" : "s", out);
+        rc = CLI_EXIT_INTERRUPT;
+        goto done;
+    }
     if (lost || srt == 255) {
         fprintf(stderr,
                 "teai remote: %s: connection lost (%s); %d log%s fetched into %s; run the same "

@@ -79,4 +79,28 @@ for L in "$RD"/*.txt; do
     cmp -s "$L" "$O/$(basename "$L")" || fail "$(basename "$L") differs from the device's"
 done
 expect 0 "$T" collate --dir "$O"
+
+# SIGTERM (or Ctrl-C) to teai remote: it stops ssh, the device's sweep stops
+# too, what finished is fetched, exit 130
+O2=$D/local2
+"$T" remote box --device-binary "$BIN" sweep -m "$M" --quantize default,int8 -n 5,6 \
+    --repetitions 1 --warmup 0 --cooldown 1 --output-dir "$O2" >"$D/out3" 2>"$D/err3" &
+rp=$!
+w=0
+while [ $w -lt 600 ] && [ "$(ls "$O2"/*.txt 2>/dev/null | wc -l)" -lt 1 ]; do
+    sleep 0.1
+    w=$((w + 1))
+done
+kill -TERM $rp
+wait $rp
+rc=$?
+[ $rc -eq 130 ] || fail "SIGTERM: exit $rc: $(tail -n 3 "$D/err3")"
+grep -q "^teai remote: box: interrupted; [0-9]* logs\? fetched into $O2; run the same command again to resume$" "$D/err3" ||
+    fail "SIGTERM: $(tail -n 3 "$D/err3")"
+w=0
+while [ $w -lt 100 ] && pgrep -f "bin/teai sweep.*-n 5,6" >/dev/null; do
+    sleep 0.1
+    w=$((w + 1))
+done
+pgrep -f "bin/teai sweep.*-n 5,6" >/dev/null && fail "SIGTERM: the device's sweep still runs"
 finish
