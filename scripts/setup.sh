@@ -11,8 +11,9 @@
 # a C++ compiler (provision-llama.sh --build), python3 (the CSV checks),
 # the King James Bible's text (bible-kjv: what `make model` trains on),
 # clang + libFuzzer and its runtimes (fuzz targets), and on x86_64
-# Debian/Ubuntu qemu-user + gcc-aarch64-linux-gnu + the aarch64 C library
-# headers (NEON tests).
+# Debian/Ubuntu qemu-user + gcc-aarch64-linux-gnu + gcc-arm-linux-gnueabihf
+# and their C libraries (NEON tests, device builds: make device ARCH=...).
+# Under Termux also libandroid-spawn (posix_spawn before Android 9).
 # Exit status: 0 when every required package is present afterwards, 1 if not,
 # 2 on a usage error.
 set -eu
@@ -22,7 +23,7 @@ for arg in "$@"; do
     case $arg in
     --check) check_only=1 ;;
     -h | --help)
-        sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -120,6 +121,9 @@ pkgname() {
     apt:adb) echo adb ;; dnf:adb | pkg:adb) echo android-tools ;;
     apt:aarch64-gcc) echo gcc-aarch64-linux-gnu ;;
     apt:aarch64-libc) echo libc6-dev-arm64-cross ;;
+    apt:armv7-gcc) echo gcc-arm-linux-gnueabihf ;;
+    apt:armv7-libc) echo libc6-dev-armhf-cross ;;
+    pkg:android-spawn) echo libandroid-spawn ;;
     apt:python3 | dnf:python3 | brew:python3) echo python3 ;; pkg:python3) echo python ;;
     apt:kjv) echo bible-kjv ;; # the `bible` program; its text is bible-kjv-text
     apt:clang | dnf:clang | pkg:clang) echo clang ;; brew:clang) echo llvm ;;
@@ -209,6 +213,14 @@ if [ "$pm" = apt ] && [ "$arch" = x86_64 ]; then
     need aarch64-gcc optional cmd aarch64-linux-gnu-gcc
     # the cross compiler alone has no C library headers (bits/libc-header-start.h)
     need aarch64-libc optional file /usr/aarch64-linux-gnu/include/stdio.h
+    # 32-bit ARM device builds (scripts/build-device.sh armv7)
+    need armv7-gcc optional cmd arm-linux-gnueabihf-gcc
+    need armv7-libc optional file /usr/arm-linux-gnueabihf/include/stdio.h
+fi
+if [ "$pm" = pkg ]; then
+    # Termux builds for Android API level 24, whose C library has posix_spawn
+    # only from level 28 (Android 9); libandroid-spawn provides it before
+    need android-spawn required file "${PREFIX:-}/lib/libandroid-spawn.so" "${PREFIX:-}/lib/libandroid-spawn.a"
 fi
 
 if [ -z "$missing_req$missing_opt" ] && [ "$req_unavailable" = 0 ]; then
