@@ -61,8 +61,12 @@ static void redraw(fleet *f) {
     if (f->drawn) fprintf(stderr, "\033[%dA", f->drawn);
     for (int i = 0; i < f->n; i++) {
         const member *m = &f->m[i];
-        fprintf(stderr, "\r\033[K%-14.14s %s%.100s\n", m->name,
-                m->done ? (m->exit_code == 0 ? "done: " : "failed: ") : "", m->last);
+        if (m->done && m->exit_code == 0)
+            fprintf(stderr, "\r\033[K%-14.14s done, %d log%s fetched\n", m->name, m->fetched,
+                    m->fetched == 1 ? "" : "s");
+        else
+            fprintf(stderr, "\r\033[K%-14.14s %s%.100s\n", m->name, m->done ? "failed: " : "",
+                    m->done ? m->err : m->last);
     }
     f->drawn = f->n;
     fflush(stderr);
