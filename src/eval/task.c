@@ -660,7 +660,7 @@ int teai_task_run(const teai_task_config *cfg, teai_task_result *out, teai_error
     (void)cfg;
     memset(out, 0, sizeof *out);
     return teai__fail(err, TEAI_EUNSUPPORTED,
-                      "teai eval task needs cJSON (install libcjson-dev and build again)");
+                      "task evaluations need cJSON (install libcjson-dev and build again)");
 }
 
 #endif
@@ -701,6 +701,28 @@ int teai_task_results_latest(const char *dir, const char *backend, const char *e
     return w > 0 && (size_t)w < cap;
 }
 
+#if !TEAI_HAVE_CJSON
+/* Without cJSON the results file is read by a small scanner: a record's
+ * top-level strings and numbers, nested values skipped. */
+typedef struct rec_keys {
+    char env[64], quant[64];
+    double n, m, rc;
+    int have; /* bits: num_examples, max_tokens, returncode seen */
+} rec_keys;
+
+/* The JSON string at text[i] == '"' into out (escapes: the escaped
+ * character itself, enough for names); returns the index after it. */
+static size_t scan_str(const char *text, size_t len, size_t i, char *out, size_t cap) {
+    size_t n = 0;
+    for (i++; i < len && text[i] != '"'; i++) {
+        if (text[i] == '\\' && i + 1 < len) i++;
+        if (n + 1 < cap) out[n++] = text[i];
+    }
+    out[n] = '\0';
+    return i + 1;
+}
+#endif
+
 int teai_task_results_has(const char *path, const char *env, const char *quantization,
                           int num_examples, int max_tokens) {
 #if TEAI_HAVE_CJSON
@@ -727,7 +749,50 @@ int teai_task_results_has(const char *path, const char *env, const char *quantiz
     cJSON_Delete(list);
     return found;
 #else
-    (void)path, (void)env, (void)quantization, (void)num_examples, (void)max_tokens;
-    return 0; /* not read without cJSON: a sweep runs the evaluation again */
+    char *text = NULL;
+    size_t len = 0;
+    if (teai__read_file(path, (size_t)256 << 20, &text, &len, NULL) != TEAI_OK) return 0;
+    int found = 0;
+    rec_keys r;
+    memset(&r, 0, sizeof r);
+    char key[32] = "", str[8];   /* str: a value not looked at */
+    int depth = 0, want_key = 0; /* depth 1: in the list, 2: in a record */
+    for (size_t i = 0; i < len && !found;) {
+        char c = text[i];
+        if (c == '"') {
+            if (depth == 2 && want_key)
+                i = scan_str(text, len, i, key, sizeof key), want_key = 0;
+            else if (depth == 2 && strcmp(key, "environment") == 0)
+                i = scan_str(text, len, i, r.env, sizeof r.env);
+            else if (depth == 2 && strcmp(key, "quantization") == 0)
+                i = scan_str(text, len, i, r.quant, sizeof r.quant);
+            else
+                i = scan_str(text, len, i, str, sizeof str);
+            continue;
+        }
+        if (depth == 2 && !want_key && (c == '-' || (c >= '0' && c <= '9'))) {
+            char *end;
+            double v = strtod(text + i, &end);
+            if (strcmp(key, "num_examples") == 0) r.n = v, r.have |= 1;
+            if (strcmp(key, "max_tokens") == 0) r.m = v, r.have |= 2;
+            if (strcmp(key, "returncode") == 0) r.rc = v, r.have |= 4;
+            i = end > text + i ? (size_t)(end - text) : i + 1;
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            if (++depth == 2 && c == '{') memset(&r, 0, sizeof r), want_key = 1;
+        } else if (c == '}' || c == ']') {
+            if (depth == 2 && c == '}')
+                found = strcmp(r.env, env) == 0 && strcmp(r.quant, quantization) == 0 &&
+                        r.have == 7 && (num_examples < 0 || r.n == num_examples) &&
+                        (max_tokens < 0 || r.m == max_tokens) && r.rc == 0;
+            depth--;
+        } else if (c == ',' && depth == 2) {
+            want_key = 1;
+        }
+        i++;
+    }
+    free(text);
+    return found;
 #endif
 }

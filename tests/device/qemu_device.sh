@@ -120,6 +120,12 @@ for r in l:
     assert set(r["metrics"]) >= {"ppl", "kl_divergence", "top1_agreement", "delta_p"}, r["metrics"]
     assert r["metrics"]["ppl"]["avg"] > 0 and len(r["metrics"]["ppl"]["ci95"]) == 2, r
 ' "$1" 2>"$D/py" || fail "device perplexity records: $(tail -n 3 "$D/py")"
+# again: nothing to do (the logs are complete, the records are read back
+# without cJSON and found)
+expect 0 DEV sweep -m "$M" --quantize default,q8_0 -n 4 --repetitions 1 --warmup 0 --threads 1 \
+    --eval ppl --eval-kl-base "$D/base.kl" --output-dir "$OS"
+grep -q "sweep: 2 configurations: 0 run, 2 skipped" "$D/out" || fail "device sweep did not resume: $(tail -n 3 "$D/out")"
+grep -q "eval ppl: 0 run, 2 skipped (recorded)" "$D/out" || fail "device sweep ran recorded evaluations again: $(tail -n 3 "$D/out")"
 expect 0 "$T" collate --dir "$OS"
 [ "$(grep -c 'perplexity' "$OS/accuracy.csv" 2>/dev/null)" -ge 2 ] ||
     fail "accuracy.csv lacks the device's perplexity records: $(head -n 5 "$OS/accuracy.csv" 2>&1)"
