@@ -42,6 +42,36 @@ static int read_line(const char *path, char *buf, size_t cap) {
     return buf[0] ? 0 : -1;
 }
 
+/* Android's product model from the build properties, for where getprop
+ * cannot be run: Android's shell (adb) without Termux, or a static glibc
+ * binary, whose popen needs /bin/sh, which Android lacks. ro.product.model,
+ * else the first ro.product.<partition>.model; out untouched when none. */
+static void build_prop_model(char *out, size_t cap) {
+    static const char *const files[] = {"/system/build.prop", "/vendor/build.prop",
+                                        "/product/build.prop"};
+    char line[512], other[256] = "";
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        FILE *f = fopen(files[i], "r");
+        if (!f) continue;
+        while (fgets(line, sizeof line, f)) {
+            char *eq = strchr(line, '=');
+            if (!eq || strncmp(line, "ro.product.", 11) != 0) continue;
+            *eq = '\0';
+            size_t kl = strlen(line);
+            const char *v = trim(eq + 1);
+            if (!*v || kl < 6 || strcmp(line + kl - 6, ".model") != 0) continue;
+            if (strcmp(line, "ro.product.model") == 0) {
+                copy(out, cap, v);
+                fclose(f);
+                return;
+            }
+            if (!other[0]) copy(other, sizeof other, v);
+        }
+        fclose(f);
+    }
+    if (other[0]) copy(out, cap, other);
+}
+
 /* Value of "key : value" in /proc/cpuinfo (first match). */
 static int cpuinfo(const char *key, char *out, size_t cap) {
     FILE *f = fopen("/proc/cpuinfo", "r");
@@ -141,6 +171,8 @@ void teai_host_read(teai_host *h) {
         if (fgets(buf, sizeof buf, p)) copy(h->device, sizeof h->device, trim(buf));
         pclose(p);
     }
+    if (!h->device[0] && strcmp(h->platform, "Android") == 0)
+        build_prop_model(h->device, sizeof h->device);
     if (!h->device[0] && read_line("/sys/class/dmi/id/product_name", buf, sizeof buf) == 0 &&
         strcmp(buf, "Standard PC (i440FX + PIIX, 1996)") != 0 &&
         strcmp(buf, "Google Compute Engine") != 0)
