@@ -42,7 +42,7 @@ grep -q '^synthetic: 1' "$L" || fail "a synthesized model is not marked syntheti
 tail -n 1 "$L" | grep -q '"event":"end"' && tail -n 1 "$L" | grep -q '"status":"ok"' || fail "log does not end ok: $(tail -n 1 "$L")"
 # the device: its header keys after start_time, a rep_sensors event after
 # each summary, the sampler's lines (tests/cli_bench_sensors.sh checks values)
-sed -n '/^start_time: /,/^format: /p' "$L" | cut -d: -f1 | tr '\n' ' ' | grep -q '^start_time membw_gb_s energy_source sensors sample_hz cooldown duration_s format $' ||
+sed -n '/^start_time: /,/^format: /p' "$L" | cut -d: -f1 | tr '\n' ' ' | grep -q '^start_time membw_gb_s energy_source sensors sample_hz cooldown duration_s machine device_name format $' ||
     fail "device header keys: $(sed -n '/^start_time: /,/^format: /p' "$L")"
 grep -q '^sample_hz: 10$' "$L" || fail "header sample_hz: $(grep sample_hz "$L")"
 [ "$(count '"event":"rep_sensors"' "$L")" -eq 3 ] || fail "wanted 3 rep_sensors events"
