@@ -55,6 +55,11 @@ static void print_features(void) {
 #else
         {"cairo", 0},
 #endif
+#if defined(TEAI_STATIC_LINK) && TEAI_STATIC_LINK
+        {"static", 1},
+#else
+        {"static", 0},
+#endif
     };
     fputs("features:", stdout);
     for (size_t i = 0; i < sizeof f / sizeof *f; i++)

@@ -264,7 +264,12 @@ int teai_membw_cached(int threads, int force, double *gb_s, int *measured, teai_
     if (rc != TEAI_OK) return rc;
     teai_host h;
     teai_host_read(&h);
-    file_name(h.hostname, name, sizeof name);
+    /* one file per host and architecture: a device binary run through
+     * qemu-user on this host measures the emulator, not the host's memory */
+    char host_arch[200];
+    snprintf(host_arch, sizeof host_arch, "%s.%s", h.hostname,
+             h.machine[0] ? h.machine : "unknown");
+    file_name(host_arch, name, sizeof name);
     snprintf(path, sizeof path, "%s/%s", dir, name);
     char cpu[256];
     cache_cpu(&h, cpu, sizeof cpu);

@@ -132,7 +132,7 @@ int teai_membw_measure(int threads, size_t mib, int passes, double *best_gb_s, d
                        teai_error *err);
 
 /* The measured read bandwidth (best GB/s) of this host at `threads` threads,
- * from the host cache ($XDG_CACHE_HOME/teai/hosts/<hostname>, else
+ * from the host cache ($XDG_CACHE_HOME/teai/hosts/<hostname>.<machine>, else
  * ~/.cache/teai/hosts/), measured and stored there when missing, when the
  * cached entry was measured on another CPU or RAM size, or with force. The
  * cache file is written atomically; an unreadable or corrupt one is measured

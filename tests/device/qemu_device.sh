@@ -50,6 +50,7 @@ DEV() { "$Q" "$B" "$@"; }
 
 expect 0 DEV --version
 grep -q '^teai [0-9]' "$D/out" || fail "--version: $(head -c 200 "$D/out")"
+grep -q '^features: static$' "$D/out" || fail "--version: not 'features: static': $(cat "$D/out")"
 expect 0 DEV probe --threads 1
 grep -q "read bandwidth" "$D/out" || fail "probe measured no bandwidth: $(tail -n 3 "$D/out")"
 
