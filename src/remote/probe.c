@@ -3,6 +3,8 @@
  * filesystem, RAM, the teai binary there and its SHA-256). */
 #include "remote.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,11 +13,28 @@ const char teai_remote_sh_sha_fn[] =
     "sha() { for c in sha256sum 'toybox sha256sum' 'shasum -a 256'; do "
     "h=$($c \"$1\" 2>/dev/null) && { echo \"${h%% *}\"; return 0; }; done; echo; }; ";
 
-static int parse_kv(void *ud, int stream, const char *line) {
-    teai_remote_info *in = ud;
-    if (stream != TEAI__STDOUT) return 0;
+/* A count of the info script's: decimal digits only (what df and
+ * /proc/meminfo print), else -1 (unknown): garbage is never a size. */
+static long long count_of(const char *v) {
+    long long n = 0;
+    if (!*v) return -1;
+    for (const char *p = v; *p; p++) {
+        if (*p < '0' || *p > '9' || n > (LLONG_MAX - 9) / 10) return -1;
+        n = n * 10 + (*p - '0');
+    }
+    return n;
+}
+
+static int is_sha256(const char *v) {
+    size_t n = 0;
+    for (; v[n]; n++)
+        if (!((v[n] >= '0' && v[n] <= '9') || (v[n] >= 'a' && v[n] <= 'f'))) return 0;
+    return n == 64;
+}
+
+void teai_remote_info_line(teai_remote_info *in, const char *line) {
     const char *eq = strchr(line, '=');
-    if (!eq) return 0;
+    if (!eq) return;
     size_t kl = (size_t)(eq - line);
     const char *v = eq + 1;
 #define KEY(k) (kl == sizeof k - 1 && memcmp(line, k, kl) == 0)
@@ -28,18 +47,22 @@ static int parse_kv(void *ud, int stream, const char *line) {
     else if (KEY("termux"))
         in->termux = strcmp(v, "1") == 0;
     else if (KEY("disk_kb"))
-        in->disk_free_kb = strtoll(v, NULL, 10);
+        in->disk_free_kb = count_of(v);
     else if (KEY("mem_total_kb"))
-        in->mem_total_kb = strtoll(v, NULL, 10);
+        in->mem_total_kb = count_of(v);
     else if (KEY("mem_avail_kb"))
-        in->mem_avail_kb = strtoll(v, NULL, 10);
+        in->mem_avail_kb = count_of(v);
     else if (KEY("bin"))
         in->has_bin = strcmp(v, "1") == 0;
     else if (KEY("bin_sha256"))
-        snprintf(in->bin_sha256, sizeof in->bin_sha256, "%s", v);
+        snprintf(in->bin_sha256, sizeof in->bin_sha256, "%s", is_sha256(v) ? v : "");
     else if (KEY("ok"))
         in->complete = 1;
 #undef KEY
+}
+
+static int parse_kv(void *ud, int stream, const char *line) {
+    if (stream == TEAI__STDOUT) teai_remote_info_line(ud, line);
     return 0;
 }
 

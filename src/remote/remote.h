@@ -118,6 +118,12 @@ typedef struct teai_remote_info {
     int complete;        /* the script ran to its end */
 } teai_remote_info;
 
+/* Reads one line the info script printed ("key=value") into in: unknown
+ * keys are ignored, a count that is not decimal digits is -1 (unknown), a
+ * hash that is not 64 lowercase hex digits is "". The device's output is
+ * not trusted (tests/fuzz/fuzz_devices.c). */
+void teai_remote_info_line(teai_remote_info *in, const char *line);
+
 /* A sh function `sha FILE` printing the file's SHA-256 (or an empty line):
  * put before a remote script that needs it. */
 extern const char teai_remote_sh_sha_fn[];
