@@ -46,114 +46,8 @@ int teai_eval_json_path(const char *dir, const char *backend, const char *env, c
     return TEAI_OK;
 }
 
-#if TEAI_HAVE_CJSON
-
-/* A number, or null when unknown. */
-static cJSON *num(double v) {
-    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
-}
-
-static cJSON *str(const char *s) {
-    return s ? cJSON_CreateString(s) : cJSON_CreateNull();
-}
-
-static cJSON *record_json(const teai_eval_record *r) {
-    cJSON *o = cJSON_CreateObject();
-    if (!o) return NULL;
-    char now[32];
-    const char *stamp = r->timestamp;
-    if (!stamp) {
-        time_t t = time(NULL);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        stamp = now;
-    }
-    cJSON_AddItemToObject(o, "quantization", str(r->quantization));
-    cJSON_AddItemToObject(o, "size", str(r->size));
-    cJSON_AddItemToObject(o, "environment", str(r->environment));
-    cJSON_AddNumberToObject(o, "num_examples", r->num_examples);
-    cJSON_AddNumberToObject(o, "max_tokens", r->max_tokens);
-    cJSON *metrics = cJSON_AddObjectToObject(o, "metrics");
-    for (int i = 0; metrics && i < r->n_metrics; i++) {
-        const teai_eval_metric *m = &r->metrics[i];
-        cJSON *mo = cJSON_CreateObject();
-        if (!mo) break;
-        cJSON_AddItemToObject(mo, "avg", num(m->avg));
-        cJSON_AddItemToObject(mo, "std", num(m->std));
-        cJSON_AddItemToObject(mo, "stderr", num(m->stderr_));
-        cJSON *ci = cJSON_CreateArray();
-        if (ci) {
-            cJSON_AddItemToArray(ci, num(m->ci_low));
-            cJSON_AddItemToArray(ci, num(m->ci_high));
-            cJSON_AddItemToObject(mo, "ci95", ci);
-        }
-        cJSON_AddItemToObject(mo, "n",
-                              m->n >= 0 ? cJSON_CreateNumber((double)m->n) : cJSON_CreateNull());
-        cJSON_AddItemToObject(metrics, m->name, mo);
-    }
-    if (metrics) cJSON_AddItemToObject(metrics, "eval_time_seconds", num(r->eval_time_seconds));
-    cJSON_AddItemToObject(o, "elapsed_seconds", num(r->elapsed_seconds));
-    cJSON_AddNumberToObject(o, "returncode", r->returncode);
-    cJSON_AddItemToObject(o, "timestamp", str(stamp));
-    cJSON_AddItemToObject(o, "backend", str(r->backend));
-    cJSON_AddItemToObject(o, "weight_format", str(r->weight_format));
-    cJSON_AddItemToObject(o, "model", str(r->model));
-    cJSON_AddNumberToObject(o, "rollouts", r->rollouts);
-    cJSON_AddItemToObject(o, "temperature", num(r->temperature));
-    cJSON_AddNumberToObject(o, "seed", (double)r->seed);
-    cJSON_AddItemToObject(o, "examples_file", str(r->examples_file));
-    return o;
-}
-
-int teai_eval_json_append(const char *path, const teai_eval_record *r, teai_error *err) {
-    cJSON *list = NULL;
-    char *text = NULL;
-    size_t len = 0;
-    teai_error rerr;
-    if (access(path, F_OK) == 0) {
-        int rc = teai__read_file(path, (size_t)1 << 30, &text, &len, &rerr);
-        if (rc != TEAI_OK) return teai__fail(err, rc, "%s", rerr.msg);
-        list = cJSON_ParseWithLength(text, len);
-        free(text);
-        if (!list || !cJSON_IsArray(list)) {
-            cJSON_Delete(list);
-            return teai__fail(err, TEAI_EFORMAT, "%s: not a JSON list of results", path);
-        }
-    } else {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s", path);
-        char *slash = strrchr(dir, '/');
-        if (slash && slash != dir) {
-            *slash = '\0';
-            int rc = teai__mkdirs(dir, err);
-            if (rc != TEAI_OK) return rc;
-        }
-        list = cJSON_CreateArray();
-    }
-    cJSON *rec = list ? record_json(r) : NULL;
-    if (!rec) {
-        cJSON_Delete(list);
-        return teai__fail(err, TEAI_ENOMEM, "out of memory writing %s", path);
-    }
-    cJSON_AddItemToArray(list, rec);
-    char *out = cJSON_Print(list);
-    cJSON_Delete(list);
-    if (!out) return teai__fail(err, TEAI_ENOMEM, "out of memory writing %s", path);
-    size_t n = strlen(out);
-    teai_buf file;
-    teai_buf_init(&file, 0);
-    int rc = teai_buf_add(&file, out, n) == TEAI_OK && teai_buf_add(&file, "\n", 1) == TEAI_OK
-                 ? teai__write_file_atomic(path, file.data, file.len, err)
-                 : teai__fail(err, TEAI_ENOMEM, "out of memory writing %s", path);
-    teai_buf_free(&file);
-    cJSON_free(out);
-    return rc;
-}
-
-#else /* !TEAI_HAVE_CJSON: a build without cJSON (a static device build) writes                    \
-       * the same record with the base JSON helpers and appends it to the                          \
-       * list's text; hosts read the file with cJSON. */
+/* ---- writing: one record appended to the list's text (with or without
+ * cJSON: a device build has none), so the file keeps what it held */
 
 static int add(teai_buf *b, const char *s) {
     return teai_buf_add(b, s, strlen(s));
@@ -165,11 +59,13 @@ static int add_key(teai_buf *b, const char *indent, const char *key) {
     return rc == TEAI_OK ? add(b, ": ") : rc;
 }
 
-/* A number (up to 17 significant digits: exact for a double), or null. */
+/* A number in the fewest digits that read back exactly (15, else 17
+ * significant digits), or null. */
 static int add_num(teai_buf *b, double v) {
     char t[40];
     if (!isfinite(v)) return add(b, "null");
-    snprintf(t, sizeof t, "%.17g", v);
+    snprintf(t, sizeof t, "%.15g", v);
+    if (strtod(t, NULL) != v) snprintf(t, sizeof t, "%.17g", v);
     return add(b, t);
 }
 
@@ -177,7 +73,7 @@ static int add_str(teai_buf *b, const char *s) {
     return s ? teai__json_str(b, s, strlen(s), NULL) : add(b, "null");
 }
 
-/* r as one JSON object (keys in cJSON's order above), no trailing newline. */
+/* r as one JSON object, no trailing newline. */
 static int record_text(teai_buf *b, const teai_eval_record *r) {
     char now[32];
     const char *stamp = r->timestamp;
@@ -280,7 +176,14 @@ int teai_eval_json_append(const char *path, const teai_eval_record *r, teai_erro
         size_t a = 0, z = len;
         while (a < len && strchr(" \t\r\n", text[a])) a++;
         while (z > a && strchr(" \t\r\n", text[z - 1])) z--;
-        if (a == len || text[a] != '[' || text[z - 1] != ']' || z - a < 2) {
+        int bad = a == len || text[a] != '[' || text[z - 1] != ']' || z - a < 2;
+#if TEAI_HAVE_CJSON
+        /* with cJSON the whole list is checked, not only its brackets */
+        cJSON *list = bad ? NULL : cJSON_ParseWithLength(text, len);
+        bad = bad || !cJSON_IsArray(list);
+        cJSON_Delete(list);
+#endif
+        if (bad) {
             free(text);
             return teai__fail(err, TEAI_EFORMAT, "%s: not a JSON list of results", path);
         }
@@ -307,12 +210,10 @@ int teai_eval_json_append(const char *path, const teai_eval_record *r, teai_erro
     while (!rc && file.len && strchr(" \t\r\n", file.data[file.len - 1])) file.len--;
     rc = rc ? rc : add(&file, text && !empty ? ",\n" : "\n");
     rc = rc ? rc : record_text(&file, r);
-    rc = rc ? rc : add(&file, "]\n");
+    rc = rc ? rc : add(&file, "\n]\n");
     free(text);
     rc = rc ? teai__fail(err, TEAI_ENOMEM, "out of memory writing %s", path)
             : teai__write_file_atomic(path, file.data, file.len, err);
     teai_buf_free(&file);
     return rc;
 }
-
-#endif
