@@ -5,7 +5,8 @@
 # for a second device on the same server). Torn down at exit. The device
 # list goes to $D/config (TEAI_CONFIG_DIR), never the user's ~/.config.
 #   sshd_start            starts it (skips the test, naming the package,
-#                         when sshd or ssh is missing)
+#                         when sshd or ssh is missing; fails when they are
+#                         there but the server does not start or let us in)
 #   $SSH_CFG              the client config (teai device add --ssh-config)
 #   $SSHD_PID, $SSHD_PORT the listening server
 #   sshd_sessions         pids of its session processes ("sshd: USER@notty")
@@ -15,6 +16,12 @@ SSH_CFG=$S/ssh_config
 SSHD_PID=
 SSHD_PORT=
 export TEAI_CONFIG_DIR=$D/config
+
+# the server is there but does not work: a failure, not a skip
+sshd_broken() {
+    fail "$*"
+    finish
+}
 
 sshd_stop() {
     if [ -n "$SSHD_PID" ]; then
@@ -46,7 +53,7 @@ sshd_start() {
     mkdir -p "$S" "$TEAI_CONFIG_DIR"
     chmod 700 "$S"
     ssh-keygen -q -t ed25519 -N '' -f "$S/host_key" >/dev/null &&
-        ssh-keygen -q -t ed25519 -N '' -f "$S/user_key" >/dev/null || skip_test "ssh-keygen failed"
+        ssh-keygen -q -t ed25519 -N '' -f "$S/user_key" >/dev/null || sshd_broken "ssh-keygen failed"
     cp "$S/user_key.pub" "$S/authorized_keys"
     [ "$(id -u)" != 0 ] || mkdir -p /run/sshd
     _try=0
@@ -80,9 +87,9 @@ CFG
         kill "$SSHD_PID" 2>/dev/null
         wait "$SSHD_PID" 2>/dev/null
         SSHD_PID=
-        grep -q "Address already in use" "$S/log" || skip_test "sshd does not start: $(tail -n 3 "$S/log")"
+        grep -q "Address already in use" "$S/log" || sshd_broken "sshd does not start: $(tail -n 3 "$S/log")"
     done
-    [ -n "$SSHD_PID" ] || skip_test "no free port for sshd"
+    [ -n "$SSHD_PID" ] || sshd_broken "no free port for sshd in 20 tries"
     cat >"$SSH_CFG" <<CFG
 Host teai-loop teai-loop2
     HostName 127.0.0.1
@@ -95,7 +102,7 @@ Host teai-loop teai-loop2
     LogLevel ERROR
 CFG
     ssh -F "$SSH_CFG" -o BatchMode=yes teai-loop true 2>"$S/first" ||
-        skip_test "cannot log in to the loopback sshd: $(tail -n 2 "$S/first") $(tail -n 3 "$S/log")"
+        sshd_broken "cannot log in to the loopback sshd: $(tail -n 2 "$S/first") $(tail -n 3 "$S/log")"
 }
 
 # device_binary ARCH: the static device binary the fixtures built
