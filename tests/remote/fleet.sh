@@ -28,12 +28,7 @@ fleet() {
 }
 fleet >"$D/out1" 2>"$D/err1" &
 fp=$!
-w=0
-while [ $w -lt 900 ] && [ "$(ls "$O"/*.txt 2>/dev/null | wc -l)" -lt 1 ]; do
-    sleep 0.1
-    w=$((w + 1))
-done
-[ "$(ls "$O"/*.txt 2>/dev/null | wc -l)" -ge 1 ] || fail "no log within 90 s: $(cat "$D/err1")"
+wait_logs "$O" 90 || fail "no log within 90 s: $(cat "$D/err1")"
 for p in $(sshd_sessions); do kill -9 "$p" 2>/dev/null; done
 wait $fp
 rc=$?
@@ -43,11 +38,7 @@ grep -q "^fleet: p[a-z]*: failed (teai remote: p[a-z]*: connection lost" "$D/out
     fail "no per-device failure line: $(cat "$D/out1")"
 # wait for the devices' sweeps to stop (their parent went), then: every
 # log finished there is here, whole
-w=0
-while [ $w -lt 100 ] && pgrep -f "bin/teai sweep" >/dev/null; do
-    sleep 0.1
-    w=$((w + 1))
-done
+wait_gone "bin/teai sweep"
 for L in "$D"/wpc/runs/*/*.txt "$D"/wphone/runs/*/*.txt; do
     [ -f "$L" ] || continue
     tail -n 1 "$L" | grep -q '"status":"ok"' || continue

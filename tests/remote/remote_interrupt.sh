@@ -27,12 +27,7 @@ run() {
 }
 run >"$D/out1" 2>"$D/err1" &
 rp=$!
-w=0
-while [ $w -lt 600 ] && [ "$(ls "$O"/*.txt 2>/dev/null | wc -l)" -lt 1 ]; do
-    sleep 0.1
-    w=$((w + 1))
-done
-[ "$(ls "$O"/*.txt 2>/dev/null | wc -l)" -ge 1 ] || fail "no log fetched within 60 s: $(cat "$D/err1")"
+wait_logs "$O" 60 || fail "no log fetched within 60 s: $(cat "$D/err1")"
 sleep 0.3
 killed=$(sshd_sessions)
 [ -n "$killed" ] || fail "no sshd session to kill"
@@ -44,11 +39,7 @@ grep -q "teai remote: box: connection lost (.*); [0-9]* logs\? fetched into $O; 
     fail "no connection-lost line: $(tail -n 5 "$D/err1")"
 grep -c "connection lost" "$D/err1" | grep -qx 1 || fail "more than one line: $(cat "$D/err1")"
 # the device's sweep stops with its parent (the session) gone
-w=0
-while [ $w -lt 100 ] && pgrep -f "bin/teai sweep" >/dev/null; do
-    sleep 0.1
-    w=$((w + 1))
-done
+wait_gone "bin/teai sweep"
 pgrep -f "$W.*bin/teai sweep\|bin/teai sweep.*runs/" >/dev/null && fail "the device's sweep still runs"
 RD=$(ls -d "$W"/runs/*)
 n_ok=0
@@ -86,21 +77,12 @@ O2=$D/local2
 "$T" remote box --device-binary "$BIN" sweep -m "$M" --quantize default,int8 -n 5,6 \
     --repetitions 1 --warmup 0 --cooldown 1 --output-dir "$O2" >"$D/out3" 2>"$D/err3" &
 rp=$!
-w=0
-while [ $w -lt 600 ] && [ "$(ls "$O2"/*.txt 2>/dev/null | wc -l)" -lt 1 ]; do
-    sleep 0.1
-    w=$((w + 1))
-done
+wait_logs "$O2" 60
 kill -TERM $rp
 wait $rp
 rc=$?
 [ $rc -eq 130 ] || fail "SIGTERM: exit $rc: $(tail -n 3 "$D/err3")"
 grep -q "^teai remote: box: interrupted; [0-9]* logs\? fetched into $O2; run the same command again to resume$" "$D/err3" ||
     fail "SIGTERM: $(tail -n 3 "$D/err3")"
-w=0
-while [ $w -lt 100 ] && pgrep -f "bin/teai sweep.*-n 5,6" >/dev/null; do
-    sleep 0.1
-    w=$((w + 1))
-done
-pgrep -f "bin/teai sweep.*-n 5,6" >/dev/null && fail "SIGTERM: the device's sweep still runs"
+wait_gone "bin/teai sweep.*-n 5,6" || fail "SIGTERM: the device's sweep still runs"
 finish

@@ -105,6 +105,27 @@ CFG
         sshd_broken "cannot log in to the loopback sshd: $(tail -n 2 "$S/first") $(tail -n 3 "$S/log")"
 }
 
+# wait_logs DIR SECONDS: waits until DIR holds a log (*.txt); 0 when it does
+wait_logs() {
+    _w=0
+    while [ $_w -lt $(($2 * 10)) ] && [ "$(ls "$1"/*.txt 2>/dev/null | wc -l)" -lt 1 ]; do
+        sleep 0.1
+        _w=$((_w + 1))
+    done
+    [ "$(ls "$1"/*.txt 2>/dev/null | wc -l)" -ge 1 ]
+}
+
+# wait_gone PATTERN: waits up to 10 s until no process's command line
+# matches PATTERN (pgrep -f); 0 when none does
+wait_gone() {
+    _w=0
+    while [ $_w -lt 100 ] && pgrep -f "$1" >/dev/null; do
+        sleep 0.1
+        _w=$((_w + 1))
+    done
+    ! pgrep -f "$1" >/dev/null
+}
+
 # device_binary ARCH: the static device binary the fixtures built
 # ($TEAI_DEVICE_DIR/teai-ARCH), or empty
 device_binary() {
