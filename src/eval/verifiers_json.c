@@ -73,6 +73,20 @@ static int add_str(teai_buf *b, const char *s) {
     return s ? teai__json_str(b, s, strlen(s), NULL) : add(b, "null");
 }
 
+/* `<indent>"key": value,` (a string, or null) */
+static int field_str(teai_buf *b, const char *indent, const char *key, const char *v) {
+    int rc = add_key(b, indent, key);
+    rc = rc ? rc : add_str(b, v);
+    return rc ? rc : add(b, ",");
+}
+
+/* `<indent>"key": number,` (null when not finite) */
+static int field_num(teai_buf *b, const char *indent, const char *key, double v) {
+    int rc = add_key(b, indent, key);
+    rc = rc ? rc : add_num(b, v);
+    return rc ? rc : add(b, ",");
+}
+
 /* r as one JSON object, no trailing newline. */
 static int record_text(teai_buf *b, const teai_eval_record *r) {
     char now[32];
@@ -86,36 +100,20 @@ static int record_text(teai_buf *b, const teai_eval_record *r) {
     }
     const char *in = "\n\t\t", *in2 = "\n\t\t\t", *in3 = "\n\t\t\t\t";
     int rc = add(b, "\t{");
-    rc = rc ? rc : add_key(b, in, "quantization");
-    rc = rc ? rc : add_str(b, r->quantization);
-    rc = rc ? rc : add(b, ",");
-    rc = rc ? rc : add_key(b, in, "size");
-    rc = rc ? rc : add_str(b, r->size);
-    rc = rc ? rc : add(b, ",");
-    rc = rc ? rc : add_key(b, in, "environment");
-    rc = rc ? rc : add_str(b, r->environment);
-    rc = rc ? rc : add(b, ",");
-    rc = rc ? rc : add_key(b, in, "num_examples");
-    rc = rc ? rc : add_num(b, r->num_examples);
-    rc = rc ? rc : add(b, ",");
-    rc = rc ? rc : add_key(b, in, "max_tokens");
-    rc = rc ? rc : add_num(b, r->max_tokens);
-    rc = rc ? rc : add(b, ",");
+    rc = rc ? rc : field_str(b, in, "quantization", r->quantization);
+    rc = rc ? rc : field_str(b, in, "size", r->size);
+    rc = rc ? rc : field_str(b, in, "environment", r->environment);
+    rc = rc ? rc : field_num(b, in, "num_examples", r->num_examples);
+    rc = rc ? rc : field_num(b, in, "max_tokens", r->max_tokens);
     rc = rc ? rc : add_key(b, in, "metrics");
     rc = rc ? rc : add(b, "{");
     for (int i = 0; !rc && i < r->n_metrics; i++) {
         const teai_eval_metric *m = &r->metrics[i];
         rc = add_key(b, in2, m->name);
         rc = rc ? rc : add(b, "{");
-        rc = rc ? rc : add_key(b, in3, "avg");
-        rc = rc ? rc : add_num(b, m->avg);
-        rc = rc ? rc : add(b, ",");
-        rc = rc ? rc : add_key(b, in3, "std");
-        rc = rc ? rc : add_num(b, m->std);
-        rc = rc ? rc : add(b, ",");
-        rc = rc ? rc : add_key(b, in3, "stderr");
-        rc = rc ? rc : add_num(b, m->stderr_);
-        rc = rc ? rc : add(b, ",");
+        rc = rc ? rc : field_num(b, in3, "avg", m->avg);
+        rc = rc ? rc : field_num(b, in3, "std", m->std);
+        rc = rc ? rc : field_num(b, in3, "stderr", m->stderr_);
         rc = rc ? rc : add_key(b, in3, "ci95");
         rc = rc ? rc : add(b, "[");
         rc = rc ? rc : add_num(b, m->ci_low);
@@ -131,33 +129,15 @@ static int record_text(teai_buf *b, const teai_eval_record *r) {
     rc = rc ? rc : add_num(b, r->eval_time_seconds);
     rc = rc ? rc : add(b, in);
     rc = rc ? rc : add(b, "},");
-    rc = rc ? rc : add_key(b, in, "elapsed_seconds");
-    rc = rc ? rc : add_num(b, r->elapsed_seconds);
-    rc = rc ? rc : add(b, ",");
-    rc = rc ? rc : add_key(b, in, "returncode");
-    rc = rc ? rc : add_num(b, r->returncode);
-    rc = rc ? rc : add(b, ",");
-    rc = rc ? rc : add_key(b, in, "timestamp");
-    rc = rc ? rc : add_str(b, stamp);
-    rc = rc ? rc : add(b, ",");
-    rc = rc ? rc : add_key(b, in, "backend");
-    rc = rc ? rc : add_str(b, r->backend);
-    rc = rc ? rc : add(b, ",");
-    rc = rc ? rc : add_key(b, in, "weight_format");
-    rc = rc ? rc : add_str(b, r->weight_format);
-    rc = rc ? rc : add(b, ",");
-    rc = rc ? rc : add_key(b, in, "model");
-    rc = rc ? rc : add_str(b, r->model);
-    rc = rc ? rc : add(b, ",");
-    rc = rc ? rc : add_key(b, in, "rollouts");
-    rc = rc ? rc : add_num(b, r->rollouts);
-    rc = rc ? rc : add(b, ",");
-    rc = rc ? rc : add_key(b, in, "temperature");
-    rc = rc ? rc : add_num(b, r->temperature);
-    rc = rc ? rc : add(b, ",");
-    rc = rc ? rc : add_key(b, in, "seed");
-    rc = rc ? rc : add_num(b, (double)r->seed);
-    rc = rc ? rc : add(b, ",");
+    rc = rc ? rc : field_num(b, in, "elapsed_seconds", r->elapsed_seconds);
+    rc = rc ? rc : field_num(b, in, "returncode", r->returncode);
+    rc = rc ? rc : field_str(b, in, "timestamp", stamp);
+    rc = rc ? rc : field_str(b, in, "backend", r->backend);
+    rc = rc ? rc : field_str(b, in, "weight_format", r->weight_format);
+    rc = rc ? rc : field_str(b, in, "model", r->model);
+    rc = rc ? rc : field_num(b, in, "rollouts", r->rollouts);
+    rc = rc ? rc : field_num(b, in, "temperature", r->temperature);
+    rc = rc ? rc : field_num(b, in, "seed", (double)r->seed);
     rc = rc ? rc : add_key(b, in, "examples_file");
     rc = rc ? rc : add_str(b, r->examples_file);
     return rc ? rc : add(b, "\n\t}");
