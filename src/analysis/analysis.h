@@ -236,6 +236,13 @@ typedef struct teai_device {
     teai_device_best best[TEAI_BEST_N];
 } teai_device;
 
+/* A device's label into out: "NAME (device, machine)" or "NAME (device)"
+ * when named, else "device (hostname)", or "device (hostname, machine)" with
+ * with_machine (two unnamed devices that would read the same); "?" for an
+ * empty device. */
+void teai_device_label(char *out, size_t cap, const char *name, const char *device,
+                       const char *hostname, const char *machine, int with_machine);
+
 /* The devices with rows in ds, in order of their first group (byte order of
  * the keys), each with its best configurations (95% CIs: percentile
  * bootstrap, seed TEAI_SEED_DEFAULT). ds must group by hostname, device,

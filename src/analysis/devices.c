@@ -85,16 +85,22 @@ static int best_of(const teai_dataset *ds, const int *kc, const teai_device *d, 
     return TEAI_OK;
 }
 
-static void make_label(teai_device *d, int with_machine) {
-    const char *dev = *d->device ? d->device : "?";
-    if (*d->name && *d->machine)
-        snprintf(d->label, sizeof d->label, "%s (%s, %s)", d->name, dev, d->machine);
-    else if (*d->name)
-        snprintf(d->label, sizeof d->label, "%s (%s)", d->name, dev);
-    else if (with_machine && *d->machine)
-        snprintf(d->label, sizeof d->label, "%s (%s, %s)", dev, d->hostname, d->machine);
+void teai_device_label(char *out, size_t cap, const char *name, const char *device,
+                       const char *hostname, const char *machine, int with_machine) {
+    const char *dev = *device ? device : "?";
+    if (*name && *machine)
+        snprintf(out, cap, "%s (%s, %s)", name, dev, machine);
+    else if (*name)
+        snprintf(out, cap, "%s (%s)", name, dev);
+    else if (with_machine && *machine)
+        snprintf(out, cap, "%s (%s, %s)", dev, hostname, machine);
     else
-        snprintf(d->label, sizeof d->label, "%s (%s)", dev, d->hostname);
+        snprintf(out, cap, "%s (%s)", dev, hostname);
+}
+
+static void make_label(teai_device *d, int with_machine) {
+    teai_device_label(d->label, sizeof d->label, d->name, d->device, d->hostname, d->machine,
+                      with_machine);
 }
 
 int teai_dataset_devices(const teai_dataset *ds, teai_device **out, int *n, teai_error *err) {

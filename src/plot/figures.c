@@ -189,21 +189,13 @@ void teai__fig_device_filter(const teai__fig_device *d, const char *f[K_N]) {
 }
 
 void teai__fig_device_label(const teai_dataset *ds, teai__fig_device *d) {
-    const char *dev = *d->dev ? d->dev : "?";
     int twin = 0; /* an unnamed device on the same host with the same CPU, another machine */
     for (int g = 0; g < teai_dataset_n_groups(ds) && !*d->name && !twin; g++)
         twin = !*teai_dataset_key(ds, g, K_NAME) &&
                !strcmp(d->host, teai_dataset_key(ds, g, K_HOST)) &&
                !strcmp(d->dev, teai_dataset_key(ds, g, K_DEV)) &&
                strcmp(d->mach, teai_dataset_key(ds, g, K_MACH));
-    if (*d->name && *d->mach)
-        snprintf(d->label, sizeof d->label, "%s (%s, %s)", d->name, dev, d->mach);
-    else if (*d->name)
-        snprintf(d->label, sizeof d->label, "%s (%s)", d->name, dev);
-    else if (twin && *d->mach)
-        snprintf(d->label, sizeof d->label, "%s (%s, %s)", dev, d->host, d->mach);
-    else
-        snprintf(d->label, sizeof d->label, "%s (%s)", dev, d->host);
+    teai_device_label(d->label, sizeof d->label, d->name, d->dev, d->host, d->mach, twin);
 }
 
 int teai__fig_device_with_most(const teai_dataset *ds, int m, teai__fig_device *out) {
