@@ -55,8 +55,9 @@ BEGIN {
     deps["train"] = "sys engine base"
     deps["bench"] = "backends analysis results sys engine base"
     deps["remote"] = "results sys engine base"
+    deps["load"] = "backends analysis results sys engine base"
     deps["report"] = "plot analysis results sys engine base"
-    deps["cli"] = "bench report server eval train remote backends analysis results plot sys engine base"
+    deps["cli"] = "bench report server eval train remote load backends analysis results plot sys engine base"
     deps["programs"] = deps["cli"]
 
     # Public headers, as included. Every other header of a module is private to it.
@@ -64,15 +65,16 @@ BEGIN {
     pub["engine"] = "teai/engine.h engine/tools.h"
     pub["sys"] = "sys/sys.h sys/sensors.h"
     pub["results"] = "results/results.h"
-    pub["analysis"] = "analysis/analysis.h"
+    pub["analysis"] = "analysis/analysis.h analysis/serving.h"
     pub["plot"] = "plot/chart.h plot/figures.h"
-    pub["backends"] = "backends/backend.h"
+    pub["backends"] = "backends/backend.h backends/sse.h"
     pub["server"] = "server/server.h"
     pub["eval"] = "eval/eval.h eval/ppl.h eval/task.h"
     pub["train"] = "train/train.h train/gemm.h"
     pub["bench"] = "bench/bench.h"
     pub["report"] = "report/report.h"
     pub["remote"] = "remote/remote.h"
+    pub["load"] = "load/load.h"
     pub["cli"] = ""
 
     for (m in pub) {

@@ -192,6 +192,67 @@ int teai__srv_gen_step(teai__srv_gen *g, teai_buf *out, int32_t *token, teai_err
 /* Frees the sampler and text; the slot stays with the caller. */
 void teai__srv_gen_free(teai__srv_gen *g);
 
+/* ---- the scheduler (sched.c): continuous batching ------------------------
+ *
+ * One thread owns the model's context and runs up to n_slots generations at
+ * once: every decode step runs the active sequences' next tokens through one
+ * forward pass (the weights read once for the batch); new requests' prompts
+ * are processed in chunks between decode steps; each slot has its own KV
+ * cache (n_ctx / n_slots positions each, as llama-server's -c and -np). Requests
+ * beyond the slots wait, first come first, in a queue of max_waiting; past
+ * it submit says busy (503). At temperature 0 each sequence gives the text
+ * `teai generate` gives for its prompt, whatever else is in the batch. */
+
+typedef enum teai__srv_event_kind {
+    TEAI__SRV_EV_TEXT = 1, /* text (may be empty) and the token that freed it */
+    TEAI__SRV_EV_DONE,     /* the end: finish and usage; the final event */
+    TEAI__SRV_EV_ERROR     /* the end by error: error (503 shutting_down, 500); final */
+} teai__srv_event_kind;
+
+typedef struct teai__srv_event {
+    teai__srv_event_kind kind;
+    const char *text; /* TEXT: bytes that may be sent now (valid UTF-8), len of them */
+    size_t len;
+    int32_t token;           /* TEXT: the token id (-1 none) */
+    teai__srv_finish finish; /* DONE */
+    int prompt_tokens, completion_tokens;
+    double prompt_ms, predicted_ms; /* DONE: prefill + first token, the decode steps after */
+    teai__srv_error error;          /* ERROR */
+} teai__srv_event;
+
+/* Called from the scheduler's thread, with its lock held: must not block or
+ * call back into the scheduler (append to a buffer and wake your loop). */
+typedef void (*teai__srv_event_fn)(void *ud, const teai__srv_event *ev);
+
+typedef struct teai__srv_sched teai__srv_sched;
+
+/* Creates the context (cp->n_ctx shared by n_slots sequences) and starts the
+ * thread. */
+int teai__srv_sched_new(const teai_model *model, const teai_context_params *cp, int n_slots,
+                        int max_waiting, teai__srv_sched **out, teai_error *err);
+/* Stops (as teai__srv_sched_stop), joins the thread, frees everything. */
+void teai__srv_sched_free(teai__srv_sched *s);
+/* The per-sequence context length (what a prompt + max_tokens must fit). */
+int teai__srv_sched_n_ctx(const teai__srv_sched *s);
+const teai_model *teai__srv_sched_model(const teai__srv_sched *s);
+
+/* Builds the prompt (teai__srv_prompt rules), then queues the request. On
+ * TEAI_OK the scheduler calls fn(ud, ...) with TEXT events and exactly one
+ * final DONE or ERROR, and *id names the request for cancel. req must stay
+ * valid until the final event came or cancel returned. Otherwise e is filled
+ * and nothing is ever called: 400 (prompt too long, bad ids), 503 code
+ * "server_busy" (queue full), 503 code "shutting_down" (stopping), 500. */
+int teai__srv_sched_submit(teai__srv_sched *s, const teai__srv_request *req, int max_tokens_cap,
+                           teai__srv_event_fn fn, void *ud, uint64_t *id, teai__srv_error *e);
+/* The client left: frees its place or slot at once. After return fn is never
+ * called again for id (no final event is sent). Unknown or finished ids are
+ * ignored. */
+void teai__srv_sched_cancel(teai__srv_sched *s, uint64_t id);
+/* Shutdown: no new submissions; queued requests and running generations end
+ * with ERROR 503 "shutting_down" (running ones at their next token); a
+ * queued request never takes a slot after this. Returns at once. */
+void teai__srv_sched_stop(teai__srv_sched *s);
+
 /* ---- JSON sent to clients (response.c): strings to free(), NULL on ENOMEM */
 
 typedef struct teai__srv_meta {
