@@ -88,6 +88,17 @@ uint64_t teai__fnv1a(const void *data, size_t n);
 /* 1 when s[0..n) is well-formed UTF-8 (teai__utf8_seq over the whole). */
 int teai__utf8_valid(const char *s, size_t n);
 
+/* Appends s[0..n) to b for a log line or a terminal: well-formed printable
+ * UTF-8 is copied; control characters (C0, DEL, C1 U+0080..U+009F) and
+ * bytes that are not well-formed UTF-8 become \xHH (the code point's value
+ * for C1), and '\\' becomes "\\\\", so what a client or a file sent can
+ * neither end the line (a forged log line) nor drive the terminal (ESC
+ * sequences). TEAI_ENOMEM. */
+int teai__escape_ctl(teai_buf *b, const char *s, size_t n);
+/* The same into out[cap] (NUL-terminated; cut at a whole escape, with "..."
+ * when s did not fit); s may be NULL (""). Returns out. */
+const char *teai__escape_ctl_str(char *out, size_t cap, const char *s);
+
 /* Appends s[0..n) to b as one JSON string, quotes included: made well-formed
  * UTF-8 first (teai__utf8_sanitize; *n_bad, may be NULL, gets the U+FFFD
  * replacements), then '"' and '\\' escaped, \n \r \t as such and the other

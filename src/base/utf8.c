@@ -68,3 +68,55 @@ int teai__utf8_valid(const char *s, size_t n) {
     }
     return 1;
 }
+
+/* One piece of an escaped text: the bytes of the sequence at u (n left) as
+ * they are to be written, into piece[8]; *used gets the bytes consumed. */
+static size_t escape_one(const unsigned char *u, size_t n, char piece[8], size_t *used) {
+    static const char hex[] = "0123456789abcdef";
+    size_t k = teai__utf8_seq(u, n);
+    unsigned v = u[0];
+    if (k == 2 && u[0] == 0xc2 && u[1] < 0xa0) v = u[1]; /* C1: U+0080..U+009F */
+    int esc = !k || v < 0x20 || v == 0x7f || (k == 2 && u[0] == 0xc2 && u[1] < 0xa0);
+    *used = k ? k : 1;
+    if (v == '\\') {
+        memcpy(piece, "\\\\", 2);
+        return 2;
+    }
+    if (!esc) {
+        memcpy(piece, u, k);
+        return k;
+    }
+    piece[0] = '\\', piece[1] = 'x', piece[2] = hex[v >> 4], piece[3] = hex[v & 15];
+    return 4;
+}
+
+int teai__escape_ctl(teai_buf *b, const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    int rc = teai_buf_add(b, "", 0);
+    for (size_t i = 0; i < n && rc == TEAI_OK;) {
+        char piece[8];
+        size_t used, len = escape_one(u + i, n - i, piece, &used);
+        rc = teai_buf_add(b, piece, len);
+        i += used;
+    }
+    return rc;
+}
+
+const char *teai__escape_ctl_str(char *out, size_t cap, const char *s) {
+    if (!cap) return out;
+    const unsigned char *u = (const unsigned char *)(s ? s : "");
+    size_t n = strlen((const char *)u), total = 0, o = 0, used;
+    char piece[8];
+    for (size_t i = 0; i < n; i += used) total += escape_one(u + i, n - i, piece, &used);
+    /* when it does not all fit, whole pieces up to room for "..." */
+    size_t room = total < cap ? cap - 1 : cap >= 4 ? cap - 4 : 0;
+    for (size_t i = 0; i < n; i += used) {
+        size_t len = escape_one(u + i, n - i, piece, &used);
+        if (o + len > room) break;
+        memcpy(out + o, piece, len);
+        o += len;
+    }
+    if (total >= cap && cap >= 4) memcpy(out + o, "...", 3), o += 3;
+    out[o] = '\0';
+    return out;
+}
