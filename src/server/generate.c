@@ -127,12 +127,20 @@ static int tokenize(const teai_tokenizer *tok, const char *text, int parse_speci
 
 int teai__srv_prompt(const teai__srv_engine *e, const teai__srv_request *req, int max_tokens_cap,
                      int32_t **ids, int *n_ids, int *max_tokens, teai__srv_error *err) {
-    const teai_tokenizer *tok = teai_model_tokenizer(e->model);
+    return teai__srv_prompt_ids(e->model, e->n_ctx, req, max_tokens_cap, ids, n_ids, max_tokens,
+                                err);
+}
+
+int teai__srv_prompt_ids(const teai_model *model, int n_ctx, const teai__srv_request *req,
+                         int max_tokens_cap, int32_t **ids, int *n_ids, int *max_tokens,
+                         teai__srv_error *err) {
+    const teai_tokenizer *tok = teai_model_tokenizer(model);
+    int n_vocab = teai_model_hparams(model)->n_vocab;
     *ids = NULL;
     *n_ids = 0;
     int rc = TEAI_OK, n = 0;
     if (req->chat) {
-        teai_chat_format fmt = teai_chat_detect(teai_model_chat_template(e->model));
+        teai_chat_format fmt = teai_chat_detect(teai_model_chat_template(model));
         if (fmt == TEAI_CHAT_NONE)
             return teai__srv_fail(err, 400, "invalid_request_error", "messages", NULL,
                                   "the model has no chat template teai knows (Llama 3, ChatML); "
@@ -152,12 +160,12 @@ int teai__srv_prompt(const teai__srv_engine *e, const teai__srv_request *req, in
         n = req->n_prompt_ids;
         if (!(*ids = malloc(sizeof(int32_t) * (size_t)(n > 0 ? n : 1)))) rc = TEAI_ENOMEM;
         for (int i = 0; !rc && i < n; i++) {
-            if (req->prompt_ids[i] >= e->n_vocab) {
+            if (req->prompt_ids[i] >= n_vocab) {
                 free(*ids);
                 *ids = NULL;
                 return teai__srv_fail(err, 400, "invalid_request_error", "prompt", NULL,
                                       "prompt token %d is id %d, past the vocabulary of %d tokens",
-                                      i, (int)req->prompt_ids[i], e->n_vocab);
+                                      i, (int)req->prompt_ids[i], n_vocab);
             }
             (*ids)[i] = req->prompt_ids[i];
         }
@@ -176,16 +184,16 @@ int teai__srv_prompt(const teai__srv_engine *e, const teai__srv_request *req, in
     if (n == 0) {
         fail = teai__srv_fail(err, 400, "invalid_request_error", param, NULL,
                               "the prompt is empty (and the model adds no BOS token)");
-    } else if (req->max_tokens > 0 && (long long)n + req->max_tokens > e->n_ctx) {
+    } else if (req->max_tokens > 0 && (long long)n + req->max_tokens > n_ctx) {
         fail = teai__srv_fail(err, 400, "invalid_request_error", "max_tokens",
                               "context_length_exceeded",
                               "this server's context is %d tokens, but %lld were requested "
                               "(%d in the prompt, %d for the completion)",
-                              e->n_ctx, (long long)n + req->max_tokens, n, req->max_tokens);
-    } else if (req->max_tokens <= 0 && n >= e->n_ctx) {
-        fail = teai__srv_fail(err, 400, "invalid_request_error", param, "context_length_exceeded",
-                              "this server's context is %d tokens, but the prompt has %d", e->n_ctx,
-                              n);
+                              n_ctx, (long long)n + req->max_tokens, n, req->max_tokens);
+    } else if (req->max_tokens <= 0 && n >= n_ctx) {
+        fail =
+            teai__srv_fail(err, 400, "invalid_request_error", param, "context_length_exceeded",
+                           "this server's context is %d tokens, but the prompt has %d", n_ctx, n);
     }
     if (fail) {
         free(*ids);
@@ -196,7 +204,7 @@ int teai__srv_prompt(const teai__srv_engine *e, const teai__srv_request *req, in
     if (req->max_tokens > 0)
         *max_tokens = req->max_tokens;
     else
-        *max_tokens = e->n_ctx - n < max_tokens_cap ? e->n_ctx - n : max_tokens_cap;
+        *max_tokens = n_ctx - n < max_tokens_cap ? n_ctx - n : max_tokens_cap;
     return TEAI_OK;
 }
 

@@ -1,0 +1,439 @@
+/* The scheduler of `teai serve` (server.h): one thread runs up to n_slots
+ * generations at once. Each turn of its loop
+ *   admits queued requests into free slots (first come first),
+ *   builds one batch: the next token of every generating slot, plus one
+ *     prompt chunk (at most PROMPT_CHUNK tokens) of the earliest admitted
+ *     slot still reading its prompt,
+ *   runs the batch through the model without the lock (one forward pass),
+ *   samples each slot's token with its own sampler, passes it through the
+ *     slot's stop strings and UTF-8 check (teai__srv_text), and emits events.
+ * Prompt chunks start at multiples of PROMPT_CHUNK from the prompt's start, as
+ * teai_context_eval splits a prompt, so a sequence's logits are those of
+ * `teai generate` (the engine makes each row's result independent of the
+ * rest of the batch). A cancelled slot is free at once; its rows in a batch
+ * that is running are dropped when the batch returns.
+ *
+ * Locking: mu guards the queue, the slots' owners and the flags; the thread
+ * holds it except while the model runs. Events are sent with it held. */
+#include "server/server.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PROMPT_CHUNK 128 /* prompt tokens per batch: the engine's prefill chunk */
+
+/* A submitted request, queued or in a slot. */
+typedef struct job {
+    uint64_t id;
+    const teai__srv_request *req;
+    teai__srv_event_fn fn;
+    void *ud;
+    int32_t *ids; /* the prompt */
+    int n_ids, max_tokens;
+    struct job *next; /* queue link */
+} job;
+
+typedef enum { SLOT_FREE = 0, SLOT_PROMPT, SLOT_GEN } slot_state;
+
+typedef struct slot {
+    job *j; /* NULL: free */
+    slot_state st;
+    int n_eval;   /* prompt tokens in the cache */
+    int n_gen;    /* tokens passed on (end-of-generation not counted) */
+    int32_t next; /* GEN: the token sampled, not yet in the cache */
+    uint64_t order;
+    teai_sampler *smp;
+    teai__srv_text text;
+    int has_text;
+    uint64_t t_admit, t_first; /* ns: admitted, first token sampled */
+} slot;
+
+struct teai__srv_sched {
+    const teai_model *model;
+    teai_context **ctx; /* one per slot */
+    int n_slots, n_ctx, n_vocab, max_waiting;
+    slot *slots;
+    job *head, *tail; /* the queue */
+    int queued;
+    uint64_t next_id, next_order;
+    int stopping, quit;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t th;
+    int started;
+    /* the scheduler thread's own */
+    float *logits; /* (n_slots, n_vocab) */
+    teai_buf out;
+};
+
+/* ---- events ----------------------------------------------------------- */
+
+static void emit_error(job *j, int http, const char *code, const char *msg) {
+    teai__srv_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = TEAI__SRV_EV_ERROR;
+    ev.token = -1;
+    teai__srv_fail(&ev.error, http, http == 503 ? "unavailable_error" : "server_error", NULL, code,
+                   "%s", msg);
+    j->fn(j->ud, &ev);
+}
+
+static void job_free(job *j) {
+    if (!j) return;
+    free(j->ids);
+    free(j);
+}
+
+/* Ends slot sl's job (event already sent) and frees the slot. */
+static void slot_release(slot *sl) {
+    job_free(sl->j);
+    sl->j = NULL;
+    sl->st = SLOT_FREE;
+}
+
+static void slot_fail(slot *sl, int http, const char *code, const char *msg) {
+    emit_error(sl->j, http, code, msg);
+    slot_release(sl);
+}
+
+static void emit_text(slot *sl, const teai_buf *out, int32_t token) {
+    teai__srv_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = TEAI__SRV_EV_TEXT;
+    ev.text = out->len ? out->data : "";
+    ev.len = out->len;
+    ev.token = token;
+    sl->j->fn(sl->j->ud, &ev);
+}
+
+static void emit_done(slot *sl, teai__srv_finish finish) {
+    teai__srv_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = TEAI__SRV_EV_DONE;
+    ev.token = -1;
+    ev.finish = finish;
+    ev.prompt_tokens = sl->j->n_ids;
+    ev.completion_tokens = sl->n_gen;
+    uint64_t now = teai__now_ns();
+    ev.prompt_ms = (double)(sl->t_first - sl->t_admit) / 1e6;
+    ev.predicted_ms = (double)(now - sl->t_first) / 1e6;
+    sl->j->fn(sl->j->ud, &ev);
+    slot_release(sl);
+}
+
+/* Passes on a sampled token, as teai__srv_gen_step does: end of generation,
+ * a stop string or max_tokens ends the job. */
+static void pass_token(teai__srv_sched *s, slot *sl, int32_t id) {
+    const teai_tokenizer *tok = teai_model_tokenizer(s->model);
+    s->out.len = 0;
+    if (teai_tokenizer_is_eog(tok, id)) {
+        if (teai__srv_text_finish(&sl->text, &s->out)) {
+            slot_fail(sl, 500, NULL, "out of memory");
+            return;
+        }
+        if (s->out.len) emit_text(sl, &s->out, -1);
+        emit_done(sl, TEAI__SRV_FINISH_STOP);
+        return;
+    }
+    char piece[512];
+    int len = teai_token_to_piece(tok, id, 0, piece, sizeof piece);
+    if (teai__srv_text_push(&sl->text, piece, len > 0 ? (size_t)len : 0, &s->out)) {
+        slot_fail(sl, 500, NULL, "out of memory");
+        return;
+    }
+    sl->n_gen++;
+    teai__srv_finish fin = TEAI__SRV_RUNNING;
+    if (sl->text.stopped) {
+        fin = TEAI__SRV_FINISH_STOP;
+    } else if (sl->n_gen >= sl->j->max_tokens) {
+        fin = TEAI__SRV_FINISH_LENGTH;
+        if (teai__srv_text_finish(&sl->text, &s->out)) {
+            slot_fail(sl, 500, NULL, "out of memory");
+            return;
+        }
+    }
+    emit_text(sl, &s->out, id);
+    if (fin != TEAI__SRV_RUNNING)
+        emit_done(sl, fin);
+    else
+        sl->next = id, sl->st = SLOT_GEN;
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static int admit(teai__srv_sched *s, slot *sl, int idx) {
+    job *j = s->head;
+    s->head = j->next;
+    if (!s->head) s->tail = NULL;
+    s->queued--;
+    j->next = NULL;
+    teai_sampler_free(sl->smp);
+    sl->smp = NULL;
+    if (sl->has_text) teai__srv_text_free(&sl->text);
+    teai__srv_text_init(&sl->text, j->req->stop, j->req->n_stop);
+    sl->has_text = 1;
+    sl->j = j;
+    sl->st = SLOT_PROMPT;
+    sl->n_eval = sl->n_gen = 0;
+    sl->next = -1;
+    sl->order = s->next_order++;
+    sl->t_admit = teai__now_ns();
+    sl->t_first = sl->t_admit;
+    teai_context_reset(s->ctx[idx]);
+    if (teai_sampler_new(&j->req->sp, s->n_vocab, &sl->smp)) {
+        slot_fail(sl, 500, NULL, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* What one batch holds for a slot: tokens fed and whether its logits come. */
+typedef struct plan {
+    uint64_t id; /* the owner when planned (a cancel may free the slot meanwhile) */
+    const int32_t *tokens;
+    int n;
+    int logits;
+    int rc;
+} plan;
+
+static void *sched_main(void *arg) {
+    teai__srv_sched *s = arg;
+    plan *pl = calloc((size_t)s->n_slots, sizeof *pl);
+    int32_t *fed = calloc((size_t)s->n_slots, sizeof *fed);
+    int32_t chunk[PROMPT_CHUNK]; /* a copy: a cancel frees the job's prompt */
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        if (s->stopping) {
+            while (s->head) {
+                job *j = s->head;
+                s->head = j->next;
+                emit_error(j, 503, "shutting_down", "the server is shutting down");
+                job_free(j);
+            }
+            s->tail = NULL;
+            s->queued = 0;
+            for (int i = 0; i < s->n_slots; i++)
+                if (s->slots[i].j)
+                    slot_fail(&s->slots[i], 503, "shutting_down",
+                              "the server is shutting down; the generation was stopped");
+            if (s->quit) break;
+            pthread_cond_wait(&s->cv, &s->mu);
+            continue;
+        }
+        for (int i = 0; i < s->n_slots && s->head; i++)
+            if (!s->slots[i].j) admit(s, &s->slots[i], i);
+        /* the batch: every generating slot's next token, one prompt chunk */
+        int any = 0, prompt = -1;
+        for (int i = 0; i < s->n_slots; i++) {
+            slot *sl = &s->slots[i];
+            pl[i].id = 0;
+            pl[i].n = 0;
+            if (!sl->j) continue;
+            if (sl->st == SLOT_GEN) {
+                fed[i] = sl->next;
+                pl[i] = (plan){sl->j->id, &fed[i], 1, 1, 0};
+                any = 1;
+            } else if (sl->st == SLOT_PROMPT &&
+                       (prompt < 0 || sl->order < s->slots[prompt].order)) {
+                prompt = i;
+            }
+        }
+        if (prompt >= 0) {
+            slot *sl = &s->slots[prompt];
+            int n = sl->j->n_ids - sl->n_eval;
+            if (n > PROMPT_CHUNK) n = PROMPT_CHUNK;
+            memcpy(chunk, sl->j->ids + sl->n_eval, sizeof(int32_t) * (size_t)n);
+            pl[prompt] = (plan){sl->j->id, chunk, n, sl->n_eval + n == sl->j->n_ids, 0};
+            any = 1;
+        }
+        if (!any) {
+            pthread_cond_wait(&s->cv, &s->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&s->mu);
+        for (int i = 0; i < s->n_slots; i++) {
+            if (!pl[i].n) continue;
+            teai_error err = {0};
+            pl[i].rc = teai_context_eval(
+                s->ctx[i], pl[i].tokens, pl[i].n,
+                pl[i].logits ? s->logits + (size_t)i * (size_t)s->n_vocab : NULL, &err);
+        }
+        pthread_mutex_lock(&s->mu);
+        for (int i = 0; i < s->n_slots; i++) {
+            slot *sl = &s->slots[i];
+            if (!pl[i].n || !sl->j || sl->j->id != pl[i].id) continue; /* cancelled meanwhile */
+            if (pl[i].rc) {
+                slot_fail(sl, 500, NULL, "the engine failed");
+                continue;
+            }
+            if (sl->st == SLOT_PROMPT) sl->n_eval += pl[i].n;
+            if (!pl[i].logits) continue;
+            int32_t id = teai_sampler_sample(sl->smp, s->logits + (size_t)i * (size_t)s->n_vocab);
+            if (sl->st == SLOT_PROMPT) sl->t_first = teai__now_ns();
+            pass_token(s, sl, id);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(pl);
+    free(fed);
+    return NULL;
+}
+
+/* ---- the API ------------------------------------------------------------ */
+
+int teai__srv_sched_new(const teai_model *model, const teai_context_params *cp, int n_slots,
+                        int max_waiting, teai__srv_sched **out, teai_error *err) {
+    *out = NULL;
+    if (n_slots < 1) return teai__fail(err, TEAI_EINVAL, "server: %d slots (at least 1)", n_slots);
+    teai__srv_sched *s = calloc(1, sizeof *s);
+    if (!s) return teai__fail(err, TEAI_ENOMEM, "server: out of memory");
+    s->model = model;
+    s->n_slots = n_slots;
+    s->max_waiting = max_waiting < 0 ? 0 : max_waiting;
+    s->n_vocab = teai_model_hparams(model)->n_vocab;
+    s->next_id = 1;
+    teai_buf_init(&s->out, 0);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    s->slots = calloc((size_t)n_slots, sizeof *s->slots);
+    s->ctx = calloc((size_t)n_slots, sizeof *s->ctx);
+    s->logits = malloc(sizeof(float) * (size_t)n_slots * (size_t)s->n_vocab);
+    if (!s->slots || !s->ctx || !s->logits) {
+        teai__srv_sched_free(s);
+        return teai__fail(err, TEAI_ENOMEM, "server: out of memory");
+    }
+    teai_context_params p = cp ? *cp : teai_context_default_params();
+    if (p.n_ctx <= 0) {
+        const teai_hparams *hp = teai_model_hparams(model);
+        p.n_ctx = hp->ctx_len < 4096 ? hp->ctx_len : 4096;
+    }
+    if (p.n_ctx / n_slots < 1) {
+        teai__srv_sched_free(s);
+        return teai__fail(err, TEAI_EINVAL, "server: a context of %d tokens for %d slots", p.n_ctx,
+                          n_slots);
+    }
+    p.n_ctx /= n_slots;
+    for (int i = 0; i < n_slots; i++) {
+        int rc = teai_context_new(model, &p, &s->ctx[i], err);
+        if (rc) {
+            teai__srv_sched_free(s);
+            return rc;
+        }
+    }
+    s->n_ctx = teai_context_n_ctx(s->ctx[0]);
+    if (pthread_create(&s->th, NULL, sched_main, s)) {
+        teai__srv_sched_free(s);
+        return teai__fail(err, TEAI_EIO, "server: cannot start the scheduler thread");
+    }
+    s->started = 1;
+    *out = s;
+    return TEAI_OK;
+}
+
+void teai__srv_sched_free(teai__srv_sched *s) {
+    if (!s) return;
+    if (s->started) {
+        pthread_mutex_lock(&s->mu);
+        s->stopping = 1;
+        s->quit = 1;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->th, NULL);
+    }
+    while (s->head) { /* only when the thread never ran */
+        job *j = s->head;
+        s->head = j->next;
+        job_free(j);
+    }
+    for (int i = 0; s->slots && i < s->n_slots; i++) {
+        job_free(s->slots[i].j);
+        teai_sampler_free(s->slots[i].smp);
+        if (s->slots[i].has_text) teai__srv_text_free(&s->slots[i].text);
+    }
+    for (int i = 0; s->ctx && i < s->n_slots; i++) teai_context_free(s->ctx[i]);
+    free(s->ctx);
+    free(s->slots);
+    free(s->logits);
+    teai_buf_free(&s->out);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s);
+}
+
+int teai__srv_sched_n_ctx(const teai__srv_sched *s) {
+    return s->n_ctx;
+}
+
+const teai_model *teai__srv_sched_model(const teai__srv_sched *s) {
+    return s->model;
+}
+
+int teai__srv_sched_submit(teai__srv_sched *s, const teai__srv_request *req, int max_tokens_cap,
+                           teai__srv_event_fn fn, void *ud, uint64_t *id, teai__srv_error *e) {
+    *id = 0;
+    job *j = calloc(1, sizeof *j);
+    if (!j) return teai__srv_fail(e, 500, "server_error", NULL, NULL, "out of memory");
+    int rc = teai__srv_prompt_ids(s->model, s->n_ctx, req, max_tokens_cap, &j->ids, &j->n_ids,
+                                  &j->max_tokens, e);
+    if (rc) {
+        free(j);
+        return rc;
+    }
+    j->req = req, j->fn = fn, j->ud = ud;
+    pthread_mutex_lock(&s->mu);
+    int free_slots = 0;
+    for (int i = 0; i < s->n_slots; i++) free_slots += !s->slots[i].j;
+    if (s->stopping) {
+        rc = teai__srv_fail(e, 503, "unavailable_error", NULL, "shutting_down",
+                            "the server is shutting down");
+    } else if (s->queued >= free_slots + s->max_waiting) {
+        rc = teai__srv_fail(e, 503, "unavailable_error", NULL, "server_busy",
+                            "the server is busy: its queue of waiting requests is full; "
+                            "retry later");
+    } else {
+        j->id = s->next_id++;
+        *id = j->id;
+        if (s->tail)
+            s->tail->next = j;
+        else
+            s->head = j;
+        s->tail = j;
+        s->queued++;
+        pthread_cond_broadcast(&s->cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (rc) job_free(j);
+    return rc;
+}
+
+void teai__srv_sched_cancel(teai__srv_sched *s, uint64_t id) {
+    if (!id) return;
+    pthread_mutex_lock(&s->mu);
+    job **p = &s->head, *prev = NULL;
+    while (*p && (*p)->id != id) prev = *p, p = &(*p)->next;
+    if (*p) {
+        job *j = *p;
+        *p = j->next;
+        if (s->tail == j) s->tail = prev;
+        s->queued--;
+        job_free(j);
+    } else {
+        for (int i = 0; i < s->n_slots; i++)
+            if (s->slots[i].j && s->slots[i].j->id == id) {
+                /* a batch running now has its own copy of the tokens; its
+                 * results for this slot are dropped */
+                slot_release(&s->slots[i]);
+                break;
+            }
+    }
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void teai__srv_sched_stop(teai__srv_sched *s) {
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
