@@ -104,11 +104,44 @@ int teai_serving_run_read(const char *path, teai_note_fn note, void *ud, teai_se
                           teai_error *err);
 void teai_serving_run_free(teai_serving_run *r);
 
+/* The per-request values of a level (measured ok requests; ITL: every gap
+ * of theirs), NANs left out, in record order: what `teai analyze` tests.
+ * *out (free()) gets *n values; TEAI_ENOMEM. */
+enum { TEAI_SERVING_TTFT, TEAI_SERVING_TPOT, TEAI_SERVING_ITL, TEAI_SERVING_E2EL };
+int teai_serving_values(const teai_serving_level *lv, int metric, double **out, size_t *n,
+                        teai_error *err);
+
 /* Collation: every *.jsonl load log under logs_dir (recursively) -> one row
  * per (run, level) in out_csv (serving.csv, columns in docs/load.md), written
  * atomically. *n_rows gets the rows written (0: no load logs; no file is
  * written then and TEAI_OK is returned). */
 int teai_serving_collate(const char *logs_dir, const char *out_csv, teai_note_fn note, void *ud,
                          long *n_rows, teai_error *err);
+
+/* serving.csv's columns, in order: teai_serving_csv_col writes the name of
+ * column i (0 .. teai_serving_csv_n_cols() - 1) into out and returns its
+ * length, -1 out of range. */
+int teai_serving_csv_n_cols(void);
+int teai_serving_csv_col(int i, char *out, size_t cap);
+
+/* serving.csv read back, columns found by name (the figures, the report and
+ * `teai analyze` read it). Rows with another number of fields than the
+ * header are noted and skipped. TEAI_ENOTFOUND, TEAI_EFORMAT (no header or
+ * no label column), TEAI_ENOMEM. */
+typedef struct teai_serving_table teai_serving_table;
+int teai_serving_table_read(const char *path, teai_note_fn note, void *ud, teai_serving_table **out,
+                            teai_error *err);
+void teai_serving_table_free(teai_serving_table *t);
+long teai_serving_table_rows(const teai_serving_table *t);
+int teai_serving_table_col(const teai_serving_table *t, const char *name); /* -1 absent */
+/* A cell ("" when the column is absent or row out of range); a cell as a
+ * number (NAN when empty or not a number: never 0 for "not measured"; "inf"
+ * reads as infinity). */
+const char *teai_serving_table_str(const teai_serving_table *t, long row, const char *col);
+double teai_serving_table_num(const teai_serving_table *t, long row, const char *col);
+
+/* A level's short name: "c=4" (concurrency) or "2.5 req/s" ("inf req/s"). */
+void teai_serving_level_name(char *out, size_t cap, const char *mode, double concurrency,
+                             double rate);
 
 #endif
