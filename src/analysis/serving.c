@@ -56,8 +56,10 @@ void teai_quantile_interval(const double *sorted, size_t n, double q, double *lo
             break;
         }
     }
-    if (j >= 1) *lo = sorted[j - 1];
-    if (k >= 1 && k <= n) *hi = sorted[k - 1];
+    /* both bounds or none: a one-sided bound alone (n = 2, q = 0.99: x_(2)
+     * with 98%) may lie on the far side of the type-7 estimate, and reads as
+     * an interval it is not */
+    if (j >= 1 && k >= 1 && k <= n) *lo = sorted[j - 1], *hi = sorted[k - 1];
 }
 
 static const double quantiles[4] = {0.50, 0.90, 0.95, 0.99};
@@ -364,7 +366,7 @@ static double jnum(const jmember *m, int n, const char *key) {
     buf[len] = 0;
     char *end;
     double x = strtod(buf, &end);
-    return *end == 0 ? x : NAN;
+    return *end == 0 && isfinite(x) ? x : NAN; /* 1e999: not a measurement */
 }
 
 /* 1 true, 0 false, -1 absent or neither. */
@@ -580,6 +582,7 @@ static int add_request(run_impl *ri, const jmember *m, int n, const char **why) 
                 buf[len] = 0;
                 x = strtod(buf, NULL);
             }
+            if (!isfinite(x)) x = NAN;
             ls->itl[ls->n_itl++] = x;
             p = skip_ws(q, itl->val_end);
             if (*p == ',') p++;

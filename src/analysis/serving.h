@@ -65,8 +65,10 @@ int teai_serving_summarize(const teai_serving_request *r, size_t n, const teai_s
                            teai_serving_summary *out, teai_error *err);
 
 /* 95% distribution-free interval of the q-quantile (0..1) of sorted x[0..n):
- * order statistics (j, k) from the binomial(n, q) distribution. NANs when n
- * is too small. */
+ * order statistics (x_(j), x_(k)), j the largest rank with P(B <= j - 1) <=
+ * 2.5% and k the smallest with P(B <= k - 1) >= 97.5%, B ~ binomial(n, q).
+ * Both NAN when n is too small for either bound (the median needs n >= 6,
+ * p99 n >= 368). */
 void teai_quantile_interval(const double *sorted, size_t n, double q, double *lo, double *hi);
 
 /* ---- a load run's log (JSON Lines, docs/load.md) ------------------------ */
