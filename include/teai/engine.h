@@ -127,8 +127,11 @@ const char *teai_model_chat_template(const teai_model *model);
 typedef struct teai_context teai_context;
 
 typedef struct teai_context_params {
-    int n_ctx;     /* KV cache length in tokens; 0 = min(model ctx_len, 4096) */
+    int n_ctx;     /* KV cache length in tokens, all sequences together;
+                      0 = min(model ctx_len, 4096) */
     int n_threads; /* 0 = all cores */
+    int n_seq;     /* sequences, each with its own KV cache of n_ctx / n_seq
+                      positions (teai_context_eval_batch); 0 = 1 */
 } teai_context_params;
 
 teai_context_params teai_context_default_params(void);
@@ -146,9 +149,37 @@ int teai_context_eval(teai_context *ctx, const int32_t *tokens, int n, float *lo
  * logits holds (n, n_vocab) floats, row i for tokens[i] (perplexity). */
 int teai_context_eval_all(teai_context *ctx, const int32_t *tokens, int n, float *logits,
                           teai_error *err);
-int teai_context_pos(const teai_context *ctx); /* tokens in the KV cache */
-int teai_context_n_ctx(const teai_context *ctx);
-void teai_context_reset(teai_context *ctx); /* empties the KV cache */
+int teai_context_pos(const teai_context *ctx);   /* tokens in sequence 0's KV cache */
+int teai_context_n_ctx(const teai_context *ctx); /* positions per sequence */
+void teai_context_reset(teai_context *ctx);      /* empties every sequence's KV cache */
+
+/* Several sequences in one forward pass (continuous batching). teai_context_eval
+ * and teai_context_eval_all run sequence 0. */
+typedef struct teai_batch_row {
+    int32_t token;
+    int seq;    /* 0 .. n_seq-1 */
+    int logits; /* 1: write this row's next-token logits */
+} teai_batch_row;
+
+/* Runs n rows at once: row i appends rows[i].token to sequence rows[i].seq at
+ * that sequence's next position (rows of one sequence in the order given;
+ * each attends to its own sequence only). The matmuls take all rows together,
+ * so the weights are read once for the batch. The rows that ask for logits
+ * get them in logits ((count, n_vocab) floats, in row order) when logits is
+ * non-NULL. Each row's numbers are those of teai_context_eval on its sequence
+ * alone, whatever else the batch holds, when each sequence's rows in a call
+ * are what one teai_context_eval chunk runs: one token, or up to 128
+ * consecutive prompt tokens starting at a multiple of 128 from the sequence's
+ * start (F16 on AVX-512, Q8_0 and Q4_0 on AVX2 need this, and there the
+ * rows alone of their sequence in a batch are run one by one; other types give
+ * the same numbers for any split). n <= teai_context_batch_max. TEAI_ERANGE when a sequence's
+ * cache would overflow, TEAI_EINVAL for a bad row: then nothing is run. */
+int teai_context_eval_batch(teai_context *ctx, const teai_batch_row *rows, int n, float *logits,
+                            teai_error *err);
+int teai_context_batch_max(const teai_context *ctx); /* rows per call: 128 + n_seq (n_seq > 1) */
+int teai_context_n_seq(const teai_context *ctx);
+int teai_context_seq_pos(const teai_context *ctx, int seq); /* tokens in its cache; -1 bad seq */
+void teai_context_seq_reset(teai_context *ctx, int seq);    /* empties one sequence's cache */
 /* Bytes one decode step at position pos moves (docs/metrics.md):
  * teai_decode_bytes_per_step of the model (teai_decode_shape_from_model)
  * with the engine's f32 K and V cache. */

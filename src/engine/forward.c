@@ -7,7 +7,18 @@
  *   xb = rmsnorm(x) * ffn_norm
  *   x += (silu(xb @ Wgate^T) * (xb @ Wup^T)) @ Wdown^T
  * then logits = rmsnorm(x_last) * out_norm @ Wout^T.
- * All scratch is allocated when the context is made: no allocation per token. */
+ * All scratch is allocated when the context is made: no allocation per token.
+ *
+ * A context holds n_seq sequences, each with its own KV cache region and
+ * position. A batch (teai_context_eval_batch) is rows (sequence, token): the
+ * matmuls run all rows at once (the weights read once per batch); rope and
+ * attention use each row's own position and its own sequence's cache. Every
+ * row's numbers are those of a single-sequence run: the kernels give each
+ * row's result independently of the others, except that where the decode
+ * matvec sums in another order than the prefill matmul (F16 on AVX-512; Q8_0
+ * and Q4_0 on AVX2 alone), a sequence's row that is alone in the batch goes
+ * through the matvec, as teai_context_eval's one-token steps do. */
+#include "cpu_features.h"
 #include "model.h"
 #include "quant.h"
 #include "base/threadpool.h"
@@ -23,10 +34,18 @@
 struct teai_context {
     const teai_model *m;
     teai__pool *pool;
-    int n_ctx, pos, n_threads;
+    int n_ctx; /* positions per sequence */
+    int n_seq, n_threads;
+    int *pos; /* (n_seq) tokens in each sequence's cache */
     int q_dim, kv_dim;
-    float *k_cache, *v_cache; /* (n_layers, n_ctx, kv_dim) */
-    /* activations for up to TEAI_BATCH tokens */
+    float *k_cache, *v_cache; /* (n_layers, n_seq, n_ctx, kv_dim) */
+    int rows;                 /* rows a forward pass takes: TEAI_BATCH (+ n_seq when n_seq > 1) */
+    int32_t *row_tok;         /* (rows) each row's token */
+    int *row_seq, *row_pos;   /* (rows) each row's sequence and position */
+    uint8_t *row_single;      /* (rows) 1: the row is its sequence's only row in the batch */
+    uint8_t *ones;            /* (rows) all 1 (the output rows: one per sequence) */
+    int *seq_rows;            /* (n_seq) scratch: rows per sequence in a batch */
+    /* activations for up to `rows` tokens */
     float *x;             /* (B, dim) residual stream */
     float *xb;            /* (B, max(dim, q_dim)) normed input / attention output */
     float *q;             /* (B, q_dim) */
@@ -43,7 +62,7 @@ struct teai_context {
 };
 
 teai_context_params teai_context_default_params(void) {
-    teai_context_params p = {0, 0};
+    teai_context_params p = {0, 0, 0};
     return p;
 }
 
@@ -55,6 +74,13 @@ static void *xalloc(size_t n) {
 void teai_context_free(teai_context *c) {
     if (!c) return;
     teai__pool_free(c->pool);
+    free(c->pos);
+    free(c->row_tok);
+    free(c->row_seq);
+    free(c->row_pos);
+    free(c->row_single);
+    free(c->ones);
+    free(c->seq_rows);
     free(c->k_cache);
     free(c->v_cache);
     free(c->x);
@@ -77,8 +103,13 @@ int teai_context_new(const teai_model *m, const teai_context_params *params, tea
     if (!m->layers) return teai__fail(err, TEAI_EINVAL, "model has no weights (vocabulary only)");
     teai_context_params p = params ? *params : teai_context_default_params();
     int n_ctx = p.n_ctx > 0 ? p.n_ctx : (hp->ctx_len < 4096 ? hp->ctx_len : 4096);
+    int n_seq = p.n_seq > 0 ? p.n_seq : 1;
     if (n_ctx > (1 << 22))
         return teai__fail(err, TEAI_EINVAL, "context of %d tokens is too large", n_ctx);
+    if (n_seq > 4096 || n_ctx / n_seq < 1)
+        return teai__fail(err, TEAI_EINVAL, "a context of %d tokens cannot hold %d sequences",
+                          n_ctx, n_seq);
+    n_ctx /= n_seq;
     if (hp->n_heads / hp->n_kv_heads > TEAI_MAX_GROUP)
         return teai__fail(err, TEAI_EUNSUPPORTED, "%d query heads per KV head (at most %d)",
                           hp->n_heads / hp->n_kv_heads, TEAI_MAX_GROUP);
@@ -86,11 +117,22 @@ int teai_context_new(const teai_model *m, const teai_context_params *params, tea
     if (!c) return teai__fail(err, TEAI_ENOMEM, "out of memory");
     c->m = m;
     c->n_ctx = n_ctx;
+    c->n_seq = n_seq;
+    c->rows = TEAI_BATCH + (n_seq > 1 ? n_seq : 0);
     c->q_dim = hp->n_heads * hp->head_dim;
     c->kv_dim = hp->n_kv_heads * hp->head_dim;
     c->pool = teai__pool_new(p.n_threads);
     c->n_threads = teai__pool_size(c->pool);
-    size_t B = TEAI_BATCH, cache = (size_t)hp->n_layers * (size_t)n_ctx * (size_t)c->kv_dim;
+    size_t B = (size_t)c->rows,
+           cache = (size_t)hp->n_layers * (size_t)n_seq * (size_t)n_ctx * (size_t)c->kv_dim;
+    c->pos = calloc((size_t)n_seq, sizeof *c->pos);
+    c->seq_rows = calloc((size_t)n_seq, sizeof *c->seq_rows);
+    c->row_tok = calloc(B, sizeof *c->row_tok);
+    c->row_seq = calloc(B, sizeof *c->row_seq);
+    c->row_pos = calloc(B, sizeof *c->row_pos);
+    c->row_single = calloc(B, 1);
+    c->ones = malloc(B);
+    if (c->ones) memset(c->ones, 1, B);
     size_t wide = (size_t)(hp->dim > c->q_dim ? hp->dim : c->q_dim);
     c->k_cache = xalloc(sizeof(float) * cache);
     c->v_cache = xalloc(sizeof(float) * cache);
@@ -111,8 +153,9 @@ int teai_context_new(const teai_model *m, const teai_context_params *params, tea
     c->dot_f32 = teai__dot_best(TEAI_TYPE_F32);
     c->axpy = teai__axpy_best();
     teai_decode_shape_from_model(m, &c->shape);
-    if (!c->pool || !c->k_cache || !c->v_cache || !c->x || !c->xb || !c->q || !c->k || !c->v ||
-        !c->hb || !c->hb2 || !c->att || !c->rope_cs || !c->xq) {
+    if (!c->pool || !c->pos || !c->seq_rows || !c->row_tok || !c->row_seq || !c->row_pos ||
+        !c->row_single || !c->ones || !c->k_cache || !c->v_cache || !c->x || !c->xb || !c->q ||
+        !c->k || !c->v || !c->hb || !c->hb2 || !c->att || !c->rope_cs || !c->xq) {
         teai_context_free(c);
         return teai__fail(err, TEAI_ENOMEM, "out of memory for a context of %d tokens", n_ctx);
     }
@@ -121,13 +164,25 @@ int teai_context_new(const teai_model *m, const teai_context_params *params, tea
 }
 
 int teai_context_pos(const teai_context *c) {
-    return c->pos;
+    return c->pos[0];
 }
 int teai_context_n_ctx(const teai_context *c) {
     return c->n_ctx;
 }
 void teai_context_reset(teai_context *c) {
-    c->pos = 0;
+    memset(c->pos, 0, sizeof(int) * (size_t)c->n_seq);
+}
+int teai_context_n_seq(const teai_context *c) {
+    return c->n_seq;
+}
+int teai_context_batch_max(const teai_context *c) {
+    return c->rows;
+}
+int teai_context_seq_pos(const teai_context *c, int seq) {
+    return seq >= 0 && seq < c->n_seq ? c->pos[seq] : -1;
+}
+void teai_context_seq_reset(teai_context *c, int seq) {
+    if (seq >= 0 && seq < c->n_seq) c->pos[seq] = 0;
 }
 
 /* ---- parallel pieces ---------------------------------------------------- */
@@ -138,6 +193,8 @@ void teai_context_reset(teai_context *c) {
 typedef struct acts {
     const float *x; /* source (B, cols); NULL = nothing cached */
     int cols, B;
+    const uint8_t *single; /* (B) rows that take the decode matvec's order; NULL = none
+                              (see matvec_is_matmul) */
     teai_type vt;
     size_t stride; /* bytes per token in c->xq */
 } acts;
@@ -164,13 +221,41 @@ typedef struct matmul_job {
     const uint8_t *xq;
 } matmul_job;
 
+/* 1 when teai__matvec_q gives teai__matmul_q's row results bit for bit
+ * (quant.h): every type but those whose prefill kernel sums in another order
+ * than the decode matvec: F16 under AVX-512, Q8_0 and Q4_0 under AVX2 alone. */
+static int matvec_is_matmul(teai_type t) {
+#if TEAI_QUANT_AVX2
+    if (teai__cpu_has_avx512()) return t != TEAI_TYPE_F16;
+    if (teai__cpu_has_avx2()) return t != TEAI_TYPE_Q8_0 && t != TEAI_TYPE_Q4_0;
+#endif
+    (void)t;
+    return 1;
+}
+
 static void matmul_rows(const matmul_job *j, const teai__weight *w, float *y, long lo, long hi) {
+    const acts *a = j->a;
     if (lo >= hi) return;
-    if (j->a->B == 1)
+    if (a->B == 1) {
         teai__matvec_q(w->type, w->data, w->row_bytes, w->cols, lo, hi, j->xq, y);
-    else
-        teai__matmul_q(w->type, w->data, w->row_bytes, w->cols, lo, hi, j->xq, j->a->stride,
-                       j->a->B, y, (size_t)w->rows);
+    } else if (!a->single || matvec_is_matmul(w->type)) {
+        teai__matmul_q(w->type, w->data, w->row_bytes, w->cols, lo, hi, j->xq, a->stride, a->B, y,
+                       (size_t)w->rows);
+    } else { /* single rows in the matvec's order, runs of the others in the matmul's */
+        for (int t = 0; t < a->B;) {
+            const uint8_t *xq = j->xq + (size_t)t * a->stride;
+            float *yt = y + (size_t)t * (size_t)w->rows;
+            if (a->single[t]) {
+                teai__matvec_q(w->type, w->data, w->row_bytes, w->cols, lo, hi, xq, yt);
+                t++;
+                continue;
+            }
+            int t0 = t;
+            while (t < a->B && !a->single[t]) t++;
+            teai__matmul_q(w->type, w->data, w->row_bytes, w->cols, lo, hi, xq, a->stride, t - t0,
+                           yt, (size_t)w->rows);
+        }
+    }
 }
 
 static void matmul_task(void *arg, int ith, int nth) {
@@ -224,8 +309,8 @@ static void attn_task(void *arg, int ith, int nth) {
     int hd = hp->head_dim, group = hp->n_heads / hp->n_kv_heads;
     float scale = 1.0f / sqrtf((float)hd);
     float *s = c->att + (size_t)ith * (size_t)group * (size_t)c->n_ctx; /* (group, n_ctx) */
-    size_t layer_off = (size_t)j->layer * (size_t)c->n_ctx * (size_t)c->kv_dim;
-    const float *kc = c->k_cache + layer_off, *vc = c->v_cache + layer_off;
+    size_t seq_size = (size_t)c->n_ctx * (size_t)c->kv_dim;
+    size_t layer_off = (size_t)j->layer * (size_t)c->n_seq * seq_size;
     teai__dot_fn dot = c->dot_f32;
     teai__axpy_fn axpy = c->axpy;
     /* when tokens x KV heads are fewer than the threads (decode), each group
@@ -241,7 +326,9 @@ static void attn_task(void *arg, int ith, int nth) {
         int h0 = kvh * group + part * per;
         int ng = group - part * per < per ? group - part * per : per;
         if (ng <= 0) continue;
-        int last = c->pos + t; /* causal: attend to positions 0..last */
+        int last = c->row_pos[t]; /* causal: attend to positions 0..last of its sequence */
+        size_t off = layer_off + (size_t)c->row_seq[t] * seq_size;
+        const float *kc = c->k_cache + off, *vc = c->v_cache + off;
         const float *q = c->q + (size_t)t * (size_t)c->q_dim + (size_t)h0 * (size_t)hd;
         float mx[TEAI_MAX_GROUP], inv[TEAI_MAX_GROUP];
         for (int g = 0; g < ng; g++) mx[g] = -INFINITY;
@@ -300,9 +387,10 @@ static void add_bias(float *y, const float *b, int n, int B) {
         for (int i = 0; i < n; i++) y[(size_t)t * (size_t)n + (size_t)i] += b[i];
 }
 
-/* Runs B tokens at positions c->pos.. through all layers; leaves the final
- * residual stream in c->x. */
-static void forward_chunk(teai_context *c, const int32_t *tokens, int B) {
+/* Runs B rows (token t of sequence c->row_seq[t] at position c->row_pos[t])
+ * through all layers, single: NULL or c->row_single (acts.single); leaves
+ * the final residual stream in c->x. Positions are advanced by the caller. */
+static void forward_rows(teai_context *c, const int32_t *tokens, int B, const uint8_t *single) {
     const teai_model *m = c->m;
     const teai_hparams *hp = &m->hp;
     int dim = hp->dim, hd = hp->head_dim, ffn = hp->ffn_dim;
@@ -311,7 +399,7 @@ static void forward_chunk(teai_context *c, const int32_t *tokens, int B) {
             (const uint8_t *)m->tok_embd.data + (size_t)tokens[t] * m->tok_embd.row_bytes;
         teai__dequantize_row(m->tok_embd.type, row, c->x + (size_t)t * (size_t)dim, dim);
         float *cs = c->rope_cs + (size_t)t * (size_t)hd;
-        float p = (float)(c->pos + t);
+        float p = (float)c->row_pos[t];
         for (int i = 0; i < hd / 2; i++) {
             float theta = p * m->rope_inv_freq[i];
             cs[2 * i] = cosf(theta);
@@ -319,6 +407,8 @@ static void forward_chunk(teai_context *c, const int32_t *tokens, int B) {
         }
     }
     acts a = {0};
+    a.single = single;
+    size_t seq_size = (size_t)c->n_ctx * (size_t)c->kv_dim;
     for (int l = 0; l < hp->n_layers; l++) {
         const teai__layer *L = &m->layers[l];
         for (int t = 0; t < B; t++)
@@ -331,12 +421,13 @@ static void forward_chunk(teai_context *c, const int32_t *tokens, int B) {
         add_bias(c->q, L->bq, c->q_dim, B);
         add_bias(c->k, L->bk, c->kv_dim, B);
         add_bias(c->v, L->bv, c->kv_dim, B);
-        size_t layer_off = (size_t)l * (size_t)c->n_ctx * (size_t)c->kv_dim;
+        size_t layer_off = (size_t)l * (size_t)c->n_seq * seq_size;
         for (int t = 0; t < B; t++) {
             const float *cs = c->rope_cs + (size_t)t * (size_t)hd;
             rope(c->q + (size_t)t * (size_t)c->q_dim, hp->n_heads, hd, cs, hp->rope_style);
             rope(c->k + (size_t)t * (size_t)c->kv_dim, hp->n_kv_heads, hd, cs, hp->rope_style);
-            size_t at = layer_off + (size_t)(c->pos + t) * (size_t)c->kv_dim;
+            size_t at = layer_off + (size_t)c->row_seq[t] * seq_size +
+                        (size_t)c->row_pos[t] * (size_t)c->kv_dim;
             memcpy(c->k_cache + at, c->k + (size_t)t * (size_t)c->kv_dim,
                    sizeof(float) * (size_t)c->kv_dim);
             memcpy(c->v_cache + at, c->v + (size_t)t * (size_t)c->kv_dim,
@@ -363,7 +454,6 @@ static void forward_chunk(teai_context *c, const int32_t *tokens, int B) {
         matmul(c, &a, &L->w_down, c->hb, c->xb, B);
         for (size_t i = 0; i < (size_t)B * (size_t)dim; i++) c->x[i] += c->xb[i];
     }
-    c->pos += B;
 }
 
 /* Runs tokens through the model; logits of the last token (all == 0) or of
@@ -372,10 +462,10 @@ static int eval_tokens(teai_context *c, const int32_t *tokens, int n, float *log
                        teai_error *err) {
     const teai_hparams *hp = &c->m->hp;
     if (n <= 0) return teai__fail(err, TEAI_EINVAL, "no tokens to evaluate");
-    if (n > c->n_ctx - c->pos)
+    if (n > c->n_ctx - c->pos[0])
         return teai__fail(err, TEAI_ERANGE,
                           "%d tokens do not fit in the context (%d of %d positions used)", n,
-                          c->pos, c->n_ctx);
+                          c->pos[0], c->n_ctx);
     for (int i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= hp->n_vocab)
             return teai__fail(err, TEAI_EINVAL, "token id %d out of range (vocabulary of %d)",
@@ -384,7 +474,9 @@ static int eval_tokens(teai_context *c, const int32_t *tokens, int n, float *log
     c->t_compute_ns = teai__now_ns(); /* the first kernel, the embedding lookup, follows */
     for (int done = 0; done < n; done += last_B) {
         last_B = n - done < TEAI_BATCH ? n - done : TEAI_BATCH;
-        forward_chunk(c, tokens + done, last_B);
+        for (int t = 0; t < last_B; t++) c->row_seq[t] = 0, c->row_pos[t] = c->pos[0] + t;
+        forward_rows(c, tokens + done, last_B, NULL);
+        c->pos[0] += last_B;
         if (logits && all) {
             /* final norm and output projection of every row: (B, dim) -> (B, n_vocab) */
             for (int t = 0; t < last_B; t++)
@@ -412,6 +504,58 @@ int teai_context_eval(teai_context *c, const int32_t *tokens, int n, float *logi
 int teai_context_eval_all(teai_context *c, const int32_t *tokens, int n, float *logits,
                           teai_error *err) {
     return eval_tokens(c, tokens, n, logits, 1, err);
+}
+
+int teai_context_eval_batch(teai_context *c, const teai_batch_row *rows, int n, float *logits,
+                            teai_error *err) {
+    const teai_hparams *hp = &c->m->hp;
+    if (n <= 0) return teai__fail(err, TEAI_EINVAL, "no tokens to evaluate");
+    if (n > c->rows)
+        return teai__fail(err, TEAI_EINVAL, "a batch of %d rows (at most %d)", n, c->rows);
+    memset(c->seq_rows, 0, sizeof(int) * (size_t)c->n_seq);
+    for (int i = 0; i < n; i++) {
+        if (rows[i].seq < 0 || rows[i].seq >= c->n_seq)
+            return teai__fail(err, TEAI_EINVAL, "batch row %d: sequence %d (the context has %d)", i,
+                              rows[i].seq, c->n_seq);
+        if (rows[i].token < 0 || rows[i].token >= hp->n_vocab)
+            return teai__fail(err, TEAI_EINVAL,
+                              "batch row %d: token id %d out of range "
+                              "(vocabulary of %d)",
+                              i, rows[i].token, hp->n_vocab);
+        c->seq_rows[rows[i].seq]++;
+    }
+    for (int q = 0; q < c->n_seq; q++)
+        if (c->seq_rows[q] > c->n_ctx - c->pos[q])
+            return teai__fail(err, TEAI_ERANGE,
+                              "sequence %d: %d tokens do not fit in its context (%d of %d "
+                              "positions used)",
+                              q, c->seq_rows[q], c->pos[q], c->n_ctx);
+    c->t_compute_ns = teai__now_ns();
+    int32_t *tok = c->row_tok; /* positions in row order */
+    for (int i = 0; i < n; i++) {
+        int q = rows[i].seq;
+        tok[i] = rows[i].token;
+        c->row_seq[i] = q;
+        c->row_single[i] = c->seq_rows[q] == 1;
+        c->row_pos[i] = c->pos[q]++;
+    }
+    forward_rows(c, tok, n, c->row_single);
+    if (!logits) return TEAI_OK;
+    /* the rows that want logits, gathered: (n_out, dim) -> (n_out, n_vocab), each
+     * alone of its kind, so in the order of teai_context_eval's last token */
+    int n_out = 0;
+    for (int i = 0; i < n; i++) {
+        if (!rows[i].logits) continue;
+        rmsnorm(c->xb + (size_t)n_out * (size_t)hp->dim, c->x + (size_t)i * (size_t)hp->dim,
+                c->m->out_norm, hp->dim, hp->norm_eps);
+        n_out++;
+    }
+    if (n_out) {
+        acts a = {0};
+        a.single = c->ones;
+        matmul(c, &a, &c->m->output, c->xb, logits, n_out);
+    }
+    return TEAI_OK;
 }
 
 uint64_t teai_context_step_bytes(const teai_context *c, int pos) {
