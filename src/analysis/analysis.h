@@ -151,8 +151,8 @@ int teai_dataset_allow_missing(teai_dataset *ds, const char *col, teai_error *er
  * before that stay). *n_rows (may be NULL) gets the rows read. */
 int teai_dataset_add_csv(teai_dataset *ds, const char *path, teai_note_fn note, void *ud,
                          long *n_rows, teai_error *err);
-/* Adds every *.csv in dir (in byte order of their names) but accuracy.csv
- * and samples.csv, which have their own columns. Unreadable or
+/* Adds every *.csv in dir (in byte order of their names) but accuracy.csv,
+ * samples.csv and serving.csv, which have their own columns. Unreadable or
  * malformed files are noted and counted in *n_bad; TEAI_ENOTFOUND when dir
  * cannot be listed. *n_files: CSVs read. */
 int teai_dataset_add_dir(teai_dataset *ds, const char *dir, teai_note_fn note, void *ud,

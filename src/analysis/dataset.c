@@ -704,10 +704,11 @@ int teai_dataset_add_dir(teai_dataset *ds, const char *dir, teai_note_fn note, v
     struct dirent *e;
     while ((e = readdir(d))) {
         size_t l = strlen(e->d_name);
-        /* speed CSVs only: accuracy.csv and samples.csv (teai collate) have
+        /* speed CSVs only: accuracy.csv, samples.csv and serving.csv (teai collate) have
          * their own columns */
         if (l < 5 || strcmp(e->d_name + l - 4, ".csv") || e->d_name[0] == '.' ||
-            strcmp(e->d_name, "accuracy.csv") == 0 || strcmp(e->d_name, "samples.csv") == 0)
+            strcmp(e->d_name, "accuracy.csv") == 0 || strcmp(e->d_name, "samples.csv") == 0 ||
+            strcmp(e->d_name, "serving.csv") == 0)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;

@@ -37,6 +37,12 @@ static const char *help =
     "teai collate) against decode tokens/s, one point per backend and quantization,\n"
     "joined on backend + size + quantization, with the Pareto frontier drawn.\n"
     "\n"
+    "When DIR holds a serving.csv (teai load, then teai collate), also\n"
+    "serving_curve (TTFT p50/p99 and TPOT p99 against output tokens/s, one line per\n"
+    "server label, one point per level, with 95% intervals) and latency_breakdown\n"
+    "(TTFT and TPOT percentiles per label and level); a folder with only serving.csv\n"
+    "gets these two (docs/serving-analysis.md).\n"
+    "\n"
     "  --format F    png (default), svg or pdf\n"
     "  --dpi N       PNG resolution; the scale is N/100 (default 100: 1000x600 pixels)\n"
     "  --copy-to D2  also write every figure into D2 (e.g. docs/images)\n"
@@ -102,20 +108,37 @@ int cmd_plot(int argc, char **argv) {
 
     teai_error err = {0};
     teai_figures_data fd;
+    /* serving.csv stands on its own: without speed rows its figures are
+     * still drawn */
+    char spath[4096];
+    struct stat sb;
+    teai_serving_table *stab = NULL;
+    if (snprintf(spath, sizeof spath, "%s/serving.csv", dir) < (int)sizeof spath &&
+        stat(spath, &sb) == 0) {
+        teai_error serr = {0};
+        int sst = teai_serving_table_read(spath, print_note, NULL, &stab, &serr);
+        if (sst) fprintf(stderr, "teai plot: %s\n", serr.msg);
+    }
     int st = teai_figures_load(dir, NULL, 0, print_note, NULL, &fd, &err);
-    if (st) {
+    int have_fd = st == TEAI_OK;
+    if (st && !(st == TEAI_ENOTFOUND && stab)) {
         cli_fail(cmd, &err, st);
+        teai_serving_table_free(stab);
         return st == TEAI_ENOTFOUND ? CLI_EXIT_INPUT : CLI_EXIT_FAIL;
     }
+    if (!have_fd) printf("skipped the speed figures: %s\n", err.msg);
     if (ensure_dir(out) || (copy && ensure_dir(copy))) {
-        teai_figures_data_free(&fd);
+        if (have_fd) teai_figures_data_free(&fd);
+        teai_serving_table_free(stab);
         return CLI_EXIT_FAIL;
     }
     teai_plot_params pp = teai_plot_default_params();
     pp.scale = (double)dpi / 100.0;
     int written = 0, failed = 0;
-    for (int f = 0; f < TEAI_FIG_N; f++) {
-        const char *name = teai_figure_name(f);
+    for (int f = 0; f < TEAI_FIG_N + TEAI_SFIG_N; f++) {
+        int serving = f >= TEAI_FIG_N;
+        if (serving ? !stab : !have_fd) continue;
+        const char *name = serving ? teai_serving_figure_name(f - TEAI_FIG_N) : teai_figure_name(f);
         for (int k = 0; k < (copy ? 2 : 1); k++) {
             char path[4096], msg[1024];
             int n = snprintf(path, sizeof path, "%s/%s.%s", k ? copy : out, name, ext);
@@ -124,7 +147,10 @@ int cmd_plot(int argc, char **argv) {
                 failed++;
                 break;
             }
-            int r = teai_figure_write_data(f, &fd, acc_metric, path, fmt, &pp, msg, sizeof msg);
+            int r = serving ? teai_serving_figure_write(f - TEAI_FIG_N, stab, path, fmt, &pp, msg,
+                                                        sizeof msg)
+                            : teai_figure_write_data(f, &fd, acc_metric, path, fmt, &pp, msg,
+                                                     sizeof msg);
             if (r == 1) {
                 printf("wrote %s: %s\n", path, msg);
                 written++;
@@ -139,7 +165,8 @@ int cmd_plot(int argc, char **argv) {
         }
     }
     fflush(stdout);
-    teai_figures_data_free(&fd);
+    if (have_fd) teai_figures_data_free(&fd);
+    teai_serving_table_free(stab);
     if (!written) {
         fprintf(stderr, "teai plot: no figure written\n");
         return failed ? CLI_EXIT_FAIL : CLI_EXIT_INPUT;

@@ -28,6 +28,7 @@
 #define TEAI_PLOT_FIGURES_H
 
 #include "analysis/analysis.h"
+#include "analysis/serving.h"
 #include "plot/chart.h"
 
 #include <stddef.h>
@@ -54,8 +55,8 @@ const char *teai_figure_name(int fig);
 
 /* A data set grouped the way the figures need it (hostname, device, size,
  * quantize, backend, machine, device_name; the last two read "" from CSVs
- * that lack them), filled from every *.csv in dir but accuracy.csv and
- * samples.csv;
+ * that lack them), filled from every *.csv in dir but accuracy.csv,
+ * samples.csv and serving.csv;
  * arguments and errors as teai_dataset_add_dir. */
 int teai_figures_open(const char *dir, teai_note_fn note, void *ud, teai_dataset **out,
                       int *n_files, int *n_bad, teai_error *err);
@@ -114,6 +115,30 @@ int teai_figure_write_acc(int fig, const teai_dataset *ds, const teai_figure_acc
 int teai_figure_write_data(int fig, const teai_figures_data *fd, const char *acc_metric,
                            const char *path, teai_plot_format format,
                            const teai_plot_params *params, char *msg, size_t cap);
+
+/* ---- serving figures (teai load; docs/serving-analysis.md) ----------------
+ * From serving.csv (teai_serving_table_read), not from the speed CSVs:
+ * serving_curve: latency percentiles (panels TTFT p50, TTFT p99, TPOT p99,
+ *   ms) against output tokens/s, one line per server label (and load mode
+ *   when a label has both), one point per level, labelled "c=4" or
+ *   "2.5 req/s", with the percentiles' 95% order-statistic intervals;
+ * latency_breakdown: TTFT and TPOT p50/p90/p95/p99 (ms) as bars per label
+ *   and level, intervals on p50 and p99.
+ * An empty cell is not measured: no point on the curve, "not measured" in
+ * the bars. */
+typedef enum teai_serving_figure {
+    TEAI_SFIG_SERVING_CURVE = 0,
+    TEAI_SFIG_LATENCY_BREAKDOWN,
+    TEAI_SFIG_N
+} teai_serving_figure;
+
+/* "serving_curve", "latency_breakdown"; NULL out of range. */
+const char *teai_serving_figure_name(int fig);
+/* As teai_figure_write: 1 written (msg: the finding), 0 the table cannot
+ * support it (msg: why; nothing written), negative status on failure. */
+int teai_serving_figure_write(int fig, const teai_serving_table *t, const char *path,
+                              teai_plot_format format, const teai_plot_params *params, char *msg,
+                              size_t cap);
 
 /* 1 if smaller values of this accuracy metric are better (kl_divergence,
  * ppl, perplexity, nll, loss), 0 otherwise (reward, top1_agreement, ...). */

@@ -8,6 +8,7 @@
  *   figures_accuracy.c pareto: accuracy against decode speed
  *   figures_device.c   roofline and thermal_timeline: measured bandwidth,
  *                      heat and clocks
+ *   figures_serving.c  serving_curve and latency_breakdown, from serving.csv
  *
  * The figures share the pooling of dataset groups (grouped by K_HOST ..
  * K_NAME, the columns teai_figures_open groups by), the device they are
