@@ -35,9 +35,16 @@ static void coll_free(coll *c) {
     pthread_cond_destroy(&c->cv);
 }
 
+/* Requests between their first and their final event, and the most seen at
+ * once (events come from the one scheduler thread). */
+static int g_running, g_most_running;
+
 static void on_event(void *ud, const teai__srv_event *ev) {
     coll *c = ud;
     pthread_mutex_lock(&c->mu);
+    if (c->n_events == 0 && ev->kind == TEAI__SRV_EV_TEXT && ++g_running > g_most_running)
+        g_most_running = g_running;
+    if (c->n_events > 0 && ev->kind != TEAI__SRV_EV_TEXT) g_running--;
     c->n_events++;
     if (ev->kind == TEAI__SRV_EV_TEXT) {
         teai_buf_add(&c->text, ev->text, ev->len);
@@ -168,6 +175,7 @@ static void check_mixed(const char *type) {
     cp.n_threads = 2;
     teai__srv_sched *s = NULL;
     teai_error err = {0};
+    g_running = g_most_running = 0;
     ASSERT_EQ(teai__srv_sched_new(m, &cp, n_slots, 16, &s, &err), TEAI_OK);
     ASSERT_EQ(teai__srv_sched_n_ctx(s), per_slot);
     int32_t ids[9][300];
@@ -211,6 +219,8 @@ static void check_mixed(const char *type) {
         teai_buf_free(&rt);
     }
     ASSERT_TRUE(n_full >= n_req / 2);
+    ASSERT_TRUE(g_most_running >= 2); /* sequences did share batches */
+    ASSERT_TRUE(g_most_running <= n_slots);
     teai__srv_sched_free(s);
     for (int i = 0; i < n_req; i++) coll_free(&c[i]);
     teai_model_free(m);

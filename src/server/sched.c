@@ -4,7 +4,8 @@
  *   builds one batch: the next token of every generating slot, plus one
  *     prompt chunk (at most PROMPT_CHUNK tokens) of the earliest admitted
  *     slot still reading its prompt,
- *   runs the batch through the model without the lock (one forward pass),
+ *   runs the batch through the model without the lock (one forward pass,
+ *     teai_context_eval_batch: slot i is the context's sequence i),
  *   samples each slot's token with its own sampler, passes it through the
  *     slot's stop strings and UTF-8 check (teai__srv_text), and emits events.
  * Prompt chunks start at multiples of PROMPT_CHUNK from the prompt's start, as
@@ -51,7 +52,7 @@ typedef struct slot {
 
 struct teai__srv_sched {
     const teai_model *model;
-    teai_context **ctx; /* one per slot */
+    teai_context *ctx; /* n_slots sequences, one per slot */
     int n_slots, n_ctx, n_vocab, max_waiting;
     slot *slots;
     job *head, *tail; /* the queue */
@@ -63,7 +64,9 @@ struct teai__srv_sched {
     pthread_t th;
     int started;
     /* the scheduler thread's own */
-    float *logits; /* (n_slots, n_vocab) */
+    float *logits;        /* (n_slots, n_vocab) */
+    teai_batch_row *rows; /* (teai_context_batch_max) */
+    struct plan *plans;   /* (n_slots) */
     teai_buf out;
 };
 
@@ -180,7 +183,7 @@ static int admit(teai__srv_sched *s, slot *sl, int idx) {
     sl->order = s->next_order++;
     sl->t_admit = teai__now_ns();
     sl->t_first = sl->t_admit;
-    teai_context_reset(s->ctx[idx]);
+    teai_context_seq_reset(s->ctx, idx);
     if (teai_sampler_new(&j->req->sp, s->n_vocab, &sl->smp)) {
         slot_fail(sl, 500, NULL, "out of memory");
         return -1;
@@ -188,95 +191,98 @@ static int admit(teai__srv_sched *s, slot *sl, int idx) {
     return 0;
 }
 
-/* What one batch holds for a slot: tokens fed and whether its logits come. */
+/* What one batch holds for a slot. */
 typedef struct plan {
     uint64_t id; /* the owner when planned (a cancel may free the slot meanwhile) */
-    const int32_t *tokens;
-    int n;
-    int logits;
-    int rc;
+    int n;       /* rows */
+    int logits;  /* its row of logits in the output, -1 none */
 } plan;
+
+/* Ends every queued and running request with shutting_down. */
+static void fail_all(teai__srv_sched *s) {
+    while (s->head) {
+        job *j = s->head;
+        s->head = j->next;
+        emit_error(j, 503, "shutting_down", "the server is shutting down");
+        job_free(j);
+    }
+    s->tail = NULL;
+    s->queued = 0;
+    for (int i = 0; i < s->n_slots; i++)
+        if (s->slots[i].j)
+            slot_fail(&s->slots[i], 503, "shutting_down",
+                      "the server is shutting down; the generation was stopped");
+}
+
+/* The next batch into s->rows and pl: every generating slot's next token,
+ * then one prompt chunk of the earliest admitted slot still reading its
+ * prompt. Returns the rows. */
+static int plan_batch(teai__srv_sched *s, plan *pl) {
+    int n = 0, n_out = 0, prompt = -1;
+    for (int i = 0; i < s->n_slots; i++) {
+        slot *sl = &s->slots[i];
+        pl[i] = (plan){0, 0, -1};
+        if (!sl->j) continue;
+        if (sl->st == SLOT_GEN) {
+            s->rows[n++] = (teai_batch_row){sl->next, i, 1};
+            pl[i] = (plan){sl->j->id, 1, n_out++};
+        } else if (sl->st == SLOT_PROMPT && (prompt < 0 || sl->order < s->slots[prompt].order)) {
+            prompt = i;
+        }
+    }
+    if (prompt >= 0) {
+        slot *sl = &s->slots[prompt];
+        int k = sl->j->n_ids - sl->n_eval; /* the rest, or a chunk of it */
+        if (k > PROMPT_CHUNK) k = PROMPT_CHUNK;
+        for (int t = 0; t < k; t++)
+            s->rows[n++] = (teai_batch_row){sl->j->ids[sl->n_eval + t], prompt, 0};
+        int last = sl->n_eval + k == sl->j->n_ids;
+        if (last) s->rows[n - 1].logits = 1;
+        pl[prompt] = (plan){sl->j->id, k, last ? n_out++ : -1};
+    }
+    return n;
+}
 
 static void *sched_main(void *arg) {
     teai__srv_sched *s = arg;
-    plan *pl = calloc((size_t)s->n_slots, sizeof *pl);
-    int32_t *fed = calloc((size_t)s->n_slots, sizeof *fed);
-    int32_t chunk[PROMPT_CHUNK]; /* a copy: a cancel frees the job's prompt */
+    plan *pl = s->plans;
     pthread_mutex_lock(&s->mu);
     for (;;) {
         if (s->stopping) {
-            while (s->head) {
-                job *j = s->head;
-                s->head = j->next;
-                emit_error(j, 503, "shutting_down", "the server is shutting down");
-                job_free(j);
-            }
-            s->tail = NULL;
-            s->queued = 0;
-            for (int i = 0; i < s->n_slots; i++)
-                if (s->slots[i].j)
-                    slot_fail(&s->slots[i], 503, "shutting_down",
-                              "the server is shutting down; the generation was stopped");
+            fail_all(s);
             if (s->quit) break;
             pthread_cond_wait(&s->cv, &s->mu);
             continue;
         }
         for (int i = 0; i < s->n_slots && s->head; i++)
             if (!s->slots[i].j) admit(s, &s->slots[i], i);
-        /* the batch: every generating slot's next token, one prompt chunk */
-        int any = 0, prompt = -1;
-        for (int i = 0; i < s->n_slots; i++) {
-            slot *sl = &s->slots[i];
-            pl[i].id = 0;
-            pl[i].n = 0;
-            if (!sl->j) continue;
-            if (sl->st == SLOT_GEN) {
-                fed[i] = sl->next;
-                pl[i] = (plan){sl->j->id, &fed[i], 1, 1, 0};
-                any = 1;
-            } else if (sl->st == SLOT_PROMPT &&
-                       (prompt < 0 || sl->order < s->slots[prompt].order)) {
-                prompt = i;
-            }
-        }
-        if (prompt >= 0) {
-            slot *sl = &s->slots[prompt];
-            int n = sl->j->n_ids - sl->n_eval;
-            if (n > PROMPT_CHUNK) n = PROMPT_CHUNK;
-            memcpy(chunk, sl->j->ids + sl->n_eval, sizeof(int32_t) * (size_t)n);
-            pl[prompt] = (plan){sl->j->id, chunk, n, sl->n_eval + n == sl->j->n_ids, 0};
-            any = 1;
-        }
-        if (!any) {
+        int n = plan_batch(s, pl);
+        if (!n) {
             pthread_cond_wait(&s->cv, &s->mu);
             continue;
         }
+        /* the rows are the thread's own copy: a cancel meanwhile frees the
+         * job, and its results are dropped below */
         pthread_mutex_unlock(&s->mu);
-        for (int i = 0; i < s->n_slots; i++) {
-            if (!pl[i].n) continue;
-            teai_error err = {0};
-            pl[i].rc = teai_context_eval(
-                s->ctx[i], pl[i].tokens, pl[i].n,
-                pl[i].logits ? s->logits + (size_t)i * (size_t)s->n_vocab : NULL, &err);
-        }
+        teai_error err = {0};
+        int rc = teai_context_eval_batch(s->ctx, s->rows, n, s->logits, &err);
         pthread_mutex_lock(&s->mu);
         for (int i = 0; i < s->n_slots; i++) {
             slot *sl = &s->slots[i];
             if (!pl[i].n || !sl->j || sl->j->id != pl[i].id) continue; /* cancelled meanwhile */
-            if (pl[i].rc) {
+            if (rc) {
                 slot_fail(sl, 500, NULL, "the engine failed");
                 continue;
             }
             if (sl->st == SLOT_PROMPT) sl->n_eval += pl[i].n;
-            if (!pl[i].logits) continue;
-            int32_t id = teai_sampler_sample(sl->smp, s->logits + (size_t)i * (size_t)s->n_vocab);
+            if (pl[i].logits < 0) continue;
+            float *lg = s->logits + (size_t)pl[i].logits * (size_t)s->n_vocab;
+            int32_t id = teai_sampler_sample(sl->smp, lg);
             if (sl->st == SLOT_PROMPT) sl->t_first = teai__now_ns();
             pass_token(s, sl, id);
         }
     }
     pthread_mutex_unlock(&s->mu);
-    free(pl);
-    free(fed);
     return NULL;
 }
 
@@ -297,31 +303,25 @@ int teai__srv_sched_new(const teai_model *model, const teai_context_params *cp, 
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     s->slots = calloc((size_t)n_slots, sizeof *s->slots);
-    s->ctx = calloc((size_t)n_slots, sizeof *s->ctx);
+    s->plans = calloc((size_t)n_slots, sizeof *s->plans);
     s->logits = malloc(sizeof(float) * (size_t)n_slots * (size_t)s->n_vocab);
-    if (!s->slots || !s->ctx || !s->logits) {
+    if (!s->slots || !s->plans || !s->logits) {
         teai__srv_sched_free(s);
         return teai__fail(err, TEAI_ENOMEM, "server: out of memory");
     }
     teai_context_params p = cp ? *cp : teai_context_default_params();
-    if (p.n_ctx <= 0) {
-        const teai_hparams *hp = teai_model_hparams(model);
-        p.n_ctx = hp->ctx_len < 4096 ? hp->ctx_len : 4096;
-    }
-    if (p.n_ctx / n_slots < 1) {
+    p.n_seq = n_slots; /* -c is the budget of all slots together */
+    int rc = teai_context_new(model, &p, &s->ctx, err);
+    if (rc) {
         teai__srv_sched_free(s);
-        return teai__fail(err, TEAI_EINVAL, "server: a context of %d tokens for %d slots", p.n_ctx,
-                          n_slots);
+        return rc;
     }
-    p.n_ctx /= n_slots;
-    for (int i = 0; i < n_slots; i++) {
-        int rc = teai_context_new(model, &p, &s->ctx[i], err);
-        if (rc) {
-            teai__srv_sched_free(s);
-            return rc;
-        }
+    s->n_ctx = teai_context_n_ctx(s->ctx);
+    s->rows = malloc(sizeof *s->rows * (size_t)teai_context_batch_max(s->ctx));
+    if (!s->rows) {
+        teai__srv_sched_free(s);
+        return teai__fail(err, TEAI_ENOMEM, "server: out of memory");
     }
-    s->n_ctx = teai_context_n_ctx(s->ctx[0]);
     if (pthread_create(&s->th, NULL, sched_main, s)) {
         teai__srv_sched_free(s);
         return teai__fail(err, TEAI_EIO, "server: cannot start the scheduler thread");
@@ -351,8 +351,9 @@ void teai__srv_sched_free(teai__srv_sched *s) {
         teai_sampler_free(s->slots[i].smp);
         if (s->slots[i].has_text) teai__srv_text_free(&s->slots[i].text);
     }
-    for (int i = 0; s->ctx && i < s->n_slots; i++) teai_context_free(s->ctx[i]);
-    free(s->ctx);
+    teai_context_free(s->ctx);
+    free(s->rows);
+    free(s->plans);
     free(s->slots);
     free(s->logits);
     teai_buf_free(&s->out);
