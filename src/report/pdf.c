@@ -1,7 +1,8 @@
 /* Drawing the slides of `teai report` as PDF pages with cairo: a heading
  * band and page number on every slide but the title, bullets word-wrapped to
  * the page, tables scaled down to fit its width, figures (the PNGs the
- * figures wrote) scaled into the space above their caption. */
+ * figures wrote; one, or two side by side) scaled into the space above their
+ * caption. */
 #include "report/report_impl.h"
 
 #include "base/base.h"
@@ -126,17 +127,17 @@ static void draw_table(cairo_t *cr, const teai__page *pg, const teai__slide *s, 
     free(cw);
 }
 
-static int draw_figure(cairo_t *cr, const teai__page *pg, const teai__slide *s, double y) {
-    cairo_surface_t *img = cairo_image_surface_create_from_png(s->png);
+/* One PNG scaled into the box (bx, y, bw, bh), centred across; the height
+ * it took, or -1 when it cannot be read. */
+static double draw_png(cairo_t *cr, const char *png, double bx, double y, double bw, double bh) {
+    cairo_surface_t *img = cairo_image_surface_create_from_png(png);
     if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
         cairo_surface_destroy(img);
         return -1;
     }
     double iw = cairo_image_surface_get_width(img), ih = cairo_image_surface_get_height(img);
-    double cap_h = pg->fs * 3.2;
-    double bw = pg->w - 2 * pg->m, bh = pg->h - y - pg->m - cap_h;
     double k = fmin(bw / iw, bh / ih);
-    double dx = pg->m + (bw - iw * k) / 2;
+    double dx = bx + (bw - iw * k) / 2;
     cairo_save(cr);
     cairo_translate(cr, dx, y);
     cairo_scale(cr, k, k);
@@ -145,9 +146,26 @@ static int draw_figure(cairo_t *cr, const teai__page *pg, const teai__slide *s, 
     cairo_paint(cr);
     cairo_restore(cr);
     cairo_surface_destroy(img);
+    return ih * k;
+}
+
+/* A figure slide: its PNG (or two side by side) above the caption. */
+static int draw_figure(cairo_t *cr, const teai__slide *s, const teai__page *pg, double y) {
+    double cap_h = pg->fs * 3.2;
+    double bw = pg->w - 2 * pg->m, bh = pg->h - y - pg->m - cap_h;
+    double h;
+    if (s->png2) {
+        double gap = pg->fs, half = (bw - gap) / 2;
+        double h1 = draw_png(cr, s->png, pg->m, y, half, bh);
+        double h2 = h1 < 0 ? -1 : draw_png(cr, s->png2, pg->m + half + gap, y, half, bh);
+        h = h1 < 0 || h2 < 0 ? -1 : fmax(h1, h2);
+    } else {
+        h = draw_png(cr, s->png, pg->m, y, bw, bh);
+    }
+    if (h < 0) return -1;
     set_font(cr, pg->fs * 0.9, 0);
     cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
-    draw_wrapped(cr, s->sub ? s->sub : "", pg->m, y + ih * k + pg->fs * 1.3, bw, pg->fs * 1.2);
+    draw_wrapped(cr, s->sub ? s->sub : "", pg->m, y + h + pg->fs * 1.3, bw, pg->fs * 1.2);
     return 0;
 }
 
@@ -188,10 +206,11 @@ int teai__report_pdf(const teai__deck *d, const teai__page *pg, FILE *f, const c
                 }
             } else if (s->kind == SL_TABLE) {
                 draw_table(cr, pg, s, y - pg->fs * 0.5);
-            } else if (s->kind == SL_FIGURE && draw_figure(cr, pg, s, y - pg->fs * 0.5)) {
+            } else if (s->kind == SL_FIGURE && draw_figure(cr, s, pg, y - pg->fs * 0.5)) {
                 cairo_destroy(cr);
                 cairo_surface_destroy(sf);
-                return teai__fail(err, TEAI_EIO, "%.400s: cannot read the PNG back", s->png);
+                return teai__fail(err, TEAI_EIO, "%.400s: cannot read the PNG back",
+                                  s->png2 ? s->png2 : s->png);
             }
         }
         cairo_show_page(cr);

@@ -15,7 +15,11 @@
  * are two devices or more); when dir holds an
  * accuracy.csv (teai collate), a table per evaluation environment (backend,
  * size, quantization, metric, value, 95% CI, n: the latest successful result
- * of each configuration; the pareto figure is among the figures); methodology
+ * of each configuration; the pareto figure is among the figures); when dir
+ * holds a serving.csv (teai load, then teai collate), "Serving under load":
+ * serving_curve and latency_breakdown side by side, then a table per label
+ * and level (output tokens/s, requests/s, TTFT p50 with its 95% interval,
+ * TTFT p99, TPOT p99, goodput, errors); methodology
  * and limitations (empty columns, synthetic models, warm-up, pooled CIs, how
  * accuracy was measured). The CSVs are read once (teai_figures_load), and
  * every slide is computed from that data set.
@@ -51,12 +55,13 @@ typedef struct teai_report_result {
     int n_figures;          /* figure slides */
     int n_skipped;          /* figures the data could not support */
     int n_accuracy;         /* accuracy table slides */
+    int n_serving;          /* serving slides (figures and tables) */
     char typ_path[4096];    /* the typst source written */
     char figures_dir[4096]; /* the PNG folder written */
 } teai_report_result;
 
-/* Writes the report. TEAI_ENOTFOUND when dir cannot be listed or holds no
- * measured decode rows (nothing written), TEAI_EIO when a file cannot be
+/* Writes the report. TEAI_ENOTFOUND when dir cannot be listed or holds
+ * neither measured decode rows nor a serving.csv (nothing written), TEAI_EIO when a file cannot be
  * written, TEAI_ENOMEM, TEAI_EINVAL for a bad path; err says what. */
 int teai_report_write(const teai_report_opts *opts, teai_report_result *res, teai_error *err);
 

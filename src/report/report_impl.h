@@ -4,8 +4,8 @@
  *
  * A deck is a list of slides; a slide is a title and, by kind, bullets,
  * table cells (row-major, the first row the header) or a figure (a PNG and
- * its caption). Adding to a deck never fails on the spot: out of memory sets
- * deck.oom and later additions do nothing. */
+ * its caption; or two PNGs side by side, as the serving slide has). Adding to a deck never fails on
+ * the spot: out of memory sets deck.oom and later additions do nothing. */
 #ifndef TEAI_REPORT_IMPL_H
 #define TEAI_REPORT_IMPL_H
 
@@ -22,9 +22,11 @@ typedef struct teai__slide {
     char *sub;    /* title slide: subtitle; figure: caption */
     char **items; /* bullets, or table cells row-major (first row = header) */
     int n_items, cap_items;
-    int ncols;      /* table */
-    char *png;      /* figure: path of the PNG as written */
-    char *png_name; /* figure: file name inside the figures folder */
+    int ncols;       /* table */
+    char *png;       /* figure: path of the PNG as written */
+    char *png_name;  /* figure: file name inside the figures folder */
+    char *png2;      /* figure: a second PNG drawn to the right of the first, or NULL */
+    char *png2_name; /* its file name inside the figures folder */
 } teai__slide;
 
 typedef struct teai__deck {
@@ -42,7 +44,9 @@ typedef struct teai__page {
 } teai__page;
 
 /* Reads o->dir once for the whole report: the speed CSVs with the columns
- * the setup slide lists tracked, and accuracy.csv (teai_figures_load). */
+ * the setup slide lists tracked, and accuracy.csv (teai_figures_load). A
+ * folder without speed rows but with a serving.csv reads as fd->ds NULL
+ * (TEAI_OK): the report then has the title and the serving slides. */
 int teai__report_read(const teai_report_opts *o, teai_figures_data *fd, teai_error *err);
 
 /* Fills d with the slides of the report on fd, writing the figures as PNG

@@ -1,6 +1,7 @@
 /* What the slides of `teai report` say, computed from the data read once
  * (teai_figures_load): title, setup, the figures and the skipped ones, the
- * decode summary, the accuracy tables and the methodology (report.h). */
+ * decode summary, the serving slides (serving.csv), the accuracy tables and
+ * the methodology (report.h). */
 #include "report/report_impl.h"
 
 #include "base/base.h"
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define TABLE_ROWS_PER_SLIDE 12
@@ -69,6 +71,7 @@ void teai__deck_free(teai__deck *d) {
     for (int i = 0; i < d->n; i++) {
         teai__slide *s = &d->s[i];
         free(s->title), free(s->sub), free(s->png), free(s->png_name);
+        free(s->png2), free(s->png2_name);
         for (int k = 0; k < s->n_items; k++) free(s->items[k]);
         free(s->items);
     }
@@ -105,8 +108,23 @@ static const char *const setup_cols[SU_N] = {"hostname",        "device",      "
                                              "backend_version", "model",       "weight_format",
                                              "synthetic",       "teai_version"};
 
+/* dir/serving.csv into out (cap bytes); 1 when it exists. */
+static int serving_csv(const teai_report_opts *o, char *out, size_t cap) {
+    struct stat sb;
+    int n = snprintf(out, cap, "%s/serving.csv", o->dir);
+    return n > 0 && (size_t)n < cap && stat(out, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 int teai__report_read(const teai_report_opts *o, teai_figures_data *fd, teai_error *err) {
-    return teai_figures_load(o->dir, setup_cols, SU_N, o->note, o->ud, fd, err);
+    int st = teai_figures_load(o->dir, setup_cols, SU_N, o->note, o->ud, fd, err);
+    char sp[4096];
+    if (st == TEAI_ENOTFOUND && serving_csv(o, sp, sizeof sp)) {
+        /* serving benchmarks alone: the report is about them */
+        teai__notef(o->note, o->ud, "%s; the report has the serving slides only", err->msg);
+        memset(fd, 0, sizeof *fd);
+        return TEAI_OK;
+    }
+    return st;
 }
 
 static void add_setup(teai__deck *d, const teai_dataset *ds) {
@@ -702,8 +720,11 @@ static void add_title(teai__deck *d, const teai_report_opts *o, const teai_figur
     time_t now = time(NULL);
     struct tm tmv;
     if (gmtime_r(&now, &tmv)) strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", &tmv);
-    slide_item(d, s, "Data: %s (%d CSV files, %ld rows, %ld measured decode tokens)", o->dir,
-               fd->n_files, all_rows(fd->ds), fd->n_decode);
+    if (fd->ds)
+        slide_item(d, s, "Data: %s (%d CSV files, %ld rows, %ld measured decode tokens)", o->dir,
+                   fd->n_files, all_rows(fd->ds), fd->n_decode);
+    else
+        slide_item(d, s, "Data: %s (serving.csv: serving benchmarks only)", o->dir);
     slide_item(d, s, "Built by teai on %s", date);
 }
 
@@ -749,9 +770,132 @@ static void add_figures(teai__deck *d, const teai_report_opts *o, const teai_fig
     }
 }
 
+/* ---- serving under load (serving.csv) ------------------------------------------ */
+
+/* A cell of the serving table: the number at `digits` significant digits,
+ * "-" when not measured. */
+static void srv_num(char *out, size_t cap, double v, int digits) {
+    if (isnan(v))
+        snprintf(out, cap, "-");
+    else
+        snprintf(out, cap, "%.*g", digits, v);
+}
+
+/* "Serving under load": both serving figures on one slide (their findings
+ * as the caption), then the table per label and level. Nothing without a
+ * serving.csv; a serving.csv that cannot be read is noted. */
+static void add_serving(teai__deck *d, const teai_report_opts *o, const char *fig_dir,
+                        teai_report_result *res) {
+    char sp[4096];
+    if (!serving_csv(o, sp, sizeof sp)) return;
+    teai_serving_table *t = NULL;
+    teai_error e = {0};
+    if (teai_serving_table_read(sp, o->note, o->ud, &t, &e)) {
+        teai__notef(o->note, o->ud, "%s: no serving slides", e.msg);
+        return;
+    }
+    long nr = teai_serving_table_rows(t);
+    if (!nr) {
+        teai__notef(o->note, o->ud, "%s: no rows, no serving slides", sp);
+        teai_serving_table_free(t);
+        return;
+    }
+    teai_plot_params pp = teai_plot_default_params();
+    pp.scale = 2;
+    char path[2][4096 + 64], msg[2][1024], pn[2][64];
+    int ok[2];
+    for (int f = 0; f < 2; f++) {
+        const char *name = teai_serving_figure_name(f);
+        snprintf(pn[f], sizeof pn[f], "%s.png", name);
+        snprintf(path[f], sizeof path[f], "%s/%s", fig_dir, pn[f]);
+        int r = teai_serving_figure_write(f, t, path[f], TEAI_PLOT_PNG, &pp, msg[f], sizeof msg[f]);
+        ok[f] = r == 1;
+        if (!ok[f]) {
+            teai__notef(o->note, o->ud, "%s %s: %s", r == 0 ? "skipped" : "failed", name, msg[f]);
+            res->n_skipped++;
+        }
+    }
+    if (ok[0] || ok[1]) {
+        teai__slide *s = deck_add(d, SL_FIGURE, "Serving under load");
+        if (s) {
+            int a = ok[0] ? 0 : 1; /* the first figure drawn */
+            char cap[4096];
+            snprintf(cap, sizeof cap, "%s%s%s", msg[a], ok[0] && ok[1] ? " " : "",
+                     ok[0] && ok[1] ? msg[1] : "");
+            s->sub = strdup(cap);
+            s->png = strdup(path[a]);
+            s->png_name = strdup(pn[a]);
+            if (ok[0] && ok[1]) {
+                s->png2 = strdup(path[1]);
+                s->png2_name = strdup(pn[1]);
+                if (!s->png2 || !s->png2_name) d->oom = 1;
+            }
+            if (!s->sub || !s->png || !s->png_name) d->oom = 1;
+            res->n_figures += ok[0] + ok[1];
+            res->n_serving++;
+        }
+    }
+    teai__slide *s = NULL;
+    for (long r = 0; r < nr && !d->oom; r++) {
+        if (r % TABLE_ROWS_PER_SLIDE == 0) {
+            s = deck_add(d, SL_TABLE,
+                         r ? "Serving under load: per label and level (continued)"
+                           : "Serving under load: per label and level");
+            if (!s) break;
+            res->n_serving++;
+            static const char *const head[] = {"label",           "level",         "ok / requests",
+                                               "output tokens/s", "requests/s",    "TTFT p50 (ms)",
+                                               "95% interval",    "TTFT p99 (ms)", "TPOT p99 (ms)",
+                                               "goodput (req/s)", "errors"};
+            s->ncols = (int)(sizeof head / sizeof *head);
+            for (int k = 0; k < s->ncols; k++) slide_item(d, s, "%s", head[k]);
+        }
+        const char *label = teai_serving_table_str(t, r, "label");
+        char lv[48], c[6][32];
+        teai_serving_level_name(lv, sizeof lv, teai_serving_table_str(t, r, "mode"),
+                                teai_serving_table_num(t, r, "concurrency"),
+                                teai_serving_table_num(t, r, "rate"));
+        if (teai_serving_table_num(t, r, "saturated") == 1)
+            snprintf(lv + strlen(lv), sizeof lv - strlen(lv), " (saturated)");
+        slide_item(d, s, "%s", *label ? label : "-");
+        slide_item(d, s, "%s", lv);
+        slide_item(d, s, "%s / %s", teai_serving_table_str(t, r, "ok"),
+                   teai_serving_table_str(t, r, "requests"));
+        srv_num(c[0], sizeof c[0], teai_serving_table_num(t, r, "output_throughput"), 4);
+        srv_num(c[1], sizeof c[1], teai_serving_table_num(t, r, "request_throughput"), 3);
+        srv_num(c[2], sizeof c[2], teai_serving_table_num(t, r, "ttft_p50_ms"), 4);
+        srv_num(c[3], sizeof c[3], teai_serving_table_num(t, r, "ttft_p99_ms"), 4);
+        srv_num(c[4], sizeof c[4], teai_serving_table_num(t, r, "tpot_p99_ms"), 4);
+        srv_num(c[5], sizeof c[5], teai_serving_table_num(t, r, "goodput"), 3);
+        slide_item(d, s, "%s", c[0]);
+        slide_item(d, s, "%s", c[1]);
+        slide_item(d, s, "%s", c[2]);
+        double lo = teai_serving_table_num(t, r, "ttft_p50_lo_ms");
+        double hi = teai_serving_table_num(t, r, "ttft_p50_hi_ms");
+        if (isnan(lo) || isnan(hi))
+            slide_item(d, s, "none (n < 6)");
+        else
+            slide_item(d, s, "%.4g - %.4g", lo, hi);
+        slide_item(d, s, "%s", c[3]);
+        slide_item(d, s, "%s", c[4]);
+        slide_item(d, s, "%s", teai_serving_table_num(t, r, "goodput") >= 0 ? c[5] : "no SLO");
+        double er = teai_serving_table_num(t, r, "error_rate");
+        if (isnan(er))
+            slide_item(d, s, "%s", teai_serving_table_str(t, r, "errors"));
+        else
+            slide_item(d, s, "%s (%.3g%%)", teai_serving_table_str(t, r, "errors"), er * 100);
+    }
+    teai_serving_table_free(t);
+}
+
 int teai__report_slides(teai__deck *d, const teai_report_opts *o, const teai_figures_data *fd,
                         const char *fig_dir, teai_report_result *res, teai_error *err) {
     add_title(d, o, fd);
+    if (!fd->ds) { /* serving.csv alone (teai__report_read) */
+        add_serving(d, o, fig_dir, res);
+        if (d->oom) return teai__fail(err, TEAI_ENOMEM, "out of memory");
+        return TEAI_OK;
+    }
     add_setup(d, fd->ds);
     add_figures(d, o, fd, fig_dir, res);
     teai_device *dv = NULL;
@@ -762,6 +906,7 @@ int teai__report_slides(teai__deck *d, const teai_report_opts *o, const teai_fig
     if (!st) st = add_devices(d, o, dv, nd, err);
     free(dv);
     if (st) return st;
+    add_serving(d, o, fig_dir, res);
     if (fd->acc) add_accuracy(d, fd->acc, &res->n_accuracy);
     add_method(d, fd->ds, fd->acc);
     if (d->oom) return teai__fail(err, TEAI_ENOMEM, "out of memory");

@@ -62,8 +62,14 @@ void teai__report_typst(const teai__deck *d, const teai__page *pg, int paper,
             }
             fputs("))\n", f);
         } else if (s->kind == SL_FIGURE) {
-            fprintf(f, "#figure(image(\"%s/%s\", height: 70%%), caption: ", fig_folder,
-                    s->png_name);
+            if (s->png2_name)
+                fprintf(f,
+                        "#figure(grid(columns: 2, gutter: 12pt, image(\"%s/%s\", width: "
+                        "100%%), image(\"%s/%s\", width: 100%%)), caption: ",
+                        fig_folder, s->png_name, fig_folder, s->png2_name);
+            else
+                fprintf(f, "#figure(image(\"%s/%s\", height: 70%%), caption: ", fig_folder,
+                        s->png_name);
             typ_str(f, s->sub ? s->sub : "");
             fputs(")\n", f);
         }
