@@ -4,8 +4,10 @@
 #
 #   scripts/provision-llama.sh          sources + prebuilt libraries + headers
 #   scripts/provision-llama.sh --build  also build llama-bench, llama-quantize,
-#                                       llama-server, ... from the sources
-#                                       (about 7 minutes on 2 cores)
+#                                       llama-server, ... and the RPC worker
+#                                       ggml-rpc-server (GGML_RPC=ON; also
+#                                       linked as rpc-server) from the sources
+#                                       (about 8 minutes on 2 cores)
 #   scripts/provision-llama.sh --amx-probe  only say whether AMX runs here and
 #                                       how --build would compile (no download)
 #
@@ -16,7 +18,8 @@
 #   npm/      the two npm tarballs
 #   src/      git clone of the bundle (models/ggml-vocab-*.gguf test vectors)
 #   install/  include/llama.h + ggml headers, lib/libllama.so ..., VERSION
-#   build/    --build only: bin/llama-bench ...; AMX.txt, the AMX decision
+#   build/    --build only: bin/llama-bench ..., bin/ggml-rpc-server;
+#             AMX.txt, the AMX decision; BUILD_OK, what was built
 #   VERSION   what is there (written last; its presence means "done")
 # If TEAI_LLAMA_CPP names your own llama.cpp install, the script only checks it.
 # The last line printed is the install path.
@@ -33,7 +36,7 @@
 set -eu
 
 NLC_VERSION=3.22.1
-BUILD_TARGETS=${LLAMA_BUILD_TARGETS:-"llama-bench llama-quantize llama-server llama-cli llama-completion llama-perplexity llama-tokenize"}
+BUILD_TARGETS=${LLAMA_BUILD_TARGETS:-"llama-bench llama-quantize llama-server llama-cli llama-completion llama-perplexity llama-tokenize ggml-rpc-server"}
 
 do_build=0
 amx_only=0
@@ -42,7 +45,7 @@ for arg in "$@"; do
     --build) do_build=1 ;;
     --amx-probe) amx_only=1 ;;
     -h | --help)
-        sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -206,14 +209,25 @@ amx_decide() {
 }
 
 # ---- --build: llama.cpp's tools from the sources ------------------------------
+# True when every target of BUILD_TARGETS is an executable in $1/bin.
+tools_present() {
+    for tp_t in $BUILD_TARGETS; do
+        [ -x "$1/bin/$tp_t" ] || return 1
+    done
+    return 0
+}
+
 build_tools() {
     bdir=$CACHE/build
     commit=$(sed -n 's/^commit=//p' "$CACHE/VERSION")
     mkdir -p "$bdir"
     amx_decide "$bdir/AMX.txt"
-    stamp="commit=$commit targets=$BUILD_TARGETS"
+    # What was built, with which options: a build made before the RPC
+    # backend was turned on (no rpc=on) is built again, as is one whose
+    # tools are missing.
+    stamp="commit=$commit targets=$BUILD_TARGETS rpc=on"
     [ -z "$amx_cflags" ] || stamp="$stamp amx=off"
-    if [ -f "$bdir/BUILD_OK" ] && [ "$(cat "$bdir/BUILD_OK")" = "$stamp" ]; then
+    if [ -f "$bdir/BUILD_OK" ] && [ "$(cat "$bdir/BUILD_OK")" = "$stamp" ] && tools_present "$bdir"; then
         say "tools already built in $bdir/bin"
         return 0
     fi
@@ -222,15 +236,22 @@ build_tools() {
     jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
     rm -f "$bdir/BUILD_OK"
     log=$bdir/build.log
-    say "building $BUILD_TARGETS (about 7 minutes on 2 cores; log: $log)"
+    if [ -f "$bdir/CMakeCache.txt" ]; then
+        say "building $BUILD_TARGETS (only what changed is compiled again; log: $log)"
+    else
+        say "building $BUILD_TARGETS (about 8 minutes on 2 cores; log: $log)"
+    fi
     # No network at build time: the server's web UI is not fetched.
+    # GGML_RPC=ON: the RPC backend (libggml-rpc) and its worker, so that
+    # llama-server --rpc host:port,... spreads a model over ggml-rpc-server
+    # processes (bench/rpc-cluster.sh, docs/distributed.md).
     # The flags are given every time, so that a changed decision replaces the
     # one in CMakeCache.txt (GGML_AMX_* are ignored under GGML_NATIVE).
     amx_opts=
     [ -z "$amx_cflags" ] || amx_opts="-DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
     if ! cmake -S "$SRC" -B "$bdir" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
         -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
-        -DLLAMA_USE_PREBUILT_UI=OFF \
+        -DLLAMA_USE_PREBUILT_UI=OFF -DGGML_RPC=ON \
         "-DCMAKE_C_FLAGS=${CFLAGS:-} $amx_cflags" "-DCMAKE_CXX_FLAGS=${CXXFLAGS:-} $amx_cflags" \
         $amx_opts >"$log" 2>&1; then
         tail -n 30 "$log" >&2
@@ -241,6 +262,11 @@ build_tools() {
         tail -n 30 "$log" >&2
         die "build failed (log: $log)"
     fi
+    # Older llama.cpp (and most guides) call the worker rpc-server.
+    if [ -x "$bdir/bin/ggml-rpc-server" ]; then
+        ln -sf ggml-rpc-server "$bdir/bin/rpc-server"
+    fi
+    tools_present "$bdir" || die "the build finished without all of $BUILD_TARGETS in $bdir/bin (log: $log)"
     echo "$stamp" >"$bdir/BUILD_OK"
     say "tools in $bdir/bin"
     # Hosts without a prebuilt package get their install from this build.
