@@ -6,8 +6,7 @@ set -u
 NAME=cli_serve
 . "$(dirname "$0")/lib_cli.sh"
 
-has_feature microhttpd || skip_test "libmicrohttpd missing: teai was built without it (libmicrohttpd-dev)"
-has_feature cjson || skip_test "cJSON missing: teai was built without it (libcjson-dev)"
+has_feature server || skip_test "teai serve missing: teai was built without cJSON (libcjson-dev)"
 
 M=$D/tiny.gguf
 expect 0 "$T" model synth --shape tiny --layers 1 -o "$M"

@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#if TEAI_HAVE_MHD && TEAI_HAVE_CJSON
+#if TEAI_HAVE_SERVER
 #include "base/base.h"
 #include "server/server.h"
 
@@ -35,6 +35,10 @@ static const char *help =
     "  --max-tokens N      largest max_tokens a request may ask (default 4096; above: 400)\n"
     "  --max-body BYTES    largest request body (default 1048576; above: 413)\n"
     "  --queue N           requests that may wait for the engine (default 8; more: 503)\n"
+    "  --max-connections N open connections (default 1024; past it an idle one is closed)\n"
+    "  --max-per-ip N      open connections from one address (default 512)\n"
+    "  --header-timeout S  seconds a client has to send a request's head (default 10)\n"
+    "  --idle-timeout S    seconds an idle connection is kept, and a body may take (default 60)\n"
     "  -q, --quiet         no log line per request on stderr\n"
     "\n"
     "On start it prints 'teai serve: listening on http://HOST:PORT (model ..., weights ...)'\n"
@@ -45,8 +49,15 @@ typedef struct serve_opts {
     cli_model_opts m; /* -m, --quantize, -t */
     const char *host, *api_key, *api_key_file, *alias;
     long port, ctx, max_tokens, max_body, queue;
+    long max_conns, max_per_ip, header_timeout, idle_timeout;
     int quiet;
 } serve_opts;
+
+/* 1 when key has a blank (space, tab, CR, LF) at either end. */
+static int key_padded(const char *key) {
+    size_t n = strlen(key);
+    return n && (strchr(" \t\r\n", key[0]) || strchr(" \t\r\n", key[n - 1]));
+}
 
 static int parse(int argc, char **argv, serve_opts *o) {
     const char *cmd = "serve";
@@ -63,7 +74,9 @@ static int parse(int argc, char **argv, serve_opts *o) {
               cli_is(a, NULL, "--api-key") || cli_is(a, NULL, "--api-key-file") ||
               cli_is(a, NULL, "--alias") || cli_is(a, "-c", "--ctx") ||
               cli_is(a, NULL, "--max-tokens") || cli_is(a, NULL, "--max-body") ||
-              cli_is(a, NULL, "--queue")))
+              cli_is(a, NULL, "--queue") || cli_is(a, NULL, "--max-connections") ||
+              cli_is(a, NULL, "--max-per-ip") || cli_is(a, NULL, "--header-timeout") ||
+              cli_is(a, NULL, "--idle-timeout")))
             return cli_usage_error(cmd, "unknown argument '%s'", a);
         if (!(v = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
         if (cli_is(a, NULL, "--host"))
@@ -84,12 +97,23 @@ static int parse(int argc, char **argv, serve_opts *o) {
             if (cli_int(cmd, a, v, 64, 1L << 30, &o->max_body)) return CLI_EXIT_USAGE;
         } else if (cli_is(a, NULL, "--queue")) {
             if (cli_int(cmd, a, v, 0, 4096, &o->queue)) return CLI_EXIT_USAGE;
+        } else if (cli_is(a, NULL, "--max-connections")) {
+            if (cli_int(cmd, a, v, 1, 1 << 20, &o->max_conns)) return CLI_EXIT_USAGE;
+        } else if (cli_is(a, NULL, "--max-per-ip")) {
+            if (cli_int(cmd, a, v, 1, 1 << 20, &o->max_per_ip)) return CLI_EXIT_USAGE;
+        } else if (cli_is(a, NULL, "--header-timeout")) {
+            if (cli_int(cmd, a, v, 1, 3600, &o->header_timeout)) return CLI_EXIT_USAGE;
+        } else if (cli_is(a, NULL, "--idle-timeout")) {
+            if (cli_int(cmd, a, v, 1, 86400, &o->idle_timeout)) return CLI_EXIT_USAGE;
         }
     }
     if (!o->m.model) return cli_usage_error(cmd, "-m MODEL is required");
     if (o->api_key && o->api_key_file)
         return cli_usage_error(cmd, "give --api-key or --api-key-file, not both");
     if (o->api_key && !o->api_key[0]) return cli_usage_error(cmd, "--api-key is empty");
+    if (o->api_key && key_padded(o->api_key))
+        return cli_usage_error(cmd, "--api-key begins or ends with a blank; no client could "
+                                    "send it (Authorization values are trimmed)");
     return CLI_EXIT_OK;
 }
 
@@ -100,6 +124,15 @@ static int read_key(const char *path, char **key) {
     int rc = teai__read_file(path, 4096, key, &len, &err);
     if (rc) return cli_fail("serve", &err, rc);
     (*key)[strcspn(*key, "\r\n")] = '\0';
+    if ((*key)[0] && key_padded(*key)) {
+        fprintf(stderr,
+                "teai serve: %s: the API key begins or ends with a blank; no client could send it "
+                "(Authorization values are trimmed)\n",
+                path);
+        free(*key);
+        *key = NULL;
+        return CLI_EXIT_INPUT;
+    }
     if (!(*key)[0]) {
         fprintf(stderr, "teai serve: %s: the API key file is empty\n", path);
         free(*key);
@@ -125,6 +158,11 @@ int cmd_serve(int argc, char **argv) {
     o.max_tokens = 4096;
     o.max_body = 1L << 20;
     o.queue = 8;
+    teai_server_params dp = teai_server_default_params();
+    o.max_conns = dp.max_connections;
+    o.max_per_ip = dp.max_per_ip;
+    o.header_timeout = dp.header_timeout_s;
+    o.idle_timeout = dp.idle_timeout_s;
     int rc = parse(argc, argv, &o);
     if (rc) return rc;
     char *key = NULL;
@@ -156,6 +194,10 @@ int cmd_serve(int argc, char **argv) {
     sp.max_body = (size_t)o.max_body;
     sp.max_tokens = (int)o.max_tokens;
     sp.queue = (int)o.queue;
+    sp.max_connections = (int)o.max_conns;
+    sp.max_per_ip = (int)o.max_per_ip;
+    sp.header_timeout_s = (int)o.header_timeout;
+    sp.idle_timeout_s = (int)o.idle_timeout;
     sp.cp.n_ctx = (int)o.ctx;
     sp.cp.n_threads = (int)o.m.threads;
     sp.log = o.quiet ? NULL : log_line;
@@ -199,11 +241,7 @@ int cmd_serve(int argc, char **argv) {
 int cmd_serve(int argc, char **argv) {
     (void)argc;
     (void)argv;
-#if !TEAI_HAVE_MHD
-    fprintf(stderr, "teai serve: built without libmicrohttpd (install libmicrohttpd-dev)\n");
-#else
     fprintf(stderr, "teai serve: built without cJSON (install libcjson-dev)\n");
-#endif
     return CLI_EXIT_FAIL;
 }
 

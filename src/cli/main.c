@@ -49,7 +49,7 @@ static void print_features(void) {
         {"cjson", TEAI_HAVE_CJSON},
         {"curl", TEAI_HAVE_CURL},
         {"llamacpp", TEAI_HAVE_LLAMA},
-        {"microhttpd", TEAI_HAVE_MHD},
+        {"server", TEAI_HAVE_SERVER},
 #if TEAI_HAVE_CAIRO
         {"cairo", 1},
 #else

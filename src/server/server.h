@@ -8,11 +8,13 @@
  *   sched.c      the scheduler: n slots generating at once (continuous
  *                batching), a bounded queue, cancel and stop
  *   response.c   the JSON the server sends: responses, chunks, errors, models
- *   http_mhd.c   the HTTP transport on libmicrohttpd (only with TEAI_HAVE_MHD)
+ *   http_parse.c HTTP/1.1 requests, incrementally, with limits (http.h, private)
+ *   http.c       the HTTP transport: one poll() loop over nonblocking sockets,
+ *                connection limits and timeouts, the scheduler's events out
  *
- * Everything but http_mhd.c builds without libmicrohttpd; request parsing is
- * fuzzed (tests/fuzz/fuzz_server_request.c). Library code: nothing here
- * prints; the transport reports through the log callback of its params. */
+ * Request bodies and HTTP requests are fuzzed (tests/fuzz/fuzz_server_request.c,
+ * fuzz_http_request.c). Library code: nothing here prints; the transport
+ * reports through the log callback of its params. */
 #ifndef TEAI_SERVER_H
 #define TEAI_SERVER_H
 
@@ -288,7 +290,7 @@ char *teai__srv_chunk_json(int chat, const teai__srv_meta *m, const char *text, 
                            const teai__srv_usage *u, int usage_only);
 char *teai__srv_models_json(const teai_model *model, const char *id, int n_ctx, long long created);
 
-/* ---- the HTTP server (http_mhd.c; TEAI_HAVE_MHD only) ------------------ */
+/* ---- the HTTP server (http.c) --------------------------------------------- */
 
 typedef struct teai_server_params {
     const char *host;     /* default "127.0.0.1" */
@@ -297,10 +299,22 @@ typedef struct teai_server_params {
     const char *model_id; /* the id /v1/models reports */
     size_t max_body;      /* request body limit in bytes (413 past it); default 1 MiB */
     int max_tokens;       /* max_tokens cap (400 past it); default 4096 */
-    int queue;            /* requests that may wait for the engine (503 past it); default 8 */
+    int queue;            /* requests that may wait for a slot (503 past it); default 8 */
+    int parallel;         /* generation slots (--parallel); default 1 */
+    /* Connections (docs/serve.md): past max_connections, or max_per_ip from
+     * one address, the oldest connection that has not sent a whole request
+     * head is closed for the new one; when there is none the new one gets
+     * 503 (429 per address). The open-file limit is raised to its hard limit,
+     * and max_connections lowered to fit under it. */
+    int max_connections;  /* default 1024 */
+    int max_per_ip;       /* default 512 */
+    int header_timeout_s; /* a request head must arrive within this; default 10 */
+    int idle_timeout_s;   /* an idle kept-alive connection, and a body, get this; default 60 */
+    size_t max_head;      /* request line + headers in bytes (431 past it); default 16384 */
     teai_context_params cp;
     /* One line per request and per event ("POST /v1/completions 200 ..."),
-     * without a newline; NULL = silent. Called from connection threads. */
+     * without a newline, control characters escaped; NULL = silent. Called
+     * from the server's thread. */
     teai_note_fn log;
     void *log_ud;
 } teai_server_params;
@@ -309,15 +323,17 @@ teai_server_params teai_server_default_params(void);
 
 typedef struct teai_server teai_server;
 
-/* Creates the context and starts listening (connection threads of its own).
- * The model must outlive the server. */
+/* Creates the scheduler and starts listening (a thread of its own). The
+ * model must outlive the server. */
 int teai_server_start(const teai_model *model, const teai_server_params *p, teai_server **out,
                       teai_error *err);
 /* The port listened on (the chosen one when params.port was 0). */
 int teai_server_port(const teai_server *s);
-/* Graceful stop: no new requests, waiters get 503, a running generation
- * stops at its next token (a stream ends with an error event), then every
- * connection is closed and the context freed. */
+/* Graceful stop: no new connections or requests; queued requests get 503
+ * "shutting_down" (never a slot), a running generation stops at its next
+ * token (a stream ends with an error event of the same code); once their
+ * last bytes went (at most 10 s), every connection is closed and the
+ * scheduler freed. */
 void teai_server_stop(teai_server *s);
 
 #endif
