@@ -378,7 +378,81 @@ static void test_prompt_checks(void) {
     remove(path);
 }
 
-int main(void) {
+/* Not a test: aggregate generation speed through the scheduler, for
+ *   test_server_sched --bench MODEL.gguf [THREADS] [TOKENS]
+ * K = 1, 4, 8 requests (32-token prompts, TOKENS tokens each, greedy) on
+ * --parallel K at once, against the same K one after another on one slot:
+ * output tokens (all requests) / wall time from the first submit to the last
+ * final event. */
+static double bench_run(const teai_model *m, int threads, int k, int parallel, int tokens,
+                        int *n_out) {
+    teai_context_params cp = teai_context_default_params();
+    cp.n_ctx = parallel * (32 + tokens + 8);
+    cp.n_threads = threads;
+    teai__srv_sched *s = NULL;
+    teai_error err = {0};
+    if (teai__srv_sched_new(m, &cp, parallel, k, &s, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    int n_vocab = teai_model_hparams(m)->n_vocab;
+    int32_t ids[8][32];
+    teai__srv_request r[8];
+    coll c[8];
+    uint64_t id;
+    teai__srv_error e;
+    for (int i = 0; i < k; i++) {
+        make_prompt(ids[i], 32, n_vocab, 300u + (unsigned)i);
+        make_req(&r[i], ids[i], 32, tokens);
+        coll_init(&c[i]);
+    }
+    uint64_t t0 = teai__now_ns();
+    *n_out = 0;
+    for (int i = 0; i < k; i++) {
+        if (teai__srv_sched_submit(s, &r[i], tokens, on_event, &c[i], &id, &e)) return -1;
+        if (parallel == 1) coll_wait(&c[i], MAX_TOK + 1); /* one after another */
+    }
+    for (int i = 0; i < k; i++) {
+        coll_wait(&c[i], MAX_TOK + 1);
+        *n_out += c[i].final.completion_tokens;
+    }
+    double sec = (double)(teai__now_ns() - t0) / 1e9;
+    teai__srv_sched_free(s);
+    for (int i = 0; i < k; i++) coll_free(&c[i]);
+    return sec;
+}
+
+static int bench(const char *path, int threads, int tokens) {
+    teai_model *m = NULL;
+    teai_error err = {0};
+    teai_model_params mp = teai_model_default_params();
+    if (teai_model_load(path, &mp, &m, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    if (tokens > MAX_TOK - 1) tokens = MAX_TOK - 1;
+    printf("%s, %d threads, %d tokens per request (%s)\n", path, threads, tokens,
+           teai_model_weight_format(m));
+    static const int ks[] = {1, 4, 8};
+    for (int i = 0; i < 3; i++) {
+        int n_seq_out = 0, n_par_out = 0;
+        double t_seq = bench_run(m, threads, ks[i], 1, tokens, &n_seq_out);
+        double t_par = bench_run(m, threads, ks[i], ks[i], tokens, &n_par_out);
+        if (t_seq < 0 || t_par < 0) return 1;
+        printf("%d requests (%d and %d tokens out): one at a time %.1f tok/s; "
+               "--parallel %d %.1f tok/s (x%.2f)\n",
+               ks[i], n_seq_out, n_par_out, n_seq_out / t_seq, ks[i], n_par_out / t_par,
+               (n_par_out / t_par) / (n_seq_out / t_seq));
+        fflush(stdout);
+    }
+    teai_model_free(m);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 3 && strcmp(argv[1], "--bench") == 0)
+        return bench(argv[2], argc > 3 ? (int)strtol(argv[3], NULL, 10) : 0,
+                     argc > 4 ? (int)strtol(argv[4], NULL, 10) : 128);
     RUN_TEST(test_prompt_checks);
     RUN_TEST(test_mixed_f16);
     RUN_TEST(test_mixed_q8_0);
