@@ -153,6 +153,10 @@ int teai_context_pos(const teai_context *ctx);   /* tokens in sequence 0's KV ca
 int teai_context_n_ctx(const teai_context *ctx); /* positions per sequence */
 void teai_context_reset(teai_context *ctx);      /* empties every sequence's KV cache */
 
+/* Tokens teai_context_eval runs per forward pass: a prompt goes in chunks of
+ * this many from its start. */
+#define TEAI_EVAL_CHUNK 128
+
 /* Several sequences in one forward pass (continuous batching). teai_context_eval
  * and teai_context_eval_all run sequence 0. */
 typedef struct teai_batch_row {
@@ -168,15 +172,16 @@ typedef struct teai_batch_row {
  * get them in logits ((count, n_vocab) floats, in row order) when logits is
  * non-NULL. Each row's numbers are those of teai_context_eval on its sequence
  * alone, whatever else the batch holds, when each sequence's rows in a call
- * are what one teai_context_eval chunk runs: one token, or up to 128
- * consecutive prompt tokens starting at a multiple of 128 from the sequence's
- * start (F16 on AVX-512, Q8_0 and Q4_0 on AVX2 need this, and there the
+ * are what one teai_context_eval chunk runs: one token, or up to
+ * TEAI_EVAL_CHUNK consecutive prompt tokens starting at a multiple of it from
+ * the sequence's start (F16 on AVX-512, Q8_0 and Q4_0 on AVX2 need this, and there the
  * rows alone of their sequence in a batch are run one by one; other types give
  * the same numbers for any split). n <= teai_context_batch_max. TEAI_ERANGE when a sequence's
  * cache would overflow, TEAI_EINVAL for a bad row: then nothing is run. */
 int teai_context_eval_batch(teai_context *ctx, const teai_batch_row *rows, int n, float *logits,
                             teai_error *err);
-int teai_context_batch_max(const teai_context *ctx); /* rows per call: 128 + n_seq (n_seq > 1) */
+/* Rows per call: TEAI_EVAL_CHUNK, plus n_seq when n_seq > 1. */
+int teai_context_batch_max(const teai_context *ctx);
 int teai_context_n_seq(const teai_context *ctx);
 int teai_context_seq_pos(const teai_context *ctx, int seq); /* tokens in its cache; -1 bad seq */
 void teai_context_seq_reset(teai_context *ctx, int seq);    /* empties one sequence's cache */

@@ -28,8 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TEAI_BATCH     128 /* tokens per forward chunk during prefill */
-#define TEAI_MAX_GROUP 128 /* query heads per KV head that attention handles */
+#define TEAI_BATCH     TEAI_EVAL_CHUNK /* tokens per forward chunk during prefill */
+#define TEAI_MAX_GROUP 128             /* query heads per KV head that attention handles */
 
 struct teai_context {
     const teai_model *m;

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-#define PROMPT_CHUNK 128 /* prompt tokens per batch: the engine's prefill chunk */
+#define PROMPT_CHUNK TEAI_EVAL_CHUNK /* prompt tokens per batch: teai_context_eval's */
 
 /* A submitted request, queued or in a slot. */
 typedef struct job {
