@@ -23,6 +23,7 @@ static const struct {
     {"report", cmd_report, "PDF presentation of the collated CSVs"},
     {"eval", cmd_eval, "accuracy: perplexity, KL divergence against a reference, tasks"},
     {"serve", cmd_serve, "the built-in engine behind an OpenAI-compatible HTTP API"},
+    {"load", cmd_load, "load-test an OpenAI-compatible server: latency under concurrency/rate"},
     {"device", cmd_device, "the devices teai runs on: add, list, check (docs/remote.md)"},
     {"remote", cmd_remote, "run sweep or bench on a device over ssh/adb, logs fetched back"},
     {"fleet", cmd_fleet, "the same sweep on several devices at once, collated into one set"},
