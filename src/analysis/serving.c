@@ -959,21 +959,24 @@ static int list_jsonl(const char *root, const char *rel, int depth, path_list *p
     return rc;
 }
 
-int teai_serving_collate(const char *logs_dir, const char *out_csv, teai_note_fn note, void *ud,
-                         long *n_rows, teai_error *err) {
-    *n_rows = 0;
+void teai_serving_runs_free(teai_serving_run **runs, size_t n) {
+    for (size_t i = 0; i < n; i++) teai_serving_run_free(runs ? runs[i] : NULL);
+    free(runs);
+}
+
+int teai_serving_runs_read(const char *logs_dir, teai_note_fn note, void *ud,
+                           teai_serving_run ***out, size_t *n_out, char ***rel_out,
+                           teai_error *err) {
+    *out = NULL;
+    *n_out = 0;
+    if (rel_out) *rel_out = NULL;
     path_list pl = {0};
     int rc = list_jsonl(logs_dir, "", 0, &pl, note, ud, err);
-    teai_buf csv;
-    teai_buf_init(&csv, 0);
-    for (int i = 0; rc == TEAI_OK && i < teai_serving_csv_n_cols(); i++) {
-        char name[64];
-        teai_serving_csv_col(i, name, sizeof name);
-        rc = csv_field(&csv, name, i == 0);
-    }
-    if (rc == TEAI_OK) rc = teai_buf_add(&csv, "\r\n", 2);
-    if (rc == TEAI_ENOMEM) rc = teai__fail(err, rc, "%s: out of memory", out_csv);
-    long rows = 0;
+    teai_serving_run **runs = rc == TEAI_OK ? calloc(pl.n ? pl.n : 1, sizeof *runs) : NULL;
+    char **rel = rc == TEAI_OK && rel_out ? calloc(pl.n ? pl.n : 1, sizeof *rel) : NULL;
+    if (rc == TEAI_OK && (!runs || (rel_out && !rel)))
+        rc = teai__fail(err, TEAI_ENOMEM, "%s: out of memory", logs_dir);
+    size_t n = 0;
     for (size_t i = 0; i < pl.n && rc == TEAI_OK; i++) {
         teai_buf full;
         teai_buf_init(&full, 0);
@@ -984,6 +987,7 @@ int teai_serving_collate(const char *logs_dir, const char *out_csv, teai_note_fn
         teai_serving_run *r = NULL;
         teai_error e2 = {0};
         int st = teai_serving_run_read(full.data, note, ud, &r, &e2);
+        teai_buf_free(&full);
         if (st == TEAI_ENOMEM) {
             rc = teai__fail(err, st, "%s", e2.msg);
         } else if (st == TEAI_EFORMAT) {
@@ -991,22 +995,59 @@ int teai_serving_collate(const char *logs_dir, const char *out_csv, teai_note_fn
         } else if (st != TEAI_OK) {
             teai__notef(note, ud, "%s, skipped", e2.msg);
         } else {
-            for (size_t k = 0; k < r->n_levels && rc == TEAI_OK; k++) {
-                teai_serving_summary s;
-                const teai_serving_level *l = &r->levels[k];
-                rc = teai_serving_summarize(l->req, l->n_req, &r->slo, &s, err);
-                if (rc == TEAI_OK) rc = csv_row(&csv, r, pl.p[i], l, &s);
-                if (rc == TEAI_ENOMEM) rc = teai__fail(err, rc, "%s: out of memory", out_csv);
-                rows++;
-            }
+            if (rel) rel[n] = pl.p[i], pl.p[i] = NULL; /* the caller owns it now */
+            runs[n++] = r;
         }
-        teai_serving_run_free(r);
-        teai_buf_free(&full);
+    }
+    for (size_t i = 0; i < pl.n; i++) free(pl.p[i]);
+    free(pl.p);
+    if (rc != TEAI_OK) {
+        teai_serving_runs_free(runs, n);
+        if (rel)
+            for (size_t i = 0; i < n; i++) free(rel[i]);
+        free(rel);
+        return rc;
+    }
+    *out = runs;
+    *n_out = n;
+    if (rel_out) *rel_out = rel;
+    return TEAI_OK;
+}
+
+int teai_serving_collate(const char *logs_dir, const char *out_csv, teai_note_fn note, void *ud,
+                         long *n_rows, teai_error *err) {
+    *n_rows = 0;
+    teai_serving_run **runs = NULL;
+    char **rel = NULL;
+    size_t n = 0;
+    int rc = teai_serving_runs_read(logs_dir, note, ud, &runs, &n, &rel, err);
+    if (rc != TEAI_OK) return rc;
+    teai_buf csv;
+    teai_buf_init(&csv, 0);
+    for (int i = 0; rc == TEAI_OK && i < teai_serving_csv_n_cols(); i++) {
+        char name[64];
+        teai_serving_csv_col(i, name, sizeof name);
+        rc = csv_field(&csv, name, i == 0);
+    }
+    if (rc == TEAI_OK) rc = teai_buf_add(&csv, "\r\n", 2);
+    if (rc == TEAI_ENOMEM) rc = teai__fail(err, rc, "%s: out of memory", out_csv);
+    long rows = 0;
+    for (size_t i = 0; i < n && rc == TEAI_OK; i++) {
+        const teai_serving_run *r = runs[i];
+        for (size_t k = 0; k < r->n_levels && rc == TEAI_OK; k++) {
+            teai_serving_summary s;
+            const teai_serving_level *l = &r->levels[k];
+            rc = teai_serving_summarize(l->req, l->n_req, &r->slo, &s, err);
+            if (rc == TEAI_OK) rc = csv_row(&csv, r, rel[i], l, &s);
+            if (rc == TEAI_ENOMEM) rc = teai__fail(err, rc, "%s: out of memory", out_csv);
+            rows++;
+        }
     }
     if (rc == TEAI_OK && rows > 0) rc = teai__write_file_atomic(out_csv, csv.data, csv.len, err);
     if (rc == TEAI_OK) *n_rows = rows;
-    for (size_t i = 0; i < pl.n; i++) free(pl.p[i]);
-    free(pl.p);
+    for (size_t i = 0; i < n; i++) free(rel[i]);
+    free(rel);
+    teai_serving_runs_free(runs, n);
     teai_buf_free(&csv);
     return rc;
 }

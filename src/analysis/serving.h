@@ -113,6 +113,16 @@ enum { TEAI_SERVING_TTFT, TEAI_SERVING_TPOT, TEAI_SERVING_ITL, TEAI_SERVING_E2EL
 int teai_serving_values(const teai_serving_level *lv, int metric, double **out, size_t *n,
                         teai_error *err);
 
+/* Every load log under logs_dir (*.jsonl whose first line is a run line;
+ * subfolders too, at most 8 deep, in byte order of their paths): *out
+ * (teai_serving_runs_free) gets *n runs; rel_out (may be NULL) gets each
+ * one's path relative to logs_dir (free() each, then the array). Other
+ * JSON Lines files are passed over in silence; unreadable ones are noted.
+ * TEAI_ENOTFOUND when logs_dir cannot be listed, TEAI_ENOMEM. */
+int teai_serving_runs_read(const char *logs_dir, teai_note_fn note, void *ud,
+                           teai_serving_run ***out, size_t *n, char ***rel_out, teai_error *err);
+void teai_serving_runs_free(teai_serving_run **runs, size_t n);
+
 /* Collation: every *.jsonl load log under logs_dir (recursively) -> one row
  * per (run, level) in out_csv (serving.csv, columns in docs/load.md), written
  * atomically. *n_rows gets the rows written (0: no load logs; no file is

@@ -1,7 +1,10 @@
-/* teai analyze: statistics over the collated CSVs (docs/metrics.md, statistics).
- * Built when the analysis library is linked (TEAI_HAVE_ANALYSIS). */
+/* teai analyze: statistics over the collated CSVs (docs/metrics.md, statistics),
+ * and two servers compared at one load level from teai load's logs
+ * (docs/serving-analysis.md). Built when the analysis library is linked
+ * (TEAI_HAVE_ANALYSIS). */
 #ifdef TEAI_HAVE_ANALYSIS
 #include "analysis/analysis.h"
+#include "analysis/serving.h"
 #include "cli.h"
 #include "base/base.h"
 
@@ -67,7 +70,8 @@ static void print_device_best(const char *dir, int excl, int md) {
 static const char *help =
     "usage: teai analyze [--dir DIR] [--group-by COL,...] [--format text|markdown|csv|json]\n"
     "                    [--compare COL=A,B ...] [--seed N] [--resamples N]\n"
-    "                    [--exclude-flagged]\n"
+    "                    [--exclude-flagged] [--serving A,B] [--level N]\n"
+    "                    [--load-dir LDIR]\n"
     "\n"
     "Reads every *.csv in DIR (teai collate's output) and reports, per group of rows,\n"
     "n, mean, median, sample sd, min, max, p90, p99 and the 95% CI of the mean of:\n"
@@ -93,6 +97,13 @@ static const char *help =
     "decode tokens/s with a bootstrap CI and a two-sided Mann-Whitney U test\n"
     "(normal approximation, tie-corrected); p >= 0.05 is reported as not significant.\n"
     "\n"
+    "Serving: when LDIR holds teai load logs, two server labels are compared at\n"
+    "each level (concurrency or rate) both measured: per-request TTFT, TPOT and\n"
+    "end-to-end latency of the measured ok requests (runs of one label and level\n"
+    "pooled), medians and p99 with 95% distribution-free intervals (binomial order\n"
+    "statistics; none where too few requests), the ratio of medians and a two-sided\n"
+    "Mann-Whitney U test. A DIR with load logs and no speed CSVs gets only this.\n"
+    "\n"
     "  --dir DIR          CSV directory (default: benchmark_output)\n"
     "  --group-by COLS    CSV columns (default: backend,hostname,size,quantize)\n"
     "  --format F         text (default), markdown, csv (group statistics only), json\n"
@@ -101,6 +112,10 @@ static const char *help =
     "                     backend: every pair of backends, the faster first)\n"
     "  --exclude-flagged  leave out every row of the repetitions flagged throttled,\n"
     "                     noisy or charging, and say how many\n"
+    "  --serving A,B      compare server labels A and B (teai load --label; default:\n"
+    "                     every pair of labels)\n"
+    "  --level N          only the level with concurrency or rate N (inf: all at once)\n"
+    "  --load-dir LDIR    teai load's logs, searched recursively (default: DIR)\n"
     "\n"
     "exit codes: 0 done, 1 failed, 2 bad command line, 3 DIR missing, no CSV,\n"
     "            no data, or a CSV that could not be read (the others are reported)\n";
@@ -381,12 +396,318 @@ static void json_device(const teai_dataset *ds, const teai_samples *smp, int exc
     }
 }
 
+/* ---- serving: two server labels at the same level (teai load's logs) -------------- */
+
+/* A level of a load run: its mode and its concurrency or rate. */
+static double srv_level_value(const teai_serving_level *l) {
+    return strcmp(l->mode, "rate") == 0 ? l->rate : l->concurrency;
+}
+
+static int srv_same_level(const teai_serving_level *l, const char *mode, double v) {
+    double x = srv_level_value(l);
+    return strcmp(l->mode, mode) == 0 && (x == v || (isnan(x) && isnan(v)));
+}
+
+/* One side of a comparison: the per-request values of a label at a level,
+ * pooled over its runs (several logs of one label and level are one
+ * sample). */
+typedef struct srv_side {
+    double *v[3]; /* TTFT, TPOT, E2EL of measured ok requests (ms) */
+    size_t n[3];
+    long ok, requests;
+} srv_side;
+
+static const int srv_metric[3] = {TEAI_SERVING_TTFT, TEAI_SERVING_TPOT, TEAI_SERVING_E2EL};
+static const char *const srv_metric_name[3] = {"ttft_ms", "tpot_ms", "e2el_ms"};
+static const char *const srv_metric_label[3] = {"TTFT", "TPOT", "E2EL"};
+
+static void srv_side_free(srv_side *sd) {
+    for (int m = 0; m < 3; m++) free(sd->v[m]);
+    memset(sd, 0, sizeof *sd);
+}
+
+static int cmp_dbl(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Pools label's requests at (mode, v). TEAI_ENOMEM. */
+static int srv_side_get(teai_serving_run *const *runs, size_t nr, const char *label,
+                        const char *mode, double v, srv_side *sd) {
+    memset(sd, 0, sizeof *sd);
+    for (size_t i = 0; i < nr; i++) {
+        if (strcmp(runs[i]->label, label) != 0) continue;
+        for (size_t k = 0; k < runs[i]->n_levels; k++) {
+            const teai_serving_level *l = &runs[i]->levels[k];
+            if (!srv_same_level(l, mode, v)) continue;
+            for (size_t q = 0; q < l->n_req; q++) {
+                if (l->req[q].warmup) continue;
+                sd->requests++;
+                sd->ok += l->req[q].ok != 0;
+            }
+            for (int m = 0; m < 3; m++) {
+                double *x;
+                size_t n;
+                if (teai_serving_values(l, srv_metric[m], &x, &n, NULL)) return TEAI_ENOMEM;
+                double *grown = realloc(sd->v[m], sizeof *grown * (sd->n[m] + n + 1));
+                if (!grown) {
+                    free(x);
+                    return TEAI_ENOMEM;
+                }
+                memcpy(grown + sd->n[m], x, sizeof *x * n);
+                sd->v[m] = grown;
+                sd->n[m] += n;
+                free(x);
+            }
+        }
+    }
+    for (int m = 0; m < 3; m++)
+        if (sd->n[m]) qsort(sd->v[m], sd->n[m], sizeof *sd->v[m], cmp_dbl);
+    return TEAI_OK;
+}
+
+/* The distinct labels of the runs, in byte order; *n of them (borrowed). */
+static int srv_labels(teai_serving_run *const *runs, size_t nr, const char **out, int cap) {
+    int n = 0;
+    for (size_t i = 0; i < nr; i++) {
+        int k = 0;
+        while (k < n && strcmp(out[k], runs[i]->label) != 0) k++;
+        if (k < n || n == cap) continue;
+        /* insertion in byte order */
+        k = n++;
+        while (k > 0 && strcmp(out[k - 1], runs[i]->label) > 0) out[k] = out[k - 1], k--;
+        out[k] = runs[i]->label;
+    }
+    return n;
+}
+
+/* "35.9 (28.8-45)" or "35.9 (no interval)" */
+static void srv_q_text(char *out, size_t cap, const double *x, size_t n, double q) {
+    if (!n) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    double v = teai_percentile_sorted(x, n, q), lo, hi;
+    teai_quantile_interval(x, n, q, &lo, &hi);
+    if (isnan(lo))
+        snprintf(out, cap, "%.4g (no interval)", v);
+    else
+        snprintf(out, cap, "%.4g (%.4g-%.4g)", v, lo, hi);
+}
+
+typedef struct srv_opts {
+    const char *a, *b; /* --serving A,B; NULL: every pair of labels */
+    int has_level;
+    double level; /* --level: only this concurrency or rate */
+} srv_opts;
+
+/* One comparison: a against b at one level, every metric. JSON: an object
+ * per metric, *first tracking the commas. */
+static void srv_compare_one(const char *a, const char *b, const teai_serving_level *lv,
+                            const srv_side *sa, const srv_side *sb, int fmt, int *first) {
+    char lvname[64];
+    teai_serving_level_name(lvname, sizeof lvname, lv->mode, lv->concurrency, lv->rate);
+    if (fmt == F_TEXT || fmt == F_MD) {
+        printf("\n%s%s (A) against %s (B) at %s (ok/measured requests: %ld/%ld and %ld/%ld)\n",
+               fmt == F_MD ? "#### " : "", a, b, lvname, sa->ok, sa->requests, sb->ok,
+               sb->requests);
+        if (fmt == F_MD) {
+            puts("\n| metric | A median (95% interval) | B median (95% interval) | A p99 (95% "
+                 "interval) | B p99 (95% interval) | A/B median | Mann-Whitney |");
+            puts("|---|---|---|---|---|---|---|");
+        } else {
+            printf("  %-6s %-26s %-26s %-26s %-26s %-10s %s\n", "metric", "A median ms (95%)",
+                   "B median ms (95%)", "A p99 ms (95%)", "B p99 ms (95%)", "A/B median",
+                   "Mann-Whitney");
+        }
+    }
+    for (int m = 0; m < 3; m++) {
+        const double *x = sa->v[m], *y = sb->v[m];
+        size_t nx = sa->n[m], ny = sb->n[m];
+        teai_mwu u = {NAN, NAN, NAN};
+        if (nx && ny) teai_mann_whitney(x, nx, y, ny, &u);
+        double ma = teai_percentile_sorted(x, nx, 0.5), mb = teai_percentile_sorted(y, ny, 0.5);
+        double ratio = mb > 0 ? ma / mb : NAN;
+        int sig = !isnan(u.p) && u.p < 0.05;
+        if (fmt == F_JSON) {
+            printf("%s\n{\"a\":", *first ? "" : ",");
+            *first = 0;
+            json_str(a);
+            fputs(",\"b\":", stdout);
+            json_str(b);
+            printf(",\"mode\":\"%s\",\"level\":", lv->mode);
+            double lvv = srv_level_value(lv);
+            if (isinf(lvv))
+                fputs("\"inf\"", stdout);
+            else
+                json_num(lvv);
+            printf(",\"metric\":\"%s\"", srv_metric_name[m]);
+            const double *s2[2] = {x, y};
+            const size_t n2[2] = {nx, ny};
+            for (int side = 0; side < 2; side++) {
+                const char *p = side ? "b" : "a";
+                double lo50, hi50, lo99, hi99;
+                teai_quantile_interval(s2[side], n2[side], 0.5, &lo50, &hi50);
+                teai_quantile_interval(s2[side], n2[side], 0.99, &lo99, &hi99);
+                printf(",\"%s_n\":%zu,\"%s_median\":", p, n2[side], p);
+                json_num(teai_percentile_sorted(s2[side], n2[side], 0.5));
+                printf(",\"%s_median_lo\":", p);
+                json_num(lo50);
+                printf(",\"%s_median_hi\":", p);
+                json_num(hi50);
+                printf(",\"%s_p99\":", p);
+                json_num(teai_percentile_sorted(s2[side], n2[side], 0.99));
+                printf(",\"%s_p99_lo\":", p);
+                json_num(lo99);
+                printf(",\"%s_p99_hi\":", p);
+                json_num(hi99);
+            }
+            fputs(",\"median_ratio\":", stdout);
+            json_num(ratio);
+            fputs(",\"mann_whitney_u\":", stdout);
+            json_num(u.u);
+            fputs(",\"p\":", stdout);
+            json_num(u.p);
+            printf(",\"significant\":%s}", sig ? "true" : "false");
+            continue;
+        }
+        char t[4][64], r[32], p[32], verdict[96];
+        srv_q_text(t[0], sizeof t[0], x, nx, 0.5);
+        srv_q_text(t[1], sizeof t[1], y, ny, 0.5);
+        srv_q_text(t[2], sizeof t[2], x, nx, 0.99);
+        srv_q_text(t[3], sizeof t[3], y, ny, 0.99);
+        num(r, sizeof r, ratio);
+        pvalue(p, sizeof p, u.p);
+        if (isnan(u.p))
+            snprintf(verdict, sizeof verdict, "%s", nx && ny ? p : "not measured on both");
+        else
+            snprintf(verdict, sizeof verdict, "%s%s%s%s", p, sig ? ", " : "",
+                     sig ? (ma < mb ? a : b) : ", not significant at 5%", sig ? " lower" : "");
+        if (fmt == F_MD)
+            printf("| %s ms | %s | %s | %s | %s | %s | %s |\n", srv_metric_label[m], t[0], t[1],
+                   t[2], t[3], r, verdict);
+        else
+            printf("  %-6s %-26s %-26s %-26s %-26s %-10s %s\n", srv_metric_label[m], t[0], t[1],
+                   t[2], t[3], r, verdict);
+    }
+}
+
+/* The serving comparisons: for each pair of labels (o->a, o->b, or every
+ * pair in byte order), each level both measured (or o->level). Text and
+ * markdown print a section; JSON the elements of an array. Returns the
+ * comparisons made, or -1 out of memory. */
+static int srv_report(teai_serving_run *const *runs, size_t nr, const srv_opts *o, int fmt) {
+    const char *labels[64];
+    int nl = srv_labels(runs, nr, labels, 64);
+    int made = 0, first = 1;
+    if (fmt == F_TEXT || fmt == F_MD)
+        printf("\n%sServing under load: per-request TTFT, TPOT and E2EL (ms) of two servers at "
+               "one level; medians and p99 with 95%% distribution-free intervals, two-sided "
+               "Mann-Whitney U test\n",
+               fmt == F_MD ? "### " : "");
+    for (int i = 0; i < nl; i++)
+        for (int j = i + 1; j < nl; j++) {
+            const char *a = labels[i], *b = labels[j];
+            if (o->a) {
+                if (strcmp(o->a, labels[i]) == 0 && strcmp(o->b, labels[j]) == 0)
+                    a = labels[i], b = labels[j];
+                else if (strcmp(o->a, labels[j]) == 0 && strcmp(o->b, labels[i]) == 0)
+                    a = labels[j], b = labels[i];
+                else
+                    continue;
+            }
+            /* the levels of a, once each, in the order of its runs */
+            for (size_t ri = 0; ri < nr; ri++) {
+                if (strcmp(runs[ri]->label, a) != 0) continue;
+                for (size_t k = 0; k < runs[ri]->n_levels; k++) {
+                    const teai_serving_level *lv = &runs[ri]->levels[k];
+                    double v = srv_level_value(lv);
+                    if (o->has_level && !(v == o->level)) continue;
+                    int seen = 0; /* an earlier run or level of a had it */
+                    for (size_t r2 = 0; r2 <= ri && !seen; r2++) {
+                        if (strcmp(runs[r2]->label, a) != 0) continue;
+                        size_t lim = r2 == ri ? k : runs[r2]->n_levels;
+                        for (size_t k2 = 0; k2 < lim && !seen; k2++)
+                            seen = srv_same_level(&runs[r2]->levels[k2], lv->mode, v);
+                    }
+                    if (seen) continue;
+                    srv_side sa, sb;
+                    int st = srv_side_get(runs, nr, a, lv->mode, v, &sa);
+                    if (!st)
+                        st = srv_side_get(runs, nr, b, lv->mode, v, &sb);
+                    else
+                        memset(&sb, 0, sizeof sb);
+                    if (st) {
+                        srv_side_free(&sa), srv_side_free(&sb);
+                        return -1;
+                    }
+                    if (sb.requests) {
+                        srv_compare_one(a, b, lv, &sa, &sb, fmt, &first);
+                        made++;
+                    }
+                    srv_side_free(&sa), srv_side_free(&sb);
+                }
+            }
+        }
+    if (!made && (fmt == F_TEXT || fmt == F_MD)) {
+        if (o->a)
+            printf("%s'%s' and '%s' have no level in common (or no such labels: %d labels in "
+                   "the logs)\n",
+                   fmt == F_MD ? "- " : "  ", o->a, o->b, nl);
+        else
+            printf("%sno two labels measured at the same level (%d label%s in the logs)\n",
+                   fmt == F_MD ? "- " : "  ", nl, nl == 1 ? "" : "s");
+    }
+    return made;
+}
+
+/* Reads teai load's logs under ldir (default dir) and prints the serving
+ * comparisons (srv_report); standalone: the only output (JSON: its own
+ * object), else a section after the speed statistics (JSON: a member of
+ * theirs). Returns the comparisons made (0 also when there are no logs), -1
+ * on failure (printed), -2 when --serving was given and there are no logs. */
+static int srv_section(const char *dir, const char *ldir, const srv_opts *so, int fmt,
+                       int standalone) {
+    teai_serving_run **runs = NULL;
+    size_t n_runs = 0;
+    teai_error le = {0};
+    int ls = teai_serving_runs_read(ldir ? ldir : dir, print_note, NULL, &runs, &n_runs, NULL, &le);
+    if (ls && (ls != TEAI_ENOTFOUND || ldir)) {
+        cli_fail("analyze", &le, ls);
+        return -1;
+    }
+    if (!n_runs) {
+        if (so->a) {
+            fprintf(stderr, "teai analyze: --serving: no teai load logs in %s\n",
+                    ldir ? ldir : dir);
+            return -2;
+        }
+        if (standalone && fmt == F_JSON) puts("{\"serving\":[]}");
+        return 0;
+    }
+    if (fmt == F_CSV) {
+        if (!standalone) {
+            teai_serving_runs_free(runs, n_runs);
+            return 0; /* csv: the group statistics only */
+        }
+        fmt = F_TEXT;
+    }
+    if (fmt == F_JSON) fputs(standalone ? "{\"serving\":[" : ",\"serving\":[", stdout);
+    int made = srv_report(runs, n_runs, so, fmt);
+    if (fmt == F_JSON) fputs(standalone ? "\n]}\n" : "\n]", stdout);
+    teai_serving_runs_free(runs, n_runs);
+    if (made < 0) fprintf(stderr, "teai analyze: out of memory\n");
+    return made;
+}
+
 int cmd_analyze(int argc, char **argv) {
     const char *cmd = "analyze", *dir = "benchmark_output", *group_by = NULL;
     int fmt = F_TEXT, excl = 0;
     long seed = TEAI_SEED_DEFAULT, n_boot = TEAI_BOOT_DEFAULT;
     const char *compares[16];
     int n_compares = 0;
+    const char *ldir = NULL, *serving = NULL;
+    srv_opts so = {NULL, NULL, 0, NAN};
     if (cli_wants_help(argc, argv)) {
         fputs(help, stdout);
         return CLI_EXIT_OK;
@@ -415,6 +736,18 @@ int cmd_analyze(int argc, char **argv) {
             compares[n_compares++] = v;
         } else if (cli_is(argv[i], NULL, "--exclude-flagged")) {
             excl = 1;
+        } else if (cli_is(argv[i], NULL, "--serving")) {
+            if (!(serving = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
+        } else if (cli_is(argv[i], NULL, "--load-dir")) {
+            if (!(ldir = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
+            if (!*ldir) return cli_usage_error(cmd, "--load-dir is empty");
+        } else if (cli_is(argv[i], NULL, "--level")) {
+            if (!(v = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
+            char *end;
+            so.level = strtod(v, &end);
+            if (end == v || *end || !(so.level > 0))
+                return cli_usage_error(cmd, "--level: a concurrency or rate > 0, not '%s'", v);
+            so.has_level = 1;
         } else if (cli_is(argv[i], NULL, "--seed")) {
             if (!(v = cli_value(cmd, argc, argv, &i)) ||
                 cli_int(cmd, "--seed", v, 0, 2147483647L, &seed))
@@ -426,6 +759,15 @@ int cmd_analyze(int argc, char **argv) {
         } else {
             return cli_usage_error(cmd, "unknown argument '%s'", argv[i]);
         }
+    }
+    char sbuf[512];
+    if (serving) {
+        snprintf(sbuf, sizeof sbuf, "%s", serving);
+        char *comma = strchr(sbuf, ',');
+        if (!comma || comma == sbuf || !comma[1])
+            return cli_usage_error(cmd, "--serving: two labels A,B, not '%s'", serving);
+        *comma = '\0';
+        so.a = sbuf, so.b = comma + 1;
     }
     char gbuf[512];
     char *gcols[TEAI_GROUP_MAX_COLS];
@@ -448,14 +790,18 @@ int cmd_analyze(int argc, char **argv) {
         cli_fail(cmd, &err, st);
         return st == TEAI_ENOTFOUND ? CLI_EXIT_INPUT : CLI_EXIT_FAIL;
     }
-    if (n_files == 0) {
-        fprintf(stderr, "teai analyze: %s: no readable *.csv (run teai collate first)\n", dir);
+    if (n_files == 0 || teai_dataset_n_groups(ds) == 0) {
         teai_dataset_free(ds);
-        return CLI_EXIT_INPUT;
-    }
-    if (teai_dataset_n_groups(ds) == 0) {
-        fprintf(stderr, "teai analyze: %s: the CSVs have no data rows\n", dir);
-        teai_dataset_free(ds);
+        /* serving benchmarks alone (teai load's logs) are enough */
+        int made = srv_section(dir, ldir, &so, fmt, 1);
+        if (made > 0 || made == -1) return made > 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+        if (made == 0 && !so.a) {
+            if (n_files == 0)
+                fprintf(stderr, "teai analyze: %s: no readable *.csv (run teai collate first)\n",
+                        dir);
+            else
+                fprintf(stderr, "teai analyze: %s: the CSVs have no data rows\n", dir);
+        }
         return CLI_EXIT_INPUT;
     }
 
@@ -524,6 +870,7 @@ int cmd_analyze(int argc, char **argv) {
             putchar('\n');
         }
     }
+    int srv_rc = 0;
     if (fmt == F_JSON) fputs("{\"groups\":[", stdout);
     int first = 1;
     for (int g = 0; g < teai_dataset_n_groups(ds); g++) {
@@ -661,7 +1008,9 @@ int cmd_analyze(int argc, char **argv) {
                 json_num(x->s.mwu.p);
                 printf(",\"significant\":%s}", x->s.significant ? "true" : "false");
             }
-        puts("\n]}");
+        fputs("\n]", stdout);
+        srv_rc = srv_section(dir, ldir, &so, fmt, 0);
+        puts("}");
     } else if (fmt != F_CSV) {
         int shown = 0;
         for (int c = 0; c < n_sets; c++)
@@ -673,10 +1022,14 @@ int cmd_analyze(int argc, char **argv) {
                 print_compare(ds, kcol[c], &cmp[c][i]);
             }
     }
-    if (fmt == F_TEXT || fmt == F_MD) print_device_best(dir, excl, fmt == F_MD);
+    if (fmt == F_TEXT || fmt == F_MD) {
+        print_device_best(dir, excl, fmt == F_MD);
+        srv_rc = srv_section(dir, ldir, &so, fmt, 0);
+    }
     for (int c = 0; c < n_sets; c++) free(cmp[c]);
     teai_dataset_free(ds);
     teai_samples_free(smp);
-    return n_bad ? CLI_EXIT_INPUT : CLI_EXIT_OK;
+    if (srv_rc == -1) return CLI_EXIT_FAIL;
+    return n_bad || srv_rc == -2 ? CLI_EXIT_INPUT : CLI_EXIT_OK;
 }
 #endif
