@@ -19,7 +19,8 @@ static const char *help =
     "\n"
     "Serves the model over HTTP with the OpenAI API: GET /health, GET /v1/models,\n"
     "POST /v1/completions, POST /v1/chat/completions (streamed or not).\n"
-    "One generation runs at a time; other requests wait in a queue.\n"
+    "--parallel N requests generate at once (continuous batching: one forward pass\n"
+    "for all of them per token); others wait in a queue.\n"
     "\n"
     "  -m, --model MODEL   " CLI_HELP_MODEL "\n"
     "  --host HOST         address to listen on (default 127.0.0.1)\n"
@@ -30,11 +31,13 @@ static const char *help =
     "  --quantize Q        " CLI_HELP_QUANTIZE "\n"
     "                      " CLI_HELP_QUANTIZE_GGUF "\n"
     "  -t, --threads N     " CLI_HELP_THREADS "\n"
-    "  -c, --ctx N         context length in tokens (default: min(model, 4096));\n"
-    "                      prompt + max_tokens beyond it is a 400\n"
+    "  -c, --ctx N         KV cache in tokens, all slots together (default: min(model,\n"
+    "                      4096)); a slot has N / parallel: prompt + max_tokens beyond\n"
+    "                      that is a 400\n"
+    "  -np, --parallel N   generation slots (default 1)\n"
     "  --max-tokens N      largest max_tokens a request may ask (default 4096; above: 400)\n"
     "  --max-body BYTES    largest request body (default 1048576; above: 413)\n"
-    "  --queue N           requests that may wait for the engine (default 8; more: 503)\n"
+    "  --queue N           requests that may wait for a slot (default 8; more: 503)\n"
     "  --max-connections N open connections (default 1024; past it an idle one is closed)\n"
     "  --max-per-ip N      open connections from one address (default 512)\n"
     "  --header-timeout S  seconds a client has to send a request's head (default 10)\n"
@@ -48,7 +51,7 @@ static const char *help =
 typedef struct serve_opts {
     cli_model_opts m; /* -m, --quantize, -t */
     const char *host, *api_key, *api_key_file, *alias;
-    long port, ctx, max_tokens, max_body, queue;
+    long port, ctx, max_tokens, max_body, queue, parallel;
     long max_conns, max_per_ip, header_timeout, idle_timeout;
     int quiet;
 } serve_opts;
@@ -74,9 +77,9 @@ static int parse(int argc, char **argv, serve_opts *o) {
               cli_is(a, NULL, "--api-key") || cli_is(a, NULL, "--api-key-file") ||
               cli_is(a, NULL, "--alias") || cli_is(a, "-c", "--ctx") ||
               cli_is(a, NULL, "--max-tokens") || cli_is(a, NULL, "--max-body") ||
-              cli_is(a, NULL, "--queue") || cli_is(a, NULL, "--max-connections") ||
-              cli_is(a, NULL, "--max-per-ip") || cli_is(a, NULL, "--header-timeout") ||
-              cli_is(a, NULL, "--idle-timeout")))
+              cli_is(a, NULL, "--queue") || cli_is(a, "-np", "--parallel") ||
+              cli_is(a, NULL, "--max-connections") || cli_is(a, NULL, "--max-per-ip") ||
+              cli_is(a, NULL, "--header-timeout") || cli_is(a, NULL, "--idle-timeout")))
             return cli_usage_error(cmd, "unknown argument '%s'", a);
         if (!(v = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
         if (cli_is(a, NULL, "--host"))
@@ -97,6 +100,8 @@ static int parse(int argc, char **argv, serve_opts *o) {
             if (cli_int(cmd, a, v, 64, 1L << 30, &o->max_body)) return CLI_EXIT_USAGE;
         } else if (cli_is(a, NULL, "--queue")) {
             if (cli_int(cmd, a, v, 0, 4096, &o->queue)) return CLI_EXIT_USAGE;
+        } else if (cli_is(a, "-np", "--parallel")) {
+            if (cli_int(cmd, a, v, 1, 256, &o->parallel)) return CLI_EXIT_USAGE;
         } else if (cli_is(a, NULL, "--max-connections")) {
             if (cli_int(cmd, a, v, 1, 1 << 20, &o->max_conns)) return CLI_EXIT_USAGE;
         } else if (cli_is(a, NULL, "--max-per-ip")) {
@@ -158,6 +163,7 @@ int cmd_serve(int argc, char **argv) {
     o.max_tokens = 4096;
     o.max_body = 1L << 20;
     o.queue = 8;
+    o.parallel = 1;
     teai_server_params dp = teai_server_default_params();
     o.max_conns = dp.max_connections;
     o.max_per_ip = dp.max_per_ip;
@@ -194,6 +200,7 @@ int cmd_serve(int argc, char **argv) {
     sp.max_body = (size_t)o.max_body;
     sp.max_tokens = (int)o.max_tokens;
     sp.queue = (int)o.queue;
+    sp.parallel = (int)o.parallel;
     sp.max_connections = (int)o.max_conns;
     sp.max_per_ip = (int)o.max_per_ip;
     sp.header_timeout_s = (int)o.header_timeout;
