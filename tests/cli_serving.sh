@@ -163,6 +163,14 @@ if has_feature cairo; then
         for h in "Summary: decode throughput" "Serving under load" "per label and level"; do
             grep -q "$h" "$D/R.txt" || fail "report with speed rows lacks '$h'"
         done
+        # analyze: the serving section follows the speed statistics
+        expect 0 "$T" analyze --dir "$BO"
+        grep -q "decode tokens/s" "$D/out" && grep -q "Serving under load" "$D/out" ||
+            fail "analyze with speed rows: $(cat "$D/out")"
+        expect 0 "$T" analyze --dir "$BO" --format json
+        python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d['groups'] and len(d['serving']) == 9))" \
+            "$D/out" || fail "analyze json with speed rows"
+        expect 3 "$T" analyze --dir "$BO" --serving teai,nobody
     else
         echo "skip: report checks: pdftotext missing (poppler-utils)"
     fi

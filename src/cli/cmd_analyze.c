@@ -665,7 +665,8 @@ static int srv_report(teai_serving_run *const *runs, size_t nr, const srv_opts *
  * comparisons (srv_report); standalone: the only output (JSON: its own
  * object), else a section after the speed statistics (JSON: a member of
  * theirs). Returns the comparisons made (0 also when there are no logs), -1
- * on failure (printed), -2 when --serving was given and there are no logs. */
+ * on failure (printed), -2 when --serving was given and there are no logs,
+ * -3 when nothing is printed (csv after the group statistics). */
 static int srv_section(const char *dir, const char *ldir, const srv_opts *so, int fmt,
                        int standalone) {
     teai_serving_run **runs = NULL;
@@ -688,7 +689,7 @@ static int srv_section(const char *dir, const char *ldir, const srv_opts *so, in
     if (fmt == F_CSV) {
         if (!standalone) {
             teai_serving_runs_free(runs, n_runs);
-            return 0; /* csv: the group statistics only */
+            return -3; /* csv: the group statistics only */
         }
         fmt = F_TEXT;
     }
@@ -1030,6 +1031,7 @@ int cmd_analyze(int argc, char **argv) {
     teai_dataset_free(ds);
     teai_samples_free(smp);
     if (srv_rc == -1) return CLI_EXIT_FAIL;
-    return n_bad || srv_rc == -2 ? CLI_EXIT_INPUT : CLI_EXIT_OK;
+    /* --serving that matched nothing is bad input, as without speed rows */
+    return n_bad || srv_rc == -2 || (so.a && srv_rc == 0) ? CLI_EXIT_INPUT : CLI_EXIT_OK;
 }
 #endif
