@@ -415,8 +415,10 @@ static void test_json(void) {
     free(s);
 }
 
-/* The engine on a synthesized model: prompt checks and the queue. */
-static void test_engine(void) {
+/* A request's prompt on a synthesized model: ids checked, prompt +
+ * max_tokens against a slot's context, max_tokens when absent. Generation
+ * and the queue: tests/test_server_sched.c. */
+static void test_prompt(void) {
     char path[512];
     test_tmp_path(path, sizeof path, "srv-tiny.gguf");
     teai_synth_params sp = teai_synth_default_params();
@@ -427,12 +429,7 @@ static void test_engine(void) {
     teai_model *m = NULL;
     teai_model_params mp = teai_model_default_params();
     ASSERT_EQ(teai_model_load(path, &mp, &m, &err), TEAI_OK);
-    teai__srv_engine e;
-    teai_context_params cp = teai_context_default_params();
-    cp.n_ctx = 64;
-    cp.n_threads = 1;
-    ASSERT_EQ(teai__srv_engine_init(&e, m, &cp, 1, &err), TEAI_OK);
-    ASSERT_EQ(e.n_ctx, 64);
+    int n_vocab = teai_model_hparams(m)->n_vocab;
 
     teai__srv_request r;
     teai__srv_error se;
@@ -440,64 +437,50 @@ static void test_engine(void) {
     int n = 0, mt = 0;
     const char *b = "{\"prompt\": [1, 2, 3], \"max_tokens\": 61}";
     ASSERT_EQ(teai__srv_request_parse(b, strlen(b), 0, 1000, &r, &se), 0);
-    ASSERT_EQ(teai__srv_prompt(&e, &r, 1000, &ids, &n, &mt, &se), 0); /* 3 + 61 = 64 fits */
+    ASSERT_EQ(teai__srv_prompt(m, 64, &r, 1000, &ids, &n, &mt, &se), 0); /* 3 + 61 = 64 fits */
     ASSERT_EQ(n, 3);
     ASSERT_EQ(mt, 61);
     free(ids);
     r.max_tokens = 62;
-    ASSERT_TRUE(teai__srv_prompt(&e, &r, 1000, &ids, &n, &mt, &se) != 0);
+    ASSERT_TRUE(teai__srv_prompt(m, 64, &r, 1000, &ids, &n, &mt, &se) != 0);
     ASSERT_STREQ(se.code, "context_length_exceeded");
+    ASSERT_TRUE(ids == NULL);
     r.max_tokens = -1; /* absent: what the context and the cap leave */
-    ASSERT_EQ(teai__srv_prompt(&e, &r, 1000, &ids, &n, &mt, &se), 0);
+    ASSERT_EQ(teai__srv_prompt(m, 64, &r, 1000, &ids, &n, &mt, &se), 0);
     ASSERT_EQ(mt, 61);
     free(ids);
-    ASSERT_EQ(teai__srv_prompt(&e, &r, 10, &ids, &n, &mt, &se), 0);
+    ASSERT_EQ(teai__srv_prompt(m, 64, &r, 10, &ids, &n, &mt, &se), 0);
     ASSERT_EQ(mt, 10);
     free(ids);
-    r.prompt_ids[1] = e.n_vocab; /* past the vocabulary */
-    ASSERT_TRUE(teai__srv_prompt(&e, &r, 1000, &ids, &n, &mt, &se) != 0);
+    r.prompt_ids[1] = n_vocab; /* past the vocabulary */
+    ASSERT_TRUE(teai__srv_prompt(m, 64, &r, 1000, &ids, &n, &mt, &se) != 0);
     ASSERT_STREQ(se.param, "prompt");
     teai__srv_request_free(&r);
 
-    /* a generation: max_tokens respected, greedy text reproducible */
-    b = "{\"prompt\": \"Hello\", \"max_tokens\": 8, \"temperature\": 0}";
+    /* a text prompt: BOS first, as teai generate */
+    b = "{\"prompt\": \"Hello\", \"max_tokens\": 8}";
     ASSERT_EQ(teai__srv_request_parse(b, strlen(b), 0, 1000, &r, &se), 0);
-    teai_buf text[2];
-    int ntok[2];
-    for (int k = 0; k < 2; k++) {
-        teai_buf_init(&text[k], 0);
-        ASSERT_EQ(teai__srv_prompt(&e, &r, 1000, &ids, &n, &mt, &se), 0);
-        ASSERT_EQ(teai__srv_engine_acquire(&e, NULL, NULL), TEAI_OK);
-        teai__srv_gen g;
-        ASSERT_EQ(teai__srv_gen_begin(&g, &e, &r, ids, n, mt, &err), TEAI_OK);
+    ASSERT_EQ(teai__srv_prompt(m, 64, &r, 1000, &ids, &n, &mt, &se), 0);
+    int32_t bos = teai_tokenizer_bos(teai_model_tokenizer(m));
+    ASSERT_TRUE(n >= 1);
+    if (bos >= 0) ASSERT_EQ(ids[0], bos);
+    ASSERT_EQ(mt, 8);
+    free(ids);
+    teai__srv_request_free(&r);
+    /* chat: the model's template, or a 400 when teai knows none */
+    b = "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}";
+    ASSERT_EQ(teai__srv_request_parse(b, strlen(b), 1, 1000, &r, &se), 0);
+    if (teai_chat_detect(teai_model_chat_template(m)) == TEAI_CHAT_NONE) {
+        ASSERT_TRUE(teai__srv_prompt(m, 64, &r, 1000, &ids, &n, &mt, &se) != 0);
+        ASSERT_EQ(se.http, 400);
+        ASSERT_STREQ(se.param, "messages");
+    } else {
+        ASSERT_EQ(teai__srv_prompt(m, 64, &r, 1000, &ids, &n, &mt, &se), 0);
+        ASSERT_TRUE(n > 3); /* the template's tokens around "hi" */
         free(ids);
-        int32_t tok;
-        while (g.finish == TEAI__SRV_RUNNING)
-            ASSERT_EQ(teai__srv_gen_step(&g, &text[k], &tok, &err), TEAI_OK);
-        ntok[k] = g.n_gen;
-        ASSERT_TRUE(g.n_gen <= 8);
-        ASSERT_TRUE(g.finish == (g.n_gen == 8 ? TEAI__SRV_FINISH_LENGTH : TEAI__SRV_FINISH_STOP));
-        teai__srv_gen_free(&g);
-        teai__srv_engine_release(&e);
     }
-    ASSERT_EQ(ntok[0], ntok[1]);
-    ASSERT_EQ(text[0].len, text[1].len);
-    ASSERT_TRUE(text[0].len == 0 || memcmp(text[0].data, text[1].data, text[0].len) == 0);
-    ASSERT_TRUE(text[0].len == 0 || teai__utf8_valid(text[0].data, text[0].len));
-    teai_buf_free(&text[0]);
-    teai_buf_free(&text[1]);
     teai__srv_request_free(&r);
 
-    /* the queue: one may wait (queue 1), the next is refused */
-    ASSERT_EQ(teai__srv_engine_acquire(&e, NULL, NULL), TEAI_OK);
-    e.waiting = 1; /* as if one waited */
-    ASSERT_EQ(teai__srv_engine_acquire(&e, NULL, NULL), TEAI_ERANGE);
-    e.waiting = 0;
-    teai__srv_engine_release(&e);
-    e.stopping = 1;
-    ASSERT_EQ(teai__srv_engine_acquire(&e, NULL, NULL), TEAI_EINTR);
-
-    teai__srv_engine_free(&e);
     teai_model_free(m);
     remove(path);
 }
@@ -513,7 +496,7 @@ int main(void) {
     RUN_TEST(test_parse_errors);
     RUN_TEST(test_parse_ok);
     RUN_TEST(test_json);
-    RUN_TEST(test_engine);
+    RUN_TEST(test_prompt);
 #else
     printf("cJSON is not built in: request and JSON tests skipped\n");
 #endif

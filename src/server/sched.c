@@ -18,6 +18,7 @@
  * holds it except while the model runs. Events are sent with it held. */
 #include "server/server.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -125,7 +126,7 @@ static void emit_done(slot *sl, teai__srv_finish finish) {
     slot_release(sl);
 }
 
-/* Passes on a sampled token, as teai__srv_gen_step does: end of generation,
+/* Passes on a sampled token as `teai generate` does: end of generation,
  * a stop string or max_tokens ends the job. */
 static void pass_token(teai__srv_sched *s, slot *sl, int32_t id) {
     const teai_tokenizer *tok = teai_model_tokenizer(s->model);
@@ -375,8 +376,8 @@ int teai__srv_sched_submit(teai__srv_sched *s, const teai__srv_request *req, int
     *id = 0;
     job *j = calloc(1, sizeof *j);
     if (!j) return teai__srv_fail(e, 500, "server_error", NULL, NULL, "out of memory");
-    int rc = teai__srv_prompt_ids(s->model, s->n_ctx, req, max_tokens_cap, &j->ids, &j->n_ids,
-                                  &j->max_tokens, e);
+    int rc = teai__srv_prompt(s->model, s->n_ctx, req, max_tokens_cap, &j->ids, &j->n_ids,
+                              &j->max_tokens, e);
     if (rc) {
         free(j);
         return rc;
