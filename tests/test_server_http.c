@@ -17,10 +17,15 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -218,6 +223,7 @@ typedef struct stream {
     int n_events, done, bad_json, bad_utf8, finish_chunks, usage_chunks, role_chunks, errors;
     int token_chunks;
     char finish[16];
+    char err_code[40]; /* the error event's code */
     long long completion_tokens;
     long status;
     CURLcode rc;
@@ -237,7 +243,11 @@ static int on_event(void *ud, const char *event, const char *data, size_t len) {
         s->bad_json++;
         return 0;
     }
-    if (get(o, "error")) s->errors++;
+    if (get(o, "error")) {
+        s->errors++;
+        const char *code = str_at(o, "error.code");
+        snprintf(s->err_code, sizeof s->err_code, "%s", code ? code : "");
+    }
     const cJSON *c0 = get(o, "choices.0");
     if (get(o, "usage")) {
         s->usage_chunks++;
@@ -692,6 +702,364 @@ static void test_sigterm(void) {
     stream_free(&a);
 }
 
+/* ---- raw HTTP: what curl would never send --------------------------------- */
+
+/* A TCP connection to the server from the loopback address src (NULL: any);
+ * -1 when it cannot be made. */
+static int raw_connect(const char *src) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv); /* bounds connect() too */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    if (src) {
+        inet_pton(AF_INET, src, &a.sin_addr);
+        if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
+    a.sin_port = htons((uint16_t)g_port);
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Reads until the server closes or ms pass; returns the bytes in out. */
+static void raw_read_all(int fd, teai_buf *out, int ms) {
+    uint64_t end = now_ns() + (uint64_t)ms * 1000000ull;
+    char buf[4096];
+    while (now_ns() < end) {
+        struct pollfd p = {fd, POLLIN, 0};
+        int left = (int)((end - now_ns()) / 1000000ull);
+        if (poll(&p, 1, left > 0 ? left : 0) <= 0) break;
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        teai_buf_add(out, buf, (size_t)n);
+    }
+    teai_buf_add(out, "", 0);
+}
+
+/* Sends req on a new connection and reads the reply until the server closes. */
+static int raw_exchange(const char *req, size_t len, teai_buf *out, int ms) {
+    int fd = raw_connect(NULL);
+    if (fd < 0) return -1;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
+        if (n <= 0) break; /* the server may refuse before all is sent */
+        off += (size_t)n;
+    }
+    raw_read_all(fd, out, ms);
+    close(fd);
+    return 0;
+}
+
+static int count_str(const char *hay, const char *needle) {
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++) n++;
+    return n;
+}
+
+/* Status lines in a reply: "HTTP/1." at its start or a line's. */
+static int status_lines(const char *r) {
+    return (strncmp(r, "HTTP/1.", 7) == 0) + count_str(r, "\nHTTP/1.");
+}
+
+/* A reply that is one JSON error: one status line (status), Content-Type
+ * JSON, a Content-Length that matches, and error.code == code. */
+static int check_json_error(const char *what, const teai_buf *reply, int status, const char *code) {
+    const char *r = reply->data ? reply->data : "";
+    char line[32];
+    snprintf(line, sizeof line, "HTTP/1.1 %d ", status);
+    const char *body = strstr(r, "\r\n\r\n");
+    cJSON *j = body ? cJSON_Parse(body + 4) : NULL;
+    const char *got = j ? str_at(j, "error.code") : NULL;
+    const char *cl = strstr(r, "Content-Length: ");
+    int ok = strncmp(r, line, strlen(line)) == 0 && status_lines(r) == 1 &&
+             strstr(r, "Content-Type: application/json\r\n") && body && cl && cl < body &&
+             (size_t)atol(cl + 16) == strlen(body + 4) && j && got && !strcmp(got, code) &&
+             str_at(j, "error.message") && str_at(j, "error.type");
+    if (!ok) TEST_FAIL_AT("%s: wanted one JSON %d '%s', got: %.600s", what, status, code, r);
+    cJSON_Delete(j);
+    return ok;
+}
+
+typedef struct raw_case {
+    const char *what, *req;
+    int status;
+    const char *code;
+} raw_case;
+
+#define AUTH "Authorization: Bearer " KEY "\r\n"
+
+static void test_http_errors(void) {
+    static const raw_case cases[] = {
+        {"negative Content-Length",
+         "POST /v1/completions HTTP/1.1\r\nHost: x\r\n" AUTH "Content-Length: -1\r\n\r\n", 400,
+         "bad_content_length"},
+        {"huge Content-Length",
+         "POST /v1/completions HTTP/1.1\r\nHost: x\r\n" AUTH
+         "Content-Length: 99999999999999999999999999\r\n\r\n",
+         413, "request_too_large"},
+        {"Content-Length not a number",
+         "POST /v1/completions HTTP/1.1\r\n" AUTH "Content-Length: 12abc\r\n\r\n", 400,
+         "bad_content_length"},
+        {"two Content-Lengths",
+         "POST /v1/completions HTTP/1.1\r\n" AUTH "Content-Length: 5\r\nContent-Length: 6\r\n\r\n",
+         400, "bad_content_length"},
+        {"Content-Length and chunked",
+         "POST /v1/completions HTTP/1.1\r\n" AUTH
+         "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+         400, "bad_request"},
+        {"gzip transfer coding",
+         "POST /v1/completions HTTP/1.1\r\n" AUTH "Transfer-Encoding: gzip\r\n\r\n", 501,
+         "not_implemented"},
+        {"chunk size not hex",
+         "POST /v1/completions HTTP/1.1\r\n" AUTH
+         "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+         400, "bad_chunk"},
+        {"chunk longer than its size",
+         "POST /v1/completions HTTP/1.1\r\n" AUTH
+         "Transfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n",
+         400, "bad_chunk"},
+        {"chunk past the body limit",
+         "POST /v1/completions HTTP/1.1\r\n" AUTH
+         "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n",
+         413, "request_too_large"},
+        {"HTTP/2.0", "GET /health HTTP/2.0\r\n\r\n", 505, "http_version_not_supported"},
+        {"bare CR in a header", "GET /health HTTP/1.1\r\nX-A: a\rb\r\n\r\n", 400, "bad_request"},
+        {"ESC in the path", "GET /he\x1b[31mlth HTTP/1.1\r\n\r\n", 400, "bad_request"},
+        {"folded header", "GET /health HTTP/1.1\r\nX-A: a\r\n b\r\n\r\n", 400, "bad_request"},
+        {"a TLS hello", "\x16\x03\x01\x02\x01\x01\x01\x01\xfc\x03\x03\r\n\r\n", 400, "bad_request"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        teai_buf out;
+        teai_buf_init(&out, 0);
+        ASSERT_EQ(raw_exchange(cases[i].req, strlen(cases[i].req), &out, 5000), 0);
+        int ok = check_json_error(cases[i].what, &out, cases[i].status, cases[i].code);
+        teai_buf_free(&out);
+        if (!ok) return;
+    }
+    /* a head over the limit (16 KiB): 431 */
+    teai_buf big, out;
+    teai_buf_init(&big, 0);
+    teai_buf_init(&out, 0);
+    teai_buf_addstr(&big, "GET /health HTTP/1.1\r\nX-Big: ");
+    for (int i = 0; i < 20000; i++) teai_buf_add(&big, "a", 1);
+    teai_buf_addstr(&big, "\r\n\r\n");
+    ASSERT_EQ(raw_exchange(big.data, big.len, &out, 5000), 0);
+    ASSERT_TRUE(check_json_error("20000-byte header", &out, 431, "headers_too_large"));
+    /* too many header lines: 431 */
+    big.len = 0;
+    out.len = 0;
+    teai_buf_addstr(&big, "GET /health HTTP/1.1\r\n");
+    for (int i = 0; i < 80; i++) teai_buf_printf(&big, "X-H%d: %d\r\n", i, i);
+    teai_buf_addstr(&big, "\r\n");
+    ASSERT_EQ(raw_exchange(big.data, big.len, &out, 5000), 0);
+    ASSERT_TRUE(check_json_error("80 headers", &out, 431, "headers_too_large"));
+    teai_buf_free(&big);
+    teai_buf_free(&out);
+}
+
+/* Pipelined requests on one connection, a chunked body, HTTP/1.0. */
+static void test_http_framing(void) {
+    teai_buf out;
+    teai_buf_init(&out, 0);
+    const char *two = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                      "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    ASSERT_EQ(raw_exchange(two, strlen(two), &out, 5000), 0);
+    ASSERT_EQ(count_str(out.data, "HTTP/1.1 200 OK\r\n"), 2);
+    ASSERT_EQ(count_str(out.data, "\"status\":\"ok\""), 2);
+    out.len = 0;
+    const char *chunked =
+        "POST /v1/completions HTTP/1.1\r\nHost: x\r\n" AUTH "Transfer-Encoding: chunked\r\n"
+        "Connection: close\r\n\r\n"
+        "f;ext=1\r\n{\"prompt\": \"Hel\r\n"
+        "20\r\nlo\", \"max_tokens\": 3, \"seed\": 1}\r\n0\r\nX-Trailer: 1\r\n\r\n";
+    ASSERT_EQ(raw_exchange(chunked, strlen(chunked), &out, 30000), 0);
+    ASSERT_TRUE(strncmp(out.data, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    ASSERT_TRUE(strstr(out.data, "\"text_completion\"") != NULL);
+    out.len = 0;
+    const char *old = "GET /health HTTP/1.0\r\n\r\n"; /* no keep-alive: closed after */
+    ASSERT_EQ(raw_exchange(old, strlen(old), &out, 5000), 0);
+    ASSERT_TRUE(strstr(out.data, "Connection: close\r\n") != NULL);
+    ASSERT_EQ(status_lines(out.data), 1);
+    teai_buf_free(&out);
+}
+
+/* What a client sends cannot forge a log line or reach the terminal raw. */
+static void test_log_escaping(void) {
+    char esc[64];
+    ASSERT_STREQ(teai__escape_ctl_str(esc, sizeof esc, "a\nb\r\x1b[2J\\"),
+                 "a\\x0ab\\x0d\\x1b[2J\\\\");
+    ASSERT_STREQ(teai__escape_ctl_str(esc, 8, "0123456789"), "0123...");
+    resp r;
+    const char *body = "{\"messages\": [{\"role\": \"user\\nteai serve: FORGED\\u001b[2J\", "
+                       "\"content\": \"hi\"}], \"max_tokens\": 2}";
+    ASSERT_EQ(post("/v1/chat/completions", body, &r), CURLE_OK);
+    ASSERT_EQ(r.status, 400);
+    ASSERT_STREQ(str_at(r.json, "error.param"), "messages[0].role");
+    resp_free(&r);
+    sleep_ms(100);
+    char log[700];
+    snprintf(log, sizeof log, "%s/serve.log", g_dir);
+    char *text = slurp(log, NULL);
+    ASSERT_TRUE(text != NULL);
+    ASSERT_TRUE(strstr(text, "\nteai serve: FORGED") == NULL); /* no forged line */
+    ASSERT_TRUE(strstr(text, "\\x0ateai serve: FORGED\\x1b[2J") != NULL);
+    ASSERT_TRUE(strchr(text, 0x1b) == NULL);
+    free(text);
+}
+
+/* ---- floods, slow clients, shutdown (a second server) ---------------------- */
+
+static int is_closed(int fd) {
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+#define FLOOD_PER_ADDR 550 /* from each of two addresses: 1,100 */
+
+/* 1,100 connections that never send a byte, from two addresses: each is
+ * held to --max-per-ip (512), both to --max-connections (1024); a normal
+ * client still gets /health and a completion at once; the server closes the
+ * idle ones after --header-timeout. */
+static void test_idle_flood(void) {
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 2 * FLOOD_PER_ADDR + 100) {
+        printf("  skipped: the open-file limit is %ld\n", (long)rl.rlim_cur);
+        return;
+    }
+    static int fds[2 * FLOOD_PER_ADDR];
+    int n = 0;
+    uint64_t t0 = now_ns();
+    for (int a = 0; a < 2; a++)
+        for (int i = 0; i < FLOOD_PER_ADDR; i++) {
+            int fd = raw_connect(a ? "127.0.0.3" : "127.0.0.2");
+            if (fd < 0) break;
+            fds[n++] = fd;
+        }
+    printf("  %d idle connections in %.0f ms\n", n, (double)(now_ns() - t0) / 1e6);
+    ASSERT_EQ(n, 2 * FLOOD_PER_ADDR);
+    resp r;
+    ASSERT_EQ(http("GET", "/health", NULL, 0, NULL, NULL, &r), CURLE_OK);
+    printf("  /health during the flood: %ld in %.1f ms\n", r.status, r.ms);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_TRUE(r.ms < 2000);
+    resp_free(&r);
+    ASSERT_EQ(post("/v1/completions", "{\"prompt\": \"hi\", \"max_tokens\": 3}", &r), CURLE_OK);
+    printf("  a completion during the flood: %ld in %.1f ms\n", r.status, r.ms);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_TRUE(r.ms < 10000);
+    resp_free(&r);
+    int closed = 0;
+    for (int i = 0; i < n; i++) closed += is_closed(fds[i]);
+    printf("  closed by the server for the limits: %d\n", closed);
+    ASSERT_TRUE(closed >= 2 * (FLOOD_PER_ADDR - 512)); /* the per-address limit */
+    ASSERT_TRUE(n - closed <= 1024);                   /* the connection limit */
+    /* --header-timeout 3: every idle one is closed (without a reply) */
+    int all = 0;
+    for (int t = 0; t < 8000 && !all; t += 100) {
+        sleep_ms(100);
+        all = 1;
+        for (int i = 0; i < n && all; i++) all = is_closed(fds[i]);
+    }
+    printf("  all closed %.1f s after they opened\n", (double)(now_ns() - t0) / 1e9);
+    ASSERT_TRUE(all);
+    char c;
+    ASSERT_EQ(recv(fds[n - 1], &c, 1, MSG_DONTWAIT), 0); /* nothing sent: no reply */
+    for (int i = 0; i < n; i++) close(fds[i]);
+}
+
+/* A head sent a line every 500 ms never completes: 408 and closed after
+ * --header-timeout (3 s), counted from the connection. */
+static void test_slowloris(void) {
+    int fd = raw_connect("127.0.0.4");
+    ASSERT_TRUE(fd >= 0);
+    uint64_t t0 = now_ns();
+    const char *head = "GET /health HTTP/1.1\r\nHost: x\r\n";
+    ASSERT_EQ(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+    teai_buf out;
+    teai_buf_init(&out, 0);
+    for (int i = 0; i < 30; i++) {
+        raw_read_all(fd, &out, 500);
+        if (out.len > 0) break;
+        if (send(fd, "X-Slow: 1\r\n", 11, MSG_NOSIGNAL) != 11) break;
+    }
+    raw_read_all(fd, &out, 3000);
+    double s = (double)(now_ns() - t0) / 1e9;
+    printf("  slow head cut after %.1f s\n", s);
+    ASSERT_TRUE(s > 2.5 && s < 6);
+    ASSERT_TRUE(check_json_error("slowloris", &out, 408, "request_timeout"));
+    ASSERT_TRUE(is_closed(fd));
+    teai_buf_free(&out);
+    close(fd);
+}
+
+typedef struct plain_req {
+    const char *body;
+    resp r;
+    CURLcode rc;
+    pthread_t th;
+} plain_req;
+
+static void *plain_run(void *ud) {
+    plain_req *p = ud;
+    p->rc = post("/v1/completions", p->body, &p->r);
+    return NULL;
+}
+
+/* SIGTERM with a stream running and a request queued: the stream ends with
+ * an error event of code shutting_down, the queued request gets 503
+ * shutting_down without ever taking the engine, the server exits 0. */
+static void test_shutdown(void) {
+    stream a;
+    stream_init(&a, 1,
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"go\"}], \"max_tokens\": 1900,"
+                " \"temperature\": 0, \"stream\": true}");
+    stream_start(&a);
+    ASSERT_TRUE(wait_chunks(&a, 1, 60000));
+    plain_req b = {"{\"prompt\": \"queued\", \"max_tokens\": 1900}", {0}, 0, 0};
+    pthread_create(&b.th, NULL, plain_run, &b);
+    ASSERT_TRUE(wait_waiting(1, 30000));
+    ASSERT_EQ(kill(g_pid, SIGTERM), 0);
+    int st = 0;
+    pid_t got = 0;
+    for (int t = 0; t < 30000 && got == 0; t += 10) {
+        got = waitpid(g_pid, &st, WNOHANG);
+        if (!got) sleep_ms(10);
+    }
+    pthread_join(a.th, NULL);
+    pthread_join(b.th, NULL);
+    ASSERT_EQ(got, g_pid);
+    g_pid = -1;
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ASSERT_EQ(a.errors, 1);
+    ASSERT_STREQ(a.err_code, "shutting_down");
+    ASSERT_EQ(a.done, 0);
+    ASSERT_EQ(b.rc, CURLE_OK);
+    ASSERT_EQ(b.r.status, 503);
+    ASSERT_STREQ(str_at(b.r.json, "error.code"), "shutting_down");
+    const char *msg = str_at(b.r.json, "error.message");
+    ASSERT_TRUE(msg && !strstr(msg, "stopped")); /* ended in the queue, not in a slot */
+    resp_free(&b.r);
+    stream_free(&a);
+}
+
 int main(void) {
     g_bin = getenv("TEAI_BIN");
     if (!g_bin || !*g_bin) test_skip("TEAI_BIN is not set (run through ctest)");
@@ -724,11 +1092,48 @@ int main(void) {
     RUN_TEST(test_chat);
     RUN_TEST(test_errors);
     RUN_TEST(test_queue);
+    RUN_TEST(test_http_errors);
+    RUN_TEST(test_http_framing);
+    RUN_TEST(test_log_escaping);
     RUN_TEST(test_bench_client);
     RUN_TEST(test_sigterm);
     if (teai_test_failures) {
         char *text = slurp(log, NULL);
         fprintf(stderr, "--- server log ---\n%s", text ? text : "");
+        free(text);
+    }
+    kill_server();
+
+    /* a second server: short header timeout, the default connection limits */
+    int failures = teai_test_failures;
+    snprintf(log, sizeof log, "%s/serve2.log", g_dir);
+    char *args2[] = {"--api-key",
+                     KEY,
+                     "--queue",
+                     "1",
+                     "--max-tokens",
+                     "2048",
+                     "--ctx",
+                     "2048",
+                     "-t",
+                     "1",
+                     "--header-timeout",
+                     "3",
+                     "--max-connections",
+                     "1024",
+                     "--max-per-ip",
+                     "512",
+                     NULL};
+    if (start_server(log, args2) != 0) {
+        fprintf(stderr, "teai serve (2) did not start\n");
+        return 1;
+    }
+    RUN_TEST(test_idle_flood);
+    RUN_TEST(test_slowloris);
+    RUN_TEST(test_shutdown);
+    if (teai_test_failures > failures) {
+        char *text = slurp(log, NULL);
+        fprintf(stderr, "--- server log (2) ---\n%s", text ? text : "");
         free(text);
     }
     kill_server();
