@@ -28,6 +28,9 @@
 #      with its perplexity, and its KL divergence and top-token agreement
 #      against the f32 weights' log-probabilities. The pareto figure puts
 #      each configuration's accuracy against this same model's speed;
+#   2c. serving under load: `teai serve --parallel 4` on the trained model,
+#      measured by `teai load` at 1, 2 and 4 concurrent streams (the
+#      serving_curve and latency_breakdown figures, a report slide);
 #   3. collation of the logs into the seed's CSV schema, and of the accuracy
 #      results into accuracy.csv;
 #   4. the terminal comparison, the figures (plots/, pareto.png included) and
@@ -109,6 +112,40 @@ if command -v bible >/dev/null 2>&1; then
 else
     echo "demo: accuracy skipped: the held-out text comes from Debian's bible-kjv (apt-get install bible-kjv, or make setup)"
 fi
+# serving under load: teai serve (continuous batching, 4 slots) on the trained
+# model, measured by teai load at 1, 2 and 4 concurrent streams; skipped
+# when a complete load log is already there (re-runs resume)
+SERVE_LABEL="teai serve -np 4"
+if grep -qs '"type":"end","status":"complete"' "$OUT"/load-teai_serve_-np_4-*.jsonl; then
+    echo "== teai load: a complete log of '$SERVE_LABEL' is already in $OUT (skipped)"
+elif ! "$TEAI" load --help >/dev/null 2>&1; then
+    echo "demo: teai load skipped: $TEAI was built without libcurl (install libcurl4-openssl-dev)"
+else
+    echo "== teai serve -m $KJV --parallel 4 on a free loopback port, then teai load at"
+    echo "   concurrency 1, 2, 4 (12 requests each after 2 warm-up ones; SLO TTFT 500 ms, TPOT 100 ms)"
+    serr=$(mktemp "${TMPDIR:-/tmp}/teai-demo-serve.XXXXXX")
+    "$TEAI" serve -m "$KJV" --port 0 -c 512 --parallel 4 -q 2>"$serr" &
+    spid=$!
+    trap 'kill $spid 2>/dev/null; rm -f "$serr"' EXIT
+    url=
+    for _ in $(seq 100); do
+        url=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$serr")
+        [ -n "$url" ] && break
+        kill -0 $spid 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$url" ]; then
+        echo "demo: teai serve did not start: $(tail -n 1 "$serr")" >&2
+        exit 1
+    fi
+    "$TEAI" load --base-url "$url" --label "$SERVE_LABEL" --concurrency 1,2,4 --requests 12 \
+        --warmup 2 --input-len 24 --output-len 32 --slo ttft=500,tpot=100 --out "$OUT"
+    kill $spid
+    wait $spid || true
+    trap - EXIT
+    rm -f "$serr"
+fi
+echo
 echo "== teai collate --dir $OUT"
 "$TEAI" collate --dir "$OUT"
 echo
