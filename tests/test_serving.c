@@ -275,6 +275,11 @@ static void test_collate(void) {
     ASSERT_EQ(teai_serving_collate(dir, csv, on_note, &ns, &rows, &err), TEAI_OK);
     ASSERT_EQ(rows, 0);
     ASSERT_TRUE(access(csv, F_OK) != 0);
+    teai_serving_run **runs = (teai_serving_run **)1;
+    char **rel = (char **)1;
+    size_t n_runs = 9;
+    ASSERT_EQ(teai_serving_runs_read(dir, on_note, &ns, &runs, &n_runs, &rel, &err), TEAI_OK);
+    ASSERT_TRUE(runs == NULL && rel == NULL && n_runs == 0);
 
     snprintf(p, sizeof p, "%s/load-a.jsonl", dir);
     write_text(p, log_text);
@@ -286,6 +291,13 @@ static void test_collate(void) {
                   "{\"type\":\"end\",\"status\":\"complete\"}\n");
     ASSERT_EQ(teai_serving_collate(dir, csv, on_note, &ns, &rows, &err), TEAI_OK);
     ASSERT_EQ(rows, 3);
+    ASSERT_EQ(teai_serving_runs_read(dir, on_note, &ns, &runs, &n_runs, &rel, &err), TEAI_OK);
+    ASSERT_EQ(n_runs, 2);
+    ASSERT_STREQ(rel[1], "x-host2/load-b.jsonl");
+    ASSERT_STREQ(runs[1]->label, "b");
+    for (size_t i = 0; i < n_runs; i++) free(rel[i]);
+    free(rel);
+    teai_serving_runs_free(runs, n_runs);
     teai_serving_table *t = NULL;
     ASSERT_EQ(teai_serving_table_read(csv, on_note, &ns, &t, &err), TEAI_OK);
     ASSERT_EQ(teai_serving_table_rows(t), 3);

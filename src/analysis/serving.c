@@ -1008,6 +1008,10 @@ int teai_serving_runs_read(const char *logs_dir, teai_note_fn note, void *ud,
         free(rel);
         return rc;
     }
+    if (!n) { /* no load log: nothing to free */
+        free(runs), free(rel);
+        runs = NULL, rel = NULL;
+    }
     *out = runs;
     *n_out = n;
     if (rel_out) *rel_out = rel;

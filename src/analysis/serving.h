@@ -116,7 +116,8 @@ int teai_serving_values(const teai_serving_level *lv, int metric, double **out, 
 /* Every load log under logs_dir (*.jsonl whose first line is a run line;
  * subfolders too, at most 8 deep, in byte order of their paths): *out
  * (teai_serving_runs_free) gets *n runs; rel_out (may be NULL) gets each
- * one's path relative to logs_dir (free() each, then the array). Other
+ * one's path relative to logs_dir (free() each, then the array); both NULL
+ * when there is none. Other
  * JSON Lines files are passed over in silence; unreadable ones are noted.
  * TEAI_ENOTFOUND when logs_dir cannot be listed, TEAI_ENOMEM. */
 int teai_serving_runs_read(const char *logs_dir, teai_note_fn note, void *ud,

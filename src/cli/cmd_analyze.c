@@ -678,6 +678,7 @@ static int srv_section(const char *dir, const char *ldir, const srv_opts *so, in
         return -1;
     }
     if (!n_runs) {
+        teai_serving_runs_free(runs, 0);
         if (so->a) {
             fprintf(stderr, "teai analyze: --serving: no teai load logs in %s\n",
                     ldir ? ldir : dir);
