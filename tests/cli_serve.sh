@@ -23,6 +23,28 @@ grep -q "missing.gguf" "$D/err" || fail "missing model: $(cat "$D/err")"
 printf '' >"$D/empty.key"
 expect 3 "$T" serve -m "$M" --api-key-file "$D/empty.key"
 
+# an API key with blanks around it could never match: refused at start-up, one line
+expect 2 "$T" serve -m "$M" --api-key " secret"
+grep -q "api-key begins or ends with a blank" "$D/err" || fail "padded key: $(cat "$D/err")"
+[ "$(wc -l <"$D/err")" -le 2 ] || fail "padded key: more than a line: $(cat "$D/err")"
+printf 'secret \n' >"$D/padded.key"
+expect 3 "$T" serve -m "$M" --api-key-file "$D/padded.key"
+grep -q "padded.key: the API key begins or ends with a blank" "$D/err" || fail "padded key file: $(cat "$D/err")"
+expect 2 "$T" serve -m "$M" --max-connections 0
+expect 2 "$T" serve -m "$M" --max-per-ip x
+expect 2 "$T" serve -m "$M" --header-timeout 0
+expect 2 "$T" serve -m "$M" --idle-timeout -5
+
+# teai model info prints metadata from the file with control characters escaped
+cp "$M" "$D/esc.gguf"
+off=$(grep -obUa "teai synthetic tiny" "$D/esc.gguf" | head -1 | cut -d: -f1)
+[ -n "$off" ] || fail "no general.name in the synthesized model"
+printf '\033[2Jteai\nforged!!!!' | dd of="$D/esc.gguf" bs=1 seek="$off" conv=notrunc 2>/dev/null
+expect 0 "$T" model info "$D/esc.gguf"
+grep -q 'name: *\\x1b\[2Jteai\\x0aforged' "$D/out" || fail "model info name: $(cat "$D/out")"
+if grep -q "$(printf '\033')" "$D/out"; then fail "model info printed a raw ESC"; fi
+grep -q '^forged' "$D/out" && fail "model info printed a forged line"
+
 # an idle server: the startup line, then SIGINT -> exit 0
 "$T" serve -m "$M" --port 0 -t 1 2>"$D/s1.err" &
 pid=$!

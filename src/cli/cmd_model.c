@@ -1,6 +1,7 @@
 /* teai model info|synth|convert|quantize|train|train-tokenizer: the seed's Step 1 without
  * Python, and models trained here (cmd_train.c). */
 #include "cli.h"
+#include "base/base.h"
 #include "engine/tools.h"
 
 #include <stdio.h>
@@ -35,9 +36,13 @@ static const char *help =
     "  teai model train-tokenizer --data FILE[,FILE...] --out FILE.gguf [--vocab N]\n"
     "      train a byte-level BPE tokenizer on text\n";
 
+/* A string from a model file as it may be printed: control characters and
+ * bad bytes escaped (\xHH), so metadata cannot drive the terminal. */
+#define ESC(s) teai__escape_ctl_str((char[512]){0}, 512, (s))
+
 static void print_hparams(const teai_hparams *hp) {
-    printf("architecture:  %s\n", hp->arch);
-    if (hp->name[0]) printf("name:          %s\n", hp->name);
+    printf("architecture:  %s\n", ESC(hp->arch));
+    if (hp->name[0]) printf("name:          %s\n", ESC(hp->name));
     printf("shape:         dim %d, %d layers, %d heads (%d kv, head size %d), ffn %d, vocab %d\n",
            hp->dim, hp->n_layers, hp->n_heads, hp->n_kv_heads, hp->head_dim, hp->ffn_dim,
            hp->n_vocab);
@@ -50,10 +55,10 @@ static void print_hparams(const teai_hparams *hp) {
 static void print_tokenizer(const teai_tokenizer *tok, const char *chat_template) {
     if (!tok) return;
     int32_t bos = teai_tokenizer_bos(tok), eos = teai_tokenizer_eos(tok);
-    printf("tokenizer:     %s (pre %s), %d tokens", teai_tokenizer_model(tok),
-           teai_tokenizer_pre(tok), teai_tokenizer_n_vocab(tok));
-    if (bos >= 0) printf(", bos %d %s", bos, teai__tokenizer_token_text(tok, bos));
-    if (eos >= 0) printf(", eos %d %s", eos, teai__tokenizer_token_text(tok, eos));
+    printf("tokenizer:     %s (pre %s), %d tokens", ESC(teai_tokenizer_model(tok)),
+           ESC(teai_tokenizer_pre(tok)), teai_tokenizer_n_vocab(tok));
+    if (bos >= 0) printf(", bos %d %s", bos, ESC(teai__tokenizer_token_text(tok, bos)));
+    if (eos >= 0) printf(", eos %d %s", eos, ESC(teai__tokenizer_token_text(tok, eos)));
     printf("\n");
     static const char *fmt_names[] = {"unrecognized", "Llama 3", "ChatML"};
     if (chat_template)
@@ -98,7 +103,7 @@ static int info_gguf(const char *path) {
     teai_gguf *g = NULL;
     int rc = teai_gguf_open(path, &g, &err);
     if (rc) return cli_fail("model info", &err, rc);
-    printf("file:          %s (GGUF v%u, %.3f GB)\n", path, teai_gguf_version(g),
+    printf("file:          %s (GGUF v%u, %.3f GB)\n", ESC(path), teai_gguf_version(g),
            (double)teai_gguf_file_size(g) / 1e9);
     teai_hparams hp;
     if (teai_gguf_n_tensors(g) == 0)
@@ -106,11 +111,11 @@ static int info_gguf(const char *path) {
     else if ((rc = teai__hparams_from_gguf(g, &hp, &err)) == TEAI_OK)
         print_hparams(&hp);
     else
-        printf("shape:         %s\n", err.msg);
+        printf("shape:         %s\n", ESC(err.msg));
     if (teai_gguf_get(g, "teai.synthetic")) {
         char shape[64];
         printf("synthetic:     yes (teai model synth, shape %s, seed %lld)\n",
-               teai_gguf_get_str(g, "teai.synth.shape", shape, sizeof shape),
+               ESC(teai_gguf_get_str(g, "teai.synth.shape", shape, sizeof shape)),
                (long long)teai_gguf_get_int(g, "teai.synth.seed", 0));
     }
     type_count tc[32];
@@ -122,7 +127,7 @@ static int info_gguf(const char *path) {
     teai_tokenizer *tok = NULL;
     err.msg[0] = '\0';
     if ((rc = teai__tokenizer_from_gguf(g, &tok, &err)) != TEAI_OK)
-        printf("tokenizer:     %s\n", err.msg);
+        printf("tokenizer:     %s\n", ESC(err.msg));
     char *tmpl = teai_gguf_get_str_dup(g, "tokenizer.chat_template");
     print_tokenizer(tok, tmpl);
     free(tmpl);
@@ -140,7 +145,7 @@ static int info_hf(const char *dir) {
     teai_hparams hp;
     int rc = teai_hf_read_config(dir, &hp, &err);
     if (rc) return cli_fail("model info", &err, rc);
-    printf("folder:        %s (Hugging Face)\n", dir);
+    printf("folder:        %s (Hugging Face)\n", ESC(dir));
     print_hparams(&hp);
     teai_st *st = NULL;
     if ((rc = teai_st_open(dir, &st, &err))) return cli_fail("model info", &err, rc);
@@ -154,7 +159,7 @@ static int info_hf(const char *dir) {
     teai_st_close(st);
     teai_tokenizer *tok = NULL;
     if ((rc = teai__tokenizer_from_hf(dir, &tok, &err)) != TEAI_OK)
-        printf("tokenizer:     %s\n", err.msg);
+        printf("tokenizer:     %s\n", ESC(err.msg));
     print_tokenizer(tok, tok ? teai__tokenizer_chat_template(tok) : NULL);
     teai__tokenizer_free(tok);
     if ((rc = teai__model_check(dir, 0, &err))) return cli_fail("model info", &err, rc);
