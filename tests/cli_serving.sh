@@ -148,7 +148,7 @@ if has_feature cairo; then
         expect 0 "$T" report --dir "$BO" -o "$D/S.pdf"
         pdftotext "$D/S.pdf" "$D/S.txt" || fail "pdftotext failed"
         for h in "Serving under load" "per label and level" "TTFT p99 (ms)" "llama-server" \
-            "c=4" "2 req/s"; do
+            "c=4" "2 req/s" "how it was measured" "distribution-free"; do
             grep -q "$h" "$D/S.txt" || fail "report lacks '$h'"
         done
         grep -q 'serving_curve.png' "$D/S.typ" && grep -q 'latency_breakdown.png' "$D/S.typ" ||

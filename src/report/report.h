@@ -19,7 +19,7 @@
  * holds a serving.csv (teai load, then teai collate), "Serving under load":
  * serving_curve and latency_breakdown side by side, then a table per label
  * and level (output tokens/s, requests/s, TTFT p50 with its 95% interval,
- * TTFT p99, TPOT p99, goodput, errors); methodology
+ * TTFT p99, TPOT p99, goodput, errors) and how it was measured; methodology
  * and limitations (empty columns, synthetic models, warm-up, pooled CIs, how
  * accuracy was measured). The CSVs are read once (teai_figures_load), and
  * every slide is computed from that data set.

@@ -885,6 +885,28 @@ static void add_serving(teai__deck *d, const teai_report_opts *o, const char *fi
         else
             slide_item(d, s, "%s (%.3g%%)", teai_serving_table_str(t, r, "errors"), er * 100);
     }
+    /* how the numbers were made, so the slide reads alone */
+    long slo_rows = 0;
+    for (long r = 0; r < nr; r++) slo_rows += !isnan(teai_serving_table_num(t, r, "goodput"));
+    s = deck_add(d, SL_BULLETS, "Serving under load: how it was measured");
+    if (s) res->n_serving++;
+    slide_item(d, s,
+               "Per request, as teai load's client saw it: TTFT = send to the first chunk "
+               "carrying a token; E2EL = send to the end of the response; TPOT = (E2EL - TTFT) / "
+               "(output tokens - 1). Warm-up requests are left out of every number.");
+    slide_item(d, s,
+               "Throughputs are over the level's duration (first measured send to last measured "
+               "completion); goodput counts the ok requests meeting every SLO given to teai load "
+               "--slo (%ld of %ld rows had SLOs).",
+               slo_rows, nr);
+    slide_item(d, s,
+               "Percentiles interpolate linearly (type 7); their 95%% intervals are "
+               "distribution-free (binomial order statistics) and absent where a level has too "
+               "few requests (the median needs 6, p99 368).");
+    slide_item(d, s,
+               "Requests of one level share the server, so they are not independent draws. "
+               "teai analyze --serving A,B compares two servers at one level (Mann-Whitney U on "
+               "per-request latencies).");
     teai_serving_table_free(t);
 }
 
