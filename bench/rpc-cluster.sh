@@ -105,6 +105,7 @@ load_args="--concurrency $levels --requests $requests --warmup $warmup --input-l
 sl_say "model $model ($(du -h "$model" | cut -f1)), $parallel slots, -c $ctx;"
 sl_say "  $threads threads per worker, $single_threads on the single node"
 
+sl_machine
 # The cluster: two workers, the front llama-server offloading every layer
 # (-ngl 99) to them; ggml splits the layers in proportion to the memory each
 # worker reports (equal here).
@@ -138,4 +139,5 @@ sl_forget "$single"
 echo
 sl_table rpc-2-workers single-node
 echo
+sl_machine
 sl_say "logs and serving.csv in $out"

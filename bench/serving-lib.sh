@@ -205,6 +205,13 @@ sl_csv_rows() {
     }' "$1"
 }
 
+# sl_machine: one line on the machine's CPUs and load average (other work
+# on the cores distorts every figure; threads that spin-wait suffer most).
+sl_machine() {
+    _sl_la=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || true)
+    sl_say "machine: $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?') CPUs${_sl_la:+, load average $_sl_la}"
+}
+
 # sl_llama_bin NAME: the path of a llama.cpp tool: $LLAMA_BIN/NAME, else
 # the one scripts/provision-llama.sh --build made; empty when neither exists.
 sl_llama_bin() {
