@@ -309,22 +309,23 @@ static int put_chunk(conn *c, const char *data, size_t n) {
 /* "data: <json>\n\n" as one chunk (json malloc'd, freed here). */
 static int put_event(conn *c, char *json) {
     if (!json) return TEAI_ENOMEM;
-    teai_buf ev;
-    teai_buf_init(&ev, 0);
-    int rc = teai_buf_printf(&ev, "data: %s\n\n", json);
-    if (!rc) rc = put_chunk(c, ev.data, ev.len);
-    teai_buf_free(&ev);
+    size_t n = strlen(json);
+    int rc = c->http10 ? 0 : teai_buf_printf(&c->out, "%zx\r\n", n + 8);
+    if (!rc) rc = out_add(c, "data: ", 6);
+    if (!rc) rc = out_add(c, json, n);
+    if (!rc) rc = c->http10 ? out_add(c, "\n\n", 2) : out_add(c, "\n\n\r\n", 4);
     free(json);
     return rc;
 }
 
 static int put_stream_head(conn *c, job *j) {
-    int rc =
-        teai_buf_printf(&c->out,
-                        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                        "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n%s\r\n",
-                        c->http10 ? "Connection: close\r\n"
-                                  : "Transfer-Encoding: chunked\r\nConnection: keep-alive\r\n");
+    int rc = teai_buf_printf(&c->out,
+                             "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                             "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n%s\r\n",
+                             c->http10 ? "Connection: close\r\n"
+                             : c->close_after
+                                 ? "Transfer-Encoding: chunked\r\nConnection: close\r\n"
+                                 : "Transfer-Encoding: chunked\r\nConnection: keep-alive\r\n");
     if (c->http10) c->close_after = 1; /* a stream without chunks ends when the connection does */
     j->head_sent = 1;
     if (!rc && j->chat) /* the assistant's turn opens first */
