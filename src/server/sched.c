@@ -1,9 +1,9 @@
 /* The scheduler of `teai serve` (server.h): one thread runs up to n_slots
  * generations at once. Each turn of its loop
  *   admits queued requests into free slots (first come first),
- *   builds one batch: the next token of every generating slot, plus one
- *     prompt chunk (at most PROMPT_CHUNK tokens) of the earliest admitted
- *     slot still reading its prompt,
+ *   builds one batch: the next token of every generating slot, plus prompt
+ *     chunks of the slots still reading their prompts, earliest admitted
+ *     first, at most PROMPT_CHUNK prompt tokens in all,
  *   runs the batch through the model without the lock (one forward pass,
  *     teai_context_eval_batch: slot i is the context's sequence i),
  *   samples each slot's token with its own sampler, passes it through the
@@ -216,30 +216,39 @@ static void fail_all(teai__srv_sched *s) {
 }
 
 /* The next batch into s->rows and pl: every generating slot's next token,
- * then one prompt chunk of the earliest admitted slot still reading its
- * prompt. Returns the rows. */
+ * then prompt chunks, earliest admitted first, while they fit in
+ * PROMPT_CHUNK rows together (the first always does). A chunk is what
+ * teai_context_eval would run: PROMPT_CHUNK tokens from a multiple of it, or
+ * the prompt's rest. Returns the rows. */
 static int plan_batch(teai__srv_sched *s, plan *pl) {
-    int n = 0, n_out = 0, prompt = -1;
+    int n = 0, n_out = 0, prompt_rows = 0;
     for (int i = 0; i < s->n_slots; i++) {
         slot *sl = &s->slots[i];
         pl[i] = (plan){0, 0, -1};
-        if (!sl->j) continue;
-        if (sl->st == SLOT_GEN) {
+        if (sl->j && sl->st == SLOT_GEN) {
             s->rows[n++] = (teai_batch_row){sl->next, i, 1};
             pl[i] = (plan){sl->j->id, 1, n_out++};
-        } else if (sl->st == SLOT_PROMPT && (prompt < 0 || sl->order < s->slots[prompt].order)) {
-            prompt = i;
         }
     }
-    if (prompt >= 0) {
-        slot *sl = &s->slots[prompt];
+    for (;;) {
+        int q = -1;
+        for (int i = 0; i < s->n_slots; i++) {
+            slot *sl = &s->slots[i];
+            if (sl->j && sl->st == SLOT_PROMPT && !pl[i].n &&
+                (q < 0 || sl->order < s->slots[q].order))
+                q = i;
+        }
+        if (q < 0) break;
+        slot *sl = &s->slots[q];
         int k = sl->j->n_ids - sl->n_eval; /* the rest, or a chunk of it */
         if (k > PROMPT_CHUNK) k = PROMPT_CHUNK;
+        if (prompt_rows + k > PROMPT_CHUNK) break;
+        prompt_rows += k;
         for (int t = 0; t < k; t++)
-            s->rows[n++] = (teai_batch_row){sl->j->ids[sl->n_eval + t], prompt, 0};
+            s->rows[n++] = (teai_batch_row){sl->j->ids[sl->n_eval + t], q, 0};
         int last = sl->n_eval + k == sl->j->n_ids;
         if (last) s->rows[n - 1].logits = 1;
-        pl[prompt] = (plan){sl->j->id, k, last ? n_out++ : -1};
+        pl[q] = (plan){sl->j->id, k, last ? n_out++ : -1};
     }
     return n;
 }
