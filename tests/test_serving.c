@@ -345,12 +345,68 @@ static void test_collate(void) {
     ASSERT_EQ(teai_serving_collate(dir, csv, on_note, &ns, &rows, &err), TEAI_ENOTFOUND);
 }
 
+#if TEAI_HAVE_CAIRO
+#include "plot/figures.h"
+
+/* The serving figures from a serving.csv: drawn when a level has a
+ * throughput and a percentile; skipped, saying why, when every request
+ * failed; a missing cell is no point, not a zero. */
+static void test_figures(void) {
+    char dir[512], csv[600], png[600];
+    test_tmp_path(dir, sizeof dir, "serving-fig");
+    mkdir(dir, 0755);
+    snprintf(csv, sizeof csv, "%s/serving.csv", dir);
+    snprintf(png, sizeof png, "%s/curve.png", dir);
+    write_text(csv, "label,mode,concurrency,rate,requests,output_throughput,ttft_p50_ms,"
+                    "ttft_p99_ms,tpot_p99_ms\r\n"
+                    "a,concurrency,1,,10,50,20,30,10\r\n"
+                    "a,concurrency,4,,10,120,60,90,14\r\n"
+                    "b,concurrency,4,,10,,70,95,\r\n" /* no throughput: no point */
+                    "b,concurrency,1,,10,40,25,35,12\r\n");
+    notes ns = {0};
+    teai_serving_table *t = NULL;
+    teai_error err = {0};
+    ASSERT_EQ(teai_serving_table_read(csv, on_note, &ns, &t, &err), TEAI_OK);
+    char msg[1024];
+    teai_plot_params pp = teai_plot_default_params();
+    int r = teai_serving_figure_write(TEAI_SFIG_SERVING_CURVE, t, png, TEAI_PLOT_PNG, &pp, msg,
+                                      sizeof msg);
+    ASSERT_EQ(r, 1);
+    ASSERT_TRUE(strstr(msg, "a at c=4, 120 tokens/s") != NULL); /* the highest throughput */
+    ASSERT_TRUE(access(png, F_OK) == 0);
+    unlink(png);
+    r = teai_serving_figure_write(TEAI_SFIG_LATENCY_BREAKDOWN, t, png, TEAI_PLOT_PNG, &pp, msg,
+                                  sizeof msg);
+    ASSERT_EQ(r, 1);
+    ASSERT_TRUE(strstr(msg, "95 ms") != NULL); /* b at c=4 has the highest TTFT p99 */
+    teai_serving_table_free(t);
+    unlink(png);
+    write_text(csv, "label,mode,concurrency,rate,requests,output_throughput,ttft_p50_ms\r\n"
+                    "dead,rate,,inf,3,,\r\n");
+    ASSERT_EQ(teai_serving_table_read(csv, on_note, &ns, &t, &err), TEAI_OK);
+    ASSERT_TRUE(isinf(teai_serving_table_num(t, 0, "rate")));
+    for (int f = 0; f < TEAI_SFIG_N; f++) {
+        r = teai_serving_figure_write(f, t, png, TEAI_PLOT_PNG, &pp, msg, sizeof msg);
+        ASSERT_EQ(r, 0);
+        ASSERT_TRUE(strstr(msg, "every request failed") != NULL);
+        ASSERT_TRUE(access(png, F_OK) != 0); /* nothing written */
+    }
+    ASSERT_TRUE(teai_serving_figure_name(TEAI_SFIG_N) == NULL);
+    teai_serving_table_free(t);
+    unlink(csv);
+    rmdir(dir);
+}
+#endif
+
 int main(void) {
     RUN_TEST(test_quantile_interval);
     RUN_TEST(test_summarize);
     RUN_TEST(test_summarize_intervals);
     RUN_TEST(test_run_read);
     RUN_TEST(test_collate);
+#if TEAI_HAVE_CAIRO
+    RUN_TEST(test_figures);
+#endif
     TEST_MAIN_END();
 }
 #else
