@@ -1060,6 +1060,63 @@ static void test_shutdown(void) {
     stream_free(&a);
 }
 
+/* A connection from src busy with a request: its head sent (the server's
+ * "100 Continue" says it was read), its body not yet; -1 on failure. */
+static int raw_busy(const char *src) {
+    int fd = raw_connect(src);
+    if (fd < 0) return -1;
+    const char *head = "POST /v1/completions HTTP/1.1\r\nHost: x\r\n" AUTH
+                       "Content-Length: 100\r\nExpect: 100-continue\r\n\r\n";
+    teai_buf out;
+    teai_buf_init(&out, 0);
+    if (send(fd, head, strlen(head), MSG_NOSIGNAL) == (ssize_t)strlen(head))
+        for (int t = 0; t < 100 && !strstr(out.data ? out.data : "", "\r\n\r\n"); t++)
+            raw_read_all(fd, &out, 100);
+    int ok = out.data && strcmp(out.data, "HTTP/1.1 100 Continue\r\n\r\n") == 0;
+    teai_buf_free(&out);
+    if (!ok) close(fd);
+    return ok ? fd : -1;
+}
+
+/* A third server, --max-per-ip 2 --max-connections 4: when every connection
+ * of an address, or every connection, is busy with a request, a new one gets
+ * one JSON 429 (or 503) and is closed; busy ones are never closed for it. */
+static void test_conn_limits(void) {
+    teai_buf out;
+    teai_buf_init(&out, 0);
+    int c1 = raw_busy("127.0.0.5"), c2 = raw_busy("127.0.0.5");
+    ASSERT_TRUE(c1 >= 0 && c2 >= 0);
+    int c3 = raw_connect("127.0.0.5"); /* a third from the address: refused */
+    ASSERT_TRUE(c3 >= 0);
+    raw_read_all(c3, &out, 5000);
+    ASSERT_TRUE(
+        check_json_error("third connection from one address", &out, 429, "too_many_connections"));
+    ASSERT_TRUE(is_closed(c3));
+    close(c3);
+    int c4 = raw_busy("127.0.0.6"), c5 = raw_busy("127.0.0.7");
+    ASSERT_TRUE(c4 >= 0 && c5 >= 0);
+    out.len = 0;
+    int c6 = raw_connect("127.0.0.8"); /* a fifth connection: refused */
+    ASSERT_TRUE(c6 >= 0);
+    raw_read_all(c6, &out, 5000);
+    ASSERT_TRUE(check_json_error("fifth connection", &out, 503, "server_busy"));
+    close(c6);
+    int busy[] = {c1, c2, c4, c5};
+    for (int i = 0; i < 4; i++) ASSERT_TRUE(!is_closed(busy[i])); /* none was dropped */
+    /* one leaves: a newcomer gets in and is served */
+    close(c5);
+    resp r;
+    int ok = 0;
+    for (int t = 0; t < 50 && !ok; t++) { /* until the server has seen c5 go */
+        ok = http("GET", "/health", NULL, 0, NULL, NULL, &r) == CURLE_OK && r.status == 200;
+        resp_free(&r);
+        if (!ok) sleep_ms(20);
+    }
+    ASSERT_TRUE(ok);
+    for (int i = 0; i < 3; i++) close(busy[i]);
+    teai_buf_free(&out);
+}
+
 int main(void) {
     g_bin = getenv("TEAI_BIN");
     if (!g_bin || !*g_bin) test_skip("TEAI_BIN is not set (run through ctest)");
@@ -1134,6 +1191,24 @@ int main(void) {
     if (teai_test_failures > failures) {
         char *text = slurp(log, NULL);
         fprintf(stderr, "--- server log (2) ---\n%s", text ? text : "");
+        free(text);
+    }
+    kill_server();
+
+    /* a third: tiny connection limits */
+    failures = teai_test_failures;
+    snprintf(log, sizeof log, "%s/serve3.log", g_dir);
+    char *args3[] = {
+        "--api-key", KEY, "--queue",      "4", "--max-tokens",      "2048", "--ctx", "2048",
+        "-t",        "1", "--max-per-ip", "2", "--max-connections", "4",    NULL};
+    if (start_server(log, args3) != 0) {
+        fprintf(stderr, "teai serve (3) did not start\n");
+        return 1;
+    }
+    RUN_TEST(test_conn_limits);
+    if (teai_test_failures > failures) {
+        char *text = slurp(log, NULL);
+        fprintf(stderr, "--- server log (3) ---\n%s", text ? text : "");
         free(text);
     }
     kill_server();
