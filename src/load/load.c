@@ -25,6 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/epoll.h>
+#endif
 
 #define MAX_EVENT    (1u << 20) /* longest SSE event accepted */
 #define MAX_ERR_BODY 4096       /* bytes of an error response kept */
@@ -79,6 +82,8 @@ typedef struct run {
     double conc, rate;
     int log_failed;
     teai_error log_err;
+    int ep;                /* epoll set of the transfers' sockets; -1: curl_multi_poll */
+    uint64_t timer_due_ns; /* when libcurl wants its timeout action; 0 none */
 } run;
 
 static double ms_between(uint64_t a, uint64_t b) {
@@ -519,6 +524,79 @@ static void cancel_all(run *ru, const char *why) {
     }
 }
 
+/* ---- the event loop ---------------------------------------------------------- */
+
+/* On Linux the multi handle runs on its socket interface over epoll: a
+ * wake-up costs in proportion to the sockets that are ready, not to all the
+ * transfers (curl_multi_perform and curl_multi_poll visit every one), which
+ * is what keeps hundreds of streams cheap. Elsewhere: curl_multi_poll. */
+#if defined(__linux__)
+#define LOAD_EPOLL 1
+
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *ud, void *known) {
+    (void)e;
+    run *ru = ud;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(ru->ep, EPOLL_CTL_DEL, fd, NULL);
+        curl_multi_assign(ru->multi, fd, NULL);
+        return 0;
+    }
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    ev.data.fd = fd;
+    if (known || epoll_ctl(ru->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+        epoll_ctl(ru->ep, EPOLL_CTL_MOD, fd, &ev);
+    if (!known) curl_multi_assign(ru->multi, fd, ru);
+    return 0;
+}
+
+static int on_timer(CURLM *m, long timeout_ms, void *ud) {
+    (void)m;
+    run *ru = ud;
+    ru->timer_due_ns = timeout_ms < 0 ? 0 : teai__now_ns() + (uint64_t)timeout_ms * 1000000u;
+    return 0;
+}
+
+static void timer_fire(run *ru) {
+    int running;
+    if (ru->timer_due_ns && teai__now_ns() >= ru->timer_due_ns) {
+        ru->timer_due_ns = 0;
+        curl_multi_socket_action(ru->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+}
+#else
+#define LOAD_EPOLL 0
+#endif
+
+/* Moves every transfer on: waits up to wait_ms (0: not at all) for activity,
+ * then lets libcurl read and write what is ready. */
+static void drive(run *ru, double wait_ms) {
+    int running;
+#if LOAD_EPOLL
+    if (ru->ep >= 0) {
+        timer_fire(ru);
+        if (ru->timer_due_ns) {
+            uint64_t now = teai__now_ns();
+            double t = ru->timer_due_ns > now ? (double)(ru->timer_due_ns - now) / 1e6 : 0;
+            if (t < wait_ms) wait_ms = t;
+        }
+        struct epoll_event ev[256];
+        int n = epoll_wait(ru->ep, ev, 256, wait_ms >= 1 ? (int)wait_ms : 0);
+        for (int i = 0; i < n; i++) {
+            int f = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                    (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                    (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+            curl_multi_socket_action(ru->multi, ev[i].data.fd, f, &running);
+        }
+        timer_fire(ru);
+        return;
+    }
+#endif
+    if (wait_ms >= 1) curl_multi_poll(ru->multi, NULL, 0, (int)wait_ms, NULL);
+    curl_multi_perform(ru->multi, &running);
+}
+
 /* ---- levels ------------------------------------------------------------- */
 
 static int cmp_double(const void *a, const void *b) {
@@ -630,8 +708,7 @@ static int level_run(run *ru, const char **stopped, teai_error *err) {
             }
         }
         if (!more && ru->n_live == 0) break;
-        int running;
-        curl_multi_perform(ru->multi, &running);
+        drive(ru, 0); /* start what was just added, read what is ready */
         reap(ru);
         if (ru->log_failed) {
             cancel_all(ru, "the log cannot be written");
@@ -646,8 +723,7 @@ static int level_run(run *ru, const char **stopped, teai_error *err) {
             if (to_next < wait_ms) wait_ms = to_next;
         }
         if (closed && more && (double)ru->n_live < ru->conc) wait_ms = 0;
-        if (wait_ms >= 1) curl_multi_poll(ru->multi, NULL, 0, (int)wait_ms, NULL);
-        curl_multi_perform(ru->multi, &running);
+        drive(ru, wait_ms);
         reap(ru);
     }
     return TEAI_OK;
@@ -853,6 +929,10 @@ int teai_load_run(const teai_load_params *p, teai_load_result *res, teai_error *
     run ru;
     memset(&ru, 0, sizeof ru);
     ru.p = p;
+    ru.ep = -1;
+#if LOAD_EPOLL
+    ru.ep = epoll_create1(EPOLL_CLOEXEC); /* -1: curl_multi_poll instead */
+#endif
     teai_buf_init(&ru.line, 0);
     teai__rng_seed(&ru.rng, p->seed);
     /* the base URL without a trailing "/" or "/v1" */
@@ -886,6 +966,14 @@ int teai_load_run(const teai_load_params *p, teai_load_result *res, teai_error *
     if ((rc = probe_server(&ru, base, err)) != TEAI_OK) goto done;
     snprintf(res->model_name, sizeof res->model_name, "%s", ru.model);
     if (!(ru.multi = curl_multi_init())) goto oom;
+#if LOAD_EPOLL
+    if (ru.ep >= 0) {
+        curl_multi_setopt(ru.multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+        curl_multi_setopt(ru.multi, CURLMOPT_SOCKETDATA, &ru);
+        curl_multi_setopt(ru.multi, CURLMOPT_TIMERFUNCTION, on_timer);
+        curl_multi_setopt(ru.multi, CURLMOPT_TIMERDATA, &ru);
+    }
+#endif
     /* a connection per stream stays in the cache between requests */
     double most = p->max_in_flight;
     for (size_t i = 0; i < p->n_concurrency; i++)
@@ -929,6 +1017,7 @@ done:
         cancel_all(&ru, "the run ended");
         curl_multi_cleanup(ru.multi);
     }
+    if (ru.ep >= 0) close(ru.ep);
     if (ru.log && fclose(ru.log) != 0 && rc == TEAI_OK)
         rc = teai__fail(err, TEAI_EIO, "%s: close: %s", p->log_path, strerror(errno));
     recs_clear(&ru.recs);

@@ -179,7 +179,7 @@ static void test_timing(void) {
     char log[1024];
     int rc = run_load(&s, "timing",
                       "--concurrency 1,4 --requests 20 --warmup 2 --output-len 20 "
-                      "--input-len 32 --slo ttft=120",
+                      "--input-len 32 --slo ttft=150",
                       log, sizeof log);
     server_stop(&s);
     ASSERT_EQ(rc, 0);
@@ -198,27 +198,44 @@ static void test_timing(void) {
         ASSERT_EQ(teai_serving_summarize(lv->req, lv->n_req, &run->slo, &sm, &e), TEAI_OK);
         ASSERT_EQ(sm.requests, 20);
         ASSERT_EQ(sm.ok, 20);
-        /* 15 fast (50 ms) and 5 slow (200 ms) first tokens; loopback adds < 8 ms */
-        ASSERT_NEAR(sm.ttft.p[0], 54, 4);
-        ASSERT_NEAR(sm.ttft.p[1], 204, 4.5); /* p90: order statistics 18..19 of 20 are slow */
-        ASSERT_NEAR(sm.itl.p[0], 10.5, 1.0);
-        ASSERT_NEAR(sm.tpot.p[0], 10.5, 1.0);
-        /* E2EL: the first token, then 19 gaps (the server's sleeps overshoot a little) */
-        ASSERT_NEAR(sm.e2el.p[0], sm.ttft.p[0] + 19 * sm.itl.p[0], 4);
-        ASSERT_NEAR(sm.e2el.p[0], 50 + 19 * 10 + 12, 12);
+        /* 15 fast (50 ms) and 5 slow (200 ms) first tokens; the server's sleeps
+         * and loopback add a few ms (a busy machine a few more) */
+        ASSERT_TRUE(sm.ttft.p[0] >= 50 && sm.ttft.p[0] < 62);
+        ASSERT_TRUE(sm.ttft.p[1] >= 200 && sm.ttft.p[1] < 212); /* p90: order statistics 18, 19 */
+        ASSERT_TRUE(sm.itl.p[0] >= 9.9 && sm.itl.p[0] < 12);
+        ASSERT_TRUE(sm.tpot.p[0] >= 9.9 && sm.tpot.p[0] < 12);
+        ASSERT_TRUE(sm.e2el.p[0] >= 50 + 19 * 10 && sm.e2el.p[0] < 50 + 19 * 10 + 30);
         ASSERT_EQ(sm.itl.n, 20 * 19);
-        ASSERT_EQ(sm.good, 15); /* the SLO ttft <= 120 ms excludes exactly the slow ones */
-        ASSERT_NEAR(sm.slo_attainment, 0.75, 1e-12);
+        /* the SLO ttft <= 150 ms excludes exactly the slow ones: the server's
+         * requests 3, 7, ... 19 at 1 stream (5 of the 20 measured); 23, 27, ...
+         * 43 at 4 (6, one of which may be the warm-up request 23) */
+        long slow = 0;
+        for (size_t i = 0; i < lv->n_req; i++)
+            slow += !lv->req[i].warmup && lv->req[i].ttft_ms >= 200;
+        if (l == 0) ASSERT_EQ(slow, 5);
+        ASSERT_TRUE(slow == 5 || (l == 1 && slow == 6));
+        ASSERT_EQ(sm.good, 20 - slow);
+        ASSERT_NEAR(sm.slo_attainment, (20 - slow) / 20.0, 1e-12);
         for (size_t i = 0; i < lv->n_req; i++) {
+            const teai_serving_request *q = &lv->req[i];
+            /* E2EL = TTFT + the gaps (the stream's last chunks come with the last token) */
+            double gaps = 0;
+            for (size_t g = 0; g < q->n_itl; g++) gaps += q->itl_ms[g];
+            ASSERT_NEAR(q->e2el_ms, q->ttft_ms + gaps, 2.0);
+            ASSERT_NEAR(q->tpot_ms, gaps / 19, 0.2);
             if (lv->req[i].warmup) continue;
             ASSERT_EQ(lv->req[i].completion_tokens, 20);
             ASSERT_EQ(lv->req[i].prompt_tokens, 32); /* the server counts the prompt's words */
             ASSERT_EQ(lv->req[i].http_status, 200);
         }
-        if (l == 0) { /* one at a time: 15 x 240 ms + 5 x 390 ms, and a little per request */
-            ASSERT_NEAR(sm.duration_s, 5.55 + 0.06, 0.15);
+        if (l == 0) { /* one at a time: the sum of the E2ELs (15 x ~240 ms + 5 x ~390 ms),
+                       * and a little between requests */
+            double sum = 0;
+            for (size_t i = 0; i < lv->n_req; i++)
+                if (!lv->req[i].warmup) sum += lv->req[i].e2el_ms / 1000;
+            ASSERT_TRUE(sum > 5.55 && sum < 6.2);
+            ASSERT_TRUE(sm.duration_s >= sum && sm.duration_s < sum + 0.1);
             ASSERT_NEAR(sm.goodput, 15 / sm.duration_s, 1e-9);
-            ASSERT_NEAR(sm.goodput, 15 / 5.61, 0.08);
         } else { /* four at a time: about a quarter */
             ASSERT_TRUE(sm.duration_s < 2.2 && sm.duration_s > 1.3);
         }
@@ -256,12 +273,14 @@ static void test_open_loop(void) {
             t[j] = t[j - 1];
             t[j - 1] = x;
         }
-    double worst = 0;
+    /* the schedule is absolute (t_k = k / rate): jitter does not add up */
+    double worst = 0, span = t[lv->n_req - 1] - t[0];
     for (size_t i = 1; i < lv->n_req; i++)
         if (fabs(t[i] - t[i - 1] - 0.05) > worst) worst = fabs(t[i] - t[i - 1] - 0.05);
     free(t);
     teai_serving_run_free(run);
-    ASSERT_TRUE(worst < 0.006);
+    ASSERT_NEAR(span, 19 * 0.05, 0.01);
+    ASSERT_TRUE(worst < 0.02);
 }
 
 /* A server that can stream one response at a time, asked for 25 a second

@@ -67,11 +67,39 @@ static int send_all(int fd, const char *p, size_t n) {
     return 0;
 }
 
+/* A response's bytes wait in the thread's buffer until the next pause (or
+ * its end): with no delays a whole stream is one write, and the client, not
+ * this server, does most of the work. */
+static __thread char t_out[1 << 16];
+static __thread size_t t_len;
+
+static int flush_out(int fd) {
+    int rc = send_all(fd, t_out, t_len);
+    t_len = 0;
+    return rc;
+}
+
+static int out_add(int fd, const char *p, size_t n) {
+    if (t_len + n > sizeof t_out && flush_out(fd)) return -1;
+    if (n > sizeof t_out) return send_all(fd, p, n);
+    memcpy(t_out + t_len, p, n);
+    t_len += n;
+    return 0;
+}
+
 /* One chunk of the chunked body holding `s`. */
 static int send_chunk(int fd, const char *s) {
     char buf[1024];
     int n = snprintf(buf, sizeof buf, "%zx\r\n%s\r\n", strlen(s), s);
-    return send_all(fd, buf, (size_t)n);
+    return out_add(fd, buf, (size_t)n);
+}
+
+/* What was written so far goes out, then ms pass. */
+static int pause_ms(int fd, double ms) {
+    if (ms <= 0) return 0;
+    int rc = flush_out(fd);
+    sleep_ms(ms);
+    return rc;
 }
 
 /* The number after "key": in body, or -1. */
@@ -135,13 +163,13 @@ static int stream_body(int fd, int chat, int special, int slow, int refuse, long
                       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                       "Transfer-Encoding: chunked\r\nConnection: %s\r\n\r\n",
                       refuse ? "close" : "keep-alive");
-    if (send_all(fd, head, (size_t)hn)) return -1;
-    sleep_ms(slow ? g_slow_ttft : g_ttft);
+    if (out_add(fd, head, (size_t)hn) || pause_ms(fd, slow ? g_slow_ttft : g_ttft)) return -1;
     char ev[512];
     long sent = 0;
     for (long i = 0; i < n; i++) {
-        if (i) sleep_ms(g_itl);
+        if (i && pause_ms(fd, g_itl)) return -1;
         if (special && strcmp(g_fault, "reset") == 0 && i == 3) {
+            flush_out(fd);
             struct linger lg = {1, 0};
             setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
             atomic_fetch_add(&g_served, 1);
@@ -149,7 +177,8 @@ static int stream_body(int fd, int chat, int special, int slow, int refuse, long
         }
         if (special && strcmp(g_fault, "malformed") == 0 && i == 2) {
             send_chunk(fd, "data: {\"choices\": [{\"text\": \"unterminated\n\n");
-            send_all(fd, "0\r\n\r\n", 5);
+            out_add(fd, "0\r\n\r\n", 5);
+            flush_out(fd);
             atomic_fetch_add(&g_served, 1);
             return 0;
         }
@@ -176,7 +205,7 @@ static int stream_body(int fd, int chat, int special, int slow, int refuse, long
              prompt, sent, prompt + sent);
     send_chunk(fd, ev);
     send_chunk(fd, "data: [DONE]\n\n");
-    int rc = send_all(fd, "0\r\n\r\n", 5);
+    int rc = out_add(fd, "0\r\n\r\n", 5) || flush_out(fd) ? -1 : 0;
     atomic_fetch_add(&g_served, 1);
     atomic_fetch_add(&g_tok, sent);
     if (refuse) {
@@ -191,6 +220,8 @@ static void *conn(void *arg) {
     int fd = (int)(long)arg;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct timeval none = {0, 0}; /* not the listening socket's accept timeout */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
     char *buf = malloc(1 << 20);
     size_t len = 0;
     while (buf) {
