@@ -12,9 +12,9 @@
 #                        options below; see teai model synth --help)
 #     --type T           weight type (default q8_0)
 #     --dim N --layers N --heads N --kv-heads N --ffn N --vocab-size N
-#                        the shape's sizes (default 768, 12, 12, 4, 2048, 32000:
-#                        about 100M parameters; with --shape other than tiny,
-#                        only those given override it)
+#                        override the shape's sizes; with --shape tiny and none
+#                        of them given: 768, 12, 12, 4, 2048, 32000 (about 100M
+#                        parameters, 103 MB in q8_0)
 #     --model FILE       use FILE instead of a synthesized model
 #     --requests N       measured requests per level (default 16)
 #     --warmup N         warm-up requests per level (default 2)
