@@ -112,6 +112,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     teai_buf_init(&whole, 0);
     teai_buf_init(&pieces, 0);
     teai_buf_init(&ones, 0);
+    char raw[256]; /* the escaping on raw bytes too (NULs end it early) */
+    size_t rn = n < sizeof raw - 1 ? n : sizeof raw - 1;
+    memcpy(raw, req, rn);
+    raw[rn] = '\0';
+    check_escaped(raw);
     run(req, n, 0, max_head, max_body, &whole);
     run(req, n, step, max_head, max_body, &pieces);
     run(req, n, 1, max_head, max_body, &ones);
