@@ -11,7 +11,8 @@
 #
 #   bench/rpc-cluster.sh [options]
 #     --shape S          teai model synth shape (default tiny, widened to about
-#                        25M parameters; see teai model synth --help)
+#                        40M parameters with Llama 2's tokenizer from the
+#                        provisioned llama.cpp sources; see teai model synth --help)
 #     --type T           weight type (default q8_0)
 #     --model FILE       use FILE instead of a synthesized model
 #     --requests N       measured requests per level (default 16)
@@ -81,17 +82,15 @@ rpc=$(sl_llama_bin ggml-rpc-server)
 [ -n "$rpc" ] || sl_die "ggml-rpc-server not built (scripts/provision-llama.sh --build builds it with GGML_RPC=ON, or set LLAMA_BIN)"
 
 if [ -z "$model" ]; then
+    vocab=$(sl_vocab "$shape")
+    tok=bytes
+    [ -z "$vocab" ] || tok=$(basename "$vocab" .gguf | sed 's/^ggml-vocab-//')
     sizes=
-    [ "$shape" = tiny ] && sizes="--dim 512 --layers 8 --heads 8 --kv-heads 4 --ffn 1536 --vocab-size 8192"
-    mkdir -p "$DIR"
-    model=$DIR/rpc-$shape-$type.gguf
-    [ -z "$sizes" ] || model=$DIR/rpc-$shape-d512-l8-v8192-$type.gguf
-    if [ ! -f "$model" ]; then
-        sl_say "synthesizing $model"
-        # shellcheck disable=SC2086
-        "$TEAI" model synth --shape "$shape" $sizes --type "$type" -o "$model" >/dev/null ||
-            sl_die "teai model synth failed"
-    fi
+    [ "$shape" = tiny ] && sizes="--dim 512 --layers 8 --heads 8 --kv-heads 4 --ffn 1536"
+    model=$DIR/rpc-$shape-$tok-$type.gguf
+    [ -z "$sizes" ] || model=$DIR/rpc-$shape-d512-l8-$tok-$type.gguf
+    # shellcheck disable=SC2086
+    sl_synth "$model" "$shape" "$type" "$vocab" $sizes
 fi
 [ -f "$model" ] || sl_die "$model: no such file"
 [ -n "$out" ] || out=$DIR/rpc-cluster-$(date -u +%Y%m%dT%H%M%S)

@@ -13,8 +13,9 @@
 #     --type T           weight type (default q8_0)
 #     --dim N --layers N --heads N --kv-heads N --ffn N --vocab-size N
 #                        override the shape's sizes; with --shape tiny and none
-#                        of them given: 768, 12, 12, 4, 2048, 32000 (about 100M
-#                        parameters, 103 MB in q8_0)
+#                        of them given: 768, 12, 12, 4, 2048 and Llama 2's
+#                        tokenizer (32000 tokens) from the provisioned llama.cpp
+#                        sources: about 100M parameters, 103 MB in q8_0
 #     --model FILE       use FILE instead of a synthesized model
 #     --requests N       measured requests per level (default 16)
 #     --warmup N         warm-up requests per level (default 2)
@@ -73,17 +74,17 @@ server=$(sl_llama_bin llama-server)
 
 # The model: synthesized once into $DIR, named after its shape.
 if [ -z "$model" ]; then
+    vocab=$(sl_vocab "$shape")
     if [ "$shape" = tiny ] && [ -z "$sizes" ]; then
-        sizes="--dim 768 --layers 12 --heads 12 --kv-heads 4 --ffn 2048 --vocab-size 32000"
+        sizes="--dim 768 --layers 12 --heads 12 --kv-heads 4 --ffn 2048"
+        [ -n "$vocab" ] || sizes="$sizes --vocab-size 32000"
     fi
-    mkdir -p "$DIR"
-    model=$DIR/serve-$shape$(echo "$sizes" | tr -d ' -' | sed 's/dim/-d/;s/layers/-l/;s/kvheads/-kv/;s/heads/-h/;s/ffn/-f/;s/vocabsize/-v/')-$type.gguf
-    if [ ! -f "$model" ]; then
-        sl_say "synthesizing $model"
-        # shellcheck disable=SC2086
-        "$TEAI" model synth --shape "$shape" $sizes --type "$type" -o "$model" >/dev/null ||
-            sl_die "teai model synth failed"
-    fi
+    tok=bytes
+    [ -z "$vocab" ] || tok=$(basename "$vocab" .gguf | sed 's/^ggml-vocab-//')
+    [ -n "$vocab" ] || sl_say "warning: no llama.cpp vocabulary (scripts/provision-llama.sh): synth's byte-level tokenizer makes prompts 4 to 5 times --input-len"
+    model=$DIR/serve-$shape$(echo "$sizes" | tr -d ' -' | sed 's/dim/-d/;s/layers/-l/;s/kvheads/-kv/;s/heads/-h/;s/ffn/-f/;s/vocabsize/-v/')-$tok-$type.gguf
+    # shellcheck disable=SC2086
+    sl_synth "$model" "$shape" "$type" "$vocab" $sizes
 fi
 [ -f "$model" ] || sl_die "$model: no such file"
 [ -n "$out" ] || out=$DIR/serve-$(date -u +%Y%m%dT%H%M%S)

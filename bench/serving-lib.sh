@@ -205,6 +205,32 @@ sl_csv_rows() {
     }' "$1"
 }
 
+# sl_vocab SHAPE: the tokenizer a synthesized model of SHAPE borrows from the
+# provisioned llama.cpp sources (teai model synth --vocab-from): Llama 2's
+# SentencePiece vocabulary (32000 tokens) for tiny, Llama 3's BPE one for the
+# others; empty when the sources are not there. A real tokenizer matters:
+# teai load's prompts are common words, one token each in these vocabularies,
+# but 4 to 5 tokens each in synth's own byte-level tokenizer.
+sl_vocab() {
+    _sl_m=${XDG_CACHE_HOME:-$HOME/.cache}/teai/llama.cpp/src/models
+    _sl_v=$_sl_m/ggml-vocab-llama-bpe.gguf
+    [ "$1" != tiny ] || _sl_v=$_sl_m/ggml-vocab-llama-spm.gguf
+    [ ! -f "$_sl_v" ] || echo "$_sl_v"
+}
+
+# sl_synth OUT SHAPE TYPE VOCAB [SIZE OPTIONS...]: writes OUT with teai model
+# synth unless it exists (VOCAB: a GGUF whose tokenizer it takes, or "").
+sl_synth() {
+    _sl_out=$1 _sl_shape=$2 _sl_type=$3 _sl_vocab=$4
+    shift 4
+    [ ! -f "$_sl_out" ] || return 0
+    sl_say "synthesizing $_sl_out"
+    mkdir -p "$(dirname "$_sl_out")"
+    if [ -n "$_sl_vocab" ]; then set -- "$@" --vocab-from "$_sl_vocab"; fi
+    "$TEAI" model synth --shape "$_sl_shape" --type "$_sl_type" -o "$_sl_out" "$@" >/dev/null ||
+        sl_die "teai model synth failed"
+}
+
 # sl_machine: one line on the machine's CPUs and load average (other work
 # on the cores distorts every figure; threads that spin-wait suffer most).
 sl_machine() {
