@@ -20,6 +20,16 @@
 #include <cjson/cJSON.h>
 #endif
 
+/* lo <= x < hi, printing x when not */
+#define ASSERT_IN(x, lo, hi)                                                                       \
+    do {                                                                                           \
+        double x_ = (x);                                                                           \
+        if (!(x_ >= (lo) && x_ < (hi))) {                                                          \
+            TEST_FAIL_AT("%s = %.4f, not in [%g, %g)", #x, x_, (double)(lo), (double)(hi));        \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
 static const char *g_bin, *g_server;
 static int g_light; /* TEAI_TEST_LIGHT=1 (sanitizers): fewer requests */
 
@@ -200,11 +210,11 @@ static void test_timing(void) {
         ASSERT_EQ(sm.ok, 20);
         /* 15 fast (50 ms) and 5 slow (200 ms) first tokens; the server's sleeps
          * and loopback add a few ms (a busy machine a few more) */
-        ASSERT_TRUE(sm.ttft.p[0] >= 50 && sm.ttft.p[0] < 62);
-        ASSERT_TRUE(sm.ttft.p[1] >= 200 && sm.ttft.p[1] < 212); /* p90: order statistics 18, 19 */
-        ASSERT_TRUE(sm.itl.p[0] >= 9.9 && sm.itl.p[0] < 12);
-        ASSERT_TRUE(sm.tpot.p[0] >= 9.9 && sm.tpot.p[0] < 12);
-        ASSERT_TRUE(sm.e2el.p[0] >= 50 + 19 * 10 && sm.e2el.p[0] < 50 + 19 * 10 + 30);
+        ASSERT_IN(sm.ttft.p[0], 50, 62);
+        ASSERT_IN(sm.ttft.p[1], 200, 212); /* p90: order statistics 18, 19 */
+        ASSERT_IN(sm.itl.p[0], 9.9, 12);
+        ASSERT_IN(sm.tpot.p[0], 9.9, 12);
+        ASSERT_IN(sm.e2el.p[0], 50 + 19 * 10, 50 + 19 * 10 + 30);
         ASSERT_EQ(sm.itl.n, 20 * 19);
         /* the SLO ttft <= 150 ms excludes exactly the slow ones: the server's
          * requests 3, 7, ... 19 at 1 stream (5 of the 20 measured); 23, 27, ...
@@ -397,6 +407,25 @@ static void test_refused(void) {
     ASSERT_EQ(count_requests(log, 0, "connection refused", &bad), 5);
     ASSERT_EQ(bad, 0);
 }
+/* First tokens after 2 s, --timeout 0.3: every request times out, each
+ * logged; none succeeded, so exit 1 (the log is still whole). */
+static void test_timeout(void) {
+    server s;
+    ASSERT_EQ(server_start(&s, "--ttft-ms 2000 --itl-ms 1"), 0);
+    char log[1024];
+    uint64_t t0 = teai__now_ns();
+    int rc = run_load(&s, "timeout", "--concurrency 2 --requests 4 --output-len 4 --timeout 0.3",
+                      log, sizeof log);
+    double took = (double)(teai__now_ns() - t0) / 1e9;
+    server_stop(&s);
+    ASSERT_EQ(rc, 1);
+    ASSERT_TRUE(took < 1.5); /* two rounds of 0.3 s, not of 2 s */
+    ASSERT_TRUE(log[0]);
+    int bad;
+    ASSERT_EQ(count_requests(log, 0, "timed out after 0.3 s (0 tokens)", &bad), 4);
+    ASSERT_EQ(bad, 0);
+    ASSERT_EQ(test_system("tail -n 1 '%s' | grep -q '\"status\":\"complete\"'", log), 0);
+}
 #endif
 
 /* A server that is not there: one line, exit 1, no log. */
@@ -580,6 +609,7 @@ int main(void) {
 #if TEAI_HAVE_CJSON
     RUN_TEST(test_faults);
     RUN_TEST(test_refused);
+    RUN_TEST(test_timeout);
 #endif
     RUN_TEST(test_chat_dataset);
     RUN_TEST(test_interrupt);

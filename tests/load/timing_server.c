@@ -205,15 +205,14 @@ static int stream_body(int fd, int chat, int special, int slow, int refuse, long
              prompt, sent, prompt + sent);
     send_chunk(fd, ev);
     send_chunk(fd, "data: [DONE]\n\n");
+    if (refuse) { /* before the client has its [DONE] and connects again */
+        int l = atomic_exchange(&g_listen_fd, -1);
+        if (l >= 0) shutdown(l, SHUT_RDWR), close(l);
+    }
     int rc = out_add(fd, "0\r\n\r\n", 5) || flush_out(fd) ? -1 : 0;
     atomic_fetch_add(&g_served, 1);
     atomic_fetch_add(&g_tok, sent);
-    if (refuse) {
-        int l = atomic_exchange(&g_listen_fd, -1);
-        if (l >= 0) shutdown(l, SHUT_RDWR), close(l);
-        return -1;
-    }
-    return rc;
+    return refuse ? -1 : rc;
 }
 
 static void *conn(void *arg) {
