@@ -59,6 +59,7 @@ sl_init() {
 sl_spawn() {
     _sl_log=$1
     shift
+    : >"$_sl_log" # there before the child's own redirection, for the waits that read it
     "$@" >"$_sl_log" 2>&1 </dev/null &
     SL_PID=$!
     SL_PIDS="$SL_PIDS $SL_PID"
