@@ -86,6 +86,10 @@ typedef struct run {
     uint64_t timer_due_ns; /* when libcurl wants its timeout action; 0 none */
 } run;
 
+static int stop_asked(const teai_load_params *p) {
+    return p->interrupted && p->interrupted();
+}
+
 static double ms_between(uint64_t a, uint64_t b) {
     return (double)(b - a) / 1e6;
 }
@@ -674,7 +678,7 @@ static int level_run(run *ru, const char **stopped, teai_error *err) {
     *stopped = "";
     recs_clear(&ru->recs);
     for (;;) {
-        if (p->interrupted && p->interrupted()) {
+        if (stop_asked(p)) {
             *stopped = "interrupted";
             cancel_all(ru, "run interrupted");
             break;
@@ -779,7 +783,7 @@ static int level_do(run *ru, teai_load_result *res, const char *mode, double con
 static int find_max_rate(run *ru, teai_load_result *res, teai_error *err) {
     double r = ru->p->n_rate ? ru->p->rate[0] : 1.0, lo = NAN, hi = NAN;
     int pass, rc;
-    for (int n = 0; n < FIND_LEVELS; n++) {
+    for (int n = 0; n < FIND_LEVELS && !stop_asked(ru->p); n++) {
         if (!isnan(lo) && !isnan(hi) && hi <= lo * 1.1) break;
         rc = level_do(ru, res, "rate", NAN, r, &pass, err);
         if (rc != TEAI_OK) return rc;
@@ -990,12 +994,13 @@ int teai_load_run(const teai_load_params *p, teai_load_result *res, teai_error *
     if (p->find_max_rate) {
         rc = find_max_rate(&ru, res, err);
     } else {
-        for (size_t i = 0; rc == TEAI_OK && i < p->n_concurrency; i++)
+        /* a stop between levels starts no further level */
+        for (size_t i = 0; rc == TEAI_OK && !stop_asked(p) && i < p->n_concurrency; i++)
             rc = level_do(&ru, res, "concurrency", p->concurrency[i], NAN, &pass, err);
-        for (size_t i = 0; rc == TEAI_OK && i < p->n_rate; i++)
+        for (size_t i = 0; rc == TEAI_OK && !stop_asked(p) && i < p->n_rate; i++)
             rc = level_do(&ru, res, "rate", NAN, p->rate[i], &pass, err);
     }
-    if (rc == TEAI_OK && p->interrupted && p->interrupted()) rc = TEAI_EINTR;
+    if (rc == TEAI_OK && stop_asked(p)) rc = TEAI_EINTR;
     if (rc == TEAI_OK || rc == TEAI_EINTR) {
         res->interrupted = rc == TEAI_EINTR;
         ru.line.len = 0;
