@@ -324,7 +324,8 @@ int cmd_load(int argc, char **argv) {
     cli_catch_signals();
     teai_load_result res;
     rc = teai_load_run(&o.p, &res, &err);
-    if (rc == TEAI_OK || rc == TEAI_EINTR) {
+    int logged = stat(path, &st) == 0; /* a stop before the first request leaves none */
+    if ((rc == TEAI_OK || rc == TEAI_EINTR) && logged) {
         if (o.p.find_max_rate) {
             if (isnan(res.max_rate))
                 printf("teai load: no rate tried met the SLOs\n");
@@ -335,7 +336,8 @@ int cmd_load(int argc, char **argv) {
         fflush(stdout);
     }
     if (rc == TEAI_EINTR) {
-        fprintf(stderr, "teai load: interrupted; the log holds what was measured\n");
+        fprintf(stderr, "teai load: interrupted; %s\n",
+                logged ? "the log holds what was measured" : "nothing was sent");
         return CLI_EXIT_INTERRUPT;
     }
     if (rc == TEAI_EINVAL) return cli_usage_error("load", "%s", err.msg);

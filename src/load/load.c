@@ -825,6 +825,12 @@ const char *teai_load_arrival_name(teai_load_arrival a) {
     return a == TEAI_LOAD_GAMMA ? "gamma" : a == TEAI_LOAD_CONSTANT ? "constant" : "poisson";
 }
 
+/* Lets Ctrl-C end the blocking probe (its timeout may be 30 s). */
+static int probe_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d) {
+    (void)a, (void)b, (void)c, (void)d;
+    return stop_asked(ud);
+}
+
 static size_t models_write(char *ptr, size_t size, size_t nmemb, void *ud) {
     teai_buf *b = ud;
     size_t n = size * nmemb, room = 65536 - b->len;
@@ -851,13 +857,18 @@ static int probe_server(run *ru, const char *base, teai_error *err) {
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, models_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, probe_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)p);
     CURLcode cr = curl_easy_perform(h);
     long status = 0, os_errno = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
     curl_easy_cleanup(h);
     int rc = TEAI_OK;
-    if (cr != CURLE_OK) {
+    if (cr == CURLE_ABORTED_BY_CALLBACK) {
+        rc = teai__fail(err, TEAI_EINTR, "%s: interrupted before the first request", base);
+    } else if (cr != CURLE_OK) {
         rc = teai__fail(err, TEAI_EIO, "%s: server unreachable: %s", base,
                         cr == CURLE_COULDNT_CONNECT && os_errno == ECONNREFUSED
                             ? "connection refused"
