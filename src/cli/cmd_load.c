@@ -56,7 +56,7 @@ typedef struct load_opts {
     teai_load_params p;
     double conc[MAX_LEVELS], rate[MAX_LEVELS];
     const char *out_dir, *label;
-    int quiet;
+    int quiet, requests_given;
 } load_opts;
 
 /* "1,2,4" into v (at most MAX_LEVELS); rate lists take "inf". */
@@ -134,7 +134,6 @@ static int parse(int argc, char **argv, load_opts *o) {
             known |= strcmp(a, with_value[k]) == 0;
         if (!known) return cli_usage_error(cmd, "unknown argument '%s'", a);
         if (!(v = cli_value(cmd, argc, argv, &i))) return CLI_EXIT_USAGE;
-        long n;
         if (strcmp(a, "--base-url") == 0) {
             if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
                 return cli_usage_error(cmd, "--base-url: expected http://HOST:PORT, not '%s'", v);
@@ -164,6 +163,7 @@ static int parse(int argc, char **argv, load_opts *o) {
             if (cli_float(cmd, a, v, 0.01, 100, &p->burstiness)) return CLI_EXIT_USAGE;
         } else if (strcmp(a, "--requests") == 0) {
             if (cli_int(cmd, a, v, 1, 10000000, &p->requests)) return CLI_EXIT_USAGE;
+            o->requests_given = 1;
         } else if (strcmp(a, "--duration") == 0) {
             if (cli_float(cmd, a, v, 0.001, 1e7, &p->duration_s)) return CLI_EXIT_USAGE;
         } else if (strcmp(a, "--warmup") == 0) {
@@ -187,7 +187,6 @@ static int parse(int argc, char **argv, load_opts *o) {
         } else if (strcmp(a, "--out") == 0) {
             o->out_dir = v;
         }
-        (void)n;
     }
     if (!p->base_url) return cli_usage_error(cmd, "--base-url is required (teai load --help)");
     if (!p->n_concurrency && !p->n_rate && !p->find_max_rate)
@@ -200,7 +199,9 @@ static int parse(int argc, char **argv, load_opts *o) {
         return cli_usage_error(cmd, "--find-max-rate needs --slo ttft=MS,tpot=MS,e2el=MS");
     if (p->find_max_rate && p->n_rate && !(o->rate[0] < INFINITY))
         return cli_usage_error(cmd, "--find-max-rate starts from the first --rate: give a number");
-    if (p->duration_s > 0) p->requests = 0; /* --duration wins over the default count */
+    if (p->duration_s > 0 && o->requests_given)
+        return cli_usage_error(cmd, "--requests and --duration do not go together");
+    if (p->duration_s > 0) p->requests = 0; /* instead of the default count */
     p->concurrency = o->conc;
     p->rate = o->rate;
     return 0;

@@ -458,7 +458,8 @@ static void test_usage(void) {
                          "--base-url http://127.0.0.1:1 --find-max-rate",
                          "--base-url http://127.0.0.1:1 --rate 1 --arrival weibull",
                          "--base-url http://127.0.0.1:1 --rate 1 --endpoint embeddings",
-                         "--base-url http://127.0.0.1:1 --rate 1 --bogus"};
+                         "--base-url http://127.0.0.1:1 --rate 1 --bogus",
+                         "--base-url http://127.0.0.1:1 --rate 1 --requests 5 --duration 3"};
     char err[512];
     test_tmp_path(err, sizeof err, "usage.err");
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
