@@ -7,8 +7,9 @@
 #     streams: TTFT and inter-token gaps beyond the script (0 ms, 10 ms) are
 #     the latency the client adds under that load.
 # For each run: the client's CPU time (user + system of the child, the
-# shell's `times`, i.e. getrusage), per request, per token and as a share of
-# one core over the run; the test server's CPU time (from /proc) beside it.
+# shell's `times`, i.e. getrusage), per request and per token sent (warm-up
+# included) and as a share of one core over the process's wall time; the
+# test server's CPU time (from /proc) beside it.
 #   bench/load-client.sh [BUILD_DIR] [REQUESTS] [TOKENS]
 # (default: build, 2560 requests of 128 tokens.)
 set -eu
@@ -35,19 +36,23 @@ srv_cpu() { awk -v t="$tck" '{printf "%.2f", ($14 + $15) / t}' "/proc/$spid/stat
 secs() { echo "$1" | awk -Fm '{sub("s", "", $2); print $1 * 60 + $2}'; } # 1m2.5s -> 62.5
 run() { # run TITLE CONCURRENCY REQUESTS TOKENS [WARMUP]
     s0=$(srv_cpu)
+    t0=$(date +%s.%N)
     (
         "$T" load --base-url "http://127.0.0.1:$port" --concurrency "$2" --requests "$3" \
             --output-len "$4" --input-len 64 --warmup "${5:-0}" --out "$W/logs" >"$W/out"
         times >"$W/times"
     )
+    t1=$(date +%s.%N)
     u=$(secs "$(sed -n 2p "$W/times" | cut -d' ' -f1)")
     s=$(secs "$(sed -n 2p "$W/times" | cut -d' ' -f2)")
     line=$(grep "concurrency $2:" "$W/out")
     wall=$(echo "$line" | sed 's/.* in \([0-9.]*\) s:.*/\1/')
     echo "$1, $2 streams: $3 requests x $4 tokens in $wall s" \
         "($(echo "$line" | sed 's/.* s: \([0-9.]* req\/s, [0-9.]* tok\/s\).*/\1/'))"
-    echo "  client CPU ${u} s user + ${s} s system = $(awk -v u="$u" -v s="$s" -v n="$3" \
-        -v t="$4" -v w="$wall" 'BEGIN {printf "%.0f us/request, %.2f us/token, %.0f%% of one core", 1e6*(u+s)/n, 1e6*(u+s)/(n*t), 100*(u+s)/w}');" \
+    # per request sent (warm-up included) and over the whole process's wall time
+    echo "  client CPU ${u} s user + ${s} s system = $(awk -v u="$u" -v s="$s" -v n="$(($3 + ${5:-0}))" \
+        -v t="$4" -v w="$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" \
+        'BEGIN {printf "%.0f us/request, %.2f us/token, %.0f%% of one core over %.2f s", 1e6*(u+s)/n, 1e6*(u+s)/(n*t), 100*(u+s)/w, w}');" \
         "server CPU $(awk -v a="$s0" -v b="$(srv_cpu)" 'BEGIN {printf "%.2f", b - a}') s"
     echo "  seen by the client: $(echo "$line" | sed 's/.*out; //')"
 }
