@@ -3,12 +3,12 @@
  *
  * A level sends requests (closed loop: keep `concurrency` in flight; open
  * loop: at arrival times t_k = t_{k-1} + gap_k, whatever is in flight),
- * polls the multi handle with a timeout that ends at the next arrival, and
- * parses each response's bytes as they come (src/backends/sse.h): the time
- * of every token-bearing chunk is taken in the write callback, so TTFT, each
- * inter-token gap and E2EL are the client's view from the send. A request
- * that ends (done, failed, timed out, cancelled) becomes one "request" line
- * of the log at once; the level's records are then summarized
+ * waits on the transfers' sockets (epoll on Linux, see drive) until the next
+ * arrival, and parses each response's bytes as they come (src/backends/sse.h):
+ * the time of every token-bearing chunk is taken in the write callback, so
+ * TTFT, each inter-token gap and E2EL are the client's view from the send. A
+ * request that ends (done, failed, timed out, cancelled) becomes one
+ * "request" line of the log at once; the level's records are then summarized
  * (teai_serving_summarize) and reported. Open-loop levels stop early when
  * saturated (backlog rule in saturated_now); Ctrl-C (p->interrupted) stops
  * sending, cancels what is in flight and ends the log with "interrupted".
@@ -22,6 +22,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
