@@ -15,7 +15,8 @@
  * that is running are dropped when the batch returns.
  *
  * Locking: mu guards the queue, the slots' owners and the flags; the thread
- * holds it except while the model runs. Events are sent with it held. */
+ * holds it except while the model runs and the slots sample. Events are sent
+ * with it held. */
 #include "server/server.h"
 
 #include <pthread.h>
@@ -194,9 +195,10 @@ static int admit(teai__srv_sched *s, slot *sl, int idx) {
 
 /* What one batch holds for a slot. */
 typedef struct plan {
-    uint64_t id; /* the owner when planned (a cancel may free the slot meanwhile) */
-    int n;       /* rows */
-    int logits;  /* its row of logits in the output, -1 none */
+    uint64_t id;   /* the owner when planned (a cancel may free the slot meanwhile) */
+    int n;         /* rows */
+    int logits;    /* its row of logits in the output, -1 none */
+    int32_t token; /* sampled from them */
 } plan;
 
 /* Ends every queued and running request with shutting_down. */
@@ -224,10 +226,10 @@ static int plan_batch(teai__srv_sched *s, plan *pl) {
     int n = 0, n_out = 0, prompt_rows = 0;
     for (int i = 0; i < s->n_slots; i++) {
         slot *sl = &s->slots[i];
-        pl[i] = (plan){0, 0, -1};
+        pl[i] = (plan){0, 0, -1, -1};
         if (sl->j && sl->st == SLOT_GEN) {
             s->rows[n++] = (teai_batch_row){sl->next, i, 1};
-            pl[i] = (plan){sl->j->id, 1, n_out++};
+            pl[i] = (plan){sl->j->id, 1, n_out++, -1};
         }
     }
     for (;;) {
@@ -248,7 +250,7 @@ static int plan_batch(teai__srv_sched *s, plan *pl) {
             s->rows[n++] = (teai_batch_row){sl->j->ids[sl->n_eval + t], q, 0};
         int last = sl->n_eval + k == sl->j->n_ids;
         if (last) s->rows[n - 1].logits = 1;
-        pl[q] = (plan){sl->j->id, k, last ? n_out++ : -1};
+        pl[q] = (plan){sl->j->id, k, last ? n_out++ : -1, -1};
     }
     return n;
 }
@@ -276,6 +278,13 @@ static void *sched_main(void *arg) {
         pthread_mutex_unlock(&s->mu);
         teai_error err = {0};
         int rc = teai_context_eval_batch(s->ctx, s->rows, n, s->logits, &err);
+        /* sampling too runs without the lock (at 128k tokens of vocabulary it
+         * takes milliseconds per slot): a slot's sampler changes only here,
+         * at admission, and a cancel leaves it alone */
+        for (int i = 0; !rc && i < s->n_slots; i++)
+            if (pl[i].logits >= 0)
+                pl[i].token = teai_sampler_sample(
+                    s->slots[i].smp, s->logits + (size_t)pl[i].logits * (size_t)s->n_vocab);
         pthread_mutex_lock(&s->mu);
         for (int i = 0; i < s->n_slots; i++) {
             slot *sl = &s->slots[i];
@@ -286,10 +295,8 @@ static void *sched_main(void *arg) {
             }
             if (sl->st == SLOT_PROMPT) sl->n_eval += pl[i].n;
             if (pl[i].logits < 0) continue;
-            float *lg = s->logits + (size_t)pl[i].logits * (size_t)s->n_vocab;
-            int32_t id = teai_sampler_sample(sl->smp, lg);
             if (sl->st == SLOT_PROMPT) sl->t_first = teai__now_ns();
-            pass_token(s, sl, id);
+            pass_token(s, sl, pl[i].token);
         }
     }
     pthread_mutex_unlock(&s->mu);
