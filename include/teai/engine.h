@@ -170,14 +170,17 @@ typedef struct teai_batch_row {
  * each attends to its own sequence only). The matmuls take all rows together,
  * so the weights are read once for the batch. The rows that ask for logits
  * get them in logits ((count, n_vocab) floats, in row order) when logits is
- * non-NULL. Each row's numbers are those of teai_context_eval on its sequence
- * alone, whatever else the batch holds, when each sequence's rows in a call
- * are what one teai_context_eval chunk runs: one token, or up to
- * TEAI_EVAL_CHUNK consecutive prompt tokens starting at a multiple of it from
- * the sequence's start (F16 on AVX-512, Q8_0 and Q4_0 on AVX2 need this, and there the
- * rows alone of their sequence in a batch are run one by one; other types give
- * the same numbers for any split). n <= teai_context_batch_max. TEAI_ERANGE when a sequence's
- * cache would overflow, TEAI_EINVAL for a bad row: then nothing is run. */
+ * non-NULL. n <= teai_context_batch_max. TEAI_ERANGE when a sequence's cache
+ * would overflow, TEAI_EINVAL for a bad row: then nothing is run.
+ *
+ * Each row's numbers are those of teai_context_eval on its sequence alone,
+ * whatever else the batch holds, when each sequence's rows in a call are what
+ * one teai_context_eval chunk runs: one token, or up to TEAI_EVAL_CHUNK
+ * consecutive prompt tokens starting at a multiple of it from the sequence's
+ * start. F16 on AVX-512, and Q8_0 and Q4_0 on AVX2 alone, need this (their
+ * decode kernel sums in another order than their prompt kernel), and there
+ * the rows alone of their sequence in a batch are run one by one; the other
+ * types give the same numbers for any split. */
 int teai_context_eval_batch(teai_context *ctx, const teai_batch_row *rows, int n, float *logits,
                             teai_error *err);
 /* Rows per call: TEAI_EVAL_CHUNK, plus n_seq when n_seq > 1. */
