@@ -209,12 +209,13 @@ static void test_timing(void) {
         ASSERT_EQ(sm.requests, 20);
         ASSERT_EQ(sm.ok, 20);
         /* 15 fast (50 ms) and 5 slow (200 ms) first tokens; the server's sleeps
-         * and loopback add a few ms (a busy machine a few more) */
-        ASSERT_IN(sm.ttft.p[0], 50, 62);
-        ASSERT_IN(sm.ttft.p[1], 200, 212); /* p90: order statistics 18, 19 */
-        ASSERT_IN(sm.itl.p[0], 9.9, 12);
-        ASSERT_IN(sm.tpot.p[0], 9.9, 12);
-        ASSERT_IN(sm.e2el.p[0], 50 + 19 * 10, 50 + 19 * 10 + 30);
+         * and loopback add a few ms, a busy machine a few more (the exact
+         * relations are checked per request below) */
+        ASSERT_IN(sm.ttft.p[0], 50, 65);
+        ASSERT_IN(sm.ttft.p[1], 200, 215); /* p90: order statistics 18, 19 */
+        ASSERT_IN(sm.itl.p[0], 9.9, 14);
+        ASSERT_IN(sm.tpot.p[0], 9.9, 14);
+        ASSERT_IN(sm.e2el.p[0], 50 + 19 * 10, 50 + 19 * 10 + 60);
         ASSERT_EQ(sm.itl.n, 20 * 19);
         /* the SLO ttft <= 150 ms excludes exactly the slow ones: the server's
          * requests 3, 7, ... 19 at 1 stream (5 of the 20 measured); 23, 27, ...
@@ -231,7 +232,7 @@ static void test_timing(void) {
             /* E2EL = TTFT + the gaps (the stream's last chunks come with the last token) */
             double gaps = 0;
             for (size_t g = 0; g < q->n_itl; g++) gaps += q->itl_ms[g];
-            ASSERT_NEAR(q->e2el_ms, q->ttft_ms + gaps, 2.0);
+            ASSERT_IN(q->e2el_ms - q->ttft_ms - gaps, -0.01, 5.0);
             ASSERT_NEAR(q->tpot_ms, gaps / 19, 0.2);
             if (lv->req[i].warmup) continue;
             ASSERT_EQ(lv->req[i].completion_tokens, 20);
@@ -243,7 +244,7 @@ static void test_timing(void) {
             double sum = 0;
             for (size_t i = 0; i < lv->n_req; i++)
                 if (!lv->req[i].warmup) sum += lv->req[i].e2el_ms / 1000;
-            ASSERT_TRUE(sum > 5.55 && sum < 6.2);
+            ASSERT_IN(sum, 5.55, 6.6);
             ASSERT_TRUE(sm.duration_s >= sum && sm.duration_s < sum + 0.1);
             ASSERT_NEAR(sm.goodput, 15 / sm.duration_s, 1e-9);
         } else { /* four at a time: about a quarter */
