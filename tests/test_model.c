@@ -230,6 +230,44 @@ static void test_quantize_file(void) {
     unlink(g), unlink(q);
 }
 
+/* top_k keeps exactly the k best logits (ties broken by the lower id): every
+ * draw of a flat distribution lies among them, and all of them are drawn. */
+static void test_sampler_top_k(void) {
+    enum { NV = 5000 };
+    float *logits = malloc(sizeof(float) * NV), *copy = malloc(sizeof(float) * NV);
+    int *rank = malloc(sizeof(int) * NV);
+    uint32_t r = 12345;
+    for (int j = 0; j < NV; j++) { /* values in 64 steps: many ties */
+        r = r * 1664525u + 1013904223u;
+        logits[j] = (float)(r >> 26) * 0.01f;
+    }
+    for (int j = 0; j < NV; j++) { /* rank by (logit desc, id asc) */
+        int k = 0;
+        for (int i = 0; i < NV; i++)
+            k += logits[i] > logits[j] || (logits[i] == logits[j] && i < j);
+        rank[j] = k;
+    }
+    const int ks[] = {1, 2, 7, 40, 256};
+    for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++) {
+        teai_sampler_params sp = teai_sampler_default_params();
+        sp.temperature = 100.0f, sp.top_k = ks[t], sp.top_p = 1, sp.seed = 7;
+        teai_sampler *s = NULL;
+        ASSERT_EQ(teai_sampler_new(&sp, NV, &s), TEAI_OK);
+        char seen[256] = {0};
+        int n_seen = 0;
+        for (int i = 0; i < 4000; i++) {
+            memcpy(copy, logits, sizeof(float) * NV);
+            int32_t id = teai_sampler_sample(s, copy);
+            ASSERT_TRUE(id >= 0 && id < NV);
+            ASSERT_TRUE(rank[id] < ks[t]);
+            if (rank[id] < 256 && !seen[rank[id]]) seen[rank[id]] = 1, n_seen++;
+        }
+        if (ks[t] <= 40) ASSERT_EQ(n_seen, ks[t]);
+        teai_sampler_free(s);
+    }
+    free(logits), free(copy), free(rank);
+}
+
 static void test_context_limit_and_sampler(void) {
     char g[512];
     test_tmp_path(g, sizeof g, "ctx.gguf");
@@ -310,6 +348,7 @@ int main(void) {
     RUN_TEST(test_int8_nf4_equal_dequantized);
     RUN_TEST(test_quantize_file);
     RUN_TEST(test_context_limit_and_sampler);
+    RUN_TEST(test_sampler_top_k);
     RUN_TEST(test_bad_files);
     TEST_MAIN_END();
 }
