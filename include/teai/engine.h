@@ -179,8 +179,9 @@ typedef struct teai_batch_row {
  * consecutive prompt tokens starting at a multiple of it from the sequence's
  * start. F16 on AVX-512, and Q8_0 and Q4_0 on AVX2 alone, need this (their
  * decode kernel sums in another order than their prompt kernel), and there
- * the rows alone of their sequence in a batch are run one by one; the other
- * types give the same numbers for any split. */
+ * the rows alone of their sequence in a batch take the decode kernel (several
+ * at once on AVX2, one by one on AVX-512); the other types give the same
+ * numbers for any split. */
 int teai_context_eval_batch(teai_context *ctx, const teai_batch_row *rows, int n, float *logits,
                             teai_error *err);
 /* Rows per call: TEAI_EVAL_CHUNK, plus n_seq when n_seq > 1. */

@@ -16,8 +16,9 @@
  * row's numbers are those of a single-sequence run: the kernels give each
  * row's result independently of the others, except that where the decode
  * matvec sums in another order than the prefill matmul (F16 on AVX-512; Q8_0
- * and Q4_0 on AVX2 alone), a sequence's row that is alone in the batch goes
- * through the matvec, as teai_context_eval's one-token steps do. */
+ * and Q4_0 on AVX2 alone), the rows alone of their sequence in the batch go
+ * through the matvec (teai__matvec_q_multi), as teai_context_eval's one-token
+ * steps do. */
 #include "cpu_features.h"
 #include "model.h"
 #include "quant.h"
@@ -241,19 +242,18 @@ static void matmul_rows(const matmul_job *j, const teai__weight *w, float *y, lo
     } else if (!a->single || matvec_is_matmul(w->type)) {
         teai__matmul_q(w->type, w->data, w->row_bytes, w->cols, lo, hi, j->xq, a->stride, a->B, y,
                        (size_t)w->rows);
-    } else { /* single rows in the matvec's order, runs of the others in the matmul's */
+    } else { /* runs of single rows in the matvec's order, runs of the others in the matmul's */
         for (int t = 0; t < a->B;) {
             const uint8_t *xq = j->xq + (size_t)t * a->stride;
             float *yt = y + (size_t)t * (size_t)w->rows;
-            if (a->single[t]) {
-                teai__matvec_q(w->type, w->data, w->row_bytes, w->cols, lo, hi, xq, yt);
-                t++;
-                continue;
-            }
-            int t0 = t;
-            while (t < a->B && !a->single[t]) t++;
-            teai__matmul_q(w->type, w->data, w->row_bytes, w->cols, lo, hi, xq, a->stride, t - t0,
-                           yt, (size_t)w->rows);
+            int t0 = t, single = a->single[t];
+            while (t < a->B && a->single[t] == single) t++;
+            if (single)
+                teai__matvec_q_multi(w->type, w->data, w->row_bytes, w->cols, lo, hi, xq, a->stride,
+                                     t - t0, yt, (size_t)w->rows);
+            else
+                teai__matmul_q(w->type, w->data, w->row_bytes, w->cols, lo, hi, xq, a->stride,
+                               t - t0, yt, (size_t)w->rows);
         }
     }
 }

@@ -85,6 +85,14 @@ teai__dotq_fn teai__dotq_best(teai_type wtype); /* fastest kernel this CPU runs 
  * teai__quantize_vec(t, x, xq, cols). Equal bit for bit to teai__dotq_best. */
 void teai__matvec_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, int64_t r0,
                     int64_t r1, const void *xq, float *y);
+/* teai__matvec_q for B vectors at xq + b*xq_stride: y[b*y_stride + r] is
+ * teai__matvec_q's result for vector b, bit for bit (the decode order, where
+ * it differs from teai__matmul_q's). Each weight row is read once per group of
+ * up to 4 vectors where the decode kernel has a multi-vector form (the AVX2
+ * and NEON tiles); on AVX-512 the vectors go one by one. */
+void teai__matvec_q_multi(teai_type t, const void *W, size_t row_bytes, int64_t cols, int64_t r0,
+                          int64_t r1, const void *xq, size_t xq_stride, int B, float *y,
+                          size_t y_stride);
 
 /* Batched (prefill): for B activation vectors X_b at xq + b*xq_stride (each
  * teai__vec_size(t, cols) bytes, xq_stride >= that), rows r0..r1:

@@ -105,6 +105,31 @@ void teai__matvec_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, 
     for (int64_t r = r0; r < r1; r++, w += row_bytes) y[r] = dot ? dot(cols, w, xq) : 0.0f;
 }
 
+void teai__matvec_q_multi(teai_type t, const void *W, size_t row_bytes, int64_t cols, int64_t r0,
+                          int64_t r1, const void *xq, size_t xq_stride, int B, float *y,
+                          size_t y_stride) {
+    const uint8_t *X = xq;
+    teai__dotq_tile_fn tile = dotq_tile_best(t);
+#if TEAI_QUANT_AVX2
+    if (teai__cpu_has_avx512()) tile = NULL; /* teai__matvec_q takes the AVX-512 kernels */
+#endif
+    if (!tile) {
+        for (int b = 0; b < B; b++)
+            teai__matvec_q(t, W, row_bytes, cols, r0, r1, X + (size_t)b * xq_stride,
+                           y + (size_t)b * y_stride);
+        return;
+    }
+    /* the tile's nt = 1..4 results equal its nt = 1 result, which is teai__matvec_q's */
+    const uint8_t *w = (const uint8_t *)W + (size_t)r0 * row_bytes;
+    for (int64_t r = r0; r < r1; r++, w += row_bytes)
+        for (int b = 0; b < B; b += 4) {
+            int nt = B - b < 4 ? B - b : 4;
+            float out[4];
+            tile(cols, w, X + (size_t)b * xq_stride, xq_stride, nt, out);
+            for (int k = 0; k < nt; k++) y[(size_t)(b + k) * y_stride + (size_t)r] = out[k];
+        }
+}
+
 /* Bytes of weight rows, and of activation vectors, that one tile of
  * teai__matmul_q keeps in L2 (each about a quarter of a 1 MiB L2). */
 #define MATMUL_TILE_BYTES (256 * 1024)
