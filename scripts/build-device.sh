@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds the device binary: one statically linked teai with what a device
 # needs to measure (the engine, model, generate, bench, sweep, probe, eval
-# ppl), without cairo, libcurl, libmicrohttpd or llama.cpp: figures and the
+# ppl), without cairo, libcurl, the server or llama.cpp: figures and the
 # report are made on the host from the logs (docs/device.md).
 #
 #   scripts/build-device.sh ARCH [OUTDIR]

@@ -7,7 +7,7 @@
 # Supports Debian/Ubuntu (apt-get), Fedora (dnf), Termux (pkg), macOS (brew).
 # Required: a C compiler, cmake, make, pkg-config, git, cJSON headers.
 # Optional (installed when possible, never fatal): cairo, DejaVu fonts (plots), libcurl,
-# libmicrohttpd, poppler-utils, node + npm (scripts/provision-llama.sh),
+# poppler-utils, node + npm (scripts/provision-llama.sh),
 # a C++ compiler (provision-llama.sh --build), python3 (the CSV checks),
 # the King James Bible's text (bible-kjv: what `make model` trains on),
 # clang + libFuzzer and its runtimes (fuzz targets), and on x86_64
@@ -108,8 +108,6 @@ pkgname() {
     pkg:cairo) echo libcairo ;; brew:cairo) echo cairo ;;
     apt:curl) echo libcurl4-openssl-dev ;; dnf:curl) echo libcurl-devel ;;
     pkg:curl) echo libcurl ;; brew:curl) echo curl ;;
-    apt:microhttpd) echo libmicrohttpd-dev ;; dnf:microhttpd) echo libmicrohttpd-devel ;;
-    *:microhttpd) echo libmicrohttpd ;;
     apt:poppler | dnf:poppler) echo poppler-utils ;; *:poppler) echo poppler ;;
     brew:node) echo node ;; *:node) echo nodejs ;;
     apt:npm | dnf:npm) echo npm ;;
@@ -183,7 +181,6 @@ need cjson required hdr cjson/cJSON.h
 need cxx optional cmd c++ g++ clang++
 need cairo optional hdr cairo/cairo.h
 need curl optional hdr curl/curl.h
-need microhttpd optional hdr microhttpd.h
 need poppler optional cmd pdftotext
 need fonts optional file /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf \
     /usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf /usr/share/fonts/TTF/DejaVuSans.ttf

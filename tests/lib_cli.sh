@@ -43,7 +43,7 @@ skip_test() {
     exit 77
 }
 # has_feature NAME: NAME is compiled into this teai ("features:" line of
-# teai --version: cjson curl llamacpp microhttpd cairo)
+# teai --version: cjson curl llamacpp server cairo)
 has_feature() {
     "$T" --version 2>/dev/null | grep -q "^features:.* $1\( \|\$\)"
 }
