@@ -100,6 +100,7 @@ pkgname() {
     apt:cc) echo build-essential ;; dnf:cc) echo gcc ;; pkg:cc) echo clang ;;
     apt:cxx) echo g++ ;; dnf:cxx) echo gcc-c++ ;; pkg:cxx) echo clang ;;
     *:cmake) echo cmake ;;
+    *:curlcmd) echo curl ;;
     brew:make) ;; *:make) echo make ;;
     dnf:pkg-config) echo pkgconf-pkg-config ;; *:pkg-config) echo pkg-config ;;
     *:git) echo git ;;
@@ -196,6 +197,8 @@ need clang optional cmd clang
 need ssh optional cmd ssh
 need sshd optional file /usr/sbin/sshd "${PREFIX:-/usr}/bin/sshd"
 need adb optional cmd adb
+# the curl program: tests/load reads llama-server's /metrics with it
+need curlcmd optional cmd curl
 if [ "$pm" = apt ] || [ "$pm" = dnf ]; then
     # clang -fsanitize=fuzzer(,address) links libclang_rt.fuzzer and .asan from
     # the runtimes package, which clang only recommends; libfuzzer-N-dev has
