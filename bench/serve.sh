@@ -28,7 +28,7 @@
 #     --out DIR          load logs and serving.csv (default bench-data/serve-<UTC time>)
 # Environment: TEAI (default build/teai), TEAI_BENCH_DIR (default bench-data),
 # LLAMA_BIN (a folder with llama-server; default the provisioned build).
-# With the defaults it takes about 3 minutes on 2 cores.
+# With the defaults it takes 1 minute on 2 quiet cores (4 when other work shares them).
 set -eu
 cd "$(dirname "$0")/.."
 SL_NAME=serve
