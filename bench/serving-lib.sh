@@ -52,6 +52,8 @@ sl_init() {
     trap sl_cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM HUP
+    # output into a closed pipe (bench/serve.sh | head) must stop the servers too
+    trap 'exit 141' PIPE
 }
 
 # sl_spawn LOG CMD ARGS...: starts CMD in the background, output to LOG;
