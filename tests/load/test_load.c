@@ -32,6 +32,11 @@
 
 static const char *g_bin, *g_server;
 static int g_light; /* TEAI_TEST_LIGHT=1 (sanitizers): fewer requests */
+/* How much later than scripted a busy machine may deliver (a multiple of the
+ * slack each bound names): 2, and 4 under the sanitizers, whose builds run
+ * several times slower beside other tests. The lower bounds stay exact: no
+ * figure may come out faster than the server's script. */
+static double g_slack = 2;
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -211,11 +216,11 @@ static void test_timing(void) {
         /* 15 fast (50 ms) and 5 slow (200 ms) first tokens; the server's sleeps
          * and loopback add a few ms, a busy machine a few more (the exact
          * relations are checked per request below) */
-        ASSERT_IN(sm.ttft.p[0], 50, 65);
-        ASSERT_IN(sm.ttft.p[1], 200, 215); /* p90: order statistics 18, 19 */
-        ASSERT_IN(sm.itl.p[0], 9.9, 14);
-        ASSERT_IN(sm.tpot.p[0], 9.9, 14);
-        ASSERT_IN(sm.e2el.p[0], 50 + 19 * 10, 50 + 19 * 10 + 60);
+        ASSERT_IN(sm.ttft.p[0], 50, 50 + 15 * g_slack);
+        ASSERT_IN(sm.ttft.p[1], 200, 200 + 15 * g_slack); /* p90: order statistics 18, 19 */
+        ASSERT_IN(sm.itl.p[0], 9.9, 10 + 4 * g_slack);
+        ASSERT_IN(sm.tpot.p[0], 9.9, 10 + 4 * g_slack);
+        ASSERT_IN(sm.e2el.p[0], 50 + 19 * 10, 50 + 19 * 10 + 60 * g_slack);
         ASSERT_EQ(sm.itl.n, 20 * 19);
         /* the SLO ttft <= 150 ms excludes exactly the slow ones: the server's
          * requests 3, 7, ... 19 at 1 stream (5 of the 20 measured); 23, 27, ...
@@ -232,8 +237,8 @@ static void test_timing(void) {
             /* E2EL = TTFT + the gaps (the stream's last chunks come with the last token) */
             double gaps = 0;
             for (size_t g = 0; g < q->n_itl; g++) gaps += q->itl_ms[g];
-            ASSERT_IN(q->e2el_ms - q->ttft_ms - gaps, -0.01, 5.0);
-            ASSERT_NEAR(q->tpot_ms, gaps / 19, 0.2);
+            ASSERT_IN(q->e2el_ms - q->ttft_ms - gaps, -0.01, 2.5 * g_slack);
+            ASSERT_NEAR(q->tpot_ms, gaps / 19, 2.5 * g_slack / 19 + 0.01);
             if (lv->req[i].warmup) continue;
             ASSERT_EQ(lv->req[i].completion_tokens, 20);
             ASSERT_EQ(lv->req[i].prompt_tokens, 32); /* the server counts the prompt's words */
@@ -244,11 +249,11 @@ static void test_timing(void) {
             double sum = 0;
             for (size_t i = 0; i < lv->n_req; i++)
                 if (!lv->req[i].warmup) sum += lv->req[i].e2el_ms / 1000;
-            ASSERT_IN(sum, 5.55, 6.6);
-            ASSERT_TRUE(sm.duration_s >= sum && sm.duration_s < sum + 0.1);
+            ASSERT_IN(sum, 5.55, 5.55 + 1.05 * g_slack);
+            ASSERT_TRUE(sm.duration_s >= sum && sm.duration_s < sum + 0.1 * g_slack);
             ASSERT_NEAR(sm.goodput, 15 / sm.duration_s, 1e-9);
         } else { /* four at a time: about a quarter */
-            ASSERT_TRUE(sm.duration_s < 2.2 && sm.duration_s > 1.3);
+            ASSERT_TRUE(sm.duration_s < 1.5 + 0.7 * g_slack && sm.duration_s > 1.3);
         }
     }
     teai_serving_run_free(run);
@@ -290,8 +295,8 @@ static void test_open_loop(void) {
         if (fabs(t[i] - t[i - 1] - 0.05) > worst) worst = fabs(t[i] - t[i - 1] - 0.05);
     free(t);
     teai_serving_run_free(run);
-    ASSERT_NEAR(span, 19 * 0.05, 0.01);
-    ASSERT_TRUE(worst < 0.02);
+    ASSERT_NEAR(span, 19 * 0.05, 0.01 * g_slack);
+    ASSERT_TRUE(worst < 0.02 * g_slack);
 }
 
 /* A server that can stream one response at a time, asked for 25 a second
@@ -598,6 +603,7 @@ int main(void) {
     g_server = getenv("TEAI_TIMING_SERVER");
     const char *light = getenv("TEAI_TEST_LIGHT");
     g_light = light && strcmp(light, "1") == 0;
+    if (g_light) g_slack = 4;
     RUN_TEST(test_len_specs);
     RUN_TEST(test_arrivals);
     RUN_TEST(test_prompts);
