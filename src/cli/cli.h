@@ -90,7 +90,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_eval_ppl(int argc, char **argv);  /* cmd_eval_ppl.c */
 int cmd_eval_task(int argc, char **argv); /* cmd_eval_task.c */
 int cmd_serve(int argc, char **argv);
-int cmd_load(int argc, char **argv); /* cmd_load.c */
+int cmd_load(int argc, char **argv);   /* cmd_load.c */
 int cmd_device(int argc, char **argv); /* cmd_device.c */
 int cmd_remote(int argc, char **argv); /* cmd_remote.c */
 int cmd_fleet(int argc, char **argv);  /* cmd_fleet.c */
