@@ -68,8 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const char *const first[] = {
         "",
         "{\"type\":\"run\",\"label\":\"x\",\"slo\":{\"ttft_ms\":100,\"tpot_ms\":10}}\n",
-        "{\"type\":\"run\"}\n{\"type\":\"request\",\"mode\":\"concurrency\",\"concurrency\":2,"
-        "\"ok\":true,\"ttft_ms\":1,\"e2el_ms\":3,\"itl_ms\":[1,1]}\n",
+        ("{\"type\":\"run\"}\n{\"type\":\"request\",\"mode\":\"concurrency\",\"concurrency\":2,"
+         "\"ok\":true,\"ttft_ms\":1,\"e2el_ms\":3,\"itl_ms\":[1,1]}\n"),
     };
     const char *path = fuzz_tmp_path("fuzz_serving_log", ".jsonl");
     for (size_t i = 0; i < sizeof first / sizeof *first; i++) {
