@@ -61,9 +61,10 @@ static int same_prefix(const char *a, const char *b, long n) {
 
 /* llama_perplexity until out holds key: llama.cpp's log is written by a
  * thread of its own, and now and then the process exits (status 0) before
- * the summary lines are out. 0, or non-zero after 3 tries. */
+ * the summary lines are out (three tries in a row missed them once on a
+ * busy fresh machine). 0, or non-zero after 6 tries. */
 static int llama_perplexity_until(const char *args, const char *out, const char *key) {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 6; i++)
         if (llama_perplexity(args, out) == 0 && !isnan(grab(out, key))) return 0;
     return 1;
 }
