@@ -101,6 +101,12 @@ typedef struct teai_model_params {
     teai_quantize quantize; /* default TEAI_QUANTIZE_DEFAULT */
     int n_threads;          /* threads for load-time quantization; 0 = all cores */
     int vocab_only;         /* 1: load only the tokenizer (vocabulary GGUF files) */
+    int no_repack;          /* 1: every weight used in place, as stored; 0 (default): Q4_0 and
+                               Q4_K matrices get an interleaved copy at load where the CPU's
+                               kernels run faster on it (teai_model_repack_info) */
+    int nf4_exact;          /* 1: nf4 weights against f32 activations with the f32 codebook (the
+                               exact path); 0 (default): the integer path (int8 codebook, int8
+                               activations) */
 } teai_model_params;
 
 teai_model_params teai_model_default_params(void);
@@ -127,12 +133,29 @@ const char *teai_model_chat_template(const teai_model *model);
 typedef struct teai_context teai_context;
 
 typedef struct teai_context_params {
-    int n_ctx;     /* KV cache length in tokens, all sequences together;
-                      0 = min(model ctx_len, 4096) */
-    int n_threads; /* 0 = all cores */
-    int n_seq;     /* sequences, each with its own KV cache of n_ctx / n_seq
-                      positions (teai_context_eval_batch); 0 = 1 */
+    int n_ctx;      /* KV cache length in tokens, all sequences together;
+                       0 = min(model ctx_len, 4096) */
+    int n_threads;  /* 0 = all cores */
+    int n_seq;      /* sequences, each with its own KV cache of n_ctx / n_seq
+                       positions (teai_context_eval_batch); 0 = 1 */
+    int cache_type; /* teai_cache_type of the K and V cache; 0 = TEAI_CACHE_F16 */
 } teai_context_params;
+
+/* The KV cache's element type (--cache-type). */
+typedef enum teai_cache_type {
+    TEAI_CACHE_DEFAULT = 0, /* f16 */
+    TEAI_CACHE_F16,
+    TEAI_CACHE_F32,
+    TEAI_CACHE_Q8_0
+} teai_cache_type;
+
+/* "f16", "f32", "q8_0" (and "default") into *out; TEAI_EINVAL otherwise. */
+int teai_cache_type_from_name(const char *name, teai_cache_type *out);
+/* "f16", "f32", "q8_0"; the default is "f16". */
+const char *teai_cache_type_name(teai_cache_type t);
+/* The GGUF/ggml type number of a cache type (TEAI_TYPE_F16, TEAI_TYPE_F32,
+ * TEAI_TYPE_Q8_0), as teai_decode_bytes_per_step takes it. */
+uint32_t teai_cache_type_ggml(teai_cache_type t);
 
 teai_context_params teai_context_default_params(void);
 

@@ -63,7 +63,7 @@ struct teai_context {
 };
 
 teai_context_params teai_context_default_params(void) {
-    teai_context_params p = {0, 0, 0};
+    teai_context_params p = {0, 0, 0, TEAI_CACHE_F16};
     return p;
 }
 

@@ -37,7 +37,7 @@ int teai_quantize_from_name(const char *name, teai_quantize *out) {
 }
 
 teai_model_params teai_model_default_params(void) {
-    teai_model_params p = {TEAI_QUANTIZE_DEFAULT, 0, 0};
+    teai_model_params p = {TEAI_QUANTIZE_DEFAULT, 0, 0, 0, 0};
     return p;
 }
 
