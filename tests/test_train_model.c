@@ -621,7 +621,7 @@ static void check_engine_logits(int tied) {
     if (rc) fprintf(stderr, "load: %s\n", err.msg);
     ASSERT_EQ(rc, 0);
     ASSERT_EQ(teai_model_hparams(m)->tied_output, tied);
-    teai_context_params cp = {T, 1, 0};
+    teai_context_params cp = {T, 1, 0, TEAI_CACHE_F32};
     ASSERT_EQ(teai_context_new(m, &cp, &ctx, &err), 0);
     float *logits = malloc(sizeof(float) * T * (size_t)s.n_vocab);
     ASSERT_EQ(teai_context_eval_all(ctx, tok, T, logits, &err), 0);
