@@ -89,7 +89,8 @@ void teai__matvec_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, 
  * teai__matvec_q's result for vector b, bit for bit (the decode order, where
  * it differs from teai__matmul_q's). Each weight row is read once per group of
  * up to 4 vectors where the decode kernel has a multi-vector form (the AVX2
- * and NEON tiles); on AVX-512 the vectors go one by one. */
+ * and NEON tiles, AVX-512 F16 and the AVX-512 rows kernels), and on AVX-512
+ * Q8_0, Q4_0 and int8 take teai__matmul_q (the same results). */
 void teai__matvec_q_multi(teai_type t, const void *W, size_t row_bytes, int64_t cols, int64_t r0,
                           int64_t r1, const void *xq, size_t xq_stride, int B, float *y,
                           size_t y_stride);

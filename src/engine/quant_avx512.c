@@ -721,6 +721,97 @@ static void rows_nf4(int64_t n, const void *W, size_t rb, int nr, const void *xq
     }
 }
 
+/* ---- decode of a few sequences at once (teai__matvec_q_multi) --------------
+ * Continuous batching decodes B sequences per step, each of whose products
+ * must be teai__matvec_q's bit for bit. Q8_0, Q4_0 and I8 take the prefill
+ * matmul (the same results, and its 4 x 4 register tile was as fast or
+ * faster than a kernel streaming one or two rows against 8 vectors: at B = 8
+ * both spend the same four operations per (row, vector, 64 weights), and one
+ * row against 8 vectors reads 8 x 128 bytes of prepared activations per 64
+ * weights, more than L1 holds at 2048 columns). K-quants and NF4 take their
+ * rows kernel's one-row tile (quant_dispatch.c). F16, whose prefill tile sums
+ * in another order than decode, has its own. */
+
+/* F16: the vectors converted to f32 once per call (xs floats apart), then
+ * f16_row_dot's four chains per (row, vector), for nr adjacent rows (rb
+ * bytes apart) by nt vectors at a time, nr * nt <= 4 (16 accumulators):
+ * 1 row by 4 vectors where 4 converted vectors fit in half of L1 (up to 1024
+ * columns), else 2 rows by 2 vectors, which reads the vectors half as often
+ * (1.4x faster at 2048 and 8192 columns, 8 vectors, Zen 4). */
+#define FR 2
+#define FT 4
+static ALWAYS_INLINE void f16_rows_dot_multi(int64_t n, const uint8_t *W, size_t rb, int nr,
+                                             const float *x, size_t xs, int nt, float *out) {
+    __m512 a[FR][FT][4]; /* nr x nt of them */
+    for (int r = 0; r < nr; r++)
+        for (int k = 0; k < nt; k++)
+            a[r][k][0] = a[r][k][1] = a[r][k][2] = a[r][k][3] = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        for (int r = 0; r < nr; r++) {
+            __m512 w[4];
+            for (int c = 0; c < 4; c++) w[c] = f16x16(W + (size_t)r * rb, i + 16 * c);
+            for (int k = 0; k < nt; k++)
+                for (int c = 0; c < 4; c++)
+                    a[r][k][c] = _mm512_fmadd_ps(
+                        w[c], _mm512_loadu_ps(x + (size_t)k * xs + i + 16 * c), a[r][k][c]);
+        }
+    }
+    for (; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        for (int r = 0; r < nr; r++) {
+            __m512 w = f16x16_tail(W + (size_t)r * rb, i, m);
+            for (int k = 0; k < nt; k++)
+                a[r][k][0] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m, x + (size_t)k * xs + i),
+                                             a[r][k][0]);
+        }
+    }
+    for (int r = 0; r < nr; r++)
+        for (int k = 0; k < nt; k++)
+            out[r * nt + k] = _mm512_reduce_add_ps(_mm512_add_ps(
+                _mm512_add_ps(a[r][k][0], a[r][k][1]), _mm512_add_ps(a[r][k][2], a[r][k][3])));
+}
+
+static void multi_f16(const void *W, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                      size_t st, int B, float *y, size_t ys) {
+    size_t xs = (size_t)(n + 15) / 16 * 16;
+    const uint8_t *X = xq;
+    float *x = n > 0 ? aligned_alloc(64, sizeof(float) * xs * (size_t)B) : NULL;
+    if (!x) { /* vector by vector */
+        for (int b = 0; b < B; b++)
+            matvec_f16(W, rb, n, r0, r1, X + (size_t)b * st, y + (size_t)b * ys);
+        return;
+    }
+    for (int b = 0; b < B; b++) f16_acts(X + (size_t)b * st, n, x + (size_t)b * xs, n);
+    int fr = n <= 1024 ? 1 : 2, ft = 4 / fr; /* the tile */
+    for (int64_t r = r0; r < r1; r += fr) {
+        int nr = r1 - r < fr ? (int)(r1 - r) : fr;
+        const uint8_t *w = (const uint8_t *)W + (size_t)r * rb;
+        for (int b = 0; b < B; b += ft) {
+            int nt = B - b < ft ? B - b : ft;
+            const float *xb = x + (size_t)b * xs;
+            float out[4] = {0};
+            if (nr == 1 && nt == 4)
+                f16_rows_dot_multi(n, w, rb, 1, xb, xs, 4, out);
+            else if (nr == 2 && nt == 2)
+                f16_rows_dot_multi(n, w, rb, 2, xb, xs, 2, out);
+            else
+                for (int i = 0; i < nr; i++)
+                    for (int k = 0; k < nt; k++)
+                        f16_rows_dot_multi(n, w + (size_t)i * rb, rb, 1, xb + (size_t)k * xs, xs, 1,
+                                           &out[i * nt + k]);
+            for (int i = 0; i < nr; i++)
+                for (int k = 0; k < nt; k++)
+                    y[(size_t)(b + k) * ys + (size_t)(r + i)] = out[i * nt + k];
+        }
+    }
+    free(x);
+}
+
+teai__matmul_q_fn teai__matvec_q_multi_avx512(teai_type wtype) {
+    return wtype == TEAI_TYPE_F16 ? multi_f16 : NULL;
+}
+
 /* ---- the table -------------------------------------------------------------- */
 
 static const struct avx512_kernels {

@@ -8,7 +8,8 @@
  * Which kernels serve what (NULL in a level's table falls through to the next):
  *   x86_64, AVX-512 VNNI (quant_avx512.c): dotq and the register tile (rows)
  *     for F16, Q8_0, Q4_0, I8, Q4_K, Q6_K, NF4; the whole decode matvec for
- *     F16, Q8_0, Q4_0, I8 and the whole prefill matmul for Q8_0, Q4_0, I8.
+ *     F16, Q8_0, Q4_0, I8, the whole prefill matmul for Q8_0, Q4_0, I8, and
+ *     the decode of several vectors at once (teai__matvec_q_multi) for F16.
  *   x86_64, AVX2 + FMA + F16C (quant_avx2.c): dot and dotq for every type,
  *     the f32 matvec for Q4_K, the tile of 1..4 vectors for F16, Q8_0, Q4_0,
  *     Q4_K, Q6_K, I8, the register tile (rows) for Q8_0, Q4_0; axpy.
@@ -111,7 +112,30 @@ void teai__matvec_q_multi(teai_type t, const void *W, size_t row_bytes, int64_t 
     const uint8_t *X = xq;
     teai__dotq_tile_fn tile = dotq_tile_best(t);
 #if TEAI_QUANT_AVX2
-    if (teai__cpu_has_avx512()) tile = NULL; /* teai__matvec_q takes the AVX-512 kernels */
+    if (teai__cpu_has_avx512()) {
+        /* each row read once for several vectors (quant_avx512.c) */
+        teai__matmul_q_fn multi = teai__matvec_q_multi_avx512(t);
+        if (!multi) multi = teai__matmul_q_avx512(t); /* Q8_0, Q4_0, I8: decode's results */
+        if (multi) {
+            multi(W, row_bytes, cols, r0, r1, xq, xq_stride, B, y, y_stride);
+            return;
+        }
+        /* where decode runs the rows kernel's (1, 1) case per row, its (1, nt)
+         * tile gives each vector the same result */
+        teai__dotq_rows_fn rows = teai__matvec_q_avx512(t) ? NULL : teai__dotq_rows_avx512(t);
+        if (rows) {
+            const uint8_t *w = (const uint8_t *)W + (size_t)r0 * row_bytes;
+            for (int64_t r = r0; r < r1; r++, w += row_bytes)
+                for (int b = 0; b < B; b += TEAI__ROWS_NT) {
+                    int nt = B - b < TEAI__ROWS_NT ? B - b : TEAI__ROWS_NT;
+                    float out[TEAI__ROWS_NT];
+                    rows(cols, w, row_bytes, 1, X + (size_t)b * xq_stride, xq_stride, nt, out);
+                    for (int k = 0; k < nt; k++) y[(size_t)(b + k) * y_stride + (size_t)r] = out[k];
+                }
+            return;
+        }
+        tile = NULL; /* teai__matvec_q takes the AVX-512 kernels vector by vector */
+    }
 #endif
     if (!tile) {
         for (int b = 0; b < B; b++)

@@ -187,6 +187,11 @@ typedef void (*teai__matmul_q_fn)(const void *W, size_t row_bytes, int64_t cols,
                                   int64_t r1, const void *xq, size_t xq_stride, int B, float *y,
                                   size_t y_stride);
 teai__matmul_q_fn teai__matmul_q_avx512(teai_type wtype);
+/* Rows r0..r1 of W against B decode vectors (teai__matvec_q_multi): each
+ * row read once for several vectors, each product teai__matvec_q's bit for
+ * bit; AVX-512: F16, else NULL (the others take the matmul or the rows
+ * kernel, whose results equal decode's). */
+teai__matmul_q_fn teai__matvec_q_multi_avx512(teai_type wtype);
 teai__dotq_fn teai__dotq_neon(teai_type wtype);
 teai__dotq_tile_fn teai__dotq_tile_neon(teai_type wtype);
 void teai__axpy_avx2(int64_t n, float a, const float *x, float *y);
