@@ -37,8 +37,12 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/teai-neon.XXXXXX")
 trap 'rm -rf "$out"' EXIT INT TERM
 
 cd "$root"
-# Twice: plain ARMv8-A (the integer kernels use vmull_s8 + vpadalq_s16) and
-# ARMv8.2-A + dotprod (they use sdot, vdotq_s32); qemu's default CPU has both.
+# Twice: plain ARMv8-A (the integer kernels choose sdot at run time, from the
+# kernel's hwcaps) and ARMv8.2-A + dotprod (they always use sdot, vdotq_s32).
+# The plain build runs three times: on qemu's default CPU (it has the
+# dot-product extension: the sdot forms), with TEAI_SIMD=neon (the vmull_s8 +
+# vpadalq_s16 forms), and on a CPU model without the extension (Cortex-A72:
+# the run-time check must pick the plain forms, or sdot traps).
 for march in armv8-a armv8.2-a+dotprod; do
     echo "== -march=$march"
     "$cc" -std=c11 -O2 -static -march="$march" \
@@ -51,6 +55,12 @@ for march in armv8-a armv8.2-a+dotprod; do
         tests/test_quant.c tests/test_util.c \
         -lm -o "$out/test_quant"
     TEAI_TEST_TMP=$out "$qemu" "$out/test_quant"
+    if [ "$march" = armv8-a ]; then
+        echo "== -march=$march, TEAI_SIMD=neon"
+        TEAI_SIMD=neon TEAI_TEST_TMP=$out "$qemu" "$out/test_quant"
+        echo "== -march=$march, -cpu cortex-a72 (no dot product)"
+        TEAI_TEST_TMP=$out "$qemu" -cpu cortex-a72 "$out/test_quant"
+    fi
 done
 echo "== training GEMM (src/train/gemm_neon.c)"
 "$cc" -std=c11 -O2 -static -march=armv8-a -pthread \

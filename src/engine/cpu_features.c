@@ -58,14 +58,43 @@ int teai__cpu_has_avx512(void) {
 }
 #endif
 
+#if TEAI_QUANT_NEON
+#if defined(__linux__) && !defined(__ARM_FEATURE_DOTPROD)
+#include <sys/auxv.h>
+#endif
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* sdot: always when the build targets it; else on Linux the kernel's hwcap
+ * bit (HWCAP_ASIMDDP, bit 20 of AT_HWCAP), unless TEAI_SIMD=neon (the plain
+ * kernels, for the tests). */
+int teai__cpu_has_dotprod(void) {
+#if defined(__ARM_FEATURE_DOTPROD)
+    return 1;
+#elif defined(__linux__)
+    static atomic_int cached; /* 0: not asked yet, 1: no, 2: yes */
+    int v = atomic_load(&cached);
+    if (!v) {
+        const char *cap = getenv("TEAI_SIMD");
+        int has = !(cap && (strcmp(cap, "neon") == 0 || strcmp(cap, "scalar") == 0)) &&
+                  (getauxval(AT_HWCAP) >> 20 & 1);
+        v = has ? 2 : 1;
+        atomic_store(&cached, v);
+    }
+    return v == 2;
+#else
+    return 0;
+#endif
+}
+#endif
+
 const char *teai__simd_name(void) {
 #if TEAI_QUANT_AVX2
     if (teai__cpu_has_avx512()) return "avx512-vnni"; /* the dotq kernels; the rest AVX2 */
     if (teai__cpu_has_avx2()) return "avx2";
-#elif TEAI_QUANT_NEON && defined(__ARM_FEATURE_DOTPROD)
-    return "neon-dotprod"; /* the integer kernels use sdot */
 #elif TEAI_QUANT_NEON
-    return "neon";
+    return teai__cpu_has_dotprod() ? "neon-dotprod" : "neon"; /* the integer kernels use sdot */
 #endif
     return "scalar";
 }

@@ -8,7 +8,8 @@
  * TEAI_SIMD may cap the level: "scalar" (the references only), "avx2" (no
  * AVX-512), anything else or unset: the best the CPU runs. The tests use it to
  * check every level on a machine that has them all. NEON is part of every
- * AArch64 CPU: no question is asked there. */
+ * AArch64 CPU: only the dot-product extension is asked for there (Linux:
+ * hwcaps), and TEAI_SIMD=neon leaves it unused. */
 #ifndef TEAI_CPU_FEATURES_H
 #define TEAI_CPU_FEATURES_H
 
@@ -26,6 +27,13 @@ int teai__cpu_has_avx2(void);
  * DQ and VNNI, the OS saves the 512-bit state, and TEAI_SIMD is neither
  * "scalar" nor "avx2". */
 int teai__cpu_has_avx512(void);
+#endif
+
+#if TEAI_QUANT_NEON
+/* 1 when the integer kernels may use sdot (the dot-product extension): the
+ * build targets it, or (Linux) the CPU reports it and TEAI_SIMD is not
+ * "neon" or "scalar". */
+int teai__cpu_has_dotprod(void);
 #endif
 
 #endif

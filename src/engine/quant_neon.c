@@ -8,6 +8,7 @@
  * In dot, quantized weights are handled 16 bytes at a time: split or combine the
  * bit fields on bytes, widen int8 -> int16 -> int32 -> f32 (4 vectors of 4),
  * FMA with 16 elements of x into 4 independent accumulators. */
+#include "cpu_features.h"
 #include "quant_simd.h"
 
 #include <arm_neon.h>
@@ -308,11 +309,13 @@ static float dot_q6_k(int64_t n, const void *row, const float *x) {
 }
 
 /* ==== quantized activations (teai__dotq_*) ==================================
- * Integer dot products per block, as llama.cpp's ARM kernels: sdot
- * (vdotq_s32, 4 int8 products summed into each int32 lane) where the target
- * has it (__ARM_FEATURE_DOTPROD, e.g. -march=armv8.2-a+dotprod), else
- * vmull_s8 + vpadalq_s16. Both give exact int32 sums; only the lanes the
- * products land in differ, and each vector below is scaled as a whole.
+ * Integer dot products per block, as llama.cpp's ARM kernels: sdot (4 int8
+ * products summed into each int32 lane) where the CPU has it, else vmull_s8 +
+ * vpadalq_s16. Both give exact int32 sums; only the lanes the products land
+ * in differ, and each vector below is scaled as a whole, so the two forms may
+ * differ in the last bits: every kernel takes dp (a constant) and is built in
+ * both forms, and one process uses one (teai__cpu_has_dotprod, asked at run
+ * time, so a plain ARMv8-A build uses sdot where the CPU has it).
  *
  * Each kernel is written once for nt (1..4) activation vectors sharing one
  * unpacked weight row (the tile, for teai__matmul_q); the per-vector
@@ -321,11 +324,23 @@ static float dot_q6_k(int64_t n, const void *row, const float *x) {
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
-/* acc + the products a[i]*b[i], summed in groups into 4 int32 lanes. */
-static ALWAYS_INLINE int32x4_t dot_s8(int32x4_t acc, int8x16_t a, int8x16_t b) {
+/* acc + the products a[i]*b[i], summed in groups into 4 int32 lanes: dp,
+ * with sdot (lane j: products 4j..4j+3), else with vmull_s8 + vpadalq_s16.
+ * A build for a target without the extension writes the sdot instruction's
+ * word itself (sdot v0.4s, v1.16b, v2.16b; the assembler would refuse the
+ * mnemonic), run only where the CPU has it. */
+static ALWAYS_INLINE int32x4_t dot_s8(int dp, int32x4_t acc, int8x16_t a, int8x16_t b) {
 #if defined(__ARM_FEATURE_DOTPROD)
+    (void)dp;
     return vdotq_s32(acc, a, b);
 #else
+    if (dp) {
+        register int32x4_t d __asm__("v0") = acc;
+        register int8x16_t x __asm__("v1") = a;
+        register int8x16_t y __asm__("v2") = b;
+        __asm__(".inst 0x4e829420" : "+w"(d) : "w"(x), "w"(y));
+        return d;
+    }
     int16x8_t p0 = vmull_s8(vget_low_s8(a), vget_low_s8(b)); /* |p| <= 128*128: fits */
     int16x8_t p1 = vmull_high_s8(a, b);
     return vpadalq_s16(vpadalq_s16(acc, p0), p1);
@@ -340,12 +355,12 @@ static ALWAYS_INLINE int8x16_t ld_s8(const void *p) {
 /* 32 signed weights (w.val[0]: elements 0..15, w.val[1]: 16..31) of one block
  * against Q8_0 activation blocks: acc[k] += (dw * dy_k) * sum(w * y_k). y
  * points at that block of vector 0. */
-static ALWAYS_INLINE void q8_block(int8x16x2_t w, float dw, const uint8_t *y, size_t st, int nt,
-                                   float32x4_t *acc) {
+static ALWAYS_INLINE void q8_block(int dp, int8x16x2_t w, float dw, const uint8_t *y, size_t st,
+                                   int nt, float32x4_t *acc) {
     for (int k = 0; k < nt; k++) {
         const uint8_t *yb = y + (size_t)k * st;
-        int32x4_t s =
-            dot_s8(dot_s8(vdupq_n_s32(0), w.val[0], ld_s8(yb + 2)), w.val[1], ld_s8(yb + 18));
+        int32x4_t s = dot_s8(dp, dot_s8(dp, vdupq_n_s32(0), w.val[0], ld_s8(yb + 2)), w.val[1],
+                             ld_s8(yb + 18));
         acc[k] = vfmaq_n_f32(acc[k], vcvtq_f32_s32(s), dw * fp16(yb));
     }
 }
@@ -376,7 +391,7 @@ static ALWAYS_INLINE int8x16x2_t i8_weights(const int8_t *q, int64_t i, float *d
 
 /* sum over blocks 0..nb-1 of (dw * dy_k) * sum(w * y_k) into out[k], with two
  * accumulators per vector (even and odd blocks). */
-#define Q8_BLOCKS(weights, b, nb, xq, st, nt, out)                                                 \
+#define Q8_BLOCKS(dp, weights, b, nb, xq, st, nt, out)                                             \
     do {                                                                                           \
         float32x4_t a0_[4], a1_[4];                                                                \
         for (int k_ = 0; k_ < (nt); k_++) a0_[k_] = a1_[k_] = vdupq_n_f32(0.0f);                   \
@@ -384,33 +399,33 @@ static ALWAYS_INLINE int8x16x2_t i8_weights(const int8_t *q, int64_t i, float *d
         float d0_, d1_;                                                                            \
         for (; i_ + 2 <= (nb); i_ += 2) {                                                          \
             int8x16x2_t w0_ = weights(b, i_, &d0_), w1_ = weights(b, i_ + 1, &d1_);                \
-            q8_block(w0_, d0_, (xq) + 34 * i_, st, nt, a0_);                                       \
-            q8_block(w1_, d1_, (xq) + 34 * (i_ + 1), st, nt, a1_);                                 \
+            q8_block(dp, w0_, d0_, (xq) + 34 * i_, st, nt, a0_);                                   \
+            q8_block(dp, w1_, d1_, (xq) + 34 * (i_ + 1), st, nt, a1_);                             \
         }                                                                                          \
         if (i_ < (nb)) {                                                                           \
             int8x16x2_t w0_ = weights(b, i_, &d0_);                                                \
-            q8_block(w0_, d0_, (xq) + 34 * i_, st, nt, a0_);                                       \
+            q8_block(dp, w0_, d0_, (xq) + 34 * i_, st, nt, a0_);                                   \
         }                                                                                          \
         for (int k_ = 0; k_ < (nt); k_++) (out)[k_] = vaddvq_f32(vaddq_f32(a0_[k_], a1_[k_]));     \
     } while (0)
 
-static ALWAYS_INLINE void q8_0_tile(int64_t n, const teai__block_q8_0 *b, const uint8_t *xq,
+static ALWAYS_INLINE void q8_0_tile(int dp, int64_t n, const teai__block_q8_0 *b, const uint8_t *xq,
                                     size_t st, int nt, float *out) {
-    Q8_BLOCKS(q8_0_weights, b, n / TEAI_QK8_0, xq, st, nt, out);
+    Q8_BLOCKS(dp, q8_0_weights, b, n / TEAI_QK8_0, xq, st, nt, out);
 }
 
-static ALWAYS_INLINE void q4_0_tile(int64_t n, const teai__block_q4_0 *b, const uint8_t *xq,
+static ALWAYS_INLINE void q4_0_tile(int dp, int64_t n, const teai__block_q4_0 *b, const uint8_t *xq,
                                     size_t st, int nt, float *out) {
-    Q8_BLOCKS(q4_0_weights, b, n / TEAI_QK4_0, xq, st, nt, out);
+    Q8_BLOCKS(dp, q4_0_weights, b, n / TEAI_QK4_0, xq, st, nt, out);
 }
 
 /* I8 row (scale, 2 pad bytes, n int8) against Q8_0 blocks; the last block of
  * x may be partial (zero-padded), and the row ends at element n. */
-static ALWAYS_INLINE void i8_tile(int64_t n, const uint8_t *row, const uint8_t *xq, size_t st,
-                                  int nt, float *out) {
+static ALWAYS_INLINE void i8_tile(int dp, int64_t n, const uint8_t *row, const uint8_t *xq,
+                                  size_t st, int nt, float *out) {
     const int8_t *q = (const int8_t *)(row + TEAI_I8_HDR);
     int64_t nb = n / TEAI_QK8_0;
-    Q8_BLOCKS(i8_weights, q, nb, xq, st, nt, out);
+    Q8_BLOCKS(dp, i8_weights, q, nb, xq, st, nt, out);
     for (int k = 0; k < nt; k++) {
         float s = out[k];
         if (n % TEAI_QK8_0) {
@@ -426,7 +441,7 @@ static ALWAYS_INLINE void i8_tile(int64_t n, const uint8_t *row, const uint8_t *
 
 /* Q4_K: per super-block, int32 lanes of sum_j sc_j * sum(q * q8) and of
  * sum_j m_j * (bsum pairs), then acc += d*dy * first - dmin*dy * second. */
-static ALWAYS_INLINE void q4_k_tile(int64_t n, const teai__block_q4_k *b, const uint8_t *xq,
+static ALWAYS_INLINE void q4_k_tile(int dp, int64_t n, const teai__block_q4_k *b, const uint8_t *xq,
                                     size_t st, int nt, float *out) {
     const uint8x16_t m15 = vdupq_n_u8(15);
     float32x4_t acc[4];
@@ -445,9 +460,10 @@ static ALWAYS_INLINE void q4_k_tile(int64_t n, const teai__block_q4_k *b, const 
             int8x16_t h1 = vreinterpretq_s8_u8(vshrq_n_u8(v1, 4));
             for (int k = 0; k < nt; k++) {
                 const uint8_t *q8 = y + (size_t)k * st + TEAI__Q8K_QS + 64 * p;
-                int32x4_t tl = dot_s8(dot_s8(vdupq_n_s32(0), l0, ld_s8(q8)), l1, ld_s8(q8 + 16));
+                int32x4_t tl =
+                    dot_s8(dp, dot_s8(dp, vdupq_n_s32(0), l0, ld_s8(q8)), l1, ld_s8(q8 + 16));
                 int32x4_t th =
-                    dot_s8(dot_s8(vdupq_n_s32(0), h0, ld_s8(q8 + 32)), h1, ld_s8(q8 + 48));
+                    dot_s8(dp, dot_s8(dp, vdupq_n_s32(0), h0, ld_s8(q8 + 32)), h1, ld_s8(q8 + 48));
                 sumi[k] = vmlaq_n_s32(sumi[k], tl, sm[2 * p]);
                 sumi[k] = vmlaq_n_s32(sumi[k], th, sm[2 * p + 1]);
             }
@@ -472,7 +488,7 @@ static ALWAYS_INLINE void q4_k_tile(int64_t n, const teai__block_q4_k *b, const 
 /* Q6_K: codes minus 32 as int8 (quant_simd.h layout); bytes l..l+15 of ql,
  * ql + 32 and qh give elements l, l + 32, l + 64, l + 96 of a half, in
  * sub-blocks c, c + 2, c + 4, c + 6 of that half (l = 16c). */
-static ALWAYS_INLINE void q6_k_tile(int64_t n, const teai__block_q6_k *b, const uint8_t *xq,
+static ALWAYS_INLINE void q6_k_tile(int dp, int64_t n, const teai__block_q6_k *b, const uint8_t *xq,
                                     size_t st, int nt, float *out) {
     const uint8x16_t m15 = vdupq_n_u8(15), m48 = vdupq_n_u8(48);
     const int8x16_t k32 = vdupq_n_s8(32);
@@ -499,10 +515,10 @@ static ALWAYS_INLINE void q6_k_tile(int64_t n, const teai__block_q6_k *b, const 
                 for (int k = 0; k < nt; k++) {
                     const uint8_t *q8 = y + (size_t)k * st + TEAI__Q8K_QS + 128 * h + l;
                     const int32x4_t z = vdupq_n_s32(0);
-                    sumi[k] = vmlaq_n_s32(sumi[k], dot_s8(z, q1, ld_s8(q8)), sc[c]);
-                    sumi[k] = vmlaq_n_s32(sumi[k], dot_s8(z, q2, ld_s8(q8 + 32)), sc[c + 2]);
-                    sumi[k] = vmlaq_n_s32(sumi[k], dot_s8(z, q3, ld_s8(q8 + 64)), sc[c + 4]);
-                    sumi[k] = vmlaq_n_s32(sumi[k], dot_s8(z, q4, ld_s8(q8 + 96)), sc[c + 6]);
+                    sumi[k] = vmlaq_n_s32(sumi[k], dot_s8(dp, z, q1, ld_s8(q8)), sc[c]);
+                    sumi[k] = vmlaq_n_s32(sumi[k], dot_s8(dp, z, q2, ld_s8(q8 + 32)), sc[c + 2]);
+                    sumi[k] = vmlaq_n_s32(sumi[k], dot_s8(dp, z, q3, ld_s8(q8 + 64)), sc[c + 4]);
+                    sumi[k] = vmlaq_n_s32(sumi[k], dot_s8(dp, z, q4, ld_s8(q8 + 96)), sc[c + 6]);
                 }
             }
         }
@@ -545,12 +561,74 @@ static ALWAYS_INLINE void f16_tile(int64_t n, const uint8_t *row, const uint8_t 
     }
 }
 
-TILE_FNS(q8_0, q8_0_tile, teai__block_q8_0)
-TILE_FNS(q4_0, q4_0_tile, teai__block_q4_0)
-TILE_FNS(i8, i8_tile, uint8_t)
-TILE_FNS(q4_k, q4_k_tile, teai__block_q4_k)
-TILE_FNS(q6_k, q6_k_tile, teai__block_q6_k)
-TILE_FNS(f16, f16_tile, uint8_t)
+/* Each integer kernel without sdot (<name>_p, the table's) and with
+ * (<name>_dp, teai__dotq_neon and teai__dotq_tile_neon below). */
+#define DP_FORMS(name, wtype)                                                                      \
+    static ALWAYS_INLINE void name##_p(int64_t n, const wtype *w, const uint8_t *x, size_t st,     \
+                                       int nt, float *out) {                                       \
+        name(0, n, w, x, st, nt, out);                                                             \
+    }                                                                                              \
+    static ALWAYS_INLINE void name##_dp(int64_t n, const wtype *w, const uint8_t *x, size_t st,    \
+                                        int nt, float *out) {                                      \
+        name(1, n, w, x, st, nt, out);                                                             \
+    }
+DP_FORMS(q8_0_tile, teai__block_q8_0)
+DP_FORMS(q4_0_tile, teai__block_q4_0)
+DP_FORMS(i8_tile, uint8_t)
+DP_FORMS(q4_k_tile, teai__block_q4_k)
+DP_FORMS(q6_k_tile, teai__block_q6_k)
 
-#define TEAI__SIMD_LEVEL neon
+TILE_FNS(q8_0, q8_0_tile_p, teai__block_q8_0)
+TILE_FNS(q4_0, q4_0_tile_p, teai__block_q4_0)
+TILE_FNS(i8, i8_tile_p, uint8_t)
+TILE_FNS(q4_k, q4_k_tile_p, teai__block_q4_k)
+TILE_FNS(q6_k, q6_k_tile_p, teai__block_q6_k)
+TILE_FNS(f16, f16_tile, uint8_t)
+TILE_FNS(q8_0_dp, q8_0_tile_dp, teai__block_q8_0)
+TILE_FNS(q4_0_dp, q4_0_tile_dp, teai__block_q4_0)
+TILE_FNS(i8_dp, i8_tile_dp, uint8_t)
+TILE_FNS(q4_k_dp, q4_k_tile_dp, teai__block_q4_k)
+TILE_FNS(q6_k_dp, q6_k_tile_dp, teai__block_q6_k)
+
+/* The shared table, named teai__*_neon_base; the sdot forms where the CPU has it. */
+teai__dot_fn teai__dot_neon_base(teai_type t);
+teai__matvec_fn teai__matvec_neon_base(teai_type t);
+teai__dotq_fn teai__dotq_neon_base(teai_type wtype);
+teai__dotq_tile_fn teai__dotq_tile_neon_base(teai_type wtype);
+#define TEAI__SIMD_LEVEL neon_base
 #include "quant_simd_tables.h"
+
+static const struct dp_kernels {
+    teai_type type;
+    teai__dotq_fn dotq;
+    teai__dotq_tile_fn tile;
+} dp_kernels[] = {
+    {TEAI_TYPE_Q8_0, dotq_q8_0_dp, tile_q8_0_dp}, {TEAI_TYPE_Q4_0, dotq_q4_0_dp, tile_q4_0_dp},
+    {TEAI_TYPE_I8, dotq_i8_dp, tile_i8_dp},       {TEAI_TYPE_Q4_K, dotq_q4_k_dp, tile_q4_k_dp},
+    {TEAI_TYPE_Q6_K, dotq_q6_k_dp, tile_q6_k_dp},
+};
+
+static const struct dp_kernels *dp_find(teai_type t) {
+    if (!teai__cpu_has_dotprod()) return NULL;
+    for (size_t i = 0; i < sizeof dp_kernels / sizeof *dp_kernels; i++)
+        if (dp_kernels[i].type == t) return &dp_kernels[i];
+    return NULL;
+}
+
+teai__dot_fn teai__dot_neon(teai_type t) {
+    return teai__dot_neon_base(t);
+}
+
+teai__matvec_fn teai__matvec_neon(teai_type t) {
+    return teai__matvec_neon_base(t);
+}
+
+teai__dotq_fn teai__dotq_neon(teai_type wtype) {
+    const struct dp_kernels *k = dp_find(wtype);
+    return k ? k->dotq : teai__dotq_neon_base(wtype);
+}
+
+teai__dotq_tile_fn teai__dotq_tile_neon(teai_type wtype) {
+    const struct dp_kernels *k = dp_find(wtype);
+    return k ? k->tile : teai__dotq_tile_neon_base(wtype);
+}
