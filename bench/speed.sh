@@ -146,9 +146,8 @@ fi
 for t in $THREADS; do
     echo "read bandwidth, $t thread(s): best of 9 passes $(membw "$t") GB/s" | tee -a "$RAW"
 done
-echo
 F='%-7s %3s %-6s %10s %10s %7s %8s %8s'
-[ -n "$TYPES" ] && head_row "$F" type thr test "teai t/s" "llama t/s" ratio "teai %bw" "llama %bw"
+[ -n "$TYPES" ] && echo && head_row "$F" type thr test "teai t/s" "llama t/s" ratio "teai %bw" "llama %bw"
 for type in $TYPES; do
     m=$(model_of "$type")
     bytes=$(size_of "$m")
