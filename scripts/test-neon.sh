@@ -1,6 +1,7 @@
 #!/bin/sh
-# Cross-compiles the weight-format tests (tests/test_quant.c) and the training
-# GEMM's tests (tests/test_train_gemm.c) for AArch64 and runs them under qemu,
+# Cross-compiles the weight-format tests (tests/test_quant.c and
+# tests/test_quant_multi.c) and the training GEMM's tests
+# (tests/test_train_gemm.c) for AArch64 and runs them under qemu,
 # so the NEON kernels (src/engine/quant_neon.c, src/train/gemm_neon.c) are
 # checked against their scalar twins on an x86 machine, with and without the
 # dot-product extension.
@@ -45,22 +46,26 @@ cd "$root"
 # the run-time check must pick the plain forms, or sdot traps).
 for march in armv8-a armv8.2-a+dotprod; do
     echo "== -march=$march"
-    "$cc" -std=c11 -O2 -static -march="$march" \
-        -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Werror \
-        -Iinclude -Isrc -Isrc/engine -Itests \
-        -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DTEAI_HAVE_CJSON=0 \
-        '-DTEAI_VERSION="x"' '-DTEAI_GIT_COMMIT="x"' \
-        src/engine/quant_types.c src/engine/quant_codec.c src/engine/quant_ref.c src/engine/quant_dispatch.c \
-        src/engine/quant_neon.c src/engine/cpu_features.c src/engine/fp16.c src/base/*.c \
-        tests/test_quant.c tests/test_util.c \
-        -lm -o "$out/test_quant"
-    TEAI_TEST_TMP=$out "$qemu" "$out/test_quant"
-    if [ "$march" = armv8-a ]; then
-        echo "== -march=$march, TEAI_SIMD=neon"
-        TEAI_SIMD=neon TEAI_TEST_TMP=$out "$qemu" "$out/test_quant"
-        echo "== -march=$march, -cpu cortex-a72 (no dot product)"
-        TEAI_TEST_TMP=$out "$qemu" -cpu cortex-a72 "$out/test_quant"
-    fi
+    for t in test_quant test_quant_multi; do
+        "$cc" -std=c11 -O2 -static -march="$march" \
+            -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Werror \
+            -Iinclude -Isrc -Isrc/engine -Itests \
+            -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DTEAI_HAVE_CJSON=0 \
+            '-DTEAI_VERSION="x"' '-DTEAI_GIT_COMMIT="x"' \
+            src/engine/quant_types.c src/engine/quant_codec.c src/engine/quant_ref.c src/engine/quant_dispatch.c \
+            src/engine/quant_neon.c src/engine/cpu_features.c src/engine/fp16.c src/base/*.c \
+            tests/$t.c tests/test_util.c \
+            -lm -o "$out/$t"
+    done
+    for t in test_quant test_quant_multi; do
+        TEAI_TEST_TMP=$out "$qemu" "$out/$t"
+        if [ "$march" = armv8-a ]; then
+            echo "== -march=$march, TEAI_SIMD=neon: $t"
+            TEAI_SIMD=neon TEAI_TEST_TMP=$out "$qemu" "$out/$t"
+            echo "== -march=$march, -cpu cortex-a72 (no dot product): $t"
+            TEAI_TEST_TMP=$out "$qemu" -cpu cortex-a72 "$out/$t"
+        fi
+    done
 done
 echo "== training GEMM (src/train/gemm_neon.c)"
 "$cc" -std=c11 -O2 -static -march=armv8-a -pthread \
