@@ -63,6 +63,7 @@ case $CACHE_TYPE in f16 | f32 | q8_0) ;; *) echo "speed.sh: CACHE_TYPE is f16, f
 mkdir -p "$DIR"
 RAW=$DIR/speed-raw.txt
 : >"$RAW"
+: >"$DIR/repack"
 [ -x "$LB" ] || { echo "note: no llama-bench at $LB: teai only"; LB=; }
 # what the old binary understands (its usage line names its options)
 OLD_CT=; OLD_D=
@@ -83,7 +84,10 @@ speed_run() { # binary "options" model threads test(pp128|tg32) depth
     "$1" -m "$3" $2 -t "$4" $_a $_d -r 1 >"$DIR/out"
     sed -n "s/^$5 t\/s //p" "$DIR/out"
 }
-teai_run() { speed_run "$SPEED" "--cache-type $CACHE_TYPE $TEAI_ARGS" "$@"; }
+teai_run() { # its whole output stays in $DIR/teai-out
+    speed_run "$SPEED" "--cache-type $CACHE_TYPE $TEAI_ARGS" "$@"
+    cp "$DIR/out" "$DIR/teai-out"
+}
 old_run() { speed_run "$OLD_SPEED" "$OLD_CT" "$@"; }
 llama_run() { # model threads test depth
     case $3 in pp*) _a="-p ${3#pp} -n 0" ;; *) _a="-p 0 -n ${3#tg}" ;; esac
@@ -115,14 +119,14 @@ cell() { # label model threads test depth
     _r=0
     while [ $_r -lt "$REPS" ]; do
         teai_run "$2" "$3" "$4" "$5" >>"$DIR/a"
-        kvpos=$(awk -v d="$5" -v t="$4" '/^kv_mb / {sub(/^[pt][pg]/, "", t); printf "%.0f", $2 * 1048576 / (d + t + 16)}' "$DIR/out")
+        kvpos=$(awk -v d="$5" -v t="$4" '/^kv_mb / {sub(/^[pt][pg]/, "", t); printf "%.0f", $2 * 1048576 / (d + t + 16)}' "$DIR/teai-out")
         [ -n "$LB" ] && llama_run "$2" "$3" "$4" "$5" >>"$DIR/b"
         if [ -n "$OLD_SPEED" ] && { [ "$5" = 0 ] || [ -n "$OLD_D" ]; }; then
             old_run "$2" "$3" "$4" "$5" >>"$DIR/o"
         fi
         _r=$((_r + 1))
     done
-    echo "$1 t=$3 $4 d=$5 teai $(tr '\n' ' ' <"$DIR/a") llama $(tr '\n' ' ' <"$DIR/b") old $(tr '\n' ' ' <"$DIR/o") bw $bw" >>"$RAW"
+    echo "$1 t=$3 $4 d=$5 teai $(tr '\n' ' ' <"$DIR/a") llama $(tr '\n' ' ' <"$DIR/b") old $(tr '\n' ' ' <"$DIR/o") bw $bw$(sed -n 's/^\(repack_[a-z]*\) / \1 /p' "$DIR/teai-out" | tr -d '\n')" >>"$RAW"
     a=$(median <"$DIR/a") b=$(median <"$DIR/b") o=$(median <"$DIR/o")
 }
 OLDH=; [ -n "$OLD_SPEED" ] && OLDH=1
@@ -163,7 +167,11 @@ for type in $TYPES; do
             old_cols
         done
     done
+    # the interleaved copies teai made at load (teai-speed's last load)
+    rp=$(awk '/^repack_mb / {m = $2} /^repack_ms / {t = $2} END {if (m > 0) printf "%s MB in %s ms", m, t}' "$DIR/teai-out")
+    [ -n "$rp" ] && echo "$type: teai's repacked copies at load: $rp" >>"$DIR/repack"
 done
+[ -s "$DIR/repack" ] && cat "$DIR/repack"
 
 # at depth: the context holds DEPTH tokens before the timed test; decode reads
 # the weights and the KV cache up to its position, so "% bw" counts the file
