@@ -46,18 +46,19 @@ cd "$root"
 # the run-time check must pick the plain forms, or sdot traps).
 for march in armv8-a armv8.2-a+dotprod; do
     echo "== -march=$march"
-    for t in test_quant test_quant_multi; do
+    for t in test_quant test_quant_multi test_nf4; do
         "$cc" -std=c11 -O2 -static -march="$march" \
             -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Werror \
             -Iinclude -Isrc -Isrc/engine -Itests \
             -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DTEAI_HAVE_CJSON=0 \
             '-DTEAI_VERSION="x"' '-DTEAI_GIT_COMMIT="x"' \
             src/engine/quant_types.c src/engine/quant_codec.c src/engine/quant_ref.c src/engine/quant_dispatch.c \
-            src/engine/quant_neon.c src/engine/cpu_features.c src/engine/fp16.c src/base/*.c \
+            src/engine/quant_neon.c src/engine/quant_nf4.c src/engine/quant_nf4_neon.c \
+            src/engine/cpu_features.c src/engine/fp16.c src/base/*.c \
             tests/$t.c tests/test_util.c \
             -lm -o "$out/$t"
     done
-    for t in test_quant test_quant_multi; do
+    for t in test_quant test_quant_multi test_nf4; do
         TEAI_TEST_TMP=$out "$qemu" "$out/$t"
         if [ "$march" = armv8-a ]; then
             echo "== -march=$march, TEAI_SIMD=neon: $t"

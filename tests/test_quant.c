@@ -840,6 +840,12 @@ static void dotq_exact(teai_type t, const void *row, const void *xq, int64_t n, 
                        double *mag) {
     float *w = xmalloc((size_t)n * sizeof(float)), *x = xmalloc((size_t)n * sizeof(float));
     teai__dequantize_row(t, row, w, n);
+    if (t == TEAI_TYPE_NF4) /* the integer path's codebook (quant_simd.h) */
+        for (int64_t i = 0; i < n; i++) {
+            const teai__block_nf4 *b = (const teai__block_nf4 *)row + i / 64;
+            int j = (int)(i % 64), c = j < 32 ? b->qs[j] & 15 : b->qs[j - 32] >> 4;
+            w[i] = teai__fp16_to_f32(teai__load_u16(&b->absmax)) * (float)teai__nf4_i8[c] / 127.0f;
+        }
     dequant_vec(t, xq, x, n);
     double s = 0.0, m = 0.0;
     for (int64_t i = 0; i < n; i++) {
@@ -872,7 +878,8 @@ static void test_vec_type_size(void) {
     ASSERT_EQ(teai__vec_type(TEAI_TYPE_F16), TEAI_TYPE_F16);
     ASSERT_EQ(teai__vec_type(TEAI_TYPE_F32), TEAI_TYPE_F32);
     ASSERT_EQ(teai__vec_type(TEAI_TYPE_BF16), TEAI_TYPE_F32);
-    ASSERT_EQ(teai__vec_type(TEAI_TYPE_NF4), TEAI_TYPE_F32);
+    ASSERT_EQ(teai__vec_type(TEAI_TYPE_NF4), TEAI_TYPE_Q8_0); /* the integer path */
+    ASSERT_EQ(teai__vec_type(TEAI__TYPE_NF4_EXACT), TEAI_TYPE_F32);
     ASSERT_EQ((int)teai__vec_type((teai_type)3), -1);
     ASSERT_TRUE(!teai_type_is_known((uint32_t)TEAI__TYPE_Q8_K)); /* never a weight type */
 
@@ -886,7 +893,8 @@ static void test_vec_type_size(void) {
     ASSERT_EQ(teai__vec_size(TEAI_TYPE_F16, 7), 14);
     ASSERT_EQ(teai__vec_size(TEAI_TYPE_F32, 7), 28);
     ASSERT_EQ(teai__vec_size(TEAI_TYPE_BF16, 7), 28);
-    ASSERT_EQ(teai__vec_size(TEAI_TYPE_NF4, 64), 256);
+    ASSERT_EQ(teai__vec_size(TEAI_TYPE_NF4, 64), 2 * 34);
+    ASSERT_EQ(teai__vec_size(TEAI__TYPE_NF4_EXACT, 64), 256);
     ASSERT_EQ(teai__vec_size(TEAI_TYPE_Q8_0, 33), 0);
     ASSERT_EQ(teai__vec_size(TEAI_TYPE_Q4_K, 300), 0);
     ASSERT_EQ(teai__vec_size(TEAI_TYPE_F32, -1), 0);

@@ -478,6 +478,20 @@ static int is_dir(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* nf4_exact: every nf4 weight on the exact path (f32 activations, the f32
+ * codebook): the same bytes, relabelled with the internal type. */
+static void nf4_exact_types(teai_model *m) {
+    teai__weight *ws[2] = {&m->tok_embd, &m->output};
+    for (int i = 0; i < 2; i++)
+        if (ws[i]->type == TEAI_TYPE_NF4) ws[i]->type = TEAI__TYPE_NF4_EXACT;
+    for (int l = 0; l < m->hp.n_layers; l++) {
+        teai__layer *L = &m->layers[l];
+        teai__weight *lw[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
+        for (size_t i = 0; i < sizeof lw / sizeof *lw; i++)
+            if (lw[i]->type == TEAI_TYPE_NF4) lw[i]->type = TEAI__TYPE_NF4_EXACT;
+    }
+}
+
 int teai_model_load(const char *path, const teai_model_params *params, teai_model **out,
                     teai_error *err) {
     *out = NULL;
@@ -491,6 +505,7 @@ int teai_model_load(const char *path, const teai_model_params *params, teai_mode
         teai_model_free(m);
         return rc;
     }
+    if (!p.vocab_only && p.nf4_exact) nf4_exact_types(m);
     if (!p.vocab_only) teai__model_finish(m);
     *out = m;
     return TEAI_OK;

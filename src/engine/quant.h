@@ -48,8 +48,11 @@ void teai__matvec(teai_type t, const void *W, size_t row_bytes, int64_t cols, in
  *   Q8_0, Q4_0, I8 weights -> TEAI_TYPE_Q8_0 (blocks of 32: fp16 d, int8 qs[32])
  *   Q4_K, Q6_K weights     -> TEAI__TYPE_Q8_K (blocks of 256: f32 d, int8
  *                             qs[256], int16 bsums[16]; ggml's block_q8_K)
+ *   NF4 weights            -> TEAI_TYPE_Q8_0 (the integer path: an int8 codebook,
+ *                             quant_nf4.c)
  *   F16 weights            -> TEAI_TYPE_F16 (x rounded to fp16, stored as fp16)
- *   F32, BF16, NF4 weights -> TEAI_TYPE_F32 (x unchanged)
+ *   F32, BF16 weights and  -> TEAI_TYPE_F32 (x unchanged)
+ *   TEAI__TYPE_NF4_EXACT
  * teai__quantize_vec gives ggml's bytes exactly: Q8_0 as llama.cpp's x86
  * AVX2/AVX-512 CPU backend quantizes (ggml-cpu/arch/x86/quants.c
  * quantize_row_q8_0: d = amax/127, q = round-half-even(x * (127/amax)); it can
@@ -60,6 +63,10 @@ void teai__matvec(teai_type t, const void *W, size_t row_bytes, int64_t cols, in
 
 /* Internal activation type Q8_K: a teai_type value no file or weight uses. */
 #define TEAI__TYPE_Q8_K ((teai_type)1002)
+/* NF4 weights on the exact path (teai_model_params.nf4_exact): the same bytes
+ * as TEAI_TYPE_NF4 and the same name, but f32 activations and the f32
+ * codebook. Internal: teai_type_is_known says no, so no file carries it. */
+#define TEAI__TYPE_NF4_EXACT ((teai_type)1003)
 
 /* Activation type for weights of type wtype; (teai_type)-1 if wtype unknown. */
 teai_type teai__vec_type(teai_type wtype);

@@ -827,7 +827,9 @@ static const struct avx512_kernels {
     {TEAI_TYPE_I8, dotq_i8, rows_i8, matvec_i8, matmul_i8},
     {TEAI_TYPE_Q4_K, dotq_q4_k, rows_q4_k, NULL, NULL},
     {TEAI_TYPE_Q6_K, dotq_q6_k, rows_q6_k, NULL, NULL},
-    {TEAI_TYPE_NF4, dotq_nf4, rows_nf4, NULL, NULL},
+    {TEAI_TYPE_NF4, teai__dotq_nf4i_avx512, teai__rows_nf4i_avx512, teai__matvec_nf4i_avx512,
+     teai__matmul_nf4i_avx512}, /* the integer path: quant_nf4_avx512.c */
+    {TEAI__TYPE_NF4_EXACT, dotq_nf4, rows_nf4, NULL, NULL},
 };
 
 /* The entry for type t; an entry of NULLs for a type the table lacks. */

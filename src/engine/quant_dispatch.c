@@ -7,9 +7,10 @@
  *
  * Which kernels serve what (NULL in a level's table falls through to the next):
  *   x86_64, AVX-512 VNNI (quant_avx512.c): dotq and the register tile (rows)
- *     for F16, Q8_0, Q4_0, I8, Q4_K, Q6_K, NF4; the whole decode matvec for
- *     F16, Q8_0, Q4_0, I8, the whole prefill matmul for Q8_0, Q4_0, I8, and
- *     the decode of several vectors at once (teai__matvec_q_multi) for F16.
+ *     for F16, Q8_0, Q4_0, I8, Q4_K, Q6_K, NF4 (both paths); the whole decode
+ *     matvec for F16, Q8_0, Q4_0, I8, NF4, the whole prefill matmul for Q8_0,
+ *     Q4_0, I8, NF4 (NF4's integer path: quant_nf4_avx512.c), and the decode
+ *     of several vectors at once (teai__matvec_q_multi) for F16.
  *   x86_64, AVX2 + FMA + F16C (quant_avx2.c): dot and dotq for every type,
  *     the f32 matvec for Q4_K, the tile of 1..4 vectors for F16, Q8_0, Q4_0,
  *     Q4_K, Q6_K, I8, the register tile (rows) for Q8_0, Q4_0; axpy.

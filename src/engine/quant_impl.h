@@ -82,6 +82,8 @@ float teai__dotq_q4_0_ref(int64_t n, const void *row, const void *xq);
 float teai__dotq_q4_k_ref(int64_t n, const void *row, const void *xq);
 float teai__dotq_q6_k_ref(int64_t n, const void *row, const void *xq);
 float teai__dotq_i8_ref(int64_t n, const void *row, const void *xq);
-float teai__dotq_nf4_ref(int64_t n, const void *row, const void *xq);
+float teai__dotq_nf4_ref(int64_t n, const void *row, const void *xq); /* exact: f32 activations */
+/* quant_nf4.c: NF4's integer path, Q8_0 activations (quant_simd.h) */
+float teai__dotq_nf4i_ref(int64_t n, const void *row, const void *xq);
 
 #endif

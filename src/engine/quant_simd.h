@@ -95,6 +95,29 @@ _Static_assert(sizeof(teai__block_nf4) == 34, "NF4 block is 34 bytes");
 /* The NormalFloat-4 codebook (QLoRA), ascending; code 7 is exactly 0. */
 extern const float teai__nf4_values[16];
 
+/* NF4's integer path (quant_nf4.c): the codebook as int8, round(127 * v)
+ * (-127..127), against Q8_0 activations. Per NF4 block i (activation blocks
+ * 2i and 2i + 1, scales dy0 and dy1) the exact integer sums
+ * s_h = sum_j teai__nf4_i8[code] * q8, and
+ *   dot += absmax * (dy_h / 127) * s_h.
+ * Kernels: scalar teai__dotq_nf4i_ref; AVX-512 VNNI (quant_nf4_avx512.c:
+ * tile, decode matvec and prefill matmul with one chain per product), AVX2
+ * and NEON (quant_nf4_avx2.c, quant_nf4_neon.c: the 1..4-vector tile). */
+extern const int8_t teai__nf4_i8[16];
+float teai__dotq_nf4i_avx512(int64_t n, const void *row, const void *xq);
+void teai__rows_nf4i_avx512(int64_t n, const void *W, size_t row_bytes, int nr, const void *xq,
+                            size_t xq_stride, int nt, float *out);
+void teai__matvec_nf4i_avx512(const void *W, size_t row_bytes, int64_t cols, int64_t r0, int64_t r1,
+                              const void *xq, float *y);
+void teai__matmul_nf4i_avx512(const void *W, size_t row_bytes, int64_t cols, int64_t r0, int64_t r1,
+                              const void *xq, size_t xq_stride, int B, float *y, size_t y_stride);
+float teai__dotq_nf4i_avx2(int64_t n, const void *row, const void *xq);
+void teai__tile_nf4i_avx2(int64_t n, const void *row, const void *xq, size_t xq_stride, int nt,
+                          float *out);
+float teai__dotq_nf4i_neon(int64_t n, const void *row, const void *xq);
+void teai__tile_nf4i_neon(int64_t n, const void *row, const void *xq, size_t xq_stride, int nt,
+                          float *out);
+
 static inline uint16_t teai__load_u16(const void *p) {
     uint16_t v;
     memcpy(&v, p, 2);

@@ -39,7 +39,9 @@ static const struct simd_kernels {
     {TEAI_TYPE_Q4_K, dot_q4_k, dotq_q4_k, tile_q4_k, matvec_q4_k},
     {TEAI_TYPE_Q6_K, dot_q6_k, dotq_q6_k, tile_q6_k, NULL},
     {TEAI_TYPE_I8, dot_i8, dotq_i8, tile_i8, NULL},
-    {TEAI_TYPE_NF4, dot_nf4, dotq_nf4, NULL, NULL},
+    {TEAI_TYPE_NF4, dot_nf4, TEAI__LEVEL_FN(teai__dotq_nf4i_), TEAI__LEVEL_FN(teai__tile_nf4i_),
+     NULL}, /* the integer path: quant_nf4_<level>.c */
+    {TEAI__TYPE_NF4_EXACT, dot_nf4, dotq_nf4, NULL, NULL},
 };
 
 /* The entry for type t; an entry of NULLs for a type the table lacks. */

@@ -77,7 +77,12 @@ static const type_traits type_table[] = {
     {TEAI_TYPE_Q4_K, "q4_k", TEAI_QK_K, sizeof(teai__block_q4_k), QUANT(q4_k), &act_q8_k},
     {TEAI_TYPE_Q6_K, "q6_k", TEAI_QK_K, sizeof(teai__block_q6_k), QUANT(q6_k), &act_q8_k},
     {TEAI_TYPE_I8, "int8", 1, 1, QUANT(i8), &act_q8_0},
-    {TEAI_TYPE_NF4, "nf4", TEAI_QKNF4, sizeof(teai__block_nf4), QUANT(nf4), &act_f32},
+    /* NF4: the integer path (quant_nf4.c) against Q8_0 activations; the
+     * exact one, f32 codebook against f32 activations, is the internal
+     * TEAI__TYPE_NF4_EXACT with the same bytes (teai_model_params.nf4_exact) */
+    {TEAI_TYPE_NF4, "nf4", TEAI_QKNF4, sizeof(teai__block_nf4), teai__dequantize_nf4,
+     teai__quantize_nf4, teai__dot_nf4_ref, teai__dotq_nf4i_ref, &act_q8_0},
+    {TEAI__TYPE_NF4_EXACT, "nf4", TEAI_QKNF4, sizeof(teai__block_nf4), QUANT(nf4), &act_f32},
 };
 
 static const type_traits *type_find(uint32_t t) {
@@ -111,9 +116,10 @@ int teai_type_from_name(const char *name, teai_type *out) {
 }
 
 /* Every type in the table has kernels, including teai's own I8 and NF4 (which
- * never appear in files, so a reader may reject them separately). */
+ * never appear in files, so a reader may reject them separately); the
+ * internal TEAI__TYPE_NF4_EXACT is not a type a file or a caller names. */
 int teai_type_is_known(uint32_t t) {
-    return type_find(t) != NULL;
+    return type_find(t) != NULL && t != (uint32_t)TEAI__TYPE_NF4_EXACT;
 }
 
 int64_t teai_type_block_size(teai_type t) {
