@@ -603,9 +603,12 @@ static const struct dp_kernels {
     teai__dotq_fn dotq;
     teai__dotq_tile_fn tile;
 } dp_kernels[] = {
-    {TEAI_TYPE_Q8_0, dotq_q8_0_dp, tile_q8_0_dp}, {TEAI_TYPE_Q4_0, dotq_q4_0_dp, tile_q4_0_dp},
-    {TEAI_TYPE_I8, dotq_i8_dp, tile_i8_dp},       {TEAI_TYPE_Q4_K, dotq_q4_k_dp, tile_q4_k_dp},
+    {TEAI_TYPE_Q8_0, dotq_q8_0_dp, tile_q8_0_dp},
+    {TEAI_TYPE_Q4_0, dotq_q4_0_dp, tile_q4_0_dp},
+    {TEAI_TYPE_I8, dotq_i8_dp, tile_i8_dp},
+    {TEAI_TYPE_Q4_K, dotq_q4_k_dp, tile_q4_k_dp},
     {TEAI_TYPE_Q6_K, dotq_q6_k_dp, tile_q6_k_dp},
+    {TEAI_TYPE_NF4, teai__dotq_nf4i_neon_dp, teai__tile_nf4i_neon_dp}, /* quant_nf4_neon.c */
 };
 
 static const struct dp_kernels *dp_find(teai_type t) {

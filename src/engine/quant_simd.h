@@ -114,9 +114,14 @@ void teai__matmul_nf4i_avx512(const void *W, size_t row_bytes, int64_t cols, int
 float teai__dotq_nf4i_avx2(int64_t n, const void *row, const void *xq);
 void teai__tile_nf4i_avx2(int64_t n, const void *row, const void *xq, size_t xq_stride, int nt,
                           float *out);
-float teai__dotq_nf4i_neon(int64_t n, const void *row, const void *xq);
-void teai__tile_nf4i_neon(int64_t n, const void *row, const void *xq, size_t xq_stride, int nt,
-                          float *out);
+/* NEON: _neon_base without sdot (unless the build targets it), _neon_dp
+ * with sdot (quant_neon.c picks it where the CPU has the extension). */
+float teai__dotq_nf4i_neon_base(int64_t n, const void *row, const void *xq);
+void teai__tile_nf4i_neon_base(int64_t n, const void *row, const void *xq, size_t xq_stride, int nt,
+                               float *out);
+float teai__dotq_nf4i_neon_dp(int64_t n, const void *row, const void *xq);
+void teai__tile_nf4i_neon_dp(int64_t n, const void *row, const void *xq, size_t xq_stride, int nt,
+                             float *out);
 
 static inline uint16_t teai__load_u16(const void *p) {
     uint16_t v;
