@@ -20,7 +20,8 @@
  * "weight_mb 1252.4" (weights as held in memory); at the end "peak_rss_mb",
  * "cache_type f16" and "kv_mb" (the KV cache of the context used, in MiB:
  * 2 (K and V) x layers x positions x KV heads x head_dim x bytes per element,
- * 4 for f32, 2 for f16, 34/32 for q8_0).
+ * 4 for f32, 2 for f16, 34/32 for q8_0); "repack tensors 113 mb 663.2 ms 410.0":
+ * the weights given an interleaved copy at load (teai_model_repack_info).
  *   teai-speed -m MODEL [--quantize Q] [--cache-type T] [--no-repack]
  *              [--nf4-exact] [-t THREADS] [-d DEPTH] (-p N | -n N) [-r REPS] */
 #include "teai/engine.h"
@@ -145,6 +146,11 @@ int main(int argc, char **argv) {
     printf("load ms %.1f\nrss_mb %.1f\nweights %s\nweight_mb %.1f\n", load_ms,
            (double)ru.ru_maxrss / 1024.0, teai_model_weight_format(m),
            (double)teai_model_param_bytes(m) / (1024.0 * 1024.0));
+    uint64_t rp_bytes = 0;
+    double rp_ms = 0;
+    int rp_n = teai_model_repack_info(m, &rp_bytes, &rp_ms);
+    printf("repack tensors %d mb %.1f ms %.1f\n", rp_n, (double)rp_bytes / (1024.0 * 1024.0),
+           rp_ms);
     int n = pp > 0 ? pp : tg;
     teai_context_params cp = teai_context_default_params();
     cp.n_ctx = depth + n + 16;

@@ -54,6 +54,7 @@ static teai_model *load(const char *path, teai_quantize q) {
     teai_model_params mp = teai_model_default_params();
     mp.quantize = q;
     mp.n_threads = 2;
+    mp.no_repack = 1; /* the weights as load-time quantization wrote them */
     teai_model *m = NULL;
     teai_error err = {0};
     if (teai_model_load(path, &mp, &m, &err)) fprintf(stderr, "load %s: %s\n", path, err.msg);

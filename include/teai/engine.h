@@ -123,6 +123,11 @@ const teai_tokenizer *teai_model_tokenizer(const teai_model *model);
 /* Total bytes of parameters as held in memory after load-time quantization. */
 uint64_t teai_model_param_bytes(const teai_model *model);
 uint64_t teai_model_param_count(const teai_model *model);
+/* Weight matrices given an interleaved copy at load (teai_model_params.no_repack):
+ * returns how many; *bytes (may be NULL) the copies' bytes, *ms (may be NULL)
+ * the milliseconds spent making them. 0 with no_repack or where the CPU has no
+ * kernels for them. */
+int teai_model_repack_info(const teai_model *model, uint64_t *bytes, double *ms);
 /* Weight format actually used, e.g. "q4_k+q6_k", "nf4", "f16". Owned by the model. */
 const char *teai_model_weight_format(const teai_model *model);
 /* Chat template text from the file, or NULL. Owned by the model. */

@@ -507,6 +507,10 @@ int teai_model_load(const char *path, const teai_model_params *params, teai_mode
     }
     if (!p.vocab_only && p.nf4_exact) nf4_exact_types(m);
     if (!p.vocab_only) teai__model_finish(m);
+    if (!p.vocab_only && !p.no_repack && (rc = teai__model_repack(m, p.n_threads, err))) {
+        teai_model_free(m);
+        return rc;
+    }
     *out = m;
     return TEAI_OK;
 }

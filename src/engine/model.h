@@ -46,7 +46,15 @@ struct teai_model {
     uint64_t param_bytes, param_count;
     int converted;  /* 1: some weight was converted at load (not as stored in the file) */
     int check_only; /* 1: loaded by teai__model_check: shapes only, no weights */
+    /* repacked copies made at load (repack_model.c): bytes, time, tensors */
+    uint64_t repack_bytes;
+    double repack_ms;
+    int n_repacked;
 };
+
+/* Gives the Q4_0 / Q4_K matrices repacked copies where the CPU has kernels
+ * for them (repack.h), with n_threads threads (0: all cores). */
+int teai__model_repack(teai_model *m, int n_threads, teai_error *err);
 
 /* Tensor names of the GGUF convention, used for every source format. */
 #define TEAI__N_LAYER_TENSORS 12

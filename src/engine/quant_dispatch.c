@@ -15,8 +15,11 @@
  *     the f32 matvec for Q4_K, the tile of 1..4 vectors for F16, Q8_0, Q4_0,
  *     Q4_K, Q6_K, I8, the register tile (rows) for Q8_0, Q4_0; axpy.
  *   aarch64, NEON (quant_neon.c): the same as AVX2 but the register tile.
- * TEAI_SIMD caps the x86_64 level (cpu_features.h). */
+ * TEAI_SIMD caps the x86_64 level (cpu_features.h). Repacked copies made at
+ * load (TEAI__TYPE_Q4_0_R16, TEAI__TYPE_Q4_K_R16) go to repack.h's kernels,
+ * decode and prefill alike. */
 #include "quant_impl.h"
+#include "repack.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -80,6 +83,10 @@ teai__dotq_rows_fn teai__dotq_rows_best(teai_type wtype) {
 
 void teai__matvec_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, int64_t r0,
                     int64_t r1, const void *xq, float *y) {
+    if (teai__repack_is(t)) { /* a repacked copy (repack.h): its own kernels */
+        teai__repack_matmul(t, W, cols, r0, r1, xq, 0, 1, y, 0);
+        return;
+    }
     const uint8_t *w = (const uint8_t *)W + (size_t)r0 * row_bytes;
 #if TEAI_QUANT_AVX2
     /* AVX-512: one row at a time, in file order, which the hardware
@@ -110,6 +117,10 @@ void teai__matvec_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, 
 void teai__matvec_q_multi(teai_type t, const void *W, size_t row_bytes, int64_t cols, int64_t r0,
                           int64_t r1, const void *xq, size_t xq_stride, int B, float *y,
                           size_t y_stride) {
+    if (teai__repack_is(t)) { /* the same kernel for any number of vectors */
+        teai__repack_matmul(t, W, cols, r0, r1, xq, xq_stride, B, y, y_stride);
+        return;
+    }
     const uint8_t *X = xq;
     teai__dotq_tile_fn tile = dotq_tile_best(t);
 #if TEAI_QUANT_AVX2
@@ -187,6 +198,10 @@ static void matmul_rows(teai__dotq_rows_fn rows, const void *W, size_t row_bytes
 void teai__matmul_q(teai_type t, const void *W, size_t row_bytes, int64_t cols, int64_t r0,
                     int64_t r1, const void *xq, size_t xq_stride, int B, float *y,
                     size_t y_stride) {
+    if (teai__repack_is(t)) { /* decode's results bit for bit (repack.h) */
+        teai__repack_matmul(t, W, cols, r0, r1, xq, xq_stride, B, y, y_stride);
+        return;
+    }
     teai__dotq_tile_fn tile = dotq_tile_best(t);
     teai__dotq_fn dot = teai__dotq_best(t);
     if (!dot || r0 >= r1 || B <= 0) return;

@@ -5,6 +5,7 @@
  * reference kernels (teai__dot_ref, teai__dotq_ref). The formats themselves:
  * quant_codec.c (conversions), quant_ref.c (kernels), quant_simd.h (layouts). */
 #include "quant_impl.h"
+#include "repack.h"
 #include "util.h"
 
 #include <stdint.h>
@@ -162,7 +163,8 @@ void teai__quantize_row_ref(teai_type t, const float *src, void *dst, int64_t n)
 /* ---- activations in the weight type's vec_dot_type ------------------------------ */
 
 teai_type teai__vec_type(teai_type wtype) {
-    const type_traits *ti = type_find((uint32_t)wtype);
+    const type_traits *ti =
+        type_find((uint32_t)teai__repack_base(wtype)); /* repacked: as the file type */
     return ti ? ti->act->type : (teai_type)-1;
 }
 
@@ -170,7 +172,8 @@ teai_type teai__vec_type(teai_type wtype) {
  * weight type's blocks are smaller than those (I8 rows of any length): there
  * a last block is zero-padded. */
 size_t teai__vec_size(teai_type wtype, int64_t n) {
-    const type_traits *ti = type_find((uint32_t)wtype);
+    const type_traits *ti =
+        type_find((uint32_t)teai__repack_base(wtype)); /* repacked: as the file type */
     if (!ti || n < 0) return 0;
     const act_format *a = ti->act;
     if (n % a->block != 0 && ti->block >= a->block) return 0;
@@ -181,12 +184,14 @@ size_t teai__vec_size(teai_type wtype, int64_t n) {
 }
 
 void teai__quantize_vec(teai_type wtype, const float *x, void *xq, int64_t n) {
-    const type_traits *ti = type_find((uint32_t)wtype);
+    const type_traits *ti =
+        type_find((uint32_t)teai__repack_base(wtype)); /* repacked: as the file type */
     if (ti) ti->act->quantize(x, xq, n, 1);
 }
 
 void teai__quantize_vec_ref(teai_type wtype, const float *x, void *xq, int64_t n) {
-    const type_traits *ti = type_find((uint32_t)wtype);
+    const type_traits *ti =
+        type_find((uint32_t)teai__repack_base(wtype)); /* repacked: as the file type */
     if (ti) ti->act->quantize(x, xq, n, 0);
 }
 
