@@ -77,6 +77,17 @@ static ALWAYS_INLINE void q4_k_body(const uint8_t *g, int64_t ns, const uint8_t 
     for (int k = 0; k < nt; k++) acc[k] = _mm512_setzero_ps();
     for (int64_t s = 0; s < ns; s++) {
         const uint8_t *sb = g + (size_t)s * TEAI__RP_Q4_K_SB;
+        /* the mins' part first: the super-block's bytes are then read in
+         * ascending order, which the hardware prefetcher follows best */
+        __m512 dw = half16(sb), dm = half16(sb + 32), msf[NTK];
+        for (int k = 0; k < nt; k++) {
+            const int32_t *bk = bp + ((size_t)k * (size_t)ns + (size_t)s) * 4;
+            __m512i ms = _mm512_setzero_si512();
+            for (int i = 0; i < 4; i++)
+                ms = _mm512_dpwssd_epi32(ms, _mm512_loadu_si512((const void *)(sb + 192 + 64 * i)),
+                                         _mm512_set1_epi32(bk[i]));
+            msf[k] = _mm512_cvtepi32_ps(ms);
+        }
         __m512i isum[NTK];
         for (int k = 0; k < nt; k++) isum[k] = _mm512_setzero_si512();
         for (int p = 0; p < 4; p++) {
@@ -105,16 +116,10 @@ static ALWAYS_INLINE void q4_k_body(const uint8_t *g, int64_t ns, const uint8_t 
                 isum[k] = _mm512_add_epi32(isum[k], _mm512_add_epi32(a, b));
             }
         }
-        __m512 dw = half16(sb), dm = half16(sb + 32);
         for (int k = 0; k < nt; k++) {
-            const int32_t *bk = bp + ((size_t)k * (size_t)ns + (size_t)s) * 4;
-            __m512i ms = _mm512_setzero_si512();
-            for (int i = 0; i < 4; i++)
-                ms = _mm512_dpwssd_epi32(ms, _mm512_loadu_si512((const void *)(sb + 192 + 64 * i)),
-                                         _mm512_set1_epi32(bk[i]));
             __m512 d = _mm512_set1_ps(dy[(size_t)k * (size_t)ns + (size_t)s]);
             acc[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[k]), _mm512_mul_ps(dw, d), acc[k]);
-            acc[k] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(ms), _mm512_mul_ps(dm, d), acc[k]);
+            acc[k] = _mm512_fnmadd_ps(msf[k], _mm512_mul_ps(dm, d), acc[k]);
         }
     }
 }
