@@ -44,9 +44,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TEAI__TYPE_Q4_0_R16 ((teai_type)1003)
-#define TEAI__TYPE_Q4_K_R16 ((teai_type)1004)
+#define TEAI__TYPE_Q4_0_R16 ((teai_type)1010) /* clear of quant.h's internal types */
+#define TEAI__TYPE_Q4_K_R16 ((teai_type)1011)
 #define TEAI__RP_ROWS       16
+_Static_assert((int)TEAI__TYPE_Q4_0_R16 != (int)TEAI__TYPE_Q8_K &&
+                   (int)TEAI__TYPE_Q4_0_R16 != (int)TEAI__TYPE_NF4_EXACT &&
+                   (int)TEAI__TYPE_Q4_K_R16 != (int)TEAI__TYPE_Q8_K &&
+                   (int)TEAI__TYPE_Q4_K_R16 != (int)TEAI__TYPE_NF4_EXACT,
+               "repacked types clear of quant.h's internal types");
 
 /* The file type a repacked type holds (Q4_0, Q4_K); t itself for any other. */
 teai_type teai__repack_base(teai_type t);
