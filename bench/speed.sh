@@ -126,7 +126,7 @@ cell() { # label model threads test depth
         fi
         _r=$((_r + 1))
     done
-    echo "$1 t=$3 $4 d=$5 teai $(tr '\n' ' ' <"$DIR/a") llama $(tr '\n' ' ' <"$DIR/b") old $(tr '\n' ' ' <"$DIR/o") bw $bw$(sed -n 's/^\(repack_[a-z]*\) / \1 /p' "$DIR/teai-out" | tr -d '\n')" >>"$RAW"
+    echo "$1 t=$3 $4 d=$5 teai $(tr '\n' ' ' <"$DIR/a") llama $(tr '\n' ' ' <"$DIR/b") old $(tr '\n' ' ' <"$DIR/o") bw $bw$(sed -n 's/^repack tensors \([^ ]*\) mb \([^ ]*\) ms \([^ ]*\)/ repack_tensors \1 repack_mb \2 repack_ms \3/p' "$DIR/teai-out")" >>"$RAW"
     a=$(median <"$DIR/a") b=$(median <"$DIR/b") o=$(median <"$DIR/o")
 }
 OLDH=; [ -n "$OLD_SPEED" ] && OLDH=1
@@ -168,7 +168,7 @@ for type in $TYPES; do
         done
     done
     # the interleaved copies teai made at load (teai-speed's last load)
-    rp=$(awk '/^repack_mb / {m = $2} /^repack_ms / {t = $2} END {if (m > 0) printf "%s MB in %s ms", m, t}' "$DIR/teai-out")
+    rp=$(awk '/^repack tensors / && $3 > 0 {printf "%s matrices, %s MiB in %s ms", $3, $5, $7}' "$DIR/teai-out")
     [ -n "$rp" ] && echo "$type: teai's repacked copies at load: $rp" >>"$DIR/repack"
 done
 [ -s "$DIR/repack" ] && cat "$DIR/repack"
