@@ -1,7 +1,7 @@
 #!/bin/sh
 # Cross-compiles the weight-format tests (tests/test_quant.c and
-# tests/test_quant_multi.c) and the training GEMM's tests
-# (tests/test_train_gemm.c) for AArch64 and runs them under qemu,
+# tests/test_quant_multi.c), attention's kernels (tests/test_attention.c) and
+# the training GEMM's tests (tests/test_train_gemm.c) for AArch64 and runs them under qemu,
 # so the NEON kernels (src/engine/quant_neon.c, src/train/gemm_neon.c) are
 # checked against their scalar twins on an x86 machine, with and without the
 # dot-product extension.
@@ -68,6 +68,15 @@ for march in armv8-a armv8.2-a+dotprod; do
         fi
     done
 done
+echo "== attention (src/engine/attention_neon.c)"
+"$cc" -std=c11 -O2 -static -march=armv8-a -pthread \
+    -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Werror \
+    -Iinclude -Isrc -Isrc/engine -Itests -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+    -Wno-unused-function -DTEAI_HAVE_CJSON=0 '-DTEAI_VERSION="x"' '-DTEAI_GIT_COMMIT="x"' \
+    -DTEST_ATTENTION_KERNELS_ONLY \
+    $(ls src/engine/*.c | grep -v '_avx2\.c$\|_avx512\.c$') src/base/*.c \
+    tests/test_attention.c tests/test_util.c -lm -o "$out/test_attention"
+TEAI_TEST_TMP=$out "$qemu" "$out/test_attention"
 echo "== training GEMM (src/train/gemm_neon.c)"
 "$cc" -std=c11 -O2 -static -march=armv8-a -pthread \
     -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Werror \

@@ -92,9 +92,10 @@ static void test_untied_file(void) {
     check_file(0);
 }
 
-/* The engine, loading the file as stored, counts the same bytes (with its
- * f32 KV cache); its enqueue mark falls inside the eval call. */
-static void check_engine(int tied) {
+/* The engine, loading the file as stored, counts the same bytes with its
+ * KV cache's type (f16 by default, f32 asked for); its enqueue mark falls
+ * inside the eval call. */
+static void check_engine(int tied, int cache_type) {
     teai_model *m = NULL;
     teai_context *c = NULL;
     teai_error err = {0};
@@ -106,6 +107,7 @@ static void check_engine(int tied) {
     int rc = teai_decode_shape_from_file(g_path[tied], &f, &err);
     teai_context_params cp = teai_context_default_params();
     cp.n_ctx = 64, cp.n_threads = 1;
+    cp.cache_type = cache_type;
     if (!rc) rc = teai_context_new(m, &cp, &c, &err);
     int32_t tok[3] = {1, 2, 3};
     uint64_t t0 = 0, t1 = 0, t_first = 0, before = 1;
@@ -124,15 +126,18 @@ static void check_engine(int tied) {
     ASSERT_TRUE(t0 <= t_first && t_first <= t1);
     ASSERT_EQ(s.weight_bytes, f.weight_bytes);
     ASSERT_EQ(s.param_bytes, f.param_bytes);
-    ASSERT_EQ(step3, hand_weights(tied) + hand_kv(3, 4, 4));
+    uint64_t kv_elem = cache_type == TEAI_CACHE_F32 ? 4 : 2;
+    ASSERT_EQ(step3, hand_weights(tied) + hand_kv(3, kv_elem, kv_elem));
 }
 
 static void test_engine_tied(void) {
-    check_engine(1);
+    check_engine(1, TEAI_CACHE_DEFAULT);
+    check_engine(1, TEAI_CACHE_F32);
 }
 
 static void test_engine_untied(void) {
-    check_engine(0);
+    check_engine(0, TEAI_CACHE_DEFAULT);
+    check_engine(0, TEAI_CACHE_F32);
 }
 
 /* Converted at load (int8: per-row absmax, one fp16 scale per row), the

@@ -179,7 +179,9 @@ int teai_context_eval_all(teai_context *ctx, const int32_t *tokens, int n, float
                           teai_error *err);
 int teai_context_pos(const teai_context *ctx);   /* tokens in sequence 0's KV cache */
 int teai_context_n_ctx(const teai_context *ctx); /* positions per sequence */
-void teai_context_reset(teai_context *ctx);      /* empties every sequence's KV cache */
+/* The KV cache's element type (never TEAI_CACHE_DEFAULT: that reads as f16). */
+teai_cache_type teai_context_cache_type(const teai_context *ctx);
+void teai_context_reset(teai_context *ctx); /* empties every sequence's KV cache */
 
 /* Tokens teai_context_eval runs per forward pass: a prompt goes in chunks of
  * this many from its start. */
@@ -219,7 +221,7 @@ int teai_context_seq_pos(const teai_context *ctx, int seq); /* tokens in its cac
 void teai_context_seq_reset(teai_context *ctx, int seq);    /* empties one sequence's cache */
 /* Bytes one decode step at position pos moves (docs/metrics.md):
  * teai_decode_bytes_per_step of the model (teai_decode_shape_from_model)
- * with the engine's f32 K and V cache. */
+ * with K and V rows of the context's cache type (teai_cache_type_ggml). */
 uint64_t teai_context_step_bytes(const teai_context *ctx, int pos);
 /* The clock (CLOCK_MONOTONIC, ns) when the last teai_context_eval* call ran
  * its first kernel (the token-embedding lookup): what it did before that

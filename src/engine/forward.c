@@ -19,6 +19,7 @@
  * and Q4_0 on AVX2 alone), the rows alone of their sequence in the batch go
  * through the matvec (teai__matvec_q_multi), as teai_context_eval's one-token
  * steps do. */
+#include "attention.h"
 #include "cpu_features.h"
 #include "model.h"
 #include "quant.h"
@@ -31,6 +32,7 @@
 
 #define TEAI_BATCH     TEAI_EVAL_CHUNK /* tokens per forward chunk during prefill */
 #define TEAI_MAX_GROUP 128             /* query heads per KV head that attention handles */
+#define TEAI_ATTN_ROWS 8               /* prefill rows of one KV head a thread takes together */
 
 struct teai_context {
     const teai_model *m;
@@ -39,25 +41,34 @@ struct teai_context {
     int n_seq, n_threads;
     int *pos; /* (n_seq) tokens in each sequence's cache */
     int q_dim, kv_dim;
-    float *k_cache, *v_cache; /* (n_layers, n_seq, n_ctx, kv_dim) */
-    int rows;                 /* rows a forward pass takes: TEAI_BATCH (+ n_seq when n_seq > 1) */
-    int32_t *row_tok;         /* (rows) each row's token */
-    int *row_seq, *row_pos;   /* (rows) each row's sequence and position */
-    uint8_t *row_single;      /* (rows) 1: the row is its sequence's only row in the batch */
-    uint8_t *ones;            /* (rows) all 1 (the output rows: one per sequence) */
-    int *seq_rows;            /* (n_seq) scratch: rows per sequence in a batch */
+    teai_cache_type cache_type;
+    teai_type kv_type;          /* the cache's element type (F32, F16, Q8_0) */
+    size_t kv_row;              /* bytes of one cached position: kv_dim elements of kv_type */
+    size_t kv_head;             /* bytes of one KV head's part of it (head_dim elements) */
+    uint8_t *k_cache, *v_cache; /* (n_layers, n_seq, n_ctx, kv_row bytes) */
+    teai__attn_kernels attn;    /* attention kernels for kv_type, picked once */
+    uint8_t *qq;                /* (B, n_heads, qq_stride) queries in kv_type's activation form */
+    size_t qq_stride;
+    float *attn_scratch; /* (n_threads, attn_per_thread) scores, block partial and states */
+    size_t attn_per_thread;
+    float *attn_part;       /* (n_threads, n_blocks, group * (head_dim + 2)) block partials
+                               when rows x KV heads are fewer than threads */
+    int n_blocks;           /* TEAI__ATTN_BLOCK blocks in n_ctx */
+    int rows;               /* rows a forward pass takes: TEAI_BATCH (+ n_seq when n_seq > 1) */
+    int32_t *row_tok;       /* (rows) each row's token */
+    int *row_seq, *row_pos; /* (rows) each row's sequence and position */
+    uint8_t *row_single;    /* (rows) 1: the row is its sequence's only row in the batch */
+    uint8_t *ones;          /* (rows) all 1 (the output rows: one per sequence) */
+    int *seq_rows;          /* (n_seq) scratch: rows per sequence in a batch */
     /* activations for up to `rows` tokens */
-    float *x;             /* (B, dim) residual stream */
-    float *xb;            /* (B, max(dim, q_dim)) normed input / attention output */
-    float *q;             /* (B, q_dim) */
-    float *k, *v;         /* (B, kv_dim) */
-    float *hb, *hb2;      /* (B, ffn_dim) */
-    float *att;           /* (n_threads, n_ctx) attention scores */
-    uint8_t *xq;          /* (B, 4 * max width + 64) activations in a weight type's vec form */
-    size_t xq_cap;        /* bytes of xq */
-    float *rope_cs;       /* (B, head_dim) cos/sin pairs per position */
-    teai__dot_fn dot_f32; /* attention kernels, picked once */
-    teai__axpy_fn axpy;
+    float *x;                /* (B, dim) residual stream */
+    float *xb;               /* (B, max(dim, q_dim)) normed input / attention output */
+    float *q;                /* (B, q_dim) */
+    float *k, *v;            /* (B, kv_dim) */
+    float *hb, *hb2;         /* (B, ffn_dim) */
+    uint8_t *xq;             /* (B, 4 * max width + 64) activations in a weight type's vec form */
+    size_t xq_cap;           /* bytes of xq */
+    float *rope_cs;          /* (B, head_dim) cos/sin pairs per position */
     teai_decode_shape shape; /* what a decode step moves (teai_context_step_bytes) */
     uint64_t t_compute_ns;   /* when the last eval ran its first kernel */
 };
@@ -91,7 +102,9 @@ void teai_context_free(teai_context *c) {
     free(c->v);
     free(c->hb);
     free(c->hb2);
-    free(c->att);
+    free(c->qq);
+    free(c->attn_scratch);
+    free(c->attn_part);
     free(c->rope_cs);
     free(c->xq);
     free(c);
@@ -114,8 +127,19 @@ int teai_context_new(const teai_model *m, const teai_context_params *params, tea
     if (hp->n_heads / hp->n_kv_heads > TEAI_MAX_GROUP)
         return teai__fail(err, TEAI_EUNSUPPORTED, "%d query heads per KV head (at most %d)",
                           hp->n_heads / hp->n_kv_heads, TEAI_MAX_GROUP);
+    teai_cache_type ct =
+        p.cache_type == TEAI_CACHE_DEFAULT ? TEAI_CACHE_F16 : (teai_cache_type)p.cache_type;
+    if (ct != TEAI_CACHE_F16 && ct != TEAI_CACHE_F32 && ct != TEAI_CACHE_Q8_0)
+        return teai__fail(err, TEAI_EINVAL, "unknown KV cache type %d", p.cache_type);
+    teai_type kvt = (teai_type)teai_cache_type_ggml(ct);
+    if (kvt == TEAI_TYPE_Q8_0 && hp->head_dim % 32 != 0)
+        return teai__fail(err, TEAI_EUNSUPPORTED,
+                          "a q8_0 KV cache needs a head size that is a multiple of 32 (it is %d)",
+                          hp->head_dim);
     teai_context *c = calloc(1, sizeof *c);
     if (!c) return teai__fail(err, TEAI_ENOMEM, "out of memory");
+    c->cache_type = ct;
+    c->kv_type = kvt;
     c->m = m;
     c->n_ctx = n_ctx;
     c->n_seq = n_seq;
@@ -124,8 +148,10 @@ int teai_context_new(const teai_model *m, const teai_context_params *params, tea
     c->kv_dim = hp->n_kv_heads * hp->head_dim;
     c->pool = teai__pool_new(p.n_threads);
     c->n_threads = teai__pool_size(c->pool);
+    c->kv_head = teai_type_row_size(kvt, hp->head_dim);
+    c->kv_row = c->kv_head * (size_t)hp->n_kv_heads;
     size_t B = (size_t)c->rows,
-           cache = (size_t)hp->n_layers * (size_t)n_seq * (size_t)n_ctx * (size_t)c->kv_dim;
+           cache = (size_t)hp->n_layers * (size_t)n_seq * (size_t)n_ctx * c->kv_row;
     c->pos = calloc((size_t)n_seq, sizeof *c->pos);
     c->seq_rows = calloc((size_t)n_seq, sizeof *c->seq_rows);
     c->row_tok = calloc(B, sizeof *c->row_tok);
@@ -135,8 +161,8 @@ int teai_context_new(const teai_model *m, const teai_context_params *params, tea
     c->ones = malloc(B);
     if (c->ones) memset(c->ones, 1, B);
     size_t wide = (size_t)(hp->dim > c->q_dim ? hp->dim : c->q_dim);
-    c->k_cache = xalloc(sizeof(float) * cache);
-    c->v_cache = xalloc(sizeof(float) * cache);
+    c->k_cache = xalloc(cache);
+    c->v_cache = xalloc(cache);
     c->x = xalloc(sizeof(float) * B * (size_t)hp->dim);
     c->xb = xalloc(sizeof(float) * B * wide);
     c->q = xalloc(sizeof(float) * B * wide); /* also holds the Wo output (B, dim) */
@@ -144,19 +170,26 @@ int teai_context_new(const teai_model *m, const teai_context_params *params, tea
     c->v = xalloc(sizeof(float) * B * (size_t)c->kv_dim);
     c->hb = xalloc(sizeof(float) * B * (size_t)hp->ffn_dim);
     c->hb2 = xalloc(sizeof(float) * B * (size_t)hp->ffn_dim);
-    c->att = xalloc(sizeof(float) * (size_t)c->n_threads * (size_t)(hp->n_heads / hp->n_kv_heads) *
-                    (size_t)n_ctx);
+    size_t group = (size_t)(hp->n_heads / hp->n_kv_heads), hd = (size_t)hp->head_dim;
+    c->qq_stride = (teai__vec_size(kvt, hp->head_dim) + 63) / 64 * 64;
+    c->qq = xalloc(B * (size_t)hp->n_heads * c->qq_stride);
+    /* per thread: scores (group, block), one block partial, TEAI_ATTN_ROWS states */
+    c->attn_per_thread = group * TEAI__ATTN_BLOCK + (TEAI_ATTN_ROWS + 1) * group * (hd + 2);
+    c->attn_scratch = xalloc(sizeof(float) * (size_t)c->n_threads * c->attn_per_thread);
+    c->n_blocks = (n_ctx + TEAI__ATTN_BLOCK - 1) / TEAI__ATTN_BLOCK;
+    c->attn_part =
+        xalloc(sizeof(float) * (size_t)c->n_threads * (size_t)c->n_blocks * group * (hd + 2));
     c->rope_cs = xalloc(sizeof(float) * B * (size_t)hp->head_dim);
     /* the widest activation form is f32: 4 bytes per element */
     size_t widest = wide > (size_t)hp->ffn_dim ? wide : (size_t)hp->ffn_dim;
     c->xq_cap = B * (sizeof(float) * widest + 64);
     c->xq = xalloc(c->xq_cap);
-    c->dot_f32 = teai__dot_best(TEAI_TYPE_F32);
-    c->axpy = teai__axpy_best();
+    teai__attn_kernels_best(kvt, kvt, &c->attn);
     teai_decode_shape_from_model(m, &c->shape);
     if (!c->pool || !c->pos || !c->seq_rows || !c->row_tok || !c->row_seq || !c->row_pos ||
         !c->row_single || !c->ones || !c->k_cache || !c->v_cache || !c->x || !c->xb || !c->q ||
-        !c->k || !c->v || !c->hb || !c->hb2 || !c->att || !c->rope_cs || !c->xq) {
+        !c->k || !c->v || !c->hb || !c->hb2 || !c->qq || !c->attn_scratch || !c->attn_part ||
+        !c->rope_cs || !c->xq) {
         teai_context_free(c);
         return teai__fail(err, TEAI_ENOMEM, "out of memory for a context of %d tokens", n_ctx);
     }
@@ -166,6 +199,9 @@ int teai_context_new(const teai_model *m, const teai_context_params *params, tea
 
 int teai_context_pos(const teai_context *c) {
     return c->pos[0];
+}
+teai_cache_type teai_context_cache_type(const teai_context *c) {
+    return c->cache_type;
 }
 int teai_context_n_ctx(const teai_context *c) {
     return c->n_ctx;
@@ -297,63 +333,117 @@ static void matmul(teai_context *c, acts *a, const teai__weight *w, const float 
 typedef struct attn_job {
     teai_context *c;
     int layer, B;
+    int split; /* 1: items are (row, KV head, block) partials, merged by attn_merge_task */
 } attn_job;
 
-/* One work item: token t and KV head kvh, with the query heads that share it
- * (all of them, or a part when there are more threads than items), so each K
- * and V row is loaded once for those heads. */
+/* The cache of sequence seq in layer l, at KV head kvh's part of position 0. */
+static const uint8_t *cache_at(const teai_context *c, const uint8_t *cache, int l, int seq,
+                               int kvh) {
+    size_t seq_bytes = (size_t)c->n_ctx * c->kv_row;
+    return cache + ((size_t)l * (size_t)c->n_seq + (size_t)seq) * seq_bytes +
+           (size_t)kvh * c->kv_head;
+}
+
+/* Attention, flash-style (attention.h): each row's query group of one KV
+ * head runs over its positions in fixed blocks merged in block order, so the
+ * result is the same whoever computes it. Unsplit (rows x KV heads >= threads):
+ * an item is up to TEAI_ATTN_ROWS consecutive rows of one KV head, block-outer
+ * and rows-inner, so a K/V block stays in cache while the rows read it. Split
+ * (decode with few heads): an item is one (row, KV head, block) partial,
+ * merged afterwards by attn_merge_task in block order. */
 static void attn_task(void *arg, int ith, int nth) {
     attn_job *j = arg;
     teai_context *c = j->c;
     const teai_hparams *hp = &c->m->hp;
-    int hd = hp->head_dim, group = hp->n_heads / hp->n_kv_heads;
+    int hd = hp->head_dim, group = hp->n_heads / hp->n_kv_heads, nkv = hp->n_kv_heads;
     float scale = 1.0f / sqrtf((float)hd);
-    float *s = c->att + (size_t)ith * (size_t)group * (size_t)c->n_ctx; /* (group, n_ctx) */
-    size_t seq_size = (size_t)c->n_ctx * (size_t)c->kv_dim;
-    size_t layer_off = (size_t)j->layer * (size_t)c->n_seq * seq_size;
-    teai__dot_fn dot = c->dot_f32;
-    teai__axpy_fn axpy = c->axpy;
-    /* when tokens x KV heads are fewer than the threads (decode), each group
-     * of query heads is split in parts so that every thread has work */
-    int units = j->B * hp->n_kv_heads;
-    int parts = units >= nth ? 1 : (nth + units - 1) / units;
-    if (parts > group) parts = group;
-    int per = (group + parts - 1) / parts; /* query heads per item */
-    int items = units * parts;
-    for (int it = ith; it < items; it += nth) {
-        int u = it / parts, part = it % parts;
-        int t = u / hp->n_kv_heads, kvh = u % hp->n_kv_heads;
-        int h0 = kvh * group + part * per;
-        int ng = group - part * per < per ? group - part * per : per;
-        if (ng <= 0) continue;
-        int last = c->row_pos[t]; /* causal: attend to positions 0..last of its sequence */
-        size_t off = layer_off + (size_t)c->row_seq[t] * seq_size;
-        const float *kc = c->k_cache + off, *vc = c->v_cache + off;
-        const float *q = c->q + (size_t)t * (size_t)c->q_dim + (size_t)h0 * (size_t)hd;
-        float mx[TEAI_MAX_GROUP], inv[TEAI_MAX_GROUP];
-        for (int g = 0; g < ng; g++) mx[g] = -INFINITY;
-        const float *k = kc + (size_t)kvh * (size_t)hd;
-        for (int p = 0; p <= last; p++, k += c->kv_dim)
-            for (int g = 0; g < ng; g++) {
-                float v = dot(hd, k, q + (size_t)g * (size_t)hd) * scale;
-                s[(size_t)g * (size_t)c->n_ctx + (size_t)p] = v;
-                if (v > mx[g]) mx[g] = v;
-            }
-        for (int g = 0; g < ng; g++) {
-            float *sg = s + (size_t)g * (size_t)c->n_ctx, sum = 0;
-            for (int p = 0; p <= last; p++) {
-                sg[p] = expf(sg[p] - mx[g]);
-                sum += sg[p];
-            }
-            inv[g] = 1.0f / sum;
+    size_t st = (size_t)group * (size_t)(hd + 2); /* floats of one (m, l, acc) */
+    float *scores = c->attn_scratch + (size_t)ith * c->attn_per_thread;
+    float *part = scores + (size_t)group * TEAI__ATTN_BLOCK, *states = part + st;
+    const teai__attn_kernels *k = &c->attn;
+    if (j->split) {
+        int units = j->B * nkv, items = units * c->n_blocks;
+        for (int it = ith; it < items; it += nth) {
+            int u = it / c->n_blocks, b = it % c->n_blocks;
+            int t = u / nkv, kvh = u % nkv;
+            int n = c->row_pos[t] + 1, p0 = b * TEAI__ATTN_BLOCK;
+            if (p0 >= n) continue;
+            int np = n - p0 < TEAI__ATTN_BLOCK ? n - p0 : TEAI__ATTN_BLOCK;
+            size_t off = (size_t)p0 * c->kv_row;
+            const uint8_t *K = cache_at(c, c->k_cache, j->layer, c->row_seq[t], kvh) + off;
+            const uint8_t *V = cache_at(c, c->v_cache, j->layer, c->row_seq[t], kvh) + off;
+            const uint8_t *qq =
+                c->qq +
+                ((size_t)t * (size_t)hp->n_heads + (size_t)kvh * (size_t)group) * c->qq_stride;
+            float *pm = c->attn_part + ((size_t)u * (size_t)c->n_blocks + (size_t)b) * st;
+            teai__attn_block(k, hd, group, qq, c->qq_stride, K, V, c->kv_row, np, scale, scores, pm,
+                             pm + group, pm + 2 * group);
         }
-        float *o = c->xb + (size_t)t * (size_t)c->q_dim + (size_t)h0 * (size_t)hd;
-        memset(o, 0, sizeof(float) * (size_t)hd * (size_t)ng);
-        const float *v = vc + (size_t)kvh * (size_t)hd;
-        for (int p = 0; p <= last; p++, v += c->kv_dim)
-            for (int g = 0; g < ng; g++)
-                axpy(hd, s[(size_t)g * (size_t)c->n_ctx + (size_t)p] * inv[g], v,
-                     o + (size_t)g * (size_t)hd);
+        return;
+    }
+    int chunks = (j->B + TEAI_ATTN_ROWS - 1) / TEAI_ATTN_ROWS, items = chunks * nkv;
+    for (int it = ith; it < items; it += nth) {
+        int kvh = it / chunks, t0 = (it % chunks) * TEAI_ATTN_ROWS;
+        int t1 = t0 + TEAI_ATTN_ROWS < j->B ? t0 + TEAI_ATTN_ROWS : j->B;
+        int nmax = 0;
+        for (int t = t0; t < t1; t++)
+            if (c->row_pos[t] + 1 > nmax) nmax = c->row_pos[t] + 1;
+        for (int p0 = 0; p0 < nmax; p0 += TEAI__ATTN_BLOCK)
+            for (int t = t0; t < t1; t++) {
+                int n = c->row_pos[t] + 1;
+                if (p0 >= n) continue;
+                int np = n - p0 < TEAI__ATTN_BLOCK ? n - p0 : TEAI__ATTN_BLOCK;
+                size_t off = (size_t)p0 * c->kv_row;
+                const uint8_t *K = cache_at(c, c->k_cache, j->layer, c->row_seq[t], kvh) + off;
+                const uint8_t *V = cache_at(c, c->v_cache, j->layer, c->row_seq[t], kvh) + off;
+                const uint8_t *qq =
+                    c->qq +
+                    ((size_t)t * (size_t)hp->n_heads + (size_t)kvh * (size_t)group) * c->qq_stride;
+                float *S = states + (size_t)(t - t0) * st;
+                if (p0 == 0) {
+                    teai__attn_block(k, hd, group, qq, c->qq_stride, K, V, c->kv_row, np, scale,
+                                     scores, S, S + group, S + 2 * group);
+                } else {
+                    teai__attn_block(k, hd, group, qq, c->qq_stride, K, V, c->kv_row, np, scale,
+                                     scores, part, part + group, part + 2 * group);
+                    teai__attn_merge(hd, group, S, S + group, S + 2 * group, part, part + group,
+                                     part + 2 * group);
+                }
+            }
+        for (int t = t0; t < t1; t++) {
+            const float *S = states + (size_t)(t - t0) * st;
+            float *o = c->xb + (size_t)t * (size_t)c->q_dim + (size_t)kvh * (size_t)group * hd;
+            for (int g = 0; g < group; g++) {
+                float inv = 1.0f / S[group + g];
+                const float *A = S + 2 * group + (size_t)g * hd;
+                for (int i = 0; i < hd; i++) o[(size_t)g * hd + i] = A[i] * inv;
+            }
+        }
+    }
+}
+
+/* The split form's second step: each (row, KV head) merges its blocks in order. */
+static void attn_merge_task(void *arg, int ith, int nth) {
+    attn_job *j = arg;
+    teai_context *c = j->c;
+    const teai_hparams *hp = &c->m->hp;
+    int hd = hp->head_dim, group = hp->n_heads / hp->n_kv_heads, nkv = hp->n_kv_heads;
+    size_t st = (size_t)group * (size_t)(hd + 2);
+    for (int u = ith; u < j->B * nkv; u += nth) {
+        int t = u / nkv, kvh = u % nkv;
+        int nb = (c->row_pos[t] + TEAI__ATTN_BLOCK) / TEAI__ATTN_BLOCK;
+        float *S = c->attn_part + (size_t)u * (size_t)c->n_blocks * st; /* block 0: the state */
+        for (int b = 1; b < nb; b++) {
+            const float *pm = S + (size_t)b * st;
+            teai__attn_merge(hd, group, S, S + group, S + 2 * group, pm, pm + group,
+                             pm + 2 * group);
+        }
+        float *o = c->xb + (size_t)t * (size_t)c->q_dim + (size_t)kvh * (size_t)group * hd;
+        for (int g = 0; g < group; g++) {
+            float inv = 1.0f / S[group + g];
+            const float *A = S + 2 * group + (size_t)g * hd;
+            for (int i = 0; i < hd; i++) o[(size_t)g * hd + i] = A[i] * inv;
+        }
     }
 }
 
@@ -408,7 +498,7 @@ static void forward_rows(teai_context *c, const int32_t *tokens, int B, const ui
     }
     acts a = {0};
     a.single = single;
-    size_t seq_size = (size_t)c->n_ctx * (size_t)c->kv_dim;
+    size_t seq_bytes = (size_t)c->n_ctx * c->kv_row;
     for (int l = 0; l < hp->n_layers; l++) {
         const teai__layer *L = &m->layers[l];
         for (int t = 0; t < B; t++)
@@ -421,20 +511,28 @@ static void forward_rows(teai_context *c, const int32_t *tokens, int B, const ui
         add_bias(c->q, L->bq, c->q_dim, B);
         add_bias(c->k, L->bk, c->kv_dim, B);
         add_bias(c->v, L->bv, c->kv_dim, B);
-        size_t layer_off = (size_t)l * (size_t)c->n_seq * seq_size;
+        size_t layer_off = (size_t)l * (size_t)c->n_seq * seq_bytes;
         for (int t = 0; t < B; t++) {
             const float *cs = c->rope_cs + (size_t)t * (size_t)hd;
-            rope(c->q + (size_t)t * (size_t)c->q_dim, hp->n_heads, hd, cs, hp->rope_style);
+            float *qt = c->q + (size_t)t * (size_t)c->q_dim;
+            rope(qt, hp->n_heads, hd, cs, hp->rope_style);
             rope(c->k + (size_t)t * (size_t)c->kv_dim, hp->n_kv_heads, hd, cs, hp->rope_style);
-            size_t at = layer_off + (size_t)c->row_seq[t] * seq_size +
-                        (size_t)c->row_pos[t] * (size_t)c->kv_dim;
-            memcpy(c->k_cache + at, c->k + (size_t)t * (size_t)c->kv_dim,
-                   sizeof(float) * (size_t)c->kv_dim);
-            memcpy(c->v_cache + at, c->v + (size_t)t * (size_t)c->kv_dim,
-                   sizeof(float) * (size_t)c->kv_dim);
+            /* the cache takes K and V in its type (f16: F16C's rounding; q8_0:
+             * ggml's Q8_0 blocks), the queries the K type's activation form */
+            size_t at =
+                layer_off + (size_t)c->row_seq[t] * seq_bytes + (size_t)c->row_pos[t] * c->kv_row;
+            teai__quantize_vec(c->kv_type, c->k + (size_t)t * (size_t)c->kv_dim, c->k_cache + at,
+                               c->kv_dim);
+            teai__quantize_vec(c->kv_type, c->v + (size_t)t * (size_t)c->kv_dim, c->v_cache + at,
+                               c->kv_dim);
+            for (int h = 0; h < hp->n_heads; h++)
+                teai__quantize_vec(
+                    c->kv_type, qt + (size_t)h * (size_t)hd,
+                    c->qq + ((size_t)t * (size_t)hp->n_heads + (size_t)h) * c->qq_stride, hd);
         }
-        attn_job aj = {c, l, B};
+        attn_job aj = {c, l, B, B * hp->n_kv_heads < c->n_threads};
         teai__pool_run(c->pool, attn_task, &aj);
+        if (aj.split) teai__pool_run(c->pool, attn_merge_task, &aj);
         /* attention output (in xb, B x q_dim) through Wo, into q as scratch */
         a.x = NULL; /* xb now holds the attention output */
         matmul(c, &a, &L->wo, c->xb, c->q, B);
@@ -559,7 +657,8 @@ int teai_context_eval_batch(teai_context *c, const teai_batch_row *rows, int n, 
 }
 
 uint64_t teai_context_step_bytes(const teai_context *c, int pos) {
-    return teai_decode_bytes_per_step(&c->shape, TEAI_TYPE_F32, TEAI_TYPE_F32, pos);
+    uint32_t t = teai_cache_type_ggml(c->cache_type);
+    return teai_decode_bytes_per_step(&c->shape, t, t, pos);
 }
 
 uint64_t teai_context_compute_start_ns(const teai_context *c) {
