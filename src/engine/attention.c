@@ -15,8 +15,8 @@ static void vacc_f32(int hd, int ng, int np, const float *w, size_t w_stride, co
         float *a = acc + (size_t)g * (size_t)hd;
         const float *wg = w + (size_t)g * w_stride;
         for (int p = 0; p < np; p++) {
-            const float *v = (const float *)((const uint8_t *)V + (size_t)p * v_stride);
-            for (int i = 0; i < hd; i++) a[i] = fmaf(wg[p], v[i], a[i]);
+            const uint8_t *v = (const uint8_t *)V + (size_t)p * v_stride; /* any alignment */
+            for (int i = 0; i < hd; i++) a[i] = fmaf(wg[p], teai__load_f32(v + 4 * i), a[i]);
         }
     }
 }

@@ -53,7 +53,7 @@ static inline void vacc(teai_type vt, int hd, int ng, int np, const float *w, si
             float *a = acc + (size_t)g * hd + i;
             for (int p = 0; p < np; p++) {
                 const uint8_t *v = (const uint8_t *)V + (size_t)p * v_stride;
-                float x = vt == TEAI_TYPE_F32 ? ((const float *)v)[i]
+                float x = vt == TEAI_TYPE_F32 ? teai__load_f32(v + 4 * i)
                                               : teai__fp16_to_f32(teai__load_u16(v + 2 * i));
                 *a = fmaf(w[(size_t)g * w_stride + (size_t)p], x, *a);
             }

@@ -127,6 +127,7 @@ static void compare(const char *path, const char *label, int ti, const char *tex
     int nv = teai_model_hparams(m)->n_vocab;
     teai_context_params cp = teai_context_default_params();
     cp.n_ctx = 128, cp.n_threads = 2;
+    cp.cache_type = TEAI_CACHE_F32; /* llama.cpp below runs with f32 K/V */
     ASSERT_EQ(teai_context_new(m, &cp, &c, &err), TEAI_OK);
 
     llref_params lp = llref_default_params();

@@ -89,6 +89,7 @@ static kl_line teai_kl(const char *model, const char *base) {
     p.model_path = model;
     p.kl_base = base;
     p.n_threads = 2;
+    p.cache_type = TEAI_CACHE_F32; /* llama-perplexity runs with -ctk f32 -ctv f32 */
     teai_ppl_result r;
     teai_error err = {0};
     kl_line k = {NAN, NAN, NAN, NAN};
@@ -133,6 +134,7 @@ static void run_case(const char *label, const char *f32, const char *text, int n
     p.n_ctx = N_CTX;
     p.n_chunks = n_chunks;
     p.n_threads = 2;
+    p.cache_type = TEAI_CACHE_F32; /* llama-perplexity runs with -ctk f32 -ctv f32 */
     p.kl_base_out = tbase;
     teai_ppl_result r;
     if (teai_ppl_run(&p, &r, &err) != TEAI_OK) {
