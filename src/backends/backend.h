@@ -21,6 +21,9 @@ typedef struct teai_backend_config {
     int n_ctx;            /* 0 = backend default */
     uint64_t seed;
     float temperature; /* 0 = greedy (the benchmark default) */
+    /* native: --cache-type (a teai_cache_type; 0 = f16), --no-repack, --nf4-exact */
+    int cache_type;
+    int no_repack, nf4_exact;
     /* llamacpp / llama-bench */
     const char *llama_cpp_dir; /* install with lib/ (or bin/ for llama-bench); NULL = default */
     /* openai */

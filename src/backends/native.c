@@ -39,6 +39,8 @@ static int native_open(const teai_backend_config *cfg, teai_backend **out, teai_
     teai_model_params mp = teai_model_default_params();
     mp.quantize = (teai_quantize)q;
     mp.n_threads = cfg->n_threads;
+    mp.no_repack = cfg->no_repack;
+    mp.nf4_exact = cfg->nf4_exact;
     uint64_t t0 = teai__now_ns();
     int rc = teai_model_load(cfg->model, &mp, &b->model, err);
     if (rc) {
@@ -50,6 +52,7 @@ static int native_open(const teai_backend_config *cfg, teai_backend **out, teai_
     teai_context_params cp = teai_context_default_params();
     cp.n_ctx = cfg->n_ctx;
     cp.n_threads = cfg->n_threads;
+    cp.cache_type = cfg->cache_type;
     b->n_vocab = hp->n_vocab;
     b->logits = malloc(sizeof(float) * (size_t)hp->n_vocab);
     if (!b->logits) rc = teai__fail(err, TEAI_ENOMEM, "out of memory");
@@ -64,7 +67,10 @@ static int native_open(const teai_backend_config *cfg, teai_backend **out, teai_
     b->sp.temperature = cfg->temperature;
     b->sp.seed = cfg->seed;
     snprintf(info->name, sizeof info->name, "native");
-    snprintf(info->version, sizeof info->version, "teai %s (%s)", teai_version(), teai_commit());
+    /* the KV cache type in the header's free-form backend_version:
+     * "teai 0.1.0 (abc1234; KV cache f16)" */
+    snprintf(info->version, sizeof info->version, "teai %s (%s; KV cache %s)", teai_version(),
+             teai_commit(), teai_cache_type_name(teai_context_cache_type(b->ctx)));
     snprintf(info->device, sizeof info->device, "CPU (%s)", teai__simd_name());
     snprintf(info->weight_format, sizeof info->weight_format, "%s",
              teai_model_weight_format(b->model));

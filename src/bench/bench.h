@@ -59,6 +59,9 @@ typedef struct teai_bench_params {
                                 + 16, at least 1024 */
     uint64_t seed;           /* sampling seed (default 42) */
     float temperature;       /* 0: greedy (default) */
+    int cache_type;          /* native: the KV cache's teai_cache_type (0: f16) */
+    int no_repack;           /* native: teai_model_params.no_repack */
+    int nf4_exact;           /* native: teai_model_params.nf4_exact */
     const char *output_dir;  /* where logs go (default "benchmark_output") */
     /* backend-specific; NULL: the backend's default */
     const char *llama_cpp;  /* llama.cpp install or build (llamacpp, llama-bench) */

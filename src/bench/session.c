@@ -37,6 +37,9 @@ void teai_bench_backend_config(const teai_bench_params *p, const char *model,
     cfg->n_threads = p->threads;
     cfg->seed = p->seed;
     cfg->temperature = p->temperature;
+    cfg->cache_type = p->cache_type;
+    cfg->no_repack = p->no_repack;
+    cfg->nf4_exact = p->nf4_exact;
     cfg->llama_cpp_dir = p->llama_cpp;
     cfg->base_url = p->base_url;
     cfg->api_key = p->api_key;

@@ -111,16 +111,48 @@ int cli_threads(const char *cmd, const char *opt, const char *s, long *out) {
     return cli_int(cmd, opt, s, 1, 1024, out);
 }
 
+int cli_cache_type(const char *cmd, const char *s, int *out) {
+    teai_cache_type t;
+    if (teai_cache_type_from_name(s, &t) == TEAI_OK) {
+        if (out) *out = (int)t;
+        return CLI_EXIT_OK;
+    }
+    return cli_usage_error(cmd, "unknown KV cache type '%s' (f16, f32, q8_0)", s);
+}
+
+void cli_model_apply(const cli_model_opts *o, teai_model_params *mp, teai_context_params *cp) {
+    if (mp) {
+        mp->quantize = o->quantize;
+        mp->n_threads = (int)o->threads;
+        mp->no_repack = o->no_repack;
+        mp->nf4_exact = o->nf4_exact;
+    }
+    if (cp) {
+        cp->n_threads = (int)o->threads;
+        cp->cache_type = o->cache_type;
+    }
+}
+
 int cli_model_opt(const char *cmd, int argc, char **argv, int *i, cli_model_opts *o) {
     const char *a = argv[*i], *v;
+    if (cli_is(a, NULL, "--no-repack")) {
+        o->no_repack = 1;
+        return 1;
+    }
+    if (cli_is(a, NULL, "--nf4-exact")) {
+        o->nf4_exact = 1;
+        return 1;
+    }
     if (!cli_is(a, "-m", "--model") && !cli_is(a, NULL, "--quantize") &&
-        !cli_is(a, "-t", "--threads"))
+        !cli_is(a, "-t", "--threads") && !cli_is(a, NULL, "--cache-type"))
         return 0;
     if (!(v = cli_value(cmd, argc, argv, i))) return -1;
     if (cli_is(a, "-m", "--model"))
         o->model = v;
     else if (cli_is(a, NULL, "--quantize")) {
         if (cli_quantize(cmd, v, &o->quantize)) return -1;
+    } else if (cli_is(a, NULL, "--cache-type")) {
+        if (cli_cache_type(cmd, v, &o->cache_type)) return -1;
     } else if (cli_threads(cmd, a, v, &o->threads))
         return -1;
     return 1;

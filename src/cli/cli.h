@@ -35,7 +35,8 @@ int cli_float(const char *cmd, const char *opt, const char *s, double lo, double
 int cli_wants_help(int argc, char **argv);
 
 /* ---- options the engine's commands share -------------------------------
- * -m/--model, --quantize and -t/--threads are spelled, described and checked
+ * -m/--model, --quantize, -t/--threads, --cache-type, --no-repack and
+ * --nf4-exact are spelled, described and checked
  * here once: a command's option loop offers each argument to cli_model_opt
  * first, and its help lines take these descriptions (each command aligns
  * its own column). */
@@ -44,11 +45,17 @@ int cli_wants_help(int argc, char **argv);
 /* its second line: the GGUF types, weights as `teai model quantize` writes them */
 #define CLI_HELP_QUANTIZE_GGUF "or a GGUF type: q8_0, q6_k, q4_k_m, q4_0"
 #define CLI_HELP_THREADS       "threads (default: all cores)"
+#define CLI_HELP_CACHE_TYPE    "KV cache type: f16 (default), f32, q8_0"
+#define CLI_HELP_NO_REPACK     "keep Q4_0/Q4_K weights as stored (no repacked copy at load)"
+#define CLI_HELP_NF4_EXACT     "nf4 weights through the exact f32 path, not the integer one"
 
 typedef struct cli_model_opts {
     const char *model;      /* -m, --model MODEL, as typed (cli_resolve_model finds it) */
     teai_quantize quantize; /* --quantize Q; TEAI_QUANTIZE_DEFAULT unless given */
     long threads;           /* -t, --threads N, 1..1024; 0 (all cores) unless given */
+    int cache_type;         /* --cache-type T: a teai_cache_type; TEAI_CACHE_DEFAULT (f16) */
+    int no_repack;          /* --no-repack: teai_model_params.no_repack */
+    int nf4_exact;          /* --nf4-exact: teai_model_params.nf4_exact */
 } cli_model_opts;
 
 /* When argv[*i] is one of the options above: takes its value (advancing *i)
@@ -59,6 +66,11 @@ int cli_model_opt(const char *cmd, int argc, char **argv, int *i, cli_model_opts
  * "unknown quantization 's' (default, float16, int8, nf4)" and returns
  * CLI_EXIT_USAGE. */
 int cli_quantize(const char *cmd, const char *s, teai_quantize *out);
+/* The KV cache type named s into *out; else prints "unknown KV cache type
+ * 's' (f16, f32, q8_0)" and returns CLI_EXIT_USAGE. */
+int cli_cache_type(const char *cmd, const char *s, int *out);
+/* Copies the options into the engine's parameters (either may be NULL). */
+void cli_model_apply(const cli_model_opts *o, teai_model_params *mp, teai_context_params *cp);
 /* A thread count, 1..1024, for option opt; non-zero with the error printed. */
 int cli_threads(const char *cmd, const char *opt, const char *s, long *out);
 

@@ -35,6 +35,9 @@ static const char *help =
     "  --repetitions R      measured repetitions (default 3)\n"
     "  --warmup W           warm-up repetitions, run and logged but marked (default 1)\n"
     "  -t, --threads N      " CLI_HELP_THREADS "\n"
+    "  --cache-type T       native: " CLI_HELP_CACHE_TYPE "\n"
+    "  --no-repack          native: " CLI_HELP_NO_REPACK "\n"
+    "  --nf4-exact          native: " CLI_HELP_NF4_EXACT "\n"
     "  -c, --ctx N          context length (default: enough for the prompt and tokens)\n"
     "  --temp T             sampling temperature (default 0: greedy)\n"
     "  --output-dir DIR     where logs go (default benchmark_output)\n"
@@ -123,6 +126,10 @@ int bench_parse(const char *cmd, int argc, char **argv, bench_opts *o) {
             o->dry_run = 1;
         else if (cli_is(a, NULL, "--make-missing"))
             o->p.make_missing = 1;
+        else if (cli_is(a, NULL, "--no-repack"))
+            o->p.no_repack = 1;
+        else if (cli_is(a, NULL, "--nf4-exact"))
+            o->p.nf4_exact = 1;
         else {
             static const char *with_value[] = {"--backend",
                                                "--size",
@@ -156,6 +163,7 @@ int bench_parse(const char *cmd, int argc, char **argv, bench_opts *o) {
                                                "--cooldown-max",
                                                "--duration",
                                                "--noise-threshold",
+                                               "--cache-type",
                                                NULL};
             int known = 0;
             for (int k = 0; with_value[k]; k++) known |= strcmp(a, with_value[k]) == 0;
@@ -206,6 +214,8 @@ int bench_parse(const char *cmd, int argc, char **argv, bench_opts *o) {
                 if (cli_float(cmd, a, v, 0, 100, &o->p.cooldown_margin_c)) return CLI_EXIT_USAGE;
             } else if (cli_is(a, NULL, "--noise-threshold")) {
                 if (cli_float(cmd, a, v, 0, 100, &o->p.noise_threshold_pct)) return CLI_EXIT_USAGE;
+            } else if (cli_is(a, NULL, "--cache-type")) {
+                if (cli_cache_type(cmd, v, &o->p.cache_type)) return CLI_EXIT_USAGE;
             } else if (cli_is(a, NULL, "--seed")) {
                 if (cli_u64(cmd, a, v, &o->p.seed)) return CLI_EXIT_USAGE;
             } else if (cli_is(a, NULL, "--temp")) {

@@ -23,6 +23,9 @@ static const char *help =
     "  -c, --ctx N           tokens per chunk (default 512; with --kl the base's)\n"
     "  --chunks N            evaluate at most N chunks (default: all the text holds)\n"
     "  -t, --threads N       " CLI_HELP_THREADS "\n"
+    "  --cache-type T        " CLI_HELP_CACHE_TYPE "\n"
+    "  --no-repack           " CLI_HELP_NO_REPACK "\n"
+    "  --nf4-exact           " CLI_HELP_NF4_EXACT "\n"
     "  --kl-base OUT         save this run's log-probabilities as a KL reference\n"
     "                        (llama-perplexity's --kl-divergence-base layout + a trailer)\n"
     "  --kl BASE             compare this run against a saved reference: KL divergence,\n"
@@ -36,7 +39,7 @@ static const char *help =
     "vocabulary), 130 interrupted (the estimate so far is printed).\n";
 
 typedef struct ppl_opts {
-    cli_model_opts m; /* -m, --quantize, -t */
+    cli_model_opts m; /* -m, --quantize, -t, --cache-type, --no-repack, --nf4-exact */
     const char *text, *kl_base_out, *kl_base, *results_dir, *size;
     long ctx, chunks;
 } ppl_opts;
@@ -164,6 +167,9 @@ int cmd_eval_ppl(int argc, char **argv) {
     p.n_ctx = (int)o.ctx;
     p.n_chunks = (int)o.chunks;
     p.n_threads = (int)o.m.threads;
+    p.cache_type = o.m.cache_type;
+    p.no_repack = o.m.no_repack;
+    p.nf4_exact = o.m.nf4_exact;
     p.kl_base_out = o.kl_base_out;
     p.kl_base = o.kl_base;
     p.progress = on_chunk;

@@ -37,6 +37,9 @@ static const char *help =
     "  --llama-cpp DIR      llama.cpp install or build (llamacpp)\n"
     "  --results-dir DIR    where results go (default verifiers_results)\n"
     "  -t, --threads N      " CLI_HELP_THREADS "\n"
+    "  --cache-type T       native: " CLI_HELP_CACHE_TYPE "\n"
+    "  --no-repack          native: " CLI_HELP_NO_REPACK "\n"
+    "  --nf4-exact          native: " CLI_HELP_NF4_EXACT "\n"
     "  -c, --ctx N          context length (default: the backend's)\n"
     "  --synthetic          no model at hand: a synthesized model of that size (random\n"
     "                       weights: rewards near 0; checks the pipeline only)\n"
@@ -101,6 +104,13 @@ int cmd_eval_task(int argc, char **argv) {
             quiet = 1;
             continue;
         }
+        if (cli_is(a, NULL, "--no-repack") || cli_is(a, NULL, "--nf4-exact")) {
+            if (cli_is(a, NULL, "--no-repack"))
+                cfg.bcfg.no_repack = 1;
+            else
+                cfg.bcfg.nf4_exact = 1;
+            continue;
+        }
         static const char *with_value[] = {"--env",
                                            "--dataset",
                                            "--backend",
@@ -123,6 +133,7 @@ int cmd_eval_task(int argc, char **argv) {
                                            "--llama-cpp",
                                            "-c",
                                            "--ctx",
+                                           "--cache-type",
                                            NULL};
         int known = 0;
         for (int k = 0; with_value[k]; k++) known |= strcmp(a, with_value[k]) == 0;
@@ -140,7 +151,9 @@ int cmd_eval_task(int argc, char **argv) {
             cfg.bcfg.quantize = bo.p.quantize = v;
         else if (cli_is(a, NULL, "--size"))
             cfg.bcfg.size = bo.p.size = v;
-        else if (cli_is(a, NULL, "--base-url"))
+        else if (cli_is(a, NULL, "--cache-type")) {
+            if (cli_cache_type(cmd, v, &cfg.bcfg.cache_type)) return CLI_EXIT_USAGE;
+        } else if (cli_is(a, NULL, "--base-url"))
             cfg.bcfg.base_url = v;
         else if (cli_is(a, NULL, "--api-key"))
             cfg.bcfg.api_key = v;

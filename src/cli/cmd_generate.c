@@ -17,6 +17,9 @@ static const char *help =
     "                      " CLI_HELP_QUANTIZE_GGUF "\n"
     "  --seed S            sampling seed (default 42)\n"
     "  -t, --threads N     " CLI_HELP_THREADS "\n"
+    "  --cache-type T      " CLI_HELP_CACHE_TYPE "\n"
+    "  --no-repack         " CLI_HELP_NO_REPACK "\n"
+    "  --nf4-exact         " CLI_HELP_NF4_EXACT "\n"
     "  --temp T            temperature; 0 = greedy (default 0.8)\n"
     "  --top-k K           top-k, 0 = off (default 40)\n"
     "  --top-p P           top-p, 1 = off (default 0.95)\n"
@@ -31,7 +34,7 @@ static const char *help =
     "                      and the prompt's ids on stderr (\"prompt ids: 1 2 3\")\n";
 
 typedef struct gen_opts {
-    cli_model_opts m; /* -m, --quantize, -t */
+    cli_model_opts m; /* -m, --quantize, -t, --cache-type, --no-repack, --nf4-exact */
     const char *prompt;
     long n_predict, ctx;
     teai_sampler_params sp;
@@ -156,8 +159,7 @@ int cmd_generate(int argc, char **argv) {
     cli_catch_signals();
     teai_error err = {0};
     teai_model_params mp = teai_model_default_params();
-    mp.quantize = o.m.quantize;
-    mp.n_threads = (int)o.m.threads;
+    cli_model_apply(&o.m, &mp, NULL);
     teai_model *m = NULL;
     teai_context *ctx = NULL;
     teai_sampler *smp = NULL;
@@ -170,8 +172,8 @@ int cmd_generate(int argc, char **argv) {
     const teai_hparams *hp = teai_model_hparams(m);
     const teai_tokenizer *tok = teai_model_tokenizer(m);
     teai_context_params cp = teai_context_default_params();
+    cli_model_apply(&o.m, NULL, &cp);
     cp.n_ctx = (int)o.ctx;
-    cp.n_threads = (int)o.m.threads;
     int n_prompt = 0;
     if ((st = teai_context_new(m, &cp, &ctx, &err))) {
         rc = cli_fail("generate", &err, st);

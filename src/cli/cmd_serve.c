@@ -31,6 +31,9 @@ static const char *help =
     "  --quantize Q        " CLI_HELP_QUANTIZE "\n"
     "                      " CLI_HELP_QUANTIZE_GGUF "\n"
     "  -t, --threads N     " CLI_HELP_THREADS "\n"
+    "  --cache-type T      " CLI_HELP_CACHE_TYPE "\n"
+    "  --no-repack         " CLI_HELP_NO_REPACK "\n"
+    "  --nf4-exact         " CLI_HELP_NF4_EXACT "\n"
     "  -c, --ctx N         KV cache in tokens, all slots together (default: min(model,\n"
     "                      4096)); a slot has N / parallel: prompt + max_tokens beyond\n"
     "                      that is a 400\n"
@@ -49,7 +52,7 @@ static const char *help =
     "it exits 0.\n";
 
 typedef struct serve_opts {
-    cli_model_opts m; /* -m, --quantize, -t */
+    cli_model_opts m; /* -m, --quantize, -t, --cache-type, --no-repack, --nf4-exact */
     const char *host, *api_key, *api_key_file, *alias;
     long port, ctx, max_tokens, max_body, queue, parallel;
     long max_conns, max_per_ip, header_timeout, idle_timeout;
@@ -181,8 +184,7 @@ int cmd_serve(int argc, char **argv) {
     }
     teai_error err = {0};
     teai_model_params mp = teai_model_default_params();
-    mp.quantize = o.m.quantize;
-    mp.n_threads = (int)o.m.threads;
+    cli_model_apply(&o.m, &mp, NULL);
     teai_model *m = NULL;
     int st = teai_model_load(path, &mp, &m, &err);
     if (st) {
@@ -205,8 +207,8 @@ int cmd_serve(int argc, char **argv) {
     sp.max_per_ip = (int)o.max_per_ip;
     sp.header_timeout_s = (int)o.header_timeout;
     sp.idle_timeout_s = (int)o.idle_timeout;
+    cli_model_apply(&o.m, NULL, &sp.cp);
     sp.cp.n_ctx = (int)o.ctx;
-    sp.cp.n_threads = (int)o.m.threads;
     sp.log = o.quiet ? NULL : log_line;
 
     /* the server's threads never take SIGINT/SIGTERM: this thread does */

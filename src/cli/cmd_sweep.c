@@ -56,7 +56,8 @@ static const char *help =
     "  --eval-max-tokens N   tokens per completion (default 256)\n"
     "  and every `teai bench` option (-m, --synthetic, --repetitions, --warmup,\n"
     "  --output-dir, --llama-cpp, --base-url, --sample-hz, --cooldown, --duration,\n"
-    "  --noise-threshold, ...), applied to every configuration\n";
+    "  --noise-threshold, --cache-type, --no-repack, --nf4-exact, ...), applied to every\n"
+    "  configuration (the native backend's options also to its evaluations)\n";
 
 #define MAX_LIST 32
 
@@ -284,6 +285,9 @@ static int eval_ppl(const eval_opts *ev, const bench_opts *o, const char *model,
     p.kl_base = ev->kl_base;
     p.n_chunks = ev->n;
     p.n_threads = threads;
+    p.cache_type = o->p.cache_type;
+    p.no_repack = o->p.no_repack;
+    p.nf4_exact = o->p.nf4_exact;
     p.progress = ppl_cancel;
     teai_ppl_result r;
     memset(&r, 0, sizeof r);

@@ -129,6 +129,8 @@ static int setup(const teai_ppl_params *p, run_state *s, teai_ppl_result *r, int
         teai_model_params mp = teai_model_default_params();
         mp.quantize = p->quantize;
         mp.n_threads = p->n_threads;
+        mp.no_repack = p->no_repack;
+        mp.nf4_exact = p->nf4_exact;
         uint64_t t0 = teai__now_ns();
         rc = teai_model_load(p->model_path, &mp, &s->owned, err);
         if (rc != TEAI_OK) return rc;
@@ -190,6 +192,7 @@ int teai_ppl_run(const teai_ppl_params *p, teai_ppl_result *r, teai_error *err) 
     teai_context_params cp = teai_context_default_params();
     cp.n_ctx = n_ctx;
     cp.n_threads = p->n_threads;
+    cp.cache_type = p->cache_type;
     if ((rc = teai_context_new(m, &cp, &s.ctx, err)) != TEAI_OK) goto done;
     s.buf = malloc(sizeof(int32_t) * (size_t)n_ctx);
     s.logits = malloc(sizeof(float) * WINDOW * (size_t)n_vocab);

@@ -149,11 +149,13 @@ typedef struct teai_ppl_params {
     const char *text_file;   /* the text; NULL with kl_base: the base's tokens */
     const char *text;        /* or the text itself (text_file NULL) */
     size_t text_len;
-    int n_ctx;               /* tokens per chunk; 0 = 512, or the base's with kl_base */
-    int n_chunks;            /* 0 = as many as the text holds (or the base has) */
-    int n_threads;           /* 0 = all cores */
-    const char *kl_base_out; /* write reference log-probabilities here */
-    const char *kl_base;     /* compare against this base file */
+    int n_ctx;                /* tokens per chunk; 0 = 512, or the base's with kl_base */
+    int n_chunks;             /* 0 = as many as the text holds (or the base has) */
+    int n_threads;            /* 0 = all cores */
+    int cache_type;           /* teai_cache_type of the KV cache; 0 = f16 */
+    int no_repack, nf4_exact; /* teai_model_params' (with model_path) */
+    const char *kl_base_out;  /* write reference log-probabilities here */
+    const char *kl_base;      /* compare against this base file */
     teai_ppl_progress_fn progress;
     void *user;
 } teai_ppl_params;
