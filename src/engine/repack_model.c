@@ -15,9 +15,6 @@
 
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-
-#define HUGE ((size_t)2 << 20) /* bytes of an x86_64 huge page */
 
 typedef struct repack_job {
     teai_type t;
@@ -44,14 +41,8 @@ static int repack_one(teai_model *m, teai__pool *pool, teai__weight *w) {
     teai_type rt = w->data ? teai__repack_pick(w->type, w->cols) : (teai_type)0;
     if (!rt) return TEAI_OK;
     size_t bytes = teai__repack_bytes(rt, w->rows, w->cols);
-    /* on 2 MiB bounds, asked for in huge pages: far fewer page faults while
-     * copying and TLB misses while streaming it (decode) */
-    uint8_t *buf = teai__model_alloc(m, bytes + HUGE);
-    if (!buf) return TEAI_ENOMEM;
-    uint8_t *out = buf + (HUGE - (uintptr_t)buf % HUGE) % HUGE;
-#ifdef MADV_HUGEPAGE
-    madvise(out, bytes, MADV_HUGEPAGE); /* a hint: may fail */
-#endif
+    void *out = teai__model_alloc(m, bytes);
+    if (!out) return TEAI_ENOMEM;
     repack_job j = {w->type, w, out};
     if (pool)
         teai__pool_run(pool, repack_task, &j);
