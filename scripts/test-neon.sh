@@ -53,7 +53,7 @@ for march in armv8-a armv8.2-a+dotprod; do
             -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DTEAI_HAVE_CJSON=0 \
             '-DTEAI_VERSION="x"' '-DTEAI_GIT_COMMIT="x"' \
             src/engine/quant_types.c src/engine/quant_codec.c src/engine/quant_ref.c src/engine/quant_dispatch.c \
-            src/engine/quant_neon.c src/engine/quant_nf4.c src/engine/quant_nf4_neon.c \
+            src/engine/quant_neon.c src/engine/quant_nf4.c src/engine/quant_nf4_neon.c src/engine/repack.c \
             src/engine/cpu_features.c src/engine/fp16.c src/base/*.c \
             tests/$t.c tests/test_util.c \
             -lm -o "$out/$t"
